@@ -1,0 +1,43 @@
+// evt cat SRC...: records as envelope JSONL, raw values, CloudEvents, or a template.
+#include "cmd/common.h"
+#include "lib/read.h"
+#include "lib/text_sink.h"
+
+namespace evt::cmd {
+
+RunFn SetupCat(CLI::App* app) {
+  struct Flags {
+    std::vector<std::string> sources;
+    ReadFlags read;
+    std::string format = "envelope";
+    int64_t limit = -1;
+  };
+  auto f = std::make_shared<Flags>();
+  app->add_option("SRC", f->sources, "Segment files, partition directories, topic or broker data directories")
+      ->required();
+  AddReadFlags(app, &f->read, true, true);
+  app->add_option("--format,-f", f->format,
+                  "Output: envelope (JSON Lines, default), value, cloudevents, or a template with %t %p %o %T %k %v %h "
+                  "%K %S (e.g. '%k %v\\n')");
+  app->add_option("-n,--limit", f->limit, "Stop after N records");
+  return [f]() {
+    SourceSpec spec;
+    spec.paths = f->sources;
+    Status s = ResolveReadFlags(f->read, &spec.read, &spec.merge_time);
+    if (!s.ok()) return Finish(s);
+    auto fmt = ParseTextFormat(f->format);
+    if (!fmt.ok()) return Finish(fmt.status());
+    StderrReporter rep;
+    auto src = OpenSource(spec, &rep);
+    if (!src.ok()) return Finish(src.status());
+    auto sink = TextSink::Create(*fmt, Stdout());
+    if (!sink.ok()) return Finish(sink.status());
+    uint64_t n = 0;
+    s = Drain(src->get(), sink->get(), f->limit, &n);
+    Status c = (*sink)->Close();
+    if (s.ok()) s = c;
+    return Finish(s);
+  };
+}
+
+}  // namespace evt::cmd

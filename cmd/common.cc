@@ -1,0 +1,89 @@
+#include "cmd/common.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "lib/base/term.h"
+#include "lib/base/timeutil.h"
+
+namespace evt::cmd {
+
+namespace {
+void Print(const char* level, const char* color, const std::string& msg) {
+  bool c = ColorAllowed(2);
+  std::string line = c ? fmt::format("evt: \x1b[{}m{}\x1b[0m: {}\n", color, level, msg)
+                       : fmt::format("evt: {}: {}\n", level, msg);
+  (void)!::write(2, line.data(), line.size());
+}
+}  // namespace
+
+void PrintError(const std::string& msg) { Print("error", "1;31", msg); }
+void PrintWarning(const std::string& msg) { Print("warning", "1;33", msg); }
+
+int Finish(const Status& s) {
+  switch (s.code()) {
+    case Code::kOk: return kExitOk;
+    case Code::kBrokenPipe: return kExitOk;
+    case Code::kInterrupted:
+      PrintError("interrupted");
+      return kExitInterrupted;
+    case Code::kCorruption:
+    case Code::kDataProblem:
+      PrintError(s.message());
+      return kExitData;
+    default:
+      PrintError(s.message());
+      return kExitUsage;
+  }
+}
+
+void StderrReporter::Corruption(std::string_view where, uint64_t pos, uint64_t, std::string_view reason) {
+  ++errors;
+  PrintError(fmt::format("{}@{}: {}", where, pos, reason));
+}
+
+void StderrReporter::Warning(std::string_view where, uint64_t pos, std::string_view what) {
+  ++warnings;
+  PrintWarning(fmt::format("{}@{}: {}", where, pos, what));
+}
+
+std::unique_ptr<WritableFile> Stdout() { return WritableFile::FromFd(1, "<stdout>"); }
+
+void AddReadFlags(CLI::App* app, ReadFlags* f, bool with_merge, bool with_control) {
+  app->add_option("--from", f->from,
+                  "Start position per partition (inclusive): beginning, end, OFFSET, -N (N before the end), "
+                  "an RFC 3339 time, or -DURATION (e.g. -1h)")
+      ->default_str("beginning");
+  app->add_option("--until", f->until, "Stop position per partition (exclusive), same syntax as --from");
+  if (with_merge)
+    app->add_option("--merge", f->merge, "Interleave partitions: 'time' merges them in timestamp order")
+        ->check(CLI::IsMember({"time", "none"}));
+  if (with_control)
+    app->add_flag("--include-control", f->include_control, "Include control records (transaction markers)");
+}
+
+Status ResolveReadFlags(const ReadFlags& f, ReadOptions* ro, bool* merge_time) {
+  int64_t now = NowMs();
+  auto from = ParseBound(f.from, now);
+  if (!from.ok()) return Status::InvalidArgument("--from: " + from.status().message());
+  ro->from = *from;
+  if (!f.until.empty()) {
+    auto until = ParseBound(f.until, now);
+    if (!until.ok()) return Status::InvalidArgument("--until: " + until.status().message());
+    if (until->kind == Bound::kBeginning) return Status::InvalidArgument("--until beginning selects nothing");
+    ro->until = *until;
+  }
+  ro->include_control = f.include_control;
+  if (merge_time) *merge_time = f.merge == "time";
+  return Status::OK();
+}
+
+CLI::Option* AddRepeatable(CLI::App* app, const std::string& name, std::vector<std::string>* v,
+                           const std::string& desc) {
+  return app->add_option(name, *v, desc)->expected(1)->allow_extra_args(false)->multi_option_policy(
+      CLI::MultiOptionPolicy::TakeAll);
+}
+
+}  // namespace evt::cmd

@@ -1,0 +1,69 @@
+// What every subcommand file shares: the command table entry type, exit-code mapping,
+// the stderr reporter, and flag helpers.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "lib/base/file.h"
+#include "lib/base/status.h"
+#include "lib/segment.h"
+#include "lib/source.h"
+
+namespace evt::cmd {
+
+// Exit codes: 0 ok, 1 data problem, 2 usage or runtime error, 130 interrupted.
+constexpr int kExitOk = 0;
+constexpr int kExitData = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitInterrupted = 130;
+
+using RunFn = std::function<int()>;
+
+struct Command {
+  const char* name;
+  const char* summary;
+  // Declares the subcommand and its flags on `app`; returns the function that runs it.
+  RunFn (*setup)(CLI::App* sub);
+};
+
+// The table (main.cc).
+const std::vector<Command>& Commands();
+
+// Prints `evt: error: <message>` (unless the status is OK or a broken pipe) and returns
+// the exit code for it.
+int Finish(const Status& s);
+void PrintError(const std::string& msg);
+void PrintWarning(const std::string& msg);
+
+// Reporter printing to stderr; counts what it printed.
+class StderrReporter : public Reporter {
+ public:
+  void Corruption(std::string_view where, uint64_t pos, uint64_t dropped, std::string_view reason) override;
+  void Warning(std::string_view where, uint64_t pos, std::string_view what) override;
+  int errors = 0;
+  int warnings = 0;
+};
+
+// stdout as a WritableFile.
+std::unique_ptr<WritableFile> Stdout();
+
+// Flags shared by readers: --from, --until, --merge, --include-control.
+struct ReadFlags {
+  std::string from = "beginning";
+  std::string until;
+  std::string merge;
+  bool include_control = false;
+};
+void AddReadFlags(CLI::App* app, ReadFlags* f, bool with_merge, bool with_control);
+// Resolves ReadFlags into ReadOptions; *merge_time set from --merge.
+Status ResolveReadFlags(const ReadFlags& f, ReadOptions* ro, bool* merge_time);
+
+// A repeatable option that takes exactly one value per use (CLI11 2.1.2 would otherwise
+// swallow the positional arguments after it).
+CLI::Option* AddRepeatable(CLI::App* app, const std::string& name, std::vector<std::string>* v,
+                           const std::string& desc);
+
+}  // namespace evt::cmd

@@ -1,0 +1,35 @@
+// evt dump SRC...: batch- and record-level listing.
+#include "cmd/common.h"
+#include "lib/dump.h"
+
+namespace evt::cmd {
+
+RunFn SetupDump(CLI::App* app) {
+  struct Flags {
+    std::vector<std::string> sources;
+    ReadFlags read;
+    bool json = false;
+    bool batches_only = false;
+  };
+  auto f = std::make_shared<Flags>();
+  app->add_option("SRC", f->sources, "Segment files, partition directories, topic or broker data directories")
+      ->required();
+  AddReadFlags(app, &f->read, false, false);
+  app->add_flag("--json", f->json, "One JSON object per batch (with its records) per line");
+  app->add_flag("--batches-only", f->batches_only, "List batches without their records");
+  return [f]() {
+    DumpOptions o;
+    o.source.paths = f->sources;
+    Status s = ResolveReadFlags(f->read, &o.source.read, nullptr);
+    if (!s.ok()) return Finish(s);
+    o.json = f->json;
+    o.records = !f->batches_only;
+    StderrReporter rep;
+    auto out = Stdout();
+    s = RunDump(o, out.get(), &rep);
+    Status c = out->Flush();
+    return Finish(s.ok() ? c : s);
+  };
+}
+
+}  // namespace evt::cmd

@@ -1,0 +1,1 @@
+# fish completion for evt

@@ -1,0 +1,579 @@
+// The JSON Lines envelope: writer (hand-rolled, allocation-free on the hot path) and
+// parser (simdjson On-Demand).
+#include "formats/envelope/envelope.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <cstring>
+
+namespace evt::envelope {
+
+// ---------------------------------------------------------------- UTF-8 and JSON checks
+
+bool IsValidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    // ASCII fast path, 8 bytes at a time.
+    while (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      if (w & 0x8080808080808080ull) break;
+      p += 8;
+    }
+    if (p >= end) break;
+    uint8_t c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    size_t n;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;  // continuation byte, overlong 2-byte lead (C0/C1), or > U+10FFFF lead
+    }
+    if (static_cast<size_t>(end - p) <= n) return false;
+    for (size_t i = 1; i <= n; ++i) {
+      uint8_t cc = p[i];
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) return false;  // overlong / surrogate
+    if (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) return false;
+    p += n + 1;
+  }
+  return true;
+}
+
+namespace {
+
+// A strict RFC 8259 validator over bytes already known to be valid UTF-8. Iterative, with
+// an explicit nesting limit, so hostile input cannot overflow the stack.
+class JsonValidator {
+ public:
+  explicit JsonValidator(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+
+  bool Validate() {
+    SkipWs();
+    if (!Value()) return false;
+    SkipWs();
+    return p_ == end_;
+  }
+
+ private:
+  static constexpr int kMaxDepth = 1024;
+
+  void SkipWs() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+  }
+  bool Literal(const char* lit, size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n || std::memcmp(p_, lit, n) != 0) return false;
+    p_ += n;
+    return true;
+  }
+  static bool IsHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+  bool String() {
+    ++p_;  // opening quote
+    while (p_ < end_) {
+      unsigned char c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        ++p_;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c == '\\') {
+        ++p_;
+        if (p_ >= end_) return false;
+        switch (*p_) {
+          case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': ++p_; break;
+          case 'u':
+            if (end_ - p_ < 5) return false;
+            for (int i = 1; i <= 4; ++i)
+              if (!IsHex(p_[i])) return false;
+            p_ += 5;
+            break;
+          default: return false;
+        }
+        continue;
+      }
+      ++p_;
+    }
+    return false;
+  }
+  bool Number() {
+    if (p_ < end_ && *p_ == '-') ++p_;
+    if (p_ >= end_) return false;
+    if (*p_ == '0') {
+      ++p_;
+    } else if (*p_ >= '1' && *p_ <= '9') {
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    } else {
+      return false;
+    }
+    if (p_ < end_ && *p_ == '.') {
+      ++p_;
+      if (p_ >= end_ || *p_ < '0' || *p_ > '9') return false;
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (p_ >= end_ || *p_ < '0' || *p_ > '9') return false;
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    }
+    return true;
+  }
+  bool Scalar() {
+    if (p_ >= end_) return false;
+    switch (*p_) {
+      case '"': return String();
+      case 't': return Literal("true", 4);
+      case 'f': return Literal("false", 5);
+      case 'n': return Literal("null", 4);
+      default: return Number();
+    }
+  }
+  // Values with an explicit stack of open containers ('{' or '[').
+  bool Value() {
+    char stack[kMaxDepth];
+    int depth = 0;
+    // State machine: expecting a value.
+    while (true) {
+      SkipWs();
+      if (p_ >= end_) return false;
+      if (*p_ == '{' || *p_ == '[') {
+        if (depth == kMaxDepth) return false;
+        char open = *p_++;
+        stack[depth++] = open;
+        SkipWs();
+        if (p_ >= end_) return false;
+        if ((open == '{' && *p_ == '}') || (open == '[' && *p_ == ']')) {
+          ++p_;
+          --depth;
+          // fall through to "after value"
+        } else {
+          if (open == '{') {
+            if (*p_ != '"' || !String()) return false;
+            SkipWs();
+            if (p_ >= end_ || *p_ != ':') return false;
+            ++p_;
+          }
+          continue;  // expect a value
+        }
+      } else if (!Scalar()) {
+        return false;
+      }
+      // After a value: close containers or continue with ','.
+      while (true) {
+        if (depth == 0) return true;
+        SkipWs();
+        if (p_ >= end_) return false;
+        char top = stack[depth - 1];
+        if (*p_ == ',') {
+          ++p_;
+          if (top == '{') {
+            SkipWs();
+            if (p_ >= end_ || *p_ != '"' || !String()) return false;
+            SkipWs();
+            if (p_ >= end_ || *p_ != ':') return false;
+            ++p_;
+          }
+          break;  // expect a value
+        }
+        if ((top == '{' && *p_ == '}') || (top == '[' && *p_ == ']')) {
+          ++p_;
+          --depth;
+          continue;
+        }
+        return false;
+      }
+    }
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
+constexpr char kHex[] = "0123456789abcdef";
+
+}  // namespace
+
+bool IsEmbeddableJson(std::string_view s) {
+  if (s.size() < 2) return false;
+  char first = s.front(), last = s.back();
+  if (!((first == '{' && last == '}') || (first == '[' && last == ']'))) return false;
+  if (s.find_first_of("\r\n") != std::string_view::npos) return false;
+  if (!IsValidUtf8(s)) return false;
+  return JsonValidator(s).Validate();
+}
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  out->push_back('"');
+  const char* p = s.data();
+  const char* end = p + s.size();
+  const char* run = p;
+  while (p < end) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      ++p;
+      continue;
+    }
+    out->append(run, p - run);
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\b': out->append("\\b"); break;
+      case '\f': out->append("\\f"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default: {
+        char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out->append(esc, 6);
+      }
+    }
+    run = ++p;
+  }
+  out->append(run, end - run);
+  out->push_back('"');
+}
+
+void AppendBase64(std::string_view in, std::string* out) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const auto* p = reinterpret_cast<const uint8_t*>(in.data());
+  size_t n = in.size();
+  size_t start = out->size();
+  out->resize(start + (n + 2) / 3 * 4);
+  char* o = out->data() + start;
+  size_t i = 0;
+  for (; i + 3 <= n; i += 3) {
+    uint32_t v = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8) | p[i + 2];
+    *o++ = kAlphabet[v >> 18];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = kAlphabet[(v >> 6) & 63];
+    *o++ = kAlphabet[v & 63];
+  }
+  if (i < n) {
+    uint32_t v = uint32_t{p[i]} << 16;
+    if (i + 1 < n) v |= uint32_t{p[i + 1]} << 8;
+    *o++ = kAlphabet[v >> 18];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = i + 1 < n ? kAlphabet[(v >> 6) & 63] : '=';
+    *o++ = '=';
+  }
+}
+
+bool DecodeBase64(std::string_view in, std::string* out) {
+  auto val = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  if (in.size() % 4 != 0) return false;
+  out->reserve(out->size() + in.size() / 4 * 3);
+  for (size_t i = 0; i < in.size(); i += 4) {
+    int a = val(in[i]), b = val(in[i + 1]);
+    if (a < 0 || b < 0) return false;
+    bool last = i + 4 == in.size();
+    char c2 = in[i + 2], c3 = in[i + 3];
+    if (last && c2 == '=') {
+      if (c3 != '=' || (b & 15) != 0) return false;
+      out->push_back(static_cast<char>((a << 2) | (b >> 4)));
+      break;
+    }
+    int c = val(c2);
+    if (c < 0) return false;
+    if (last && c3 == '=') {
+      if ((c & 3) != 0) return false;
+      out->push_back(static_cast<char>((a << 2) | (b >> 4)));
+      out->push_back(static_cast<char>(((b & 15) << 4) | (c >> 2)));
+      break;
+    }
+    int d = val(c3);
+    if (d < 0) return false;
+    uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
+    out->push_back(static_cast<char>(v >> 16));
+    out->push_back(static_cast<char>((v >> 8) & 0xFF));
+    out->push_back(static_cast<char>(v & 0xFF));
+  }
+  return true;
+}
+
+void AppendBytesField(std::string_view name, const Bytes& b, bool allow_embed, std::string* out) {
+  if (b.null()) {
+    out->push_back('"');
+    out->append(name);
+    out->append("\":null");
+    return;
+  }
+  std::string_view v = b.view();
+  if (allow_embed && IsEmbeddableJson(v)) {
+    out->push_back('"');
+    out->append(name);
+    out->append("\":");
+    out->append(v);
+    return;
+  }
+  if (IsValidUtf8(v)) {
+    out->push_back('"');
+    out->append(name);
+    out->append("\":");
+    AppendJsonString(v, out);
+    return;
+  }
+  out->push_back('"');
+  out->append(name);
+  out->append("_base64\":\"");
+  AppendBase64(v, out);
+  out->push_back('"');
+}
+
+void AppendRecord(const RecordBatch& b, const Record& r, std::string* out) {
+  out->append("{\"topic\":");
+  AppendJsonString(b.topic, out);
+  fmt::format_to(std::back_inserter(*out), ",\"partition\":{},\"offset\":{},\"timestamp\":{}",
+                 r.partition >= 0 ? r.partition : b.partition, r.offset, r.timestamp);
+  if (r.timestamp_type == TimestampType::kLogAppendTime) out->append(",\"timestamp_type\":\"LogAppendTime\"");
+  out->push_back(',');
+  AppendBytesField("key", r.key, true, out);
+  out->push_back(',');
+  AppendBytesField("value", r.value, true, out);
+  out->append(",\"headers\":[");
+  const Header* h = b.HeadersOf(r);
+  for (uint32_t i = 0; i < r.header_count; ++i) {
+    if (i) out->push_back(',');
+    out->push_back('{');
+    if (IsValidUtf8(h[i].key)) {
+      out->append("\"key\":");
+      AppendJsonString(h[i].key, out);
+    } else {
+      out->append("\"key_base64\":\"");
+      AppendBase64(h[i].key, out);
+      out->push_back('"');
+    }
+    out->push_back(',');
+    AppendBytesField("value", h[i].value, false, out);
+    out->push_back('}');
+  }
+  out->append("]}\n");
+}
+
+// ---------------------------------------------------------------- Parser
+
+namespace sj = simdjson::ondemand;
+
+struct Parser::Impl {
+  sj::parser parser;
+  std::string padded;  // the line copied with SIMDJSON_PADDING bytes after it
+  std::string scratch;
+};
+
+Parser::Parser() : impl_(std::make_unique<Impl>()) {}
+Parser::~Parser() = default;
+
+namespace {
+
+Status JsonError(std::string_view what, simdjson::error_code e) {
+  return Status::Corruption(fmt::format("{}: {}", what, simdjson::error_message(e)));
+}
+
+std::string_view TrimRight(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// Reads a key/value field: null, a string, an embedded object/array (raw bytes), or a
+// scalar (its JSON text, for hand-written input such as "value":42).
+Status ReadBytesValue(sj::value v, std::string_view field, RecordBatch* batch, Bytes* out) {
+  sj::json_type t;
+  if (auto e = v.type().get(t)) return JsonError(field, e);
+  switch (t) {
+    case sj::json_type::null: {
+      bool is_null = false;
+      if (auto e = v.is_null().get(is_null); e || !is_null) return Status::Corruption(fmt::format("{}: bad null", field));
+      *out = Bytes::Null();
+      return Status::OK();
+    }
+    case sj::json_type::string: {
+      std::string_view s;
+      if (auto e = v.get_string().get(s)) return JsonError(field, e);
+      *out = Bytes::Of(batch->arena.Copy(s));
+      return Status::OK();
+    }
+    case sj::json_type::object: {
+      sj::object o;
+      std::string_view raw;
+      if (auto e = v.get_object().get(o)) return JsonError(field, e);
+      if (auto e = o.raw_json().get(raw)) return JsonError(field, e);
+      raw = TrimRight(raw);
+      if (!IsEmbeddableJson(raw)) return Status::Corruption(fmt::format("{}: embedded object is not valid JSON", field));
+      *out = Bytes::Of(batch->arena.Copy(raw));
+      return Status::OK();
+    }
+    case sj::json_type::array: {
+      sj::array a;
+      std::string_view raw;
+      if (auto e = v.get_array().get(a)) return JsonError(field, e);
+      if (auto e = a.raw_json().get(raw)) return JsonError(field, e);
+      raw = TrimRight(raw);
+      if (!IsEmbeddableJson(raw)) return Status::Corruption(fmt::format("{}: embedded array is not valid JSON", field));
+      *out = Bytes::Of(batch->arena.Copy(raw));
+      return Status::OK();
+    }
+    default: {
+      std::string_view raw = TrimRight(v.raw_json_token());
+      if (!JsonValidator(raw).Validate()) return Status::Corruption(fmt::format("{}: bad JSON token '{}'", field, raw));
+      *out = Bytes::Of(batch->arena.Copy(raw));
+      return Status::OK();
+    }
+  }
+}
+
+Status ReadBase64(sj::value v, std::string_view field, std::string* scratch, RecordBatch* batch, Bytes* out) {
+  std::string_view s;
+  if (auto e = v.get_string().get(s)) return JsonError(field, e);
+  scratch->clear();
+  if (!DecodeBase64(s, scratch)) return Status::Corruption(fmt::format("{}: not valid base64", field));
+  *out = Bytes::Of(batch->arena.Copy(*scratch));
+  return Status::OK();
+}
+
+Status ReadInt(sj::value v, std::string_view field, int64_t* out) {
+  if (auto e = v.get_int64().get(*out)) return JsonError(field, e);
+  return Status::OK();
+}
+
+}  // namespace
+
+Status Parser::Parse(std::string_view line, RecordBatch* batch, ParsedRecord* out) {
+  Impl& im = *impl_;
+  *out = ParsedRecord{};
+  Record& rec = out->record;
+  rec.key = Bytes::Null();
+  rec.value = Bytes::Null();
+  rec.header_begin = static_cast<uint32_t>(batch->headers.size());
+  rec.header_count = 0;
+  size_t headers_start = batch->headers.size();
+
+  im.padded.assign(line);
+  im.padded.append(simdjson::SIMDJSON_PADDING, '\0');
+  sj::document doc;
+  if (auto e = im.parser.iterate(im.padded.data(), line.size(), im.padded.size()).get(doc))
+    return JsonError("not a JSON envelope", e);
+  sj::object obj;
+  if (auto e = doc.get_object().get(obj)) return JsonError("envelope must be a JSON object", e);
+
+  auto fail = [&](Status st) {
+    batch->headers.resize(headers_start);
+    return st;
+  };
+  for (auto field : obj) {
+    std::string_view k;
+    if (auto e = field.unescaped_key().get(k)) return fail(JsonError("bad field name", e));
+    sj::value v;
+    if (auto e = field.value().get(v)) return fail(JsonError(k, e));
+    Status st;
+    if (k == "topic") {
+      std::string_view s;
+      if (auto e = v.get_string().get(s)) return fail(JsonError("topic", e));
+      out->topic = batch->arena.Copy(s);
+      out->has_topic = true;
+    } else if (k == "partition") {
+      int64_t p;
+      st = ReadInt(v, "partition", &p);
+      if (st.ok() && (p < 0 || p > INT32_MAX)) st = Status::Corruption(fmt::format("partition {} is out of range", p));
+      out->partition = static_cast<int32_t>(p);
+      rec.partition = out->partition;
+    } else if (k == "offset") {
+      st = ReadInt(v, "offset", &rec.offset);
+      if (st.ok() && rec.offset < -1) st = Status::Corruption(fmt::format("offset {} is out of range", rec.offset));
+    } else if (k == "timestamp") {
+      st = ReadInt(v, "timestamp", &rec.timestamp);
+    } else if (k == "timestamp_type") {
+      std::string_view s;
+      if (auto e = v.get_string().get(s)) return fail(JsonError("timestamp_type", e));
+      if (s == "LogAppendTime") rec.timestamp_type = TimestampType::kLogAppendTime;
+      else if (s == "CreateTime") rec.timestamp_type = TimestampType::kCreateTime;
+      else if (s == "NoTimestampType") rec.timestamp_type = TimestampType::kNone;
+      else st = Status::Corruption(fmt::format("unknown timestamp_type '{}'", s));
+    } else if (k == "key") {
+      st = ReadBytesValue(v, "key", batch, &rec.key);
+    } else if (k == "value") {
+      st = ReadBytesValue(v, "value", batch, &rec.value);
+    } else if (k == "key_base64") {
+      st = ReadBase64(v, "key_base64", &im.scratch, batch, &rec.key);
+    } else if (k == "value_base64") {
+      st = ReadBase64(v, "value_base64", &im.scratch, batch, &rec.value);
+    } else if (k == "headers") {
+      batch->headers.resize(headers_start);
+      sj::json_type t;
+      if (auto e = v.type().get(t)) return fail(JsonError("headers", e));
+      if (t == sj::json_type::null) continue;
+      sj::array arr;
+      if (auto e = v.get_array().get(arr)) return fail(JsonError("headers must be an array", e));
+      for (auto item : arr) {
+        sj::object ho;
+        if (auto e = item.get_object().get(ho)) return fail(JsonError("each header must be an object", e));
+        Header h;
+        bool have_key = false;
+        h.value = Bytes::Null();
+        for (auto hf : ho) {
+          std::string_view hk;
+          if (auto e = hf.unescaped_key().get(hk)) return fail(JsonError("bad header field name", e));
+          sj::value hv;
+          if (auto e = hf.value().get(hv)) return fail(JsonError("header", e));
+          if (hk == "key") {
+            std::string_view s;
+            if (auto e = hv.get_string().get(s)) return fail(JsonError("header key must be a string", e));
+            h.key = batch->arena.Copy(s);
+            have_key = true;
+          } else if (hk == "key_base64") {
+            Bytes b;
+            Status hs = ReadBase64(hv, "header key_base64", &im.scratch, batch, &b);
+            if (!hs.ok()) return fail(hs);
+            h.key = b.view();
+            have_key = true;
+          } else if (hk == "value") {
+            sj::json_type ht;
+            if (auto e = hv.type().get(ht)) return fail(JsonError("header value", e));
+            if (ht == sj::json_type::null) {
+              h.value = Bytes::Null();
+            } else {
+              std::string_view s;
+              if (auto e = hv.get_string().get(s)) return fail(JsonError("header value must be a string or null", e));
+              h.value = Bytes::Of(batch->arena.Copy(s));
+            }
+          } else if (hk == "value_base64") {
+            Status hs = ReadBase64(hv, "header value_base64", &im.scratch, batch, &h.value);
+            if (!hs.ok()) return fail(hs);
+          }
+          // Unknown header fields are ignored.
+        }
+        if (!have_key) return fail(Status::Corruption("header without a key"));
+        batch->headers.push_back(h);
+      }
+    }
+    // Unknown fields are ignored (forward compatibility).
+    if (!st.ok()) return fail(st);
+  }
+  const char* trailing = nullptr;
+  if (!doc.current_location().get(trailing)) return fail(Status::Corruption("trailing content after the envelope object"));
+  rec.header_begin = static_cast<uint32_t>(headers_start);
+  rec.header_count = static_cast<uint32_t>(batch->headers.size() - headers_start);
+  return Status::OK();
+}
+
+}  // namespace evt::envelope

@@ -1,0 +1,59 @@
+// Decoding and encoding of log entries: RecordBatch v2 and legacy (magic 0/1) messages,
+// including compressed wrappers. Pure codecs: no file I/O, no policy.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "formats/kafka/layout.h"
+#include "lib/base/status.h"
+#include "lib/record.h"
+
+namespace evt::kafka {
+
+enum class EntryState { kOk, kTorn, kCorrupt };
+
+struct EntryHeader {
+  int64_t base_offset = 0;
+  int32_t length = 0;  // bytes after the 12-byte prefix
+  int8_t magic = 0;
+  uint64_t total_size() const { return kLogOverhead + static_cast<uint64_t>(length); }
+};
+
+// Looks at the entry starting at `pos` of `data` (a whole segment). kTorn: the entry is cut
+// off by the end of the data (the normal end of a log being written, when it is the last
+// segment). kCorrupt: the header cannot be an entry (bad length or magic); *reason says why.
+EntryState PeekEntry(std::string_view data, uint64_t pos, EntryHeader* h, std::string* reason);
+
+struct DecodeOptions {
+  bool verify_crc = true;
+  bool decode_records = true;  // false: fill BatchInfo only (fast scans)
+  bool include_control = true; // false: control batches add BatchInfo but no records
+  size_t max_uncompressed = static_cast<size_t>(kMaxUncompressedBatch);
+};
+
+// Decodes one entry (`entry` starts at the 12-byte offset/length prefix and is exactly
+// total_size() long). Appends one BatchInfo per top-level entry to out->batches and its
+// records to out->records/out->headers; decompressed bytes live in out's buffers.
+// Returns Corruption with a reason (without location: the caller adds file@position).
+// A CRC mismatch is reported as Corruption unless !verify_crc (then BatchInfo.crc_ok=false).
+Status DecodeEntry(std::string_view entry, uint64_t position, const DecodeOptions& opts, RecordBatch* out);
+
+struct EncodeOptions {
+  Codec codec = kZstd;
+  int level = -1;
+  int32_t partition_leader_epoch = 0;
+  int64_t producer_id = kNoProducerId;
+  int16_t producer_epoch = kNoProducerEpoch;
+  int32_t base_sequence = kNoSequence;
+};
+
+// Encodes records [begin, end) of `b` as one RecordBatch v2 with the given base offset;
+// record i gets offset base_offset + (offsets[i]-offsets[begin]) when `keep_offsets`
+// (they must increase), else base_offset + (i - begin). All records must share the same
+// timestamp type; for LogAppendTime they must share the same timestamp. Appends the batch
+// bytes to *out and describes it in *info (position left 0).
+Status EncodeBatch(const RecordBatch& b, size_t begin, size_t end, int64_t base_offset, bool keep_offsets,
+                   const EncodeOptions& opts, std::string* out, BatchInfo* info);
+
+}  // namespace evt::kafka

@@ -1,0 +1,70 @@
+// A bump allocator whose blocks never move, so string_views into it stay valid until Reset().
+#pragma once
+#include <cstring>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace evt {
+
+class Arena {
+ public:
+  explicit Arena(size_t block_size = 1 << 16) : block_size_(block_size) {}
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+  Arena(Arena&&) = default;
+  Arena& operator=(Arena&&) = default;
+
+  char* Allocate(size_t n) {
+    if (n > avail_) NewBlock(n);
+    char* p = ptr_;
+    ptr_ += n;
+    avail_ -= n;
+    return p;
+  }
+  std::string_view Copy(std::string_view s) {
+    if (s.empty()) return std::string_view(ptr_ ? ptr_ : "", 0);
+    char* p = Allocate(s.size());
+    std::memcpy(p, s.data(), s.size());
+    return std::string_view(p, s.size());
+  }
+  // Keeps the first (largest recently used) block, frees the rest.
+  void Reset() {
+    if (blocks_.empty()) return;
+    if (blocks_.size() > 1) {
+      // keep the biggest block to avoid churn
+      size_t best = 0;
+      for (size_t i = 1; i < blocks_.size(); ++i)
+        if (sizes_[i] > sizes_[best]) best = i;
+      auto keep = std::move(blocks_[best]);
+      size_t keep_size = sizes_[best];
+      blocks_.clear();
+      sizes_.clear();
+      blocks_.push_back(std::move(keep));
+      sizes_.push_back(keep_size);
+    }
+    ptr_ = blocks_[0].get();
+    avail_ = sizes_[0];
+  }
+  size_t MemoryUsage() const {
+    size_t t = 0;
+    for (size_t s : sizes_) t += s;
+    return t;
+  }
+
+ private:
+  void NewBlock(size_t min) {
+    size_t sz = min > block_size_ ? min : block_size_;
+    blocks_.emplace_back(new char[sz]);
+    sizes_.push_back(sz);
+    ptr_ = blocks_.back().get();
+    avail_ = sz;
+  }
+  size_t block_size_;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::vector<size_t> sizes_;
+  char* ptr_ = nullptr;
+  size_t avail_ = 0;
+};
+
+}  // namespace evt

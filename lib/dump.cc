@@ -1,0 +1,185 @@
+#include "lib/dump.h"
+
+#include <fmt/format.h>
+
+#include "formats/envelope/envelope.h"
+#include "formats/kafka/compression.h"
+#include "lib/base/coding.h"
+#include "lib/base/term.h"
+
+namespace evt {
+
+std::string ControlRecordTypeName(std::string_view key) {
+  if (key.size() < 4) return "UNKNOWN";
+  int16_t type = static_cast<int16_t>(DecodeFixed16BE(reinterpret_cast<const uint8_t*>(key.data()) + 2));
+  switch (type) {
+    case 0: return "ABORT";
+    case 1: return "COMMIT";
+    case 2: return "LEADER_CHANGE";
+    case 3: return "SNAPSHOT_HEADER";
+    case 4: return "SNAPSHOT_FOOTER";
+    case 5: return "KRAFT_VERSION";
+    case 6: return "KRAFT_VOTERS";
+    default: return fmt::format("UNKNOWN({})", type);
+  }
+}
+
+namespace {
+
+const char* TsTypeName(TimestampType t) {
+  switch (t) {
+    case TimestampType::kLogAppendTime: return "LogAppendTime";
+    case TimestampType::kNone: return "NoTimestampType";
+    default: return "CreateTime";
+  }
+}
+
+void BatchJson(const BatchInfo& b, const std::string& file, std::string* o) {
+  o->append("{\"file\":");
+  envelope::AppendJsonString(file, o);
+  if (b.magic < 2) {
+    fmt::format_to(std::back_inserter(*o),
+                   ",\"position\":{},\"offset\":{},\"message_size\":{},\"magic\":{},\"crc\":{},\"crc_ok\":{},"
+                   "\"attributes\":{},\"codec\":\"{}\",\"timestamp_type\":{},\"timestamp\":{},\"record_count\":{}",
+                   b.position, b.last_offset(), b.batch_length, b.magic, b.crc, b.crc_ok, b.attributes,
+                   kafka::CodecName(b.codec), b.timestamp_type == TimestampType::kLogAppendTime ? 1 : 0,
+                   b.first_timestamp, b.record_count);
+    return;
+  }
+  fmt::format_to(std::back_inserter(*o),
+                 ",\"position\":{},\"base_offset\":{},\"batch_length\":{},\"partition_leader_epoch\":{},\"magic\":{},"
+                 "\"crc\":{},\"crc_ok\":{},\"attributes\":{},\"codec\":\"{}\",\"timestamp_type\":{},"
+                 "\"transactional\":{},\"control\":{},\"last_offset_delta\":{},",
+                 b.position, b.base_offset, b.batch_length, b.partition_leader_epoch, b.magic, b.crc, b.crc_ok,
+                 b.attributes, kafka::CodecName(b.codec), b.timestamp_type == TimestampType::kLogAppendTime ? 1 : 0,
+                 b.transactional, b.control, b.last_offset_delta);
+  if (b.has_delete_horizon)
+    fmt::format_to(std::back_inserter(*o), "\"delete_horizon\":{},", b.first_timestamp);
+  else
+    fmt::format_to(std::back_inserter(*o), "\"first_timestamp\":{},", b.first_timestamp);
+  fmt::format_to(std::back_inserter(*o),
+                 "\"max_timestamp\":{},\"producer_id\":{},\"producer_epoch\":{},\"base_sequence\":{},"
+                 "\"record_count\":{},\"uncompressed_bytes\":{}",
+                 b.max_timestamp, b.producer_id, b.producer_epoch, b.base_sequence, b.record_count,
+                 b.uncompressed_bytes);
+}
+
+void BatchText(const BatchInfo& b, std::string* o) {
+  if (b.magic < 2) {
+    fmt::format_to(std::back_inserter(*o),
+                   "offset: {} position: {} {}: {} size: {} magic: {} compresscodec: {} crc: {} isvalid: {}\n",
+                   b.last_offset(), b.position, TsTypeName(b.timestamp_type), b.first_timestamp, b.size_bytes, b.magic,
+                   kafka::CodecName(b.codec), b.crc, b.crc_ok);
+    return;
+  }
+  int32_t last_seq = b.base_sequence < 0 ? -1 : b.base_sequence + b.last_offset_delta;
+  fmt::format_to(std::back_inserter(*o),
+                 "baseOffset: {} lastOffset: {} count: {} baseSequence: {} lastSequence: {} producerId: {} "
+                 "producerEpoch: {} partitionLeaderEpoch: {} isTransactional: {} isControl: {} deleteHorizonMs: {} "
+                 "position: {} {}: {} size: {} magic: {} compresscodec: {} crc: {} isvalid: {}\n",
+                 b.base_offset, b.last_offset(), b.record_count, b.base_sequence, last_seq, b.producer_id,
+                 b.producer_epoch, b.partition_leader_epoch, b.transactional, b.control,
+                 b.has_delete_horizon ? fmt::format("{}", b.first_timestamp) : std::string("none"), b.position,
+                 TsTypeName(b.timestamp_type), b.max_timestamp, b.size_bytes, b.magic, kafka::CodecName(b.codec), b.crc,
+                 b.crc_ok);
+}
+
+void RecordText(const RecordBatch& batch, const Record& r, const BatchInfo* bi, std::string* o) {
+  fmt::format_to(std::back_inserter(*o), "| offset: {} {}: {} keySize: {} valueSize: {}", r.offset,
+                 TsTypeName(r.timestamp_type), r.timestamp, r.key.null() ? -1 : static_cast<int64_t>(r.key.size),
+                 r.value.null() ? -1 : static_cast<int64_t>(r.value.size));
+  if (bi && bi->magic == 2 && bi->base_sequence >= 0)
+    fmt::format_to(std::back_inserter(*o), " sequence: {}", bi->base_sequence + (r.offset - bi->base_offset));
+  if (r.control) {
+    fmt::format_to(std::back_inserter(*o), " controlType: {}\n", ControlRecordTypeName(r.key.view()));
+    return;
+  }
+  o->append(" headerKeys: [");
+  const Header* hs = batch.HeadersOf(r);
+  for (uint32_t h = 0; h < r.header_count; ++h) {
+    if (h) o->push_back(',');
+    o->append(hs[h].key);
+  }
+  o->push_back(']');
+  // Payloads print as text when they are valid UTF-8 without newlines, else as base64.
+  auto payload = [&](const char* name, const Bytes& b) {
+    fmt::format_to(std::back_inserter(*o), " {}: ", name);
+    if (b.null()) {
+      o->append("null");
+    } else if (envelope::IsValidUtf8(b.view()) && b.view().find_first_of("\r\n") == std::string_view::npos) {
+      o->append(b.view());
+    } else {
+      o->append("base64:");
+      envelope::AppendBase64(b.view(), o);
+    }
+  };
+  payload("key", r.key);
+  payload("payload", r.value);
+  o->push_back('\n');
+}
+
+}  // namespace
+
+Status RunDump(const DumpOptions& opts, WritableFile* out, Reporter* reporter) {
+  auto dirs = ResolvePartitions(opts.source.paths);
+  if (!dirs.ok()) return dirs.status();
+  ReadOptions ro = opts.source.read;
+  ro.include_control = true;
+  ro.verify_crc = false;  // show bad CRCs as isvalid: false rather than stopping
+  ro.target_records = 1024;
+  std::string o;
+  for (const PartitionDir& pd : *dirs) {
+    SegmentSource src({pd}, ro, reporter);
+    RecordBatch batch;
+    std::string current_file;
+    for (;;) {
+      if (InterruptRequested()) return Status::Interrupted();
+      bool eof = false;
+      Status st = src.Next(&batch, &eof);
+      // Print what was decoded before an error.
+      o.clear();
+      if (batch.file != current_file && !batch.batches.empty()) {
+        current_file = batch.file;
+        if (!opts.json) fmt::format_to(std::back_inserter(o), "Dumping {}\n", current_file);
+      }
+      size_t ri = 0;
+      for (const BatchInfo& bi : batch.batches) {
+        if (opts.json) {
+          BatchJson(bi, batch.file, &o);
+          if (opts.records) o.append(",\"records\":[");
+        } else {
+          BatchText(bi, &o);
+        }
+        // Records of this batch are those whose source_pos equals its position.
+        bool first = true;
+        while (ri < batch.records.size() && batch.records[ri].source_pos == bi.position) {
+          const Record& r = batch.records[ri++];
+          if (!opts.records) continue;
+          if (opts.json) {
+            if (!first) o.push_back(',');
+            first = false;
+            std::string line;
+            envelope::AppendRecord(batch, r, &line);
+            line.pop_back();  // newline
+            if (r.control) {
+              line.pop_back();  // closing brace
+              line.append(",\"control_type\":");
+              envelope::AppendJsonString(ControlRecordTypeName(r.key.view()), &line);
+              line.push_back('}');
+            }
+            o.append(line);
+          } else {
+            RecordText(batch, r, &bi, &o);
+          }
+        }
+        if (opts.json) o.append(opts.records ? "]}\n" : "}\n");
+      }
+      EVT_RETURN_IF_ERROR(out->Append(o));
+      if (!st.ok()) return st;
+      if (eof) break;
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace evt

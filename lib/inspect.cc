@@ -1,0 +1,199 @@
+#include "lib/inspect.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "formats/envelope/envelope.h"
+#include "formats/kafka/compression.h"
+#include "lib/base/term.h"
+#include "lib/base/timeutil.h"
+
+namespace evt {
+
+void PartitionStats::Merge(const PartitionStats& o) {
+  segments += o.segments;
+  batches += o.batches;
+  control_batches += o.control_batches;
+  records += o.records;
+  tombstones += o.tombstones;
+  if (o.first_offset >= 0 && (first_offset < 0 || o.first_offset < first_offset)) first_offset = o.first_offset;
+  last_offset = std::max(last_offset, o.last_offset);
+  if (o.first_timestamp >= 0 && (first_timestamp < 0 || o.first_timestamp < first_timestamp))
+    first_timestamp = o.first_timestamp;
+  last_timestamp = std::max(last_timestamp, o.last_timestamp);
+  bytes += o.bytes;
+  uncompressed_bytes += o.uncompressed_bytes;
+  for (auto& [k, v] : o.codecs) codecs[k] += v;
+  for (auto p : o.producer_ids) {
+    if (producer_ids.size() >= kMaxListed) { producer_ids_truncated = true; break; }
+    producer_ids.insert(p);
+  }
+  producer_ids_truncated |= o.producer_ids_truncated;
+  for (auto& h : o.header_keys) {
+    if (header_keys.size() >= kMaxListed) { header_keys_truncated = true; break; }
+    header_keys.insert(h);
+  }
+  header_keys_truncated |= o.header_keys_truncated;
+  keys.Merge(o.keys);
+  torn_tail_bytes += o.torn_tail_bytes;
+}
+
+Status RunInspect(const InspectOptions& opts, Reporter* reporter, std::vector<PartitionStats>* parts,
+                  PartitionStats* total) {
+  auto dirs = ResolvePartitions(opts.source.paths);
+  if (!dirs.ok()) return dirs.status();
+  for (const PartitionDir& pd : *dirs) {
+    PartitionStats st;
+    st.topic = pd.topic;
+    st.partition = pd.partition;
+    st.path = pd.path;
+    st.segments = pd.segments.size();
+    ReadOptions ro = opts.source.read;
+    ro.include_control = true;
+    SegmentSource src({pd}, ro, reporter);
+    RecordBatch batch;
+    for (;;) {
+      if (InterruptRequested()) return Status::Interrupted();
+      bool eof = false;
+      EVT_RETURN_IF_ERROR(src.Next(&batch, &eof));
+      if (eof) break;
+      for (const BatchInfo& bi : batch.batches) {
+        ++st.batches;
+        if (bi.control) ++st.control_batches;
+        st.bytes += bi.size_bytes;
+        st.uncompressed_bytes += bi.uncompressed_bytes;
+        st.codecs[kafka::CodecName(bi.codec)]++;
+        if (bi.producer_id >= 0) {
+          if (st.producer_ids.size() < PartitionStats::kMaxListed) st.producer_ids.insert(bi.producer_id);
+          else if (!st.producer_ids.count(bi.producer_id)) st.producer_ids_truncated = true;
+        }
+      }
+      for (const Record& r : batch.records) {
+        if (r.control) continue;
+        ++st.records;
+        if (st.first_offset < 0) st.first_offset = r.offset;
+        st.last_offset = std::max(st.last_offset, r.offset);
+        if (r.timestamp >= 0) {
+          if (st.first_timestamp < 0 || r.timestamp < st.first_timestamp) st.first_timestamp = r.timestamp;
+          st.last_timestamp = std::max(st.last_timestamp, r.timestamp);
+        }
+        if (r.value.null()) ++st.tombstones;
+        if (!r.key.null()) st.keys.Add(r.key.view());
+        const Header* hs = batch.HeadersOf(r);
+        for (uint32_t h = 0; h < r.header_count; ++h) {
+          if (st.header_keys.size() >= PartitionStats::kMaxListed) {
+            if (!st.header_keys.count(std::string(hs[h].key))) st.header_keys_truncated = true;
+            continue;
+          }
+          st.header_keys.emplace(hs[h].key);
+        }
+      }
+    }
+    total->Merge(st);
+    parts->push_back(std::move(st));
+  }
+  return Status::OK();
+}
+
+namespace {
+
+void AppendStatsJson(const PartitionStats& s, bool is_total, std::string* o) {
+  o->push_back('{');
+  if (!is_total) {
+    o->append("\"topic\":");
+    envelope::AppendJsonString(s.topic, o);
+    fmt::format_to(std::back_inserter(*o), ",\"partition\":{},\"path\":", s.partition);
+    envelope::AppendJsonString(s.path, o);
+    o->push_back(',');
+  }
+  fmt::format_to(std::back_inserter(*o),
+                 "\"segments\":{},\"batches\":{},\"control_batches\":{},\"records\":{},\"tombstones\":{},"
+                 "\"first_offset\":{},\"last_offset\":{},\"first_timestamp\":{},\"last_timestamp\":{},"
+                 "\"bytes\":{},\"uncompressed_bytes\":{},\"distinct_keys_estimate\":{},\"codecs\":{{",
+                 s.segments, s.batches, s.control_batches, s.records, s.tombstones, s.first_offset, s.last_offset,
+                 s.first_timestamp, s.last_timestamp, s.bytes, s.uncompressed_bytes, s.keys.Estimate());
+  bool first = true;
+  for (auto& [k, v] : s.codecs) {
+    if (!first) o->push_back(',');
+    first = false;
+    envelope::AppendJsonString(k, o);
+    fmt::format_to(std::back_inserter(*o), ":{}", v);
+  }
+  o->append("},\"producer_ids\":[");
+  first = true;
+  for (auto p : s.producer_ids) {
+    if (!first) o->push_back(',');
+    first = false;
+    fmt::format_to(std::back_inserter(*o), "{}", p);
+  }
+  o->append("],\"header_keys\":[");
+  first = true;
+  for (auto& h : s.header_keys) {
+    if (!first) o->push_back(',');
+    first = false;
+    envelope::AppendJsonString(h, o);
+  }
+  o->push_back(']');
+  if (s.producer_ids_truncated) o->append(",\"producer_ids_truncated\":true");
+  if (s.header_keys_truncated) o->append(",\"header_keys_truncated\":true");
+  o->push_back('}');
+}
+
+std::string Human(uint64_t b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(b);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.1f} {}", v, units[u]);
+}
+
+std::string Ts(int64_t ms) { return ms < 0 ? "-" : FormatRfc3339Ms(ms); }
+
+}  // namespace
+
+std::string InspectJson(const std::vector<PartitionStats>& parts, const PartitionStats& total) {
+  std::string o = "{\"partitions\":[";
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) o.push_back(',');
+    AppendStatsJson(parts[i], false, &o);
+  }
+  o.append("],\"total\":");
+  AppendStatsJson(total, true, &o);
+  o.append("}\n");
+  return o;
+}
+
+std::string InspectTable(const std::vector<PartitionStats>& parts, const PartitionStats& total) {
+  std::string o;
+  auto row = [&](const std::string& name, const PartitionStats& s) {
+    std::string codecs;
+    for (auto& [k, v] : s.codecs) codecs += (codecs.empty() ? "" : ",") + k;
+    fmt::format_to(std::back_inserter(o), "{:<28} {:>5} {:>9} {:>11} {:>11} {:>11} {:>10} {:>10}  {:<24} {:<24} {}\n",
+                   name, s.segments, s.batches, s.records, s.first_offset, s.last_offset, Human(s.bytes),
+                   Human(s.uncompressed_bytes), Ts(s.first_timestamp), Ts(s.last_timestamp), codecs);
+  };
+  fmt::format_to(std::back_inserter(o), "{:<28} {:>5} {:>9} {:>11} {:>11} {:>11} {:>10} {:>10}  {:<24} {:<24} {}\n",
+                 "PARTITION", "SEGS", "BATCHES", "RECORDS", "FIRST", "LAST", "BYTES", "RAW", "FIRST TIME",
+                 "LAST TIME", "CODECS");
+  for (const auto& p : parts) row(fmt::format("{}-{}", p.topic, p.partition), p);
+  if (parts.size() > 1) row("TOTAL", total);
+  fmt::format_to(std::back_inserter(o),
+                 "\ntombstones {}  control batches {}  distinct keys ~{}  producer ids {}{}  header keys: ",
+                 total.tombstones, total.control_batches, total.keys.Estimate(), total.producer_ids.size(),
+                 total.producer_ids_truncated ? "+" : "");
+  bool first = true;
+  for (auto& h : total.header_keys) {
+    o.append(first ? "" : ", ");
+    first = false;
+    o.append(h);
+  }
+  if (first) o.append("-");
+  o.push_back('\n');
+  return o;
+}
+
+}  // namespace evt

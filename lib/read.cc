@@ -1,0 +1,68 @@
+#include "lib/read.h"
+
+#include "lib/base/term.h"
+#include "lib/text_sink.h"
+
+namespace evt {
+
+Result<std::vector<PartitionDir>> ResolvePartitions(const std::vector<std::string>& paths) {
+  std::vector<PartitionDir> all;
+  for (const auto& p : paths) {
+    auto parts = DiscoverPartitions(p);
+    if (!parts.ok()) return parts.status();
+    for (auto& pd : *parts) all.push_back(std::move(pd));
+  }
+  return all;
+}
+
+Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* reporter) {
+  auto parts = ResolvePartitions(spec.paths);
+  if (!parts.ok()) return parts.status();
+  if (spec.merge_time && parts->size() > 1)
+    return MergeByTime(SegmentSource::PerPartition(*parts, spec.read, reporter));
+  return std::unique_ptr<Source>(std::make_unique<SegmentSource>(std::move(*parts), spec.read, reporter));
+}
+
+Status Drain(Source* src, Sink* sink, int64_t limit, uint64_t* count) {
+  RecordBatch batch;
+  uint64_t n = 0;
+  auto* text = dynamic_cast<TextSink*>(sink);
+  auto emit = [&]() -> Status {
+    size_t take = batch.records.size();
+    if (limit >= 0 && n + take > static_cast<uint64_t>(limit)) take = static_cast<size_t>(limit - static_cast<int64_t>(n));
+    Status s;
+    if (take == batch.records.size()) {
+      s = sink->Write(batch);
+    } else if (text) {
+      s = text->WriteRange(batch, 0, take);
+    } else {
+      batch.records.resize(take);
+      s = sink->Write(batch);
+    }
+    n += take;
+    return s;
+  };
+  Status result;
+  for (;;) {
+    if (InterruptRequested()) {
+      result = Status::Interrupted();
+      break;
+    }
+    bool eof = false;
+    Status s = src->Next(&batch, &eof);
+    if (!s.ok()) {
+      // Records decoded before the error are still written: nothing is silently dropped.
+      Status ws = emit();
+      result = ws.ok() ? s : ws;
+      break;
+    }
+    if (eof) break;
+    result = emit();
+    if (!result.ok()) break;
+    if (limit >= 0 && n >= static_cast<uint64_t>(limit)) break;
+  }
+  *count = n;
+  return result;
+}
+
+}  // namespace evt

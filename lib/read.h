@@ -1,0 +1,27 @@
+// Opening the sources a reading subcommand names, and draining them into a sink.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lib/segment.h"
+#include "lib/source.h"
+
+namespace evt {
+
+struct SourceSpec {
+  std::vector<std::string> paths;
+  ReadOptions read;
+  bool merge_time = false;
+};
+
+// Resolves all paths (segment files/dirs) into one Source (merged by time if asked).
+Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* reporter);
+// Resolves the partition directories the paths name (for commands that work per partition).
+Result<std::vector<PartitionDir>> ResolvePartitions(const std::vector<std::string>& paths);
+
+// Reads every batch of `src` into `sink`, stopping after `limit` records (< 0: no limit) or
+// when interrupted. Returns the records copied in *count.
+Status Drain(Source* src, Sink* sink, int64_t limit, uint64_t* count);
+
+}  // namespace evt

@@ -1,0 +1,113 @@
+// The record model shared by every source and sink.
+//
+// Records do not own their bytes: keys, values and headers are views into memory owned by
+// the RecordBatch that holds them (an mmap'd segment, a decompression buffer or its arena),
+// valid until the batch is refilled.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/base/arena.h"
+
+namespace evt {
+
+enum class TimestampType : int8_t { kNone = -1, kCreateTime = 0, kLogAppendTime = 1 };
+
+// Bytes that may be null (Kafka distinguishes a null key from an empty one).
+struct Bytes {
+  const char* data = nullptr;
+  uint32_t size = 0;
+  bool is_null = true;
+
+  static Bytes Null() { return Bytes{}; }
+  static Bytes Of(std::string_view s) { return Bytes{s.data(), static_cast<uint32_t>(s.size()), false}; }
+  std::string_view view() const { return std::string_view(data ? data : "", size); }
+  bool null() const { return is_null; }
+};
+
+struct Header {
+  std::string_view key;  // never null in Kafka
+  Bytes value;
+};
+
+struct Record {
+  int32_t partition = -1;
+  int64_t offset = -1;
+  int64_t timestamp = -1;  // ms since epoch; -1 when unknown (magic 0)
+  TimestampType timestamp_type = TimestampType::kCreateTime;
+  Bytes key;
+  Bytes value;
+  uint32_t header_begin = 0;  // index into RecordBatch::headers
+  uint32_t header_count = 0;
+  // Position of the batch/entry this record came from (byte position in a segment file,
+  // or line number for JSONL); used in error messages.
+  uint64_t source_pos = 0;
+  bool control = false;  // part of a control batch (transaction marker, KRaft control)
+};
+
+// Information about the container (a v2 record batch or a legacy message) a run of
+// records came from; filled by segment readers, left empty by other sources.
+struct BatchInfo {
+  uint64_t position = 0;  // byte position in the file
+  int64_t base_offset = 0;
+  int32_t batch_length = 0;  // bytes after the 12-byte offset+length prefix
+  int32_t partition_leader_epoch = -1;
+  int8_t magic = 2;
+  uint32_t crc = 0;
+  uint32_t computed_crc = 0;
+  bool crc_ok = true;
+  int16_t attributes = 0;
+  int8_t codec = 0;  // formats/kafka Codec
+  TimestampType timestamp_type = TimestampType::kCreateTime;
+  bool transactional = false;
+  bool control = false;
+  bool has_delete_horizon = false;
+  int32_t last_offset_delta = 0;
+  int64_t first_timestamp = -1;  // base timestamp; the delete horizon when has_delete_horizon
+  int64_t max_timestamp = -1;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int32_t base_sequence = -1;
+  int32_t record_count = 0;
+  uint64_t size_bytes = 0;          // total bytes on disk (12 + batch_length)
+  uint64_t uncompressed_bytes = 0;  // bytes of the records section after decompression
+  int64_t last_offset() const { return base_offset + last_offset_delta; }
+};
+
+// A group of records from one topic-partition, with the storage their bytes live in.
+class RecordBatch {
+ public:
+  std::string topic;
+  int32_t partition = -1;
+  std::string file;  // source file for diagnostics ("" for stdin/Kafka)
+  std::vector<Record> records;
+  std::vector<Header> headers;
+  std::vector<BatchInfo> batches;  // containers these records came from (segment sources)
+  Arena arena{1 << 16};
+
+  void Clear() {
+    records.clear();
+    headers.clear();
+    batches.clear();
+    arena.Reset();
+    buffers_used_ = 0;
+  }
+  // A scratch buffer that lives (with its capacity) until the next Clear(); records may
+  // point into it. Used for decompressed batch payloads.
+  std::string* NewBuffer() {
+    if (buffers_used_ == buffers_.size()) buffers_.emplace_back();
+    std::string* b = &buffers_[buffers_used_++];
+    b->clear();
+    return b;
+  }
+  const Header* HeadersOf(const Record& r) const { return headers.data() + r.header_begin; }
+
+ private:
+  std::deque<std::string> buffers_;  // deque: growing it never moves existing buffers
+  size_t buffers_used_ = 0;
+};
+
+}  // namespace evt

@@ -1,0 +1,33 @@
+// `evt verify`: CRCs, offsets, batch lengths and index consistency; `--repair` truncates
+// torn tails and rebuilds missing or inconsistent indexes atomically.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "lib/read.h"
+
+namespace evt {
+
+struct VerifyOptions {
+  std::vector<std::string> paths;
+  bool repair = false;
+  bool check_indexes = true;
+};
+
+struct VerifyReport {
+  std::string topic;
+  int32_t partition = -1;
+  std::string path;
+  uint64_t segments = 0;
+  uint64_t batches = 0;
+  uint64_t records = 0;
+  uint64_t errors = 0;
+  uint64_t warnings = 0;
+  uint64_t repaired = 0;  // files rewritten or truncated
+};
+
+// Problems go to the reporter (Corruption = error, Warning = warning). Returns Corruption
+// if any error was found, OK otherwise.
+Status RunVerify(const VerifyOptions& opts, Reporter* reporter, std::vector<VerifyReport>* out);
+
+}  // namespace evt

@@ -1,0 +1,28 @@
+// `evt write`: JSON Lines into a segment directory.
+#include <string>
+#include <vector>
+
+#include "lib/jsonl_source.h"
+#include "lib/segment_writer.h"
+
+#pragma once
+namespace evt {
+
+struct WriteOptions {
+  std::string dst;
+  std::vector<std::string> inputs;  // empty = stdin
+  JsonlSourceOptions input;
+  WriterOptions writer;
+};
+
+struct WriteStats {
+  uint64_t records = 0;
+};
+
+// True when `dst` names one partition directory (its name is <topic>-<N> and it does not
+// hold partition directories of its own).
+bool IsPartitionDirTarget(const std::string& dst);
+
+Status RunWrite(const WriteOptions& opts, Reporter* reporter, WriteStats* stats);
+
+}  // namespace evt

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# A short tour on a sample log that evt generates itself: gen -> write -> inspect -> cat.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EVT=${EVT:-build/evt}
+T=$(mktemp -d "${TMPDIR:-/tmp}/evt-tour-XXXXXX")
+trap 'rm -rf "$T"' EXIT
+say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+say "evt gen --count 5000 --keys 50 --topic orders | evt write $T/orders-0"
+"$EVT" gen --count 5000 --keys 50 --topic orders | "$EVT" write "$T/orders-0"
+say "ls $T/orders-0"
+ls -l "$T/orders-0"
+say "evt inspect --table $T/orders-0"
+"$EVT" inspect --table "$T/orders-0"
+say "evt cat $T/orders-0 --from -3 --format '%o %k %T\n'"
+"$EVT" cat "$T/orders-0" --from -3 --format '%o %k %T\n'
+say "evt cat $T/orders-0 -n 1"
+"$EVT" cat "$T/orders-0" -n 1
+say "evt verify $T/orders-0"
+"$EVT" verify "$T/orders-0"
