@@ -16,6 +16,7 @@ RunFn SetupCat(CLI::App* app) {
   app->add_option("SRC", f->sources, "Segment files, partition directories, topic or broker data directories")
       ->required();
   AddReadFlags(app, &f->read, true, true);
+  AddWhereFlags(app, &f->read);
   app->add_option("--format,-f", f->format,
                   "Output: envelope (JSON Lines, default), value, cloudevents, or a template with %t %p %o %T %k %v %h "
                   "%K %S (e.g. '%k %v\\n')");
@@ -24,6 +25,7 @@ RunFn SetupCat(CLI::App* app) {
     SourceSpec spec;
     spec.paths = f->sources;
     Status s = ResolveReadFlags(f->read, &spec.read, &spec.merge_time);
+    spec.where = WhereFrom(f->read);
     if (!s.ok()) return Finish(s);
     auto fmt = ParseTextFormat(f->format);
     if (!fmt.ok()) return Finish(fmt.status());

@@ -49,6 +49,11 @@ void StderrReporter::Warning(std::string_view where, uint64_t pos, std::string_v
   PrintWarning(fmt::format("{}@{}: {}", where, pos, what));
 }
 
+void StderrReporter::Notice(std::string_view what) {
+  ++warnings;
+  PrintWarning(std::string(what));
+}
+
 std::unique_ptr<WritableFile> Stdout() { return WritableFile::FromFd(1, "<stdout>"); }
 
 void AddReadFlags(CLI::App* app, ReadFlags* f, bool with_merge, bool with_control) {
@@ -62,6 +67,20 @@ void AddReadFlags(CLI::App* app, ReadFlags* f, bool with_merge, bool with_contro
         ->check(CLI::IsMember({"time", "none"}));
   if (with_control)
     app->add_flag("--include-control", f->include_control, "Include control records (transaction markers)");
+}
+
+void AddWhereFlags(CLI::App* app, ReadFlags* f) {
+  AddRepeatable(app, "--where,-w", &f->where,
+                "Keep only records for which this jq-style expression is true (repeatable: ANDed). `.` is the "
+                "value parsed as JSON; $key $offset $timestamp $partition $topic $headers");
+  app->add_flag("--strict", f->strict, "With --where: a value that is not valid JSON is an error (exit 1), not null");
+}
+
+WhereOptions WhereFrom(const ReadFlags& f) {
+  WhereOptions w;
+  w.exprs = f.where;
+  w.strict = f.strict;
+  return w;
 }
 
 Status ResolveReadFlags(const ReadFlags& f, ReadOptions* ro, bool* merge_time) {

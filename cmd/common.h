@@ -11,6 +11,7 @@
 #include "lib/base/status.h"
 #include "lib/segment.h"
 #include "lib/source.h"
+#include "lib/where.h"
 
 namespace evt::cmd {
 
@@ -43,6 +44,7 @@ class StderrReporter : public Reporter {
  public:
   void Corruption(std::string_view where, uint64_t pos, uint64_t dropped, std::string_view reason) override;
   void Warning(std::string_view where, uint64_t pos, std::string_view what) override;
+  void Notice(std::string_view what) override;
   int errors = 0;
   int warnings = 0;
 };
@@ -56,8 +58,13 @@ struct ReadFlags {
   std::string until;
   std::string merge;
   bool include_control = false;
+  std::vector<std::string> where;
+  bool strict = false;
 };
 void AddReadFlags(CLI::App* app, ReadFlags* f, bool with_merge, bool with_control);
+// --where EXPR (repeatable, ANDed) and --strict.
+void AddWhereFlags(CLI::App* app, ReadFlags* f);
+WhereOptions WhereFrom(const ReadFlags& f);
 // Resolves ReadFlags into ReadOptions; *merge_time set from --merge.
 Status ResolveReadFlags(const ReadFlags& f, ReadOptions* ro, bool* merge_time);
 

@@ -15,12 +15,14 @@ RunFn SetupDump(CLI::App* app) {
   app->add_option("SRC", f->sources, "Segment files, partition directories, topic or broker data directories")
       ->required();
   AddReadFlags(app, &f->read, false, false);
+  AddWhereFlags(app, &f->read);
   app->add_flag("--json", f->json, "One JSON object per batch (with its records) per line");
   app->add_flag("--batches-only", f->batches_only, "List batches without their records");
   return [f]() {
     DumpOptions o;
     o.source.paths = f->sources;
     Status s = ResolveReadFlags(f->read, &o.source.read, nullptr);
+    o.source.where = WhereFrom(f->read);
     if (!s.ok()) return Finish(s);
     o.json = f->json;
     o.records = !f->batches_only;

@@ -16,12 +16,14 @@ RunFn SetupInspect(CLI::App* app) {
   app->add_option("SRC", f->sources, "Segment files, partition directories, topic or broker data directories")
       ->required();
   AddReadFlags(app, &f->read, false, false);
+  AddWhereFlags(app, &f->read);
   app->add_flag("--json", f->json, "JSON output (the default when stdout is not a terminal)");
   app->add_flag("--table", f->table, "Table output (the default on a terminal)");
   return [f]() {
     InspectOptions o;
     o.source.paths = f->sources;
     Status s = ResolveReadFlags(f->read, &o.source.read, nullptr);
+    o.source.where = WhereFrom(f->read);
     if (!s.ok()) return Finish(s);
     StderrReporter rep;
     std::vector<PartitionStats> parts;

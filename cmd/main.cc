@@ -17,6 +17,7 @@ RunFn SetupInspect(CLI::App*);
 RunFn SetupVerify(CLI::App*);
 RunFn SetupDump(CLI::App*);
 RunFn SetupGen(CLI::App*);
+RunFn SetupFilter(CLI::App*);
 RunFn SetupCompletion(CLI::App*);
 
 const std::vector<Command>& Commands() {
@@ -26,6 +27,7 @@ const std::vector<Command>& Commands() {
       {"inspect", "Summarise partitions: offsets, times, sizes, codecs, keys", SetupInspect},
       {"verify", "Check CRCs, offsets and indexes; --repair torn tails and indexes", SetupVerify},
       {"dump", "List batches and records, like kafka-dump-log", SetupDump},
+      {"filter", "Select JSON Lines with a jq expression, much faster than jq", SetupFilter},
       {"gen", "Generate deterministic synthetic events", SetupGen},
       {"completion", "Print the shell completion script for bash, zsh or fish", SetupCompletion},
   };

@@ -129,7 +129,10 @@ Status RunDump(const DumpOptions& opts, WritableFile* out, Reporter* reporter) {
   ro.target_records = 1024;
   std::string o;
   for (const PartitionDir& pd : *dirs) {
-    SegmentSource src({pd}, ro, reporter);
+    auto srcp = MaybeWhere(std::make_unique<SegmentSource>(std::vector<PartitionDir>{pd}, ro, reporter),
+                           opts.source.where, reporter);
+    if (!srcp.ok()) return srcp.status();
+    Source& src = **srcp;
     RecordBatch batch;
     std::string current_file;
     for (;;) {
@@ -144,6 +147,10 @@ Status RunDump(const DumpOptions& opts, WritableFile* out, Reporter* reporter) {
       }
       size_t ri = 0;
       for (const BatchInfo& bi : batch.batches) {
+        // With --where, list only batches that hold a matching record.
+        if (!opts.source.where.exprs.empty() &&
+            (ri >= batch.records.size() || batch.records[ri].source_pos != bi.position))
+          continue;
         if (opts.json) {
           BatchJson(bi, batch.file, &o);
           if (opts.records) o.append(",\"records\":[");

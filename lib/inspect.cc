@@ -51,7 +51,10 @@ Status RunInspect(const InspectOptions& opts, Reporter* reporter, std::vector<Pa
     st.segments = pd.segments.size();
     ReadOptions ro = opts.source.read;
     ro.include_control = true;
-    SegmentSource src({pd}, ro, reporter);
+    auto srcp = MaybeWhere(std::make_unique<SegmentSource>(std::vector<PartitionDir>{pd}, ro, reporter),
+                           opts.source.where, reporter);
+    if (!srcp.ok()) return srcp.status();
+    Source& src = **srcp;
     RecordBatch batch;
     for (;;) {
       if (InterruptRequested()) return Status::Interrupted();

@@ -18,9 +18,12 @@ Result<std::vector<PartitionDir>> ResolvePartitions(const std::vector<std::strin
 Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* reporter) {
   auto parts = ResolvePartitions(spec.paths);
   if (!parts.ok()) return parts.status();
+  std::unique_ptr<Source> src;
   if (spec.merge_time && parts->size() > 1)
-    return MergeByTime(SegmentSource::PerPartition(*parts, spec.read, reporter));
-  return std::unique_ptr<Source>(std::make_unique<SegmentSource>(std::move(*parts), spec.read, reporter));
+    src = MergeByTime(SegmentSource::PerPartition(*parts, spec.read, reporter));
+  else
+    src = std::make_unique<SegmentSource>(std::move(*parts), spec.read, reporter);
+  return MaybeWhere(std::move(src), spec.where, reporter);
 }
 
 Status Drain(Source* src, Sink* sink, int64_t limit, uint64_t* count) {

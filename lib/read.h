@@ -6,6 +6,7 @@
 
 #include "lib/segment.h"
 #include "lib/source.h"
+#include "lib/where.h"
 
 namespace evt {
 
@@ -13,6 +14,7 @@ struct SourceSpec {
   std::vector<std::string> paths;
   ReadOptions read;
   bool merge_time = false;
+  WhereOptions where;  // --where: keep only matching records
 };
 
 // Resolves all paths (segment files/dirs) into one Source (merged by time if asked).

@@ -17,6 +17,8 @@ class Reporter {
   virtual void Corruption(std::string_view where, uint64_t pos, uint64_t dropped, std::string_view reason) = 0;
   // Something worth saying that is not an error (a torn tail, an interrupted compaction).
   virtual void Warning(std::string_view where, uint64_t pos, std::string_view what) = 0;
+  // A summary worth saying that has no position (e.g. how many records a filter skipped).
+  virtual void Notice(std::string_view what) { (void)what; }
 };
 
 // A reporter that keeps counts and the first error, for tests and library callers.

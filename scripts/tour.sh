@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 EVT=${EVT:-build/evt}
 T=$(mktemp -d "${TMPDIR:-/tmp}/evt-tour-XXXXXX")
 trap 'rm -rf "$T"' EXIT
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }; else say() { printf '\n$ %s\n' "$*"; }; fi
 say "evt gen --count 5000 --keys 50 --topic orders | evt write $T/orders-0"
 "$EVT" gen --count 5000 --keys 50 --topic orders | "$EVT" write "$T/orders-0"
 say "ls $T/orders-0"

@@ -1,0 +1,1031 @@
+// Compilation (function/variable resolution, regexes, path analysis) and evaluation with
+// jq 1.6 semantics.
+#include <fmt/format.h>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <unordered_map>
+
+#include "formats/envelope/envelope.h"
+#include "lib/filter/ast.h"
+#include "lib/filter/filter.h"
+#include "lib/filter/value.h"
+
+namespace evt::filter {
+
+namespace {
+
+enum Fn : int {
+  kTest1, kTest2, kStartswith, kEndswith, kContains, kHas, kIn, kLength, kAsciiDowncase, kAsciiUpcase,
+  kTostring, kTonumber, kType, kAny0, kAll0, kAny1, kAll1, kSelect, kNot, kEmpty,
+};
+
+int FnId(const std::string& name, size_t nargs) {
+  static const std::unordered_map<std::string, int> m = {
+      {"test/1", kTest1}, {"test/2", kTest2}, {"startswith/1", kStartswith}, {"endswith/1", kEndswith},
+      {"contains/1", kContains}, {"has/1", kHas}, {"in/1", kIn}, {"length/0", kLength},
+      {"ascii_downcase/0", kAsciiDowncase}, {"ascii_upcase/0", kAsciiUpcase}, {"tostring/0", kTostring},
+      {"tonumber/0", kTonumber}, {"type/0", kType}, {"any/0", kAny0}, {"all/0", kAll0}, {"any/1", kAny1},
+      {"all/1", kAll1}, {"select/1", kSelect}, {"not/0", kNot}, {"empty/0", kEmpty}};
+  auto it = m.find(fmt::format("{}/{}", name, nargs));
+  return it == m.end() ? -1 : it->second;
+}
+
+enum Var : int { kVarKey, kVarOffset, kVarTimestamp, kVarPartition, kVarTopic, kVarHeaders, kNumVars };
+int VarId(const std::string& name) {
+  if (name == "key") return kVarKey;
+  if (name == "offset") return kVarOffset;
+  if (name == "timestamp") return kVarTimestamp;
+  if (name == "partition") return kVarPartition;
+  if (name == "topic") return kVarTopic;
+  if (name == "headers") return kVarHeaders;
+  return -1;
+}
+
+const char* TypeName(VType t) {
+  switch (t) {
+    case VType::kNull: return "null";
+    case VType::kFalse:
+    case VType::kTrue: return "boolean";
+    case VType::kNumber: return "number";
+    case VType::kString: return "string";
+    case VType::kArray: return "array";
+    case VType::kObject: return "object";
+  }
+  return "?";
+}
+
+// ---------------------------------------------------------------- regexes
+struct Regex {
+  std::unique_ptr<RE2> re;
+  bool ignore_empty = false;  // jq flag n
+};
+
+// Builds an RE2 for a jq/Oniguruma pattern and flags; errors name what RE2 cannot honour.
+Status BuildRegex(std::string_view pattern, std::string_view flags, Regex* out) {
+  RE2::Options o;
+  o.set_log_errors(false);
+  o.set_max_mem(64 << 20);
+  for (char c : flags) {
+    switch (c) {
+      case 'g': break;  // global: no effect on test()
+      case 'i': o.set_case_sensitive(false); break;
+      case 'l': o.set_longest_match(true); break;
+      case 's': break;  // single-line (^ \A, $ \Z): RE2's default already
+      case 'p': o.set_dot_nl(true); break;  // '.' matches newline (Oniguruma multiline+singleline)
+      case 'n': out->ignore_empty = true; break;
+      case 'x': return Status::InvalidArgument("regex flag 'x' (extended syntax) is not supported by RE2");
+      default: return Status::InvalidArgument(fmt::format("{} is not a valid modifier string", flags));
+    }
+  }
+  // Oniguruma's named groups (?<name>...) are RE2's (?P<name>...).
+  std::string pat;
+  pat.reserve(pattern.size() + 8);
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '\\' && i + 1 < pattern.size()) {
+      pat.push_back(pattern[i]);
+      pat.push_back(pattern[++i]);
+      continue;
+    }
+    if (pattern.compare(i, 3, "(?<") == 0 && i + 3 < pattern.size() && pattern[i + 3] != '=' && pattern[i + 3] != '!') {
+      pat += "(?P<";
+      i += 2;
+      continue;
+    }
+    pat.push_back(pattern[i]);
+  }
+  out->re = std::make_unique<RE2>(pat, o);
+  if (!out->re->ok())
+    return Status::InvalidArgument(fmt::format("regex '{}' is not supported by RE2 (evt's regex engine): {}", pattern,
+                                               out->re->error()));
+  return Status::OK();
+}
+
+bool RegexTest(const Regex& rx, std::string_view s) {
+  if (!rx.ignore_empty) return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *rx.re);
+  re2::StringPiece text(s.data(), s.size());
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    re2::StringPiece m;
+    if (!rx.re->Match(text, pos, s.size(), RE2::UNANCHORED, &m, 1)) return false;
+    if (!m.empty()) return true;
+    pos = static_cast<size_t>(m.data() - s.data()) + 1;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------- path analysis
+PathNode* Nav(Node* n, PathNode* ctx);
+void Use(Node* n, PathNode* ctx) {
+  PathNode* p = Nav(n, ctx);
+  if (p) p->full = true;
+}
+void UseCtx(PathNode* ctx) {
+  if (ctx) ctx->full = true;
+}
+
+PathNode* Nav(Node* n, PathNode* ctx) {
+  switch (n->kind) {
+    case NodeKind::kIdentity: return ctx;
+    case NodeKind::kField: {
+      PathNode* t = Nav(n->kids[0].get(), ctx);
+      return t ? t->Field(n->str) : nullptr;
+    }
+    case NodeKind::kIndex: {
+      PathNode* t = Nav(n->kids[0].get(), ctx);
+      Use(n->kids[1].get(), ctx);
+      if (!t) return nullptr;
+      const Node* ix = n->kids[1].get();
+      if (ix->kind == NodeKind::kLiteral && ix->lit == LitType::kNumber) return t->Elems();
+      t->full = true;  // dynamic index: keep the whole container
+      return nullptr;
+    }
+    case NodeKind::kOptional: return Nav(n->kids[0].get(), ctx);
+    case NodeKind::kPipe: {
+      PathNode* t = Nav(n->kids[0].get(), ctx);
+      return Nav(n->kids[1].get(), t);  // t == nullptr: the right side reads a complete value
+    }
+    case NodeKind::kCall:
+      switch (n->fn) {
+        case kSelect: Use(n->kids[0].get(), ctx); return ctx;
+        case kEmpty: return nullptr;
+        case kAny1:
+        case kAll1:
+          UseCtx(ctx);
+          Use(n->kids[0].get(), nullptr);
+          return nullptr;
+        default:
+          UseCtx(ctx);
+          for (auto& k : n->kids) Use(k.get(), ctx);
+          return nullptr;
+      }
+    case NodeKind::kLiteral:
+    case NodeKind::kVariable: return nullptr;
+    default:
+      for (auto& k : n->kids) Use(k.get(), ctx);
+      return nullptr;
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- number and JSON printing
+
+void AppendJqNumber(double d, std::string* out) {
+  if (std::isnan(d)) {
+    out->append("null");
+    return;
+  }
+  if (d > 1.7976931348623157e308) d = 1.7976931348623157e308;
+  if (d < -1.7976931348623157e308) d = -1.7976931348623157e308;
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::scientific);
+  std::string_view sci(buf, res.ptr - buf);  // [-]d[.ddd]e[+-]XX
+  bool neg = false;
+  if (!sci.empty() && sci[0] == '-') {
+    neg = true;
+    sci.remove_prefix(1);
+  }
+  size_t e = sci.find('e');
+  std::string digits;
+  for (size_t i = 0; i < e; ++i)
+    if (sci[i] != '.') digits.push_back(sci[i]);
+  int exp10 = 0;
+  std::from_chars(sci.data() + e + 1 + (sci[e + 1] == '+' ? 1 : 0), sci.data() + sci.size(), exp10);
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  int decpt = exp10 + 1;
+  int nd = static_cast<int>(digits.size());
+  if (neg) out->push_back('-');
+  if (digits == "0") {
+    out->push_back('0');
+    return;
+  }
+  if (decpt <= -4 || decpt > nd + 15) {
+    out->push_back(digits[0]);
+    if (nd > 1) {
+      out->push_back('.');
+      out->append(digits, 1);
+    }
+    out->push_back('e');
+    int x = decpt - 1;
+    if (x < 0) {
+      out->push_back('-');
+      x = -x;
+    } else {
+      out->push_back('+');
+    }
+    fmt::format_to(std::back_inserter(*out), "{:02d}", x);
+  } else if (decpt <= 0) {
+    out->append("0.");
+    out->append(static_cast<size_t>(-decpt), '0');
+    out->append(digits);
+  } else {
+    for (int i = 0; i < nd; ++i) {
+      out->push_back(digits[i]);
+      if (i + 1 == decpt && i + 1 < nd) out->push_back('.');
+    }
+    for (int i = nd; i < decpt; ++i) out->push_back('0');
+  }
+}
+
+namespace {
+void AppendJqString(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\b': out->append("\\b"); break;
+      case '\f': out->append("\\f"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          out->append("\\u00");
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 15]);
+        } else {
+          out->push_back(ch);
+        }
+    }
+  }
+  out->push_back('"');
+}
+}  // namespace
+
+void AppendJqJson(const Value& v, std::string* out) {
+  switch (v.t) {
+    case VType::kNull: out->append("null"); break;
+    case VType::kFalse: out->append("false"); break;
+    case VType::kTrue: out->append("true"); break;
+    case VType::kNumber: AppendJqNumber(v.num, out); break;
+    case VType::kString: AppendJqString(v.sv(), out); break;
+    case VType::kArray:
+      out->push_back('[');
+      for (uint32_t i = 0; i < v.n; ++i) {
+        if (i) out->push_back(',');
+        AppendJqJson(v.elems[i], out);
+      }
+      out->push_back(']');
+      break;
+    case VType::kObject:
+      out->push_back('{');
+      for (uint32_t i = 0; i < v.n; ++i) {
+        if (i) out->push_back(',');
+        AppendJqString(v.members[i].key, out);
+        out->push_back(':');
+        AppendJqJson(v.members[i].val, out);
+      }
+      out->push_back('}');
+      break;
+  }
+}
+
+namespace {
+
+// ---------------------------------------------------------------- ordering (jq's jv_cmp)
+int KindRank(VType t) { return static_cast<int>(t); }  // null false true number string array object
+
+int Compare(const Value& a, const Value& b);
+
+int CompareStrings(std::string_view a, std::string_view b) {
+  size_t n = std::min(a.size(), b.size());
+  int r = n ? std::memcmp(a.data(), b.data(), n) : 0;
+  if (r) return r < 0 ? -1 : 1;
+  return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
+}
+
+void SortedKeys(const Value& o, std::vector<const Member*>* out) {
+  out->clear();
+  for (uint32_t i = 0; i < o.n; ++i) out->push_back(&o.members[i]);
+  std::sort(out->begin(), out->end(), [](const Member* x, const Member* y) { return CompareStrings(x->key, y->key) < 0; });
+}
+
+int Compare(const Value& a, const Value& b) {
+  int ka = KindRank(a.t), kb = KindRank(b.t);
+  if (ka != kb) return ka < kb ? -1 : 1;
+  switch (a.t) {
+    case VType::kNumber: return a.num < b.num ? -1 : a.num > b.num ? 1 : 0;
+    case VType::kString: return CompareStrings(a.sv(), b.sv());
+    case VType::kArray: {
+      uint32_t n = std::min(a.n, b.n);
+      for (uint32_t i = 0; i < n; ++i) {
+        int r = Compare(a.elems[i], b.elems[i]);
+        if (r) return r;
+      }
+      return a.n < b.n ? -1 : a.n > b.n ? 1 : 0;
+    }
+    case VType::kObject: {
+      std::vector<const Member*> ak, bk;
+      SortedKeys(a, &ak);
+      SortedKeys(b, &bk);
+      size_t n = std::min(ak.size(), bk.size());
+      for (size_t i = 0; i < n; ++i) {
+        int r = CompareStrings(ak[i]->key, bk[i]->key);
+        if (r) return r;
+      }
+      if (ak.size() != bk.size()) return ak.size() < bk.size() ? -1 : 1;
+      for (size_t i = 0; i < ak.size(); ++i) {
+        int r = Compare(ak[i]->val, bk[i]->val);
+        if (r) return r;
+      }
+      return 0;
+    }
+    default: return 0;
+  }
+}
+
+const Value* Lookup(const Value& o, std::string_view key) {
+  for (uint32_t i = 0; i < o.n; ++i)
+    if (o.members[i].key == key) return &o.members[i].val;
+  return nullptr;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- Filter
+
+Filter::Filter() = default;
+Filter::~Filter() = default;
+
+bool Filter::reads_document() const { return paths_ && (paths_->full || !paths_->fields.empty() || paths_->elems); }
+
+namespace {
+
+Status Resolve(Node* n, Mode mode, uint32_t* vars, const std::string& text) {
+  auto err = [&](const std::string& what) {
+    std::string caret(static_cast<size_t>(n->pos), ' ');
+    return Status::InvalidArgument(fmt::format("{}\n  {}\n  {}^", what, text, caret));
+  };
+  if (n->kind == NodeKind::kCall) {
+    n->fn = FnId(n->str, n->kids.size());
+    if (n->fn < 0) return err(fmt::format("unknown function {}/{}", n->str, n->kids.size()));
+    if ((n->fn == kTest1 || n->fn == kTest2) && n->kids[0]->kind == NodeKind::kLiteral &&
+        n->kids[0]->lit == LitType::kString) {
+      std::string flags;
+      bool literal_flags = true;
+      if (n->fn == kTest2) {
+        const Node* f = n->kids[1].get();
+        if (f->kind == NodeKind::kLiteral && f->lit == LitType::kString) flags = f->str;
+        else if (f->kind == NodeKind::kLiteral && f->lit == LitType::kNull) flags.clear();
+        else literal_flags = false;
+      }
+      if (literal_flags) {
+        auto rx = std::make_shared<Regex>();
+        Status s = BuildRegex(n->kids[0]->str, flags, rx.get());
+        if (!s.ok()) return err(s.message());
+        n->aux = rx;
+      }
+    }
+  } else if (n->kind == NodeKind::kVariable) {
+    int id = VarId(n->str);
+    if (mode == Mode::kJson) {
+      if (id >= 0)
+        return err(fmt::format("${} is only defined when filtering records (--where on cat, dump, inspect)", n->str));
+      return err(fmt::format("${} is not defined", n->str));
+    }
+    if (id < 0) return err(fmt::format("${} is not defined; records have $key $offset $timestamp $partition $topic $headers", n->str));
+    n->fn = id;
+    *vars |= 1u << id;
+  }
+  for (auto& k : n->kids) EVT_RETURN_IF_ERROR(Resolve(k.get(), mode, vars, text));
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Filter>> Filter::Compile(const std::vector<std::string>& exprs, Mode mode) {
+  if (exprs.empty()) return Status::InvalidArgument("no filter expression");
+  std::shared_ptr<Filter> f(new Filter());
+  f->mode_ = mode;
+  std::unique_ptr<Node> root;
+  for (const auto& e : exprs) {
+    auto n = Parse(e);
+    if (!n.ok()) return n.status();
+    EVT_RETURN_IF_ERROR(Resolve(n->get(), mode, &f->vars_used_, e));
+    if (!root) {
+      root = std::move(*n);
+    } else {
+      auto a = std::make_unique<Node>();
+      a->kind = NodeKind::kAnd;
+      a->kids.push_back(std::move(root));
+      a->kids.push_back(std::move(*n));
+      root = std::move(a);
+    }
+    f->text_ += (f->text_.empty() ? "" : " and ") + e;
+  }
+  f->paths_ = std::make_unique<PathNode>();
+  Use(root.get(), f->paths_.get());
+  f->root_ = std::move(root);
+  return std::shared_ptr<const Filter>(std::move(f));
+}
+
+// ---------------------------------------------------------------- Evaluator
+
+namespace {
+struct R {
+  enum S : uint8_t { kVal, kEmpty, kErr } s = kVal;
+  Value v;
+  static R Val(const Value& v) { return R{kVal, v}; }
+  static R Empty() { return R{kEmpty, Value()}; }
+  static R Err() { return R{kErr, Value()}; }
+};
+}  // namespace
+
+struct Evaluator::Impl {
+  std::shared_ptr<const Filter> f;
+  EvalArena arena;
+  JsonExtractor extractor;
+  std::string* error = nullptr;
+  bool have_error = false;
+  std::unordered_map<std::string, std::unique_ptr<Regex>> regex_cache;
+  // Record context.
+  const RecordBatch* batch = nullptr;
+  const evt::Record* rec = nullptr;
+  Value vars[kNumVars];
+  uint32_t vars_ready = 0;
+  std::string scratch;
+  std::vector<Value> tmp_values;
+
+  R Fail(const std::string& msg) {
+    if (!have_error) {
+      *error = msg;
+      have_error = true;
+    }
+    return R::Err();
+  }
+  std::string Show(const Value& v) {
+    std::string s;
+    AppendJqJson(v, &s);
+    if (s.size() > 11) s = s.substr(0, 10) + "...";
+    return fmt::format("{} ({})", TypeName(v.t), s);
+  }
+
+  Value MakeString(std::string_view s) { return Value::String(arena.Copy(s)); }
+
+  Value MakeArray(const std::vector<Value>& es) {
+    Value v;
+    v.t = VType::kArray;
+    Value* a = arena.AllocArray<Value>(es.size());
+    for (size_t i = 0; i < es.size(); ++i) new (&a[i]) Value(es[i]);
+    v.elems = a;
+    v.n = static_cast<uint32_t>(es.size());
+    return v;
+  }
+  Value MakeObject(const std::vector<Member>& ms) {
+    Value v;
+    v.t = VType::kObject;
+    Member* m = arena.AllocArray<Member>(ms.size());
+    for (size_t i = 0; i < ms.size(); ++i) new (&m[i]) Member(ms[i]);
+    v.members = m;
+    v.n = static_cast<uint32_t>(ms.size());
+    return v;
+  }
+
+  // ---- variables
+  Value Var(int id) {
+    if (vars_ready & (1u << id)) return vars[id];
+    vars_ready |= 1u << id;
+    Value v;
+    switch (id) {
+      case kVarKey: {
+        const Bytes& k = rec->key;
+        if (k.null() || !envelope::IsValidUtf8(k.view())) break;
+        if (envelope::IsEmbeddableJson(k.view())) {
+          if (!extractor.ExtractFull(k.view(), &arena, &v)) v = Value::Null();
+        } else {
+          v = MakeString(k.view());
+        }
+        break;
+      }
+      case kVarOffset: v = Value::Number(static_cast<double>(rec->offset)); break;
+      case kVarTimestamp: v = Value::Number(static_cast<double>(rec->timestamp)); break;
+      case kVarPartition: v = Value::Number(static_cast<double>(rec->partition >= 0 ? rec->partition : batch->partition)); break;
+      case kVarTopic: v = MakeString(batch->topic); break;
+      case kVarHeaders: {
+        std::vector<Member> ms;
+        const Header* h = batch->HeadersOf(*rec);
+        for (uint32_t i = 0; i < rec->header_count; ++i) {
+          if (!envelope::IsValidUtf8(h[i].key)) continue;
+          Value hv;
+          if (!h[i].value.null() && envelope::IsValidUtf8(h[i].value.view())) hv = MakeString(h[i].value.view());
+          bool replaced = false;
+          for (auto& m : ms)
+            if (m.key == h[i].key) {
+              m.val = hv;
+              replaced = true;
+            }
+          if (!replaced) ms.push_back(Member{arena.Copy(h[i].key), hv});
+        }
+        v = MakeObject(ms);
+        break;
+      }
+    }
+    vars[id] = v;
+    return v;
+  }
+
+  // ---- indexing
+  R IndexField(const Value& base, std::string_view name) {
+    if (base.t == VType::kObject) {
+      const Value* v = Lookup(base, name);
+      return R::Val(v ? *v : Value::Null());
+    }
+    if (base.t == VType::kNull) return R::Val(Value::Null());
+    std::string n;
+    AppendJqString(name, &n);
+    return Fail(fmt::format("Cannot index {} with string {}", TypeName(base.t), n));
+  }
+  R IndexValue(const Value& base, const Value& idx) {
+    if (idx.t == VType::kString) return IndexField(base, idx.sv());
+    if (idx.t == VType::kNumber) {
+      if (base.t == VType::kNull) return R::Val(Value::Null());
+      if (base.t != VType::kArray) return Fail(fmt::format("Cannot index {} with number", TypeName(base.t)));
+      double d = idx.num;
+      if (std::isnan(d)) return R::Val(Value::Null());
+      int64_t i = d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : static_cast<int64_t>(d);
+      if (i < 0) i += base.n;
+      if (i < 0 || i >= static_cast<int64_t>(base.n)) return R::Val(Value::Null());
+      return R::Val(base.elems[i]);
+    }
+    if (base.t == VType::kNull && (idx.t == VType::kNull || idx.t == VType::kObject)) return R::Val(Value::Null());
+    return Fail(fmt::format("Cannot index {} with {}", TypeName(base.t), TypeName(idx.t)));
+  }
+
+  // ---- arithmetic (jq 1.6)
+  R Arith(Op op, const Value& a, const Value& b) {
+    switch (op) {
+      case Op::kAdd:
+        if (a.t == VType::kNull) return R::Val(b);
+        if (b.t == VType::kNull) return R::Val(a);
+        if (a.t == VType::kNumber && b.t == VType::kNumber) return R::Val(Value::Number(a.num + b.num));
+        if (a.t == VType::kString && b.t == VType::kString) {
+          scratch.assign(a.sv());
+          scratch.append(b.sv());
+          return R::Val(MakeString(scratch));
+        }
+        if (a.t == VType::kArray && b.t == VType::kArray) {
+          std::vector<Value> es(a.elems, a.elems + a.n);
+          es.insert(es.end(), b.elems, b.elems + b.n);
+          return R::Val(MakeArray(es));
+        }
+        if (a.t == VType::kObject && b.t == VType::kObject) return R::Val(Merge(a, b, false));
+        return Fail(fmt::format("{} and {} cannot be added", Show(a), Show(b)));
+      case Op::kSub:
+        if (a.t == VType::kNumber && b.t == VType::kNumber) return R::Val(Value::Number(a.num - b.num));
+        if (a.t == VType::kArray && b.t == VType::kArray) {
+          std::vector<Value> es;
+          for (uint32_t i = 0; i < a.n; ++i) {
+            bool drop = false;
+            for (uint32_t j = 0; j < b.n && !drop; ++j) drop = Compare(a.elems[i], b.elems[j]) == 0;
+            if (!drop) es.push_back(a.elems[i]);
+          }
+          return R::Val(MakeArray(es));
+        }
+        return Fail(fmt::format("{} and {} cannot be subtracted", Show(a), Show(b)));
+      case Op::kMul:
+        if (a.t == VType::kNumber && b.t == VType::kNumber) return R::Val(Value::Number(a.num * b.num));
+        if ((a.t == VType::kString && b.t == VType::kNumber) || (a.t == VType::kNumber && b.t == VType::kString)) {
+          const Value& s = a.t == VType::kString ? a : b;
+          double num = a.t == VType::kNumber ? a.num : b.num;
+          if (!(num > 0)) return R::Val(Value::Null());
+          double times = num < 1 ? 1 : std::floor(num - 1) + 1;  // jq 1.6: n = (int)(num - 1) extra copies
+          if (times * s.n > (64 << 20)) return Fail("string repetition result is too large");
+          scratch.clear();
+          for (int64_t i = 0; i < static_cast<int64_t>(times); ++i) scratch.append(s.sv());
+          return R::Val(MakeString(scratch));
+        }
+        if (a.t == VType::kObject && b.t == VType::kObject) return R::Val(Merge(a, b, true));
+        return Fail(fmt::format("{} and {} cannot be multiplied", Show(a), Show(b)));
+      case Op::kDiv:
+        if (a.t == VType::kNumber && b.t == VType::kNumber) {
+          if (b.num == 0) return Fail(fmt::format("{} and {} cannot be divided because the divisor is zero", Show(a), Show(b)));
+          return R::Val(Value::Number(a.num / b.num));
+        }
+        if (a.t == VType::kString && b.t == VType::kString) return R::Val(Split(a.sv(), b.sv()));
+        return Fail(fmt::format("{} and {} cannot be divided", Show(a), Show(b)));
+      case Op::kMod:
+        if (a.t == VType::kNumber && b.t == VType::kNumber) {
+          auto to_int = [](double d) -> int64_t {
+            if (std::isnan(d)) return 0;
+            if (d >= 9.2e18) return INT64_MAX;
+            if (d <= -9.2e18) return INT64_MIN;
+            return static_cast<int64_t>(d);
+          };
+          int64_t x = to_int(a.num), y = to_int(b.num);
+          if (y == 0) return Fail(fmt::format("{} and {} cannot be divided because the divisor is zero", Show(a), Show(b)));
+          if (y == -1) return R::Val(Value::Number(0));
+          return R::Val(Value::Number(static_cast<double>(x % y)));
+        }
+        return Fail(fmt::format("{} and {} cannot be divided", Show(a), Show(b)));
+      default: return Fail("bad operator");
+    }
+  }
+
+  Value Merge(const Value& a, const Value& b, bool deep) {
+    std::vector<Member> ms(a.members, a.members + a.n);
+    for (uint32_t i = 0; i < b.n; ++i) {
+      const Member& bm = b.members[i];
+      bool found = false;
+      for (auto& m : ms)
+        if (m.key == bm.key) {
+          found = true;
+          if (deep && m.val.t == VType::kObject && bm.val.t == VType::kObject) m.val = Merge(m.val, bm.val, true);
+          else m.val = bm.val;
+        }
+      if (!found) ms.push_back(bm);
+    }
+    return MakeObject(ms);
+  }
+
+  Value Split(std::string_view s, std::string_view sep) {
+    std::vector<Value> parts;
+    if (s.empty()) return MakeArray(parts);
+    if (sep.empty()) {
+      // jq 1.6 splits into... each byte? It returns the characters; keep UTF-8 sequences.
+      size_t i = 0;
+      while (i < s.size()) {
+        size_t len = 1;
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0xF0) len = 4;
+        else if (c >= 0xE0) len = 3;
+        else if (c >= 0xC0) len = 2;
+        len = std::min(len, s.size() - i);
+        parts.push_back(MakeString(s.substr(i, len)));
+        i += len;
+      }
+      return MakeArray(parts);
+    }
+    size_t start = 0;
+    while (true) {
+      size_t p = s.find(sep, start);
+      if (p == std::string_view::npos) {
+        parts.push_back(MakeString(s.substr(start)));
+        break;
+      }
+      parts.push_back(MakeString(s.substr(start, p - start)));
+      start = p + sep.size();
+    }
+    return MakeArray(parts);
+  }
+
+  // ---- contains (jq 1.6 jv_contains; strings use a full substring search, not strstr)
+  static bool Contains(const Value& a, const Value& b) {
+    if (a.t != b.t) return false;
+    switch (a.t) {
+      case VType::kObject:
+        for (uint32_t i = 0; i < b.n; ++i) {
+          const Value* av = Lookup(a, b.members[i].key);
+          Value x = av ? *av : Value::Null();
+          if (!Contains(x, b.members[i].val)) return false;
+        }
+        return true;
+      case VType::kArray:
+        for (uint32_t j = 0; j < b.n; ++j) {
+          bool any = false;
+          for (uint32_t i = 0; i < a.n && !any; ++i) any = Contains(a.elems[i], b.elems[j]);
+          if (!any) return false;
+        }
+        return true;
+      case VType::kString: return a.sv().find(b.sv()) != std::string_view::npos;
+      default: return Compare(a, b) == 0;
+    }
+  }
+
+  static size_t Utf8Length(std::string_view s) {
+    size_t n = 0;
+    for (char c : s)
+      if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+    return n;
+  }
+
+  bool ParseNumber(std::string_view s, double* out) {
+    // jq 1.6 tonumber parses the string as JSON text: surrounding whitespace allowed.
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+    if (s.empty()) return false;
+    for (char c : s)
+      if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-')) return false;
+    scratch.assign(s);
+    char* end = nullptr;
+    double d = std::strtod(scratch.c_str(), &end);
+    if (end != scratch.c_str() + scratch.size()) return false;
+    if (std::isinf(d)) d = d > 0 ? 1.7976931348623157e308 : -1.7976931348623157e308;
+    *out = d;
+    return true;
+  }
+
+  // Iterates an array's elements or an object's values (jq `.[]`).
+  bool Iterate(const Value& v, std::vector<Value>* out) {
+    out->clear();
+    if (v.t == VType::kArray) {
+      out->assign(v.elems, v.elems + v.n);
+      return true;
+    }
+    if (v.t == VType::kObject) {
+      for (uint32_t i = 0; i < v.n; ++i) out->push_back(v.members[i].val);
+      return true;
+    }
+    return false;
+  }
+
+  R Call(const Node* n, const Value& in) {
+    switch (n->fn) {
+      case kSelect: {
+        R c = Eval(n->kids[0].get(), in);
+        if (c.s != R::kVal) return c;
+        return c.v.truthy() ? R::Val(in) : R::Empty();
+      }
+      case kEmpty: return R::Empty();
+      case kNot: return R::Val(Value::Bool(!in.truthy()));
+      case kLength:
+        switch (in.t) {
+          case VType::kNull: return R::Val(Value::Number(0));
+          case VType::kNumber: return R::Val(Value::Number(std::fabs(in.num)));
+          case VType::kString: return R::Val(Value::Number(static_cast<double>(Utf8Length(in.sv()))));
+          case VType::kArray:
+          case VType::kObject: return R::Val(Value::Number(in.n));
+          default: return Fail(fmt::format("{} has no length", Show(in)));
+        }
+      case kType: return R::Val(Value::String(TypeName(in.t)));
+      case kTostring: {
+        if (in.t == VType::kString) return R::Val(in);
+        std::string s;
+        AppendJqJson(in, &s);
+        return R::Val(MakeString(s));
+      }
+      case kTonumber: {
+        if (in.t == VType::kNumber) return R::Val(in);
+        double d;
+        if (in.t == VType::kString && ParseNumber(in.sv(), &d)) return R::Val(Value::Number(d));
+        return Fail(fmt::format("{} cannot be parsed as a number", Show(in)));
+      }
+      case kAsciiDowncase:
+      case kAsciiUpcase: {
+        if (in.t != VType::kString)
+          return Fail(fmt::format("{} input must be a string", n->fn == kAsciiDowncase ? "ascii_downcase" : "ascii_upcase"));
+        scratch.assign(in.sv());
+        for (char& c : scratch) {
+          if (n->fn == kAsciiDowncase && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+          if (n->fn == kAsciiUpcase && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+        }
+        return R::Val(MakeString(scratch));
+      }
+      case kStartswith:
+      case kEndswith: {
+        R b = Eval(n->kids[0].get(), in);
+        if (b.s != R::kVal) return b;
+        if (in.t != VType::kString || b.v.t != VType::kString)
+          return Fail(fmt::format("{}() requires string inputs", n->fn == kStartswith ? "startswith" : "endswith"));
+        std::string_view s = in.sv(), p = b.v.sv();
+        bool r = p.size() <= s.size() &&
+                 (n->fn == kStartswith ? s.substr(0, p.size()) == p : s.substr(s.size() - p.size()) == p);
+        return R::Val(Value::Bool(r));
+      }
+      case kContains: {
+        R b = Eval(n->kids[0].get(), in);
+        if (b.s != R::kVal) return b;
+        if (in.t != b.v.t)
+          return Fail(fmt::format("{} and {} cannot have their containment checked", Show(in), Show(b.v)));
+        return R::Val(Value::Bool(Contains(in, b.v)));
+      }
+      case kHas:
+      case kIn: {
+        R k = Eval(n->kids[0].get(), in);
+        if (k.s != R::kVal) return k;
+        const Value& obj = n->fn == kHas ? in : k.v;
+        const Value& key = n->fn == kHas ? k.v : in;
+        if (obj.t == VType::kObject && key.t == VType::kString) return R::Val(Value::Bool(Lookup(obj, key.sv()) != nullptr));
+        if (obj.t == VType::kArray && key.t == VType::kNumber)
+          return R::Val(Value::Bool(key.num >= 0 && key.num < static_cast<double>(obj.n)));
+        return Fail(fmt::format("Cannot check whether {} has a {} key", TypeName(obj.t), TypeName(key.t)));
+      }
+      case kAny0:
+      case kAll0: {
+        std::vector<Value> items;
+        if (!Iterate(in, &items)) return Fail(fmt::format("Cannot iterate over {}", Show(in)));
+        bool any = n->fn == kAny0;
+        bool acc = !any;
+        for (const Value& v : items) acc = any ? (acc || v.truthy()) : (acc && v.truthy());
+        return R::Val(Value::Bool(acc));
+      }
+      case kAny1:
+      case kAll1: {
+        std::vector<Value> items;
+        if (!Iterate(in, &items)) return Fail(fmt::format("Cannot iterate over {}", Show(in)));
+        bool any = n->fn == kAny1;
+        bool acc = !any;
+        for (const Value& v : items) {
+          R r = Eval(n->kids[0].get(), v);
+          if (r.s == R::kErr) return r;
+          if (r.s == R::kEmpty) continue;
+          acc = any ? (acc || r.v.truthy()) : (acc && r.v.truthy());
+        }
+        return R::Val(Value::Bool(acc));
+      }
+      case kTest1:
+      case kTest2: {
+        R re = Eval(n->kids[0].get(), in);
+        if (re.s != R::kVal) return re;
+        Value flags;
+        if (n->fn == kTest2) {
+          R fl = Eval(n->kids[1].get(), in);
+          if (fl.s != R::kVal) return fl;
+          flags = fl.v;
+        }
+        if (in.t != VType::kString) return Fail(fmt::format("{} cannot be matched, as it is not a string", Show(in)));
+        if (re.v.t != VType::kString) return Fail(fmt::format("{} cannot be matched, as it is not a string", Show(re.v)));
+        if (flags.t != VType::kNull && flags.t != VType::kString)
+          return Fail(fmt::format("{} is not a string", Show(flags)));
+        const Regex* rx = static_cast<const Regex*>(n->aux.get());
+        if (!rx) {
+          std::string key(re.v.sv());
+          key.push_back('\0');
+          if (flags.t == VType::kString) key.append(flags.sv());
+          auto it = regex_cache.find(key);
+          if (it == regex_cache.end()) {
+            if (regex_cache.size() >= 64) regex_cache.clear();
+            auto nr = std::make_unique<Regex>();
+            Status s = BuildRegex(re.v.sv(), flags.t == VType::kString ? flags.sv() : std::string_view(), nr.get());
+            if (!s.ok()) return Fail(s.message());
+            it = regex_cache.emplace(key, std::move(nr)).first;
+          }
+          rx = it->second.get();
+        }
+        return R::Val(Value::Bool(RegexTest(*rx, in.sv())));
+      }
+    }
+    return Fail("unknown function");
+  }
+
+  R Eval(const Node* n, const Value& in) {
+    switch (n->kind) {
+      case NodeKind::kIdentity: return R::Val(in);
+      case NodeKind::kField: {
+        R b = Eval(n->kids[0].get(), in);
+        if (b.s != R::kVal) return b;
+        return IndexField(b.v, n->str);
+      }
+      case NodeKind::kIndex: {
+        R b = Eval(n->kids[0].get(), in);
+        if (b.s != R::kVal) return b;
+        R i = Eval(n->kids[1].get(), in);
+        if (i.s != R::kVal) return i;
+        return IndexValue(b.v, i.v);
+      }
+      case NodeKind::kOptional: {
+        bool had = have_error;
+        R r = Eval(n->kids[0].get(), in);
+        if (r.s == R::kErr) {
+          if (!had) have_error = false;  // suppressed
+          return R::Empty();
+        }
+        return r;
+      }
+      case NodeKind::kLiteral:
+        switch (n->lit) {
+          case LitType::kNull: return R::Val(Value::Null());
+          case LitType::kFalse: return R::Val(Value::Bool(false));
+          case LitType::kTrue: return R::Val(Value::Bool(true));
+          case LitType::kNumber: return R::Val(Value::Number(n->num));
+          case LitType::kString: return R::Val(Value::String(n->str));
+        }
+        return R::Val(Value::Null());
+      case NodeKind::kArray: {
+        std::vector<Value> es;
+        for (auto& k : n->kids) {
+          R r = Eval(k.get(), in);
+          if (r.s == R::kErr) return r;
+          if (r.s == R::kVal) es.push_back(r.v);
+        }
+        return R::Val(MakeArray(es));
+      }
+      case NodeKind::kObject: {
+        std::vector<Member> ms;
+        for (size_t i = 0; i < n->kids.size(); ++i) {
+          R r = Eval(n->kids[i].get(), in);
+          if (r.s != R::kVal) return r;
+          bool replaced = false;
+          for (auto& m : ms)
+            if (m.key == n->keys[i]) {
+              m.val = r.v;
+              replaced = true;
+            }
+          if (!replaced) ms.push_back(Member{n->keys[i], r.v});
+        }
+        return R::Val(MakeObject(ms));
+      }
+      case NodeKind::kVariable: return R::Val(Var(n->fn));
+      case NodeKind::kPipe: {
+        R l = Eval(n->kids[0].get(), in);
+        if (l.s != R::kVal) return l;
+        return Eval(n->kids[1].get(), l.v);
+      }
+      case NodeKind::kAlt: {
+        R l = Eval(n->kids[0].get(), in);
+        if (l.s == R::kErr) return l;
+        if (l.s == R::kVal && l.v.truthy()) return l;
+        return Eval(n->kids[1].get(), in);
+      }
+      case NodeKind::kOr:
+      case NodeKind::kAnd: {
+        R l = Eval(n->kids[0].get(), in);
+        if (l.s != R::kVal) return l;
+        bool is_or = n->kind == NodeKind::kOr;
+        if (is_or && l.v.truthy()) return R::Val(Value::Bool(true));
+        if (!is_or && !l.v.truthy()) return R::Val(Value::Bool(false));
+        R r = Eval(n->kids[1].get(), in);
+        if (r.s != R::kVal) return r;
+        return R::Val(Value::Bool(r.v.truthy()));
+      }
+      case NodeKind::kCompare: {
+        // jq evaluates the right operand first (it is the outer loop).
+        R r = Eval(n->kids[1].get(), in);
+        if (r.s != R::kVal) return r;
+        R l = Eval(n->kids[0].get(), in);
+        if (l.s != R::kVal) return l;
+        int c = Compare(l.v, r.v);
+        bool b = false;
+        switch (n->op) {
+          case Op::kEq: b = c == 0; break;
+          case Op::kNe: b = c != 0; break;
+          case Op::kLt: b = c < 0; break;
+          case Op::kLe: b = c <= 0; break;
+          case Op::kGt: b = c > 0; break;
+          case Op::kGe: b = c >= 0; break;
+          default: break;
+        }
+        return R::Val(Value::Bool(b));
+      }
+      case NodeKind::kArith: {
+        R r = Eval(n->kids[1].get(), in);
+        if (r.s != R::kVal) return r;
+        R l = Eval(n->kids[0].get(), in);
+        if (l.s != R::kVal) return l;
+        return Arith(n->op, l.v, r.v);
+      }
+      case NodeKind::kNegate: {
+        R v = Eval(n->kids[0].get(), in);
+        if (v.s != R::kVal) return v;
+        if (v.v.t != VType::kNumber) return Fail(fmt::format("{} cannot be negated", Show(v.v)));
+        return R::Val(Value::Number(-v.v.num));
+      }
+      case NodeKind::kCall: return Call(n, in);
+    }
+    return Fail("bad node");
+  }
+
+  Match Run(const Value& doc) {
+    have_error = false;
+    R r = Eval(f->root_.get(), doc);
+    if (r.s == R::kErr) return Match::kError;
+    if (r.s == R::kEmpty) return Match::kNo;
+    return r.v.truthy() ? Match::kYes : Match::kNo;
+  }
+};
+
+Evaluator::Evaluator(std::shared_ptr<const Filter> filter) : impl_(std::make_unique<Impl>()) {
+  impl_->f = std::move(filter);
+  impl_->error = &error_;
+}
+Evaluator::~Evaluator() = default;
+
+Match Evaluator::Json(const char* data, size_t len, size_t capacity) {
+  Impl& im = *impl_;
+  im.arena.Reset();
+  Value doc;
+  if (!im.extractor.Extract(data, len, capacity, im.f->paths_.get(), &im.arena, &doc)) {
+    error_ = "not valid JSON";
+    return Match::kInvalid;
+  }
+  return im.Run(doc);
+}
+
+Match Evaluator::Record(const RecordBatch& batch, const evt::Record& r, bool strict) {
+  Impl& im = *impl_;
+  im.arena.Reset();
+  im.batch = &batch;
+  im.rec = &r;
+  im.vars_ready = 0;
+  Value doc;
+  if (im.f->reads_document() && !r.value.null()) {
+    std::string_view v = r.value.view();
+    if (!im.extractor.Extract(v.data(), v.size(), v.size(), im.f->paths_.get(), &im.arena, &doc)) {
+      if (strict) {
+        error_ = "value is not valid JSON";
+        return Match::kInvalid;
+      }
+      im.arena.Reset();
+      doc = Value::Null();
+    }
+  }
+  return im.Run(doc);
+}
+
+}  // namespace evt::filter

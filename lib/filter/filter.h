@@ -1,0 +1,79 @@
+// The filter language: a subset of jq (syntax and semantics) compiled once and evaluated
+// per document with simdjson On-Demand, reading only the fields the expression touches.
+//
+//   auto f = filter::Filter::Compile({".type == \"x\" and .data.amount > 500"}, filter::Mode::kJson);
+//   filter::Evaluator ev(*f);          // one per thread
+//   if (ev.Json(line, len, capacity) == filter::Match::kYes) ...
+//
+// The language (paths, literals, operators, functions, record variables) is described in
+// man/evt-filter.1; where evt differs from jq 1.6 is listed there too.
+#pragma once
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/base/status.h"
+#include "lib/record.h"
+
+namespace evt::filter {
+
+enum class Mode {
+  kJson,    // bare JSON documents (evt filter): no record variables
+  kRecord,  // Kafka records (--where): `.` is the value; $key $offset $timestamp $partition $topic $headers
+};
+
+enum class Match {
+  kNo,       // evaluated to false/null, or produced no output
+  kYes,      // evaluated to a value other than false/null
+  kError,    // evaluation raised an error (jq would print it and skip the input)
+  kInvalid,  // the document is not valid JSON (as far as evaluation read it)
+};
+
+struct Node;
+struct PathNode;
+
+class Filter {
+ public:
+  // Compiles the expressions; several are ANDed. Errors (exit 2 in commands) carry the
+  // expression with a caret under the bad position.
+  static Result<std::shared_ptr<const Filter>> Compile(const std::vector<std::string>& exprs, Mode mode);
+  ~Filter();
+  Mode mode() const { return mode_; }
+  // True when the expression reads the document (`.`); false when it only uses variables.
+  bool reads_document() const;
+  const std::string& text() const { return text_; }
+
+ private:
+  friend class Evaluator;
+  Filter();
+  Mode mode_ = Mode::kJson;
+  std::string text_;
+  std::unique_ptr<Node> root_;
+  std::unique_ptr<PathNode> paths_;
+  uint32_t vars_used_ = 0;
+};
+
+class Evaluator {
+ public:
+  explicit Evaluator(std::shared_ptr<const Filter> filter);
+  ~Evaluator();
+  Evaluator(const Evaluator&) = delete;
+  Evaluator& operator=(const Evaluator&) = delete;
+
+  // Evaluates a JSON document of `len` bytes at `data`; `capacity` bytes are readable
+  // from `data` (when capacity >= len + 64 no copy is made).
+  Match Json(const char* data, size_t len, size_t capacity);
+  // Evaluates a record. `.` is the value parsed as JSON, or null when it is absent or not
+  // valid JSON; with `strict`, a value that is not valid JSON gives kInvalid.
+  Match Record(const RecordBatch& batch, const evt::Record& r, bool strict);
+  // The message of the last kError / kInvalid.
+  const std::string& error() const { return error_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string error_;
+};
+
+}  // namespace evt::filter

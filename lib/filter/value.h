@@ -1,0 +1,170 @@
+// Internal to lib/filter: the JSON value model the evaluator works on, the path trie that
+// says which parts of a document an expression reads, and the JSON extractor.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/base/status.h"
+
+namespace evt::filter {
+
+struct Value;
+struct Member;
+
+enum class VType : uint8_t { kNull, kFalse, kTrue, kNumber, kString, kArray, kObject };
+
+// A JSON value. Strings, arrays and objects point into memory owned by the evaluator's
+// arena or the JSON parser; valid until the next document.
+struct Value {
+  VType t = VType::kNull;
+  uint32_t n = 0;  // string bytes / array elements / object members
+  union {
+    double num;
+    const char* str;
+    const Value* elems;
+    const Member* members;
+  };
+  Value() : num(0) {}
+  static Value Null() { return Value(); }
+  static Value Bool(bool b) {
+    Value v;
+    v.t = b ? VType::kTrue : VType::kFalse;
+    return v;
+  }
+  static Value Number(double d) {
+    Value v;
+    v.t = VType::kNumber;
+    v.num = d;
+    return v;
+  }
+  static Value String(std::string_view s) {
+    Value v;
+    v.t = VType::kString;
+    v.str = s.data();
+    v.n = static_cast<uint32_t>(s.size());
+    return v;
+  }
+  std::string_view sv() const { return std::string_view(str, n); }
+  bool truthy() const { return t != VType::kNull && t != VType::kFalse; }
+};
+
+struct Member {
+  std::string_view key;
+  Value val;
+};
+
+// Bump allocator with 8-byte alignment, reset per document.
+class EvalArena {
+ public:
+  void* Alloc(size_t n) {
+    n = (n + 7) & ~size_t{7};
+    if (n > avail_) Grow(n);
+    char* p = ptr_;
+    ptr_ += n;
+    avail_ -= n;
+    return p;
+  }
+  template <typename T>
+  T* AllocArray(size_t count) {
+    return static_cast<T*>(Alloc(sizeof(T) * (count ? count : 1)));
+  }
+  std::string_view Copy(std::string_view s) {
+    if (s.empty()) return std::string_view();
+    char* p = static_cast<char*>(Alloc(s.size()));
+    std::memcpy(p, s.data(), s.size());
+    return std::string_view(p, s.size());
+  }
+  void Reset() {
+    if (blocks_.size() > 1) {
+      // Keep the largest block only.
+      size_t best = 0;
+      for (size_t i = 1; i < blocks_.size(); ++i)
+        if (sizes_[i] > sizes_[best]) best = i;
+      auto b = std::move(blocks_[best]);
+      size_t s = sizes_[best];
+      blocks_.clear();
+      sizes_.clear();
+      blocks_.push_back(std::move(b));
+      sizes_.push_back(s);
+    }
+    if (!blocks_.empty()) {
+      ptr_ = blocks_[0].get();
+      avail_ = sizes_[0];
+    }
+    used_since_reset_ = 0;
+  }
+  size_t total() const {
+    size_t t = 0;
+    for (size_t s : sizes_) t += s;
+    return t;
+  }
+
+ private:
+  void Grow(size_t n) {
+    size_t sz = std::max<size_t>(n, blocks_.empty() ? (64 << 10) : sizes_.back() * 2);
+    if (sz > (64u << 20) && n <= (64u << 20)) sz = 64u << 20;
+    blocks_.emplace_back(new char[sz]);
+    sizes_.push_back(sz);
+    ptr_ = blocks_.back().get();
+    avail_ = sz;
+  }
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::vector<size_t> sizes_;
+  char* ptr_ = nullptr;
+  size_t avail_ = 0;
+  size_t used_since_reset_ = 0;
+};
+
+// Which parts of a document an expression reads. `full`: the value is used as a whole
+// (compared, printed, measured), so it is materialised completely; otherwise only the
+// listed fields / elements are, and the value's type is known.
+struct PathNode {
+  bool full = false;
+  std::vector<std::pair<std::string, std::unique_ptr<PathNode>>> fields;
+  std::unique_ptr<PathNode> elems;  // any array element
+
+  PathNode* Field(const std::string& name) {
+    for (auto& f : fields)
+      if (f.first == name) return f.second.get();
+    fields.emplace_back(name, std::make_unique<PathNode>());
+    return fields.back().second.get();
+  }
+  PathNode* Elems() {
+    if (!elems) elems = std::make_unique<PathNode>();
+    return elems.get();
+  }
+  const PathNode* FindField(std::string_view name) const {
+    for (auto& f : fields)
+      if (f.first == name) return f.second.get();
+    return nullptr;
+  }
+};
+
+// Parses a JSON document with simdjson On-Demand, materialising only what `paths` asks
+// for (the whole document when paths->full). `data` must have at least 64 readable bytes
+// after `len` (simdjson padding): `capacity` is the number of readable bytes from data.
+// Returns false when the document is not valid JSON as far as it was read.
+class JsonExtractor {
+ public:
+  JsonExtractor();
+  ~JsonExtractor();
+  bool Extract(const char* data, size_t len, size_t capacity, const PathNode* paths, EvalArena* arena, Value* out);
+  // Parses a complete JSON text fully (for variables such as $key); false when invalid.
+  bool ExtractFull(std::string_view json, EvalArena* arena, Value* out);
+  static constexpr size_t kPadding = 64;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// jq 1.6's number printing (shortest round-trip digits, %.17g-like layout).
+void AppendJqNumber(double d, std::string* out);
+// jq's `tojson` of a value (compact).
+void AppendJqJson(const Value& v, std::string* out);
+
+}  // namespace evt::filter
