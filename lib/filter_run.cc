@@ -156,11 +156,17 @@ class Runner {
     else inline_ev_ = std::make_unique<filter::Evaluator>(f_);
     max_inflight_ = static_cast<size_t>(threads) * 2 + 1;
   }
-  ~Runner() {
+  ~Runner() { Abort(); }
+
+  // Stops: drops queued chunks and waits for the ones being evaluated, so the memory they
+  // point into (a mapped file) can be released.
+  void Abort() {
+    stop_ = true;
     if (pool_) {
       pool_->Cancel();
       for (auto& c : inflight_) pool_->Wait(c.get());
     }
+    inflight_.clear();
   }
 
   bool stopped() const { return stop_; }
@@ -319,7 +325,10 @@ Status RunFilter(const FilterRunOptions& opts, WritableFile* out, Reporter* repo
           runner.StartFile(path);
           (*mf)->AdviseSequential();
           result = RunMapped(&runner, opts, **mf);
-          if (!result.ok()) break;
+          if (!result.ok()) {
+            runner.Abort();  // before the mapping goes away
+            break;
+          }
           continue;
         }
       }
@@ -330,7 +339,10 @@ Status RunFilter(const FilterRunOptions& opts, WritableFile* out, Reporter* repo
       }
       runner.StartFile((*lr)->name());
       result = RunStream(&runner, opts, lr->get());
-      if (!result.ok()) break;
+      if (!result.ok()) {
+        runner.Abort();
+        break;
+      }
     }
   }
   if (result.ok() && opts.count) result = out->Append(fmt::format("{}\n", stats->selected));

@@ -42,6 +42,7 @@ struct Node {
   int pos = 0;                      // byte position in the expression, for messages
   // Filled by the compiler: function id, variable id, precompiled regex (kCall test/1,2).
   int fn = -1;
+  bool opt = false;  // kField/kIndex followed by '?': errors of this index operation give no output
   std::shared_ptr<void> aux;
 };
 

@@ -311,7 +311,11 @@ int Compare(const Value& a, const Value& b) {
   int ka = KindRank(a.t), kb = KindRank(b.t);
   if (ka != kb) return ka < kb ? -1 : 1;
   switch (a.t) {
-    case VType::kNumber: return a.num < b.num ? -1 : a.num > b.num ? 1 : 0;
+    case VType::kNumber:
+      // jq 1.6 orders NaN below every number (and below itself).
+      if (std::isnan(a.num)) return -1;
+      if (std::isnan(b.num)) return 1;
+      return a.num < b.num ? -1 : a.num == b.num ? 0 : 1;
     case VType::kString: return CompareStrings(a.sv(), b.sv());
     case VType::kArray: {
       uint32_t n = std::min(a.n, b.n);
@@ -548,7 +552,8 @@ struct Evaluator::Impl {
       if (base.t == VType::kNull) return R::Val(Value::Null());
       if (base.t != VType::kArray) return Fail(fmt::format("Cannot index {} with number", TypeName(base.t)));
       double d = idx.num;
-      if (std::isnan(d)) return R::Val(Value::Null());
+      // jq 1.6: a non-integer index gives null.
+      if (std::isnan(d) || d != std::floor(d)) return R::Val(Value::Null());
       int64_t i = d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : static_cast<int64_t>(d);
       if (i < 0) i += base.n;
       if (i < 0 || i >= static_cast<int64_t>(base.n)) return R::Val(Value::Null());
@@ -612,15 +617,14 @@ struct Evaluator::Impl {
         return Fail(fmt::format("{} and {} cannot be divided", Show(a), Show(b)));
       case Op::kMod:
         if (a.t == VType::kNumber && b.t == VType::kNumber) {
+          // jq 1.6 casts to intmax_t; out of range gives x86's "integer indefinite" value.
           auto to_int = [](double d) -> int64_t {
-            if (std::isnan(d)) return 0;
-            if (d >= 9.2e18) return INT64_MAX;
-            if (d <= -9.2e18) return INT64_MIN;
+            if (std::isnan(d) || d >= 9223372036854775808.0 || d < -9223372036854775808.0) return INT64_MIN;
             return static_cast<int64_t>(d);
           };
           int64_t x = to_int(a.num), y = to_int(b.num);
           if (y == 0) return Fail(fmt::format("{} and {} cannot be divided because the divisor is zero", Show(a), Show(b)));
-          if (y == -1) return R::Val(Value::Number(0));
+          if (y == -1) return R::Val(Value::Number(0));  // avoids INT64_MIN % -1 overflow
           return R::Val(Value::Number(static_cast<double>(x % y)));
         }
         return Fail(fmt::format("{} and {} cannot be divided", Show(a), Show(b)));
@@ -710,8 +714,15 @@ struct Evaluator::Impl {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
     if (s.empty()) return false;
-    for (char c : s)
-      if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-')) return false;
+    // jq 1.6 accepts what its strtod accepts: decimal numbers, inf, infinity and nan.
+    std::string_view word = s;
+    if (word[0] == '+' || word[0] == '-') word.remove_prefix(1);
+    std::string lower;
+    for (char c : word) lower.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
+    bool special = lower == "inf" || lower == "infinity" || lower == "nan";
+    if (!special)
+      for (char c : s)
+        if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-')) return false;
     scratch.assign(s);
     char* end = nullptr;
     double d = std::strtod(scratch.c_str(), &end);
@@ -864,12 +875,20 @@ struct Evaluator::Impl {
     return Fail("unknown function");
   }
 
+  // The result of an index operation under '?': an error becomes no output.
+  R Suppress(R r) {
+    if (r.s != R::kErr) return r;
+    have_error = false;
+    return R::Empty();
+  }
+
   R Eval(const Node* n, const Value& in) {
     switch (n->kind) {
       case NodeKind::kIdentity: return R::Val(in);
       case NodeKind::kField: {
         R b = Eval(n->kids[0].get(), in);
         if (b.s != R::kVal) return b;
+        if (n->opt) return Suppress(IndexField(b.v, n->str));
         return IndexField(b.v, n->str);
       }
       case NodeKind::kIndex: {
@@ -877,6 +896,7 @@ struct Evaluator::Impl {
         if (b.s != R::kVal) return b;
         R i = Eval(n->kids[1].get(), in);
         if (i.s != R::kVal) return i;
+        if (n->opt) return Suppress(IndexValue(b.v, i.v));
         return IndexValue(b.v, i.v);
       }
       case NodeKind::kOptional: {

@@ -443,6 +443,7 @@ class Parser {
         f->kids.push_back(std::move(n));
         n = std::move(f);
         EVT_RETURN_IF_ERROR(Next());
+        last_was_index_ = true;
       } else if (tok_.t == Tok::kDot) {
         // ".[" after a term: "x.[0]" is accepted by jq 1.6 only as "x | .[0]"; keep it simple.
         int pos = tok_.pos;
@@ -451,15 +452,25 @@ class Parser {
         auto idx = ParseBracket(std::move(n));
         if (!idx.ok()) return idx;
         n = std::move(*idx);
+        last_was_index_ = true;
       } else if (tok_.t == Tok::kLBracket) {
         auto idx = ParseBracket(std::move(n));
         if (!idx.ok()) return idx;
         n = std::move(*idx);
+        last_was_index_ = true;
       } else if (tok_.t == Tok::kQuestion) {
-        auto o = Make(NodeKind::kOptional, tok_.pos);
-        o->kids.push_back(std::move(n));
-        n = std::move(o);
+        // jq: "Term FIELD ?" suppresses errors of that one index operation only (the
+        // term's own errors propagate); "Term ?" on anything else is try without catch.
+        if (last_was_index_ && (n->kind == NodeKind::kField || n->kind == NodeKind::kIndex) && !n->opt) {
+          n->opt = true;
+        } else {
+          auto o = Make(NodeKind::kOptional, tok_.pos);
+          o->kids.push_back(std::move(n));
+          n = std::move(o);
+        }
+        last_was_index_ = false;
         EVT_RETURN_IF_ERROR(Next());
+        continue;
       } else {
         return n;
       }
@@ -494,8 +505,10 @@ class Parser {
 
   Result<std::unique_ptr<Node>> ParsePostfix() {
     if (++depth_ > kMaxDepth) return Error(tok_.pos, "expression nested too deeply");
+    term_parenthesized_ = false;
     auto t = ParseTerm();
     if (!t.ok()) return t;
+    last_was_index_ = !term_parenthesized_ && ((*t)->kind == NodeKind::kField || (*t)->kind == NodeKind::kIndex);
     auto r = ParseSuffixes(std::move(*t));
     --depth_;
     return r;
@@ -549,6 +562,7 @@ class Parser {
         if (tok_.t == Tok::kComma) return Error(tok_.pos, "',' (multiple outputs) is not supported");
         if (tok_.t != Tok::kRParen) return tok_.t == Tok::kEnd ? Error(tok_.pos, "missing ')'") : Unexpected();
         EVT_RETURN_IF_ERROR(Next());
+        term_parenthesized_ = true;
         return e;
       }
       case Tok::kLBracket: {
@@ -665,6 +679,8 @@ class Parser {
   Token tok_;
   int tok_len_ = 0;
   int depth_ = 0;
+  bool last_was_index_ = false;
+  bool term_parenthesized_ = false;
 };
 
 }  // namespace

@@ -1,0 +1,105 @@
+# evt filter and --where: every flag, error handling, and the differential test against jq.
+source "$(dirname "$0")/lib.sh"
+E=$EVT
+
+# ---- differential test against jq (hundreds of expressions)
+if command -v jq >/dev/null && command -v python3 >/dev/null; then
+  mkdir -p "$TMP/diff"
+  if python3 "$(dirname "$0")/filter_jq.py" "$E" "$TMP/diff" >"$TMP/diff.out" 2>&1; then pass; else
+    fail "evt filter disagrees with jq"; tail -20 "$TMP/diff.out" >&2
+  fi
+  tail -1 "$TMP/diff.out"
+else
+  echo "note: jq or python3 missing, differential test skipped"
+fi
+
+# ---- evt filter: lines out unchanged, flags
+printf '%s\n' '{"a":1, "b": "x"}' '' '{"a":2,"b":"y"}' 'not json' '{"a":3,"b":"x"}' '{"a":"s"}' >"$TMP/in.jsonl"
+expect_exit 0 "$E" filter '.b == "x"' "$TMP/in.jsonl"
+expect_eq "$(printf '%s\n' '{"a":1, "b": "x"}' '{"a":3,"b":"x"}')" "$(cat "$TMP/out")" "filter prints matching lines byte for byte"
+expect_contains "$TMP/err" "1 line was not valid JSON"
+expect_contains "$TMP/err" "in.jsonl:4"
+expect_eq 2 "$("$E" filter -c '.b == "x"' "$TMP/in.jsonl" 2>/dev/null)" "filter --count"
+expect_eq 2 "$("$E" filter --count '.b == "x"' "$TMP/in.jsonl" 2>/dev/null)" "filter --count (long)"
+expect_eq '{"a":2,"b":"y"}' "$("$E" filter -v '.b == "x"' "$TMP/in.jsonl" 2>/dev/null | head -1)" "filter -v"
+expect_eq 2 "$("$E" filter --invert -c '.b == "x"' "$TMP/in.jsonl" 2>/dev/null)" "filter --invert counts non-matching documents"
+expect_eq 1 "$("$E" filter -n 1 '.a' "$TMP/in.jsonl" 2>/dev/null | wc -l)" "filter -n"
+expect_eq 2 "$("$E" filter --limit 2 -c '.a' "$TMP/in.jsonl" 2>/dev/null)" "filter --limit with --count"
+expect_exit 0 "$E" filter '.a == 100' "$TMP/in.jsonl"
+expect_eq "" "$(cat "$TMP/out")" "no match: empty output, exit 0"
+# Evaluation errors are counted, not printed per line.
+expect_exit 0 "$E" filter '.a + 1 > 2' "$TMP/in.jsonl"
+expect_contains "$TMP/err" "evaluation raised an error"
+expect_contains "$TMP/err" "cannot be added"
+# --strict: invalid JSON is an error with file:line, exit 1, after the lines before it.
+expect_exit 1 "$E" filter --strict '.a' "$TMP/in.jsonl"
+expect_contains "$TMP/err" "in.jsonl:4: not valid JSON"
+expect_eq 2 "$(wc -l <"$TMP/out")" "--strict prints the selected lines before the bad one"
+# stdin, compressed inputs, several files, threads
+expect_eq 2 "$("$E" filter -c '.b == "x"' <"$TMP/in.jsonl" 2>/dev/null)" "filter reads stdin"
+gzip -c "$TMP/in.jsonl" >"$TMP/in.jsonl.gz"
+zstd -q -c "$TMP/in.jsonl" >"$TMP/in.jsonl.zst"
+expect_eq 6 "$("$E" filter -c '.b == "x"' "$TMP/in.jsonl.gz" "$TMP/in.jsonl.zst" "$TMP/in.jsonl" 2>/dev/null)" "gz, zst and plain files"
+"$E" gen --count 20000 --seed 5 -f value >"$TMP/vals.jsonl"
+a=$("$E" filter -j 1 '.data.amount > 5000 and .type == "order.paid"' "$TMP/vals.jsonl" | md5sum)
+b=$("$E" filter --threads 2 '.data.amount > 5000 and .type == "order.paid"' "$TMP/vals.jsonl" | md5sum)
+c=$("$E" filter -j 4 '.data.amount > 5000 and .type == "order.paid"' <"$TMP/vals.jsonl" | md5sum)
+expect_eq "$a" "$b" "parallel output keeps order (mmap)"
+expect_eq "$a" "$c" "parallel output keeps order (stdin)"
+if command -v jq >/dev/null; then
+  d=$(jq -c 'select(.data.amount > 5000 and .type == "order.paid")' "$TMP/vals.jsonl" | md5sum)
+  expect_eq "$d" "$a" "same lines as jq on gen output"
+fi
+# closed pipe: exit 0, no message
+set +o pipefail
+"$E" filter '.type' "$TMP/vals.jsonl" 2>"$TMP/pipe.err" | head -1 >/dev/null
+rc=${PIPESTATUS[0]}
+set -o pipefail
+expect_eq 0 "$rc" "closed pipe exits 0"
+expect_eq "" "$(cat "$TMP/pipe.err")" "closed pipe is quiet"
+
+# ---- syntax and usage errors: exit 2, caret under the position
+expect_exit 2 "$E" filter '.a == )' "$TMP/in.jsonl"
+expect_contains "$TMP/err" "column 7"
+expect_contains "$TMP/err" "      ^"
+expect_exit 2 "$E" filter 'nosuch(1)' "$TMP/in.jsonl"
+expect_contains "$TMP/err" "supported: test/1"
+expect_exit 2 "$E" filter '.a | test("(?=x)")' "$TMP/in.jsonl"
+expect_contains "$TMP/err" "not supported by RE2"
+expect_exit 2 "$E" filter '.a | test("x"; "x")' "$TMP/in.jsonl"
+expect_exit 2 "$E" filter '$key == "a"' "$TMP/in.jsonl"
+expect_contains "$TMP/err" "only defined when filtering records"
+expect_exit 2 "$E" filter '.[] == 1' "$TMP/in.jsonl"
+expect_exit 2 "$E" filter '.a' "$TMP/nope.jsonl"
+
+# ---- --where on cat, dump, inspect
+"$E" gen --count 300 --keys 10 --seed 9 --start 2024-01-01T00:00:00Z | "$E" write --compression none "$TMP/w/events-0"
+printf '%s\n' \
+  '{"topic":"events","partition":0,"offset":-1,"timestamp":1,"key":"{\"id\":7}","value":"plain text","headers":[{"key":"trace","value":"t-1"},{"key":"content-type","value":"text/plain"},{"key":"nul","value":null}]}' \
+  | "$E" write "$TMP/w/events-0"
+W="$TMP/w/events-0"
+n_jq=$("$E" cat "$W" | jq -c 'select(.value.type? == "order.paid")' | wc -l)
+expect_eq "$n_jq" "$("$E" cat "$W" --where '.type == "order.paid"' | wc -l)" "cat --where on the value"
+expect_eq "$n_jq" "$("$E" cat "$W" -w '.type == "order.paid"' | wc -l)" "cat -w"
+expect_eq 0 "$("$E" cat "$W" --where '.type == "order.paid"' --where '.type == "order.created"' | wc -l)" "--where is ANDed"
+expect_eq "100 101 102" "$("$E" cat "$W" --where '$offset >= 100 and $offset < 103' -f '%o\n' | paste -sd' ')" "\$offset"
+expect_eq 300 "$("$E" cat "$W" --where '$offset == 300' -f '%o\n')" "appended record offset"
+expect_eq 300 "$("$E" cat "$W" --where '$headers.trace == "t-1"' -f '%o\n')" "\$headers.trace"
+expect_eq 300 "$("$E" cat "$W" --where '$headers["content-type"] == "text/plain"' -f '%o\n')" "\$headers[\"content-type\"]"
+expect_eq 300 "$("$E" cat "$W" --where '$headers | has("nul") and .nul == null' -f '%o\n')" "\$headers null value"
+expect_eq 300 "$("$E" cat "$W" --where '$key.id == 7' -f '%o\n')" "\$key embedded JSON"
+expect_eq 300 "$("$E" cat "$W" --where '$timestamp == 1' -f '%o\n')" "\$timestamp"
+expect_eq 301 "$("$E" cat "$W" --where '$topic == "events" and $partition == 0' | wc -l)" "\$topic \$partition"
+expect_eq 300 "$("$E" cat "$W" --where '. == null' -f '%o\n')" "a value that is not JSON is null"
+expect_eq "$("$E" cat "$W" --where '$key == "key-3"' | wc -l)" "$("$E" cat "$W" | jq -c 'select(.key == "key-3")' | wc -l)" "\$key string"
+expect_exit 1 "$E" cat "$W" --where '.type == "x"' --strict
+expect_contains "$TMP/err" "not valid JSON"
+expect_exit 2 "$E" cat "$W" --where '.type =='
+expect_contains "$TMP/err" "^"
+expect_exit 0 "$E" cat "$W" --where '.data.amount + "x"'
+expect_contains "$TMP/err" "evaluation raised an error"
+expect_eq "$n_jq" "$("$E" inspect --json "$W" --where '.type == "order.paid"' | jq .total.records)" "inspect --where counts"
+expect_eq "$n_jq" "$("$E" dump --json "$W" --where '.type == "order.paid"' | jq '.records | length' | awk '{s+=$1} END {print s}')" "dump --where"
+expect_eq 0 "$("$E" dump --json "$W" --where '$offset < 0' | wc -l)" "dump --where hides batches without matches"
+expect_eq 5 "$("$E" cat "$W" --where '.type == "order.paid"' -n 5 | wc -l)" "--where with --limit"
+finish

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Differential test: `evt filter EXPR` must select exactly the lines `jq -c 'select(EXPR)'`
+selects, for several hundred expressions over documents covering every JSON type.
+
+Usage: filter_jq.py EVT TMPDIR   (prints a summary; exit 1 on any disagreement)
+"""
+import itertools
+import json
+import os
+import subprocess
+import sys
+
+EVT, TMP = sys.argv[1], sys.argv[2]
+
+# One valid JSON document per line, written as raw text so that escapes, duplicate keys
+# and number spellings reach both tools unchanged.
+DOCS = r'''
+{"a":1,"b":"x","c":[1,2,3],"d":{"e":true,"f":null},"s":"Hello World"}
+{"a":2,"b":"y","c":[],"d":{},"s":"hello"}
+{"a":-3.5,"b":"","c":[null,false,true],"d":{"e":false},"s":"HELLO world"}
+{"a":null,"b":null,"c":null,"d":null}
+{}
+[]
+[1,2,3]
+[{"x":1},{"x":2}]
+"just a string"
+42
+-0
+true
+false
+null
+{"a":100000000000000000000000,"b":"big"}
+{"a":1e400,"b":"inf"}
+{"a":-1e400,"b":"-inf"}
+{"a":1.5e300,"b":"e300"}
+{"a":9007199254740993,"b":"2^53+1"}
+{"a":0.1,"b":"0.1"}
+{"a":1,"a":2,"b":"dup"}
+{"d":{"e":1},"d":{"f":2},"b":"dup-obj"}
+{"b":"\u00e9\u4e2d\ud83d\ude00","s":"caf\u00e9"}
+{"b":"tab\there","s":"line\nbreak"}
+{"b":"quote\"back\\slash","s":"\u0001ctl"}
+{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":1}}}}}}},"b":"deep"}
+{"c":[[[[[[1]]]]]],"b":"deep-arr"}
+{"a":"5","b":"numstr","s":" 12 "}
+{"a":"abc","b":"str-a","c":"not-array","d":"not-object"}
+{"a":true,"b":true,"c":{"0":1},"d":[1,2]}
+{"a":[1,2],"b":["x","y"],"c":{"k":"v"},"d":{"e":[1,{"g":2}]}}
+{"items":[{"sku":"A","qty":2},{"sku":"B","qty":0}],"tags":["red","blue"],"b":"items"}
+{"items":[],"tags":[],"b":"no-items"}
+{"items":{"sku":"A"},"tags":"red","b":"wrong-types"}
+{"type":"order.created","data":{"amount":600,"currency":"EUR"},"b":"order"}
+{"type":"order.paid","data":{"amount":400,"currency":"USD"},"b":"order2"}
+{"type":"order.created","data":{"amount":"600"},"b":"order-str"}
+{"type":null,"data":null,"b":"order-null"}
+{"e":[],"f":{},"g":"","h":0,"b":"empties"}
+{"a":3,"b":"B","s":"Straße","t":"ÀÉÎ"}
+{"s":"a.b*c+d?","b":"regex-meta"}
+{"s":"2024-05-01T12:00:00Z","b":"time"}
+{"s":"key-17","a":17,"b":"key"}
+{"a":1.0,"b":"1.0"}
+{"a":-0.0,"b":"-0.0"}
+{"a":1e-7,"b":"tiny"}
+{"a":123456789012345678,"b":"int18"}
+'''.strip().splitlines()
+
+PATHS = ['.a', '.b', '.c', '.d', '.s', '.d.e', '.d.f', '.c[0]', '.c[-1]', '.c[5]', '."a"', '.["b"]',
+         '.items[0].sku', '.data.amount', '.type', '.a.b.c.d', '.c[0][0]', '.missing', '.missing.x',
+         '.d["e"]', '.[0]', '.tags[1]', '.', '.b?', '.a.x?', '.c[0]?']
+LITS = ['1', '2', '-3.5', '0', '"x"', '""', 'null', 'true', 'false', '[1,2,3]', '[]', '{}', '{"e":true,"f":null}',
+        '100000000000000000000000', '1e400', '1.5e300', '"hello"', '0.1', '1e-7']
+CMPS = ['==', '!=', '<', '<=', '>', '>=']
+
+exprs = []
+for p in PATHS:
+    exprs.append(p)
+    exprs.append(f'{p} | not')
+    exprs.append(f'{p} | type == "string"')
+    exprs.append(f'{p} | length > 1')
+    exprs.append(f'({p} | tostring) == "1"')
+for p, op, lit in itertools.islice(itertools.product(PATHS[:12], CMPS, LITS), 0, None, 7):
+    exprs.append(f'{p} {op} {lit}')
+exprs += [
+    # boolean logic and precedence
+    '.a == 1 and .b == "x"', '.a == 1 or .b == "y"', '.a == 1 and .b == "y" or .b == "x"',
+    '(.a == 1 or .a == 2) and .b != null', '.a // .b', '.a // "default" | . == "default"',
+    '.a == 1 or .b == "y" // false', 'false // .a', '(.a // .b) == "x"', '.missing // empty',
+    '.a and .b', '.a or .b', 'null and .a', '.a | not | not', '.b == "x" | not',
+    # arithmetic
+    '.a + 1 > 2', '.a - 1 == 0', '.a * 2 == 4', '.a / 2 == 1', '.a % 2 == 1', '-.a < 0',
+    '.b + "!" == "x!"', '.c + [4] | length == 4', '.d + {"z":1} | has("z")', 'null + .a == .a',
+    '.a + .b == null', '.s / " " | length == 2', '.b * 2 == "xx"', '.b * 0 == null', '.b * 1.5 == "x"',
+    '.d * {"e":1} | .e == 1', '.c - [1] == [2,3]', '.a / 0 == 1', '.a % 0 == 1', '5 % -2 == 1',
+    '-5 % 2 == -1', '.a + 0.2 == 0.30000000000000004', '1 + 2 * 3 == 7', '(1 + 2) * 3 == 9', '10 / 4 == 2.5',
+    '.a > 1e300', '.a == 1e400', '.a == -1e400', '.a >= 100000000000000000000000', '.a == 9007199254740992',
+    '.a == 123456789012345680',
+    # functions
+    '.s | test("hello")', '.s | test("hello"; "i")', '.s | test("^H")', '.s | test("world$")',
+    '.s | test("l+")', '.s | test("\\\\d")', '.b | test("x|y")', '.s | test("caf.")', '.s | test("^.{5}$")',
+    '.s | test("a\\\\.b")', '.s | test("")', '.s | test(""; "n")', '.s | test("L"; "gi")', '.s | test("s"; null)',
+    '.s | test(.b)', '.a | test("1")', '.s | test("(?<w>world)")', '.s | test("Stra")', '.s | test("[[:upper:]]")',
+    '.s | startswith("He")', '.s | endswith("ld")', '.b | startswith("")', '.a | startswith("1")',
+    '.s | contains("ll")', '.c | contains([1])', '.c | contains([1,5])', '.d | contains({"e":true})',
+    '.d | contains({})', '.c | contains(["x"])', '.a | contains(1)', '.b | contains(.b)', '. | contains({"a":1})',
+    '.items | contains([{"sku":"A"}])', '.tags | contains(["re"])', '.a | contains("x")', 'true | contains(true)',
+    'has("a")', 'has("zz")', '.c | has(0)', '.c | has(5)', '.c | has(-1)', '.d | has("e")', '.a | has("x")',
+    '"a" | in({"a":1})', '.b | in({"x":1})', '0 | in(.c)', '.b | in(.d)',
+    'length > 2', '.b | length == 1', '.c | length == 3', '.d | length == 0', '.a | length > 1', '.s | length == 6',
+    '.b | length == 3', 'length == 0', '.a | length == 3.5', '.t | length == 3',
+    '.s | ascii_downcase == "hello world"', '.s | ascii_upcase == "HELLO WORLD"', '.a | ascii_downcase == "x"',
+    '.t | ascii_downcase == "ÀÉÎ"', '.s | ascii_upcase | test("STRASSE")',
+    '.a | tostring == "1"', '.a | tostring == "1e+23"', '.a | tostring == "1.7976931348623157e+308"',
+    '.a | tostring == "1.5e+300"', '.a | tostring == "0.1"', '.a | tostring == "1e-07"', '.a | tostring == "-0"',
+    '.c | tostring == "[1,2,3]"', '.d | tostring == "{\\"e\\":true,\\"f\\":null}"', '.b | tostring == "x"',
+    '. | tostring | length > 10', '.a | tostring == "123456789012345680"', '.a | tostring == "9007199254740992"',
+    '.b | tostring | test("\\\\\\\\u0001")', '.s | tostring == "\\u0001ctl"', '.a | tostring == "3"',
+    '.a | tonumber == 5', '.s | tonumber == 12', '.b | tonumber > 0', '.a | tonumber == 1', '.c | tonumber == 1',
+    'type == "object"', 'type == "array"', 'type == "string"', 'type == "number"', 'type == "boolean"',
+    'type == "null"', '.a | type == "number"', '.c | type == "array"',
+    '.c | any', '.c | all', '.d | any', '.d | all', '[] | any', '[] | all', '.a | any', '.tags | any',
+    '.c | any(. == 2)', '.c | all(. > 0)', '.items | any(.qty > 1)', '.items | all(.qty > 1)',
+    '.items | any(.sku == "B")', '.tags | any(test("^r"))', '.c | any(.x)', '.d | any(. == true)',
+    '.items | any(.x.y)', '.c | all(type == "number")', '.[0] | any',
+    'select(.a == 1)', 'select(.a == 1) | .b == "x"', 'select(.b) | .a', '.a | select(. > 1)', 'empty',
+    '.a | select(. == null) | not',
+    # paths on wrong types, optional
+    '.b.x', '.b[0]', '.c.x', '.c["x"]', '.d[0]', '.a[0]', '.b.x?', '.b[0]?', '(.b.x)? // "alt"', '.c.x? // 1',
+    '.a.b.c.d.e.f.g.h == 1', '.c[0][0][0][0][0][0] == 1', '.items[-1].sku == "B"', '.items[1.7].qty == 0',
+    '.c[.a]', '.d[.b]', '.["a"] == 1', '."b" == "x"', '.d."e"', '.[1] == 2', '.[-1] == 3',
+    # literals and deep equality
+    '.c == [1,2,3]', '.c == [1,2]', '.d == {"e":true,"f":null}', '.d == {"f":null,"e":true}', '.d == {"e":true}',
+    '[.a, .b] == [1, "x"]', '{"k": .a} == {"k": 1}', '[.a] | length == 1', '{"a": .a, "b": .b} | .a == 1',
+    '.c < [1,3]', '.c > [1,2]', '.d < {"f":1}', '.d > {}', '"abc" < "abd"', '"a" < "ab"', '[] < {}',
+    'null < false', 'false < true', 'true < 0', '0 < ""', '"" < []',
+    '.b < .s', '.a < .b', '.c > .d', '.d < .c',
+    # strings and escapes
+    '.b == "\\u00e9\\u4e2d\\ud83d\\ude00"', '.b == "é中😀"', '.b == "tab\\there"', '.s == "line\\nbreak"',
+    '.b == "quote\\"back\\\\slash"', '.s == "\\u0001ctl"', '.b | length == 3', '.b | test("中")',
+    '.s == "café"', '.s | test("^caf\\u00e9$")',
+    # '?' binds to one index operation; (...)? is try
+    '.c.x? // 1', '(.c.x)? // 1', '.c?.x', '.a?.b? // "n"', '(.a.b.c)? // 2', '.[0]? // 3', '.b[0]? // 4',
+    '(.b | tonumber)? // 0', '.b | tonumber? // 0', '"nan" | tonumber > 0', '"nan" | tonumber == ("nan" | tonumber)',
+    '"inf" | tonumber == 1e400', '("nan" | tonumber) < 0', '0 < ("nan" | tonumber)', '("nan"|tonumber) <= .a',
+    '("nan"|tonumber) | tostring == "null"', '.s | tonumber? > 1', '.missing?', '.d.e?', '(.d | has("e"))?',
+    # duplicates
+    '.a == 2 and .b == "dup"', '.d.e == null and .b == "dup-obj"', '.d == {"f":2}',
+]
+# De-duplicate, keep order.
+seen = set()
+exprs = [e for e in exprs if not (e in seen or seen.add(e))]
+
+docs_path = os.path.join(TMP, 'docs.jsonl')
+with open(docs_path, 'w') as f:
+    for d in DOCS:
+        json.loads(d)  # every document is valid JSON
+        f.write(d + '\n')
+wrapped_path = os.path.join(TMP, 'wrapped.jsonl')
+with open(wrapped_path, 'w') as f:
+    for i, d in enumerate(DOCS):
+        f.write('[%d,%s]\n' % (i, d))
+
+failures = 0
+compared = 0
+for e in exprs:
+    jq = subprocess.run(['jq', '-c', '.[0] as $__n | .[1] | select(%s) | $__n' % e, wrapped_path],
+                        capture_output=True, text=True)
+    if jq.returncode not in (0, 5):
+        print('SKIP (jq rejects): %s: %s' % (e, jq.stderr.strip()[:120]))
+        continue
+    want = sorted(int(x) for x in jq.stdout.split())
+    ev = subprocess.run([EVT, 'filter', '--', e, docs_path], capture_output=True)
+    if ev.returncode != 0:
+        failures += 1
+        print('FAIL (evt exit %d): %s: %s' % (ev.returncode, e, ev.stderr.decode()[:300]))
+        continue
+    lines = ev.stdout.decode().splitlines()
+    got = []
+    used = set()
+    for line in lines:
+        idx = next(i for i, d in enumerate(DOCS) if d == line and i not in used)
+        used.add(idx)
+        got.append(idx)
+    got.sort()
+    compared += 1
+    if got != want:
+        failures += 1
+        print('FAIL: %s\n  jq selects  %s\n  evt selects %s' % (e, want, got))
+        diff = sorted(set(want) ^ set(got))
+        for i in diff[:3]:
+            print('    doc %d: %s' % (i, DOCS[i]))
+
+print('%d expressions compared over %d documents, %d disagreements' % (compared, len(DOCS), failures))
+sys.exit(1 if failures else 0)
