@@ -170,6 +170,8 @@ class Runner {
   }
 
   bool stopped() const { return stop_; }
+  // Start of the oldest chunk not yet written (nullptr when none is in flight).
+  const char* OldestPending() const { return inflight_.empty() ? nullptr : inflight_.front()->data; }
 
   // Submits a chunk; writes finished chunks in order.
   Status Add(std::unique_ptr<Chunk> c) {
@@ -254,9 +256,10 @@ class Runner {
   uint64_t line_base_ = 0;
 };
 
-Status RunMapped(Runner* r, const FilterRunOptions& o, const MappedFile& mf) {
+Status RunMapped(Runner* r, const FilterRunOptions& o, MappedFile& mf) {
   std::string_view d = mf.data();
   size_t pos = 0;
+  size_t released = 0;
   while (pos < d.size() && !r->stopped()) {
     if (InterruptRequested()) return Status::Interrupted();
     size_t end = std::min(d.size(), pos + o.chunk_bytes);
@@ -270,6 +273,13 @@ Status RunMapped(Runner* r, const FilterRunOptions& o, const MappedFile& mf) {
     c->capacity = d.size() - pos;
     EVT_RETURN_IF_ERROR(r->Add(std::move(c)));
     pos = end;
+    // Pages of chunks already written are not needed again: keep RSS flat.
+    const char* keep = r->OldestPending();
+    size_t upto = keep ? static_cast<size_t>(keep - d.data()) : pos;
+    if (upto > released) {
+      mf.Release(released, upto - released);
+      released = upto;
+    }
   }
   return r->Drain();
 }

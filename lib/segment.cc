@@ -199,6 +199,7 @@ struct SegmentSource::State {
   // mapped until the next call.
   std::unique_ptr<MappedFile> retired;
   uint64_t pos = 0;
+  uint64_t released = 0;  // bytes of `file` handed back with Release()
   // Resolved per-partition bounds.
   int64_t start_offset = 0;  // records below are skipped
   int64_t start_time = -1;   // kTime: first record with ts >= this starts the range
@@ -260,6 +261,11 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
   State& s = *s_;
   out->Clear();
   s.retired.reset();
+  // Records of the previous batch are gone: release the pages read so far.
+  if (s.file && s.pos > s.released) {
+    s.file->Release(s.released, s.pos - s.released);
+    s.released = s.pos;
+  }
   *eof = false;
   kafka::DecodeOptions dopts;
   dopts.verify_crc = s.opts.verify_crc;
@@ -317,6 +323,7 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
       s.file = std::move(*f);
       s.file->AdviseSequential();
       s.pos = 0;
+      s.released = 0;
     }
     out->topic = pd.topic;
     out->partition = pd.partition;

@@ -58,7 +58,16 @@ MappedFile::~MappedFile() {
 }
 
 void MappedFile::AdviseSequential() {
-  if (map_) ::madvise(map_, size_, MADV_SEQUENTIAL | MADV_WILLNEED);
+  // madvise advice values are not flags: one call per advice.
+  if (map_) ::madvise(map_, size_, MADV_SEQUENTIAL);
+}
+
+void MappedFile::Release(size_t offset, size_t len) {
+  if (!map_ || offset >= size_) return;
+  static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  size_t begin = (offset + page - 1) / page * page;  // only whole pages inside the range
+  size_t end = std::min(size_, offset + len) / page * page;
+  if (end > begin) ::madvise(static_cast<char*>(map_) + begin, end - begin, MADV_DONTNEED);
 }
 
 // ---------------- WritableFile ----------------

@@ -23,6 +23,9 @@ class MappedFile {
   const std::string& path() const { return path_; }
   // Tell the kernel we will read sequentially / no longer need the pages.
   void AdviseSequential();
+  // Drops the pages of [offset, offset+len) from this process's memory (they are read
+  // again from the page cache if touched), so reading a large file keeps RSS flat.
+  void Release(size_t offset, size_t len);
 
  private:
   MappedFile() = default;

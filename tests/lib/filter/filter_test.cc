@@ -1,0 +1,217 @@
+// Unit tests for lib/filter: parser, compiler (path analysis), evaluator, number printing.
+#include "lib/filter/filter.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+
+#include "lib/filter/ast.h"
+#include "lib/filter/value.h"
+
+using evt::filter::Evaluator;
+using evt::filter::Filter;
+using evt::filter::Match;
+using evt::filter::Mode;
+
+namespace {
+
+Match Run(const std::string& expr, std::string doc) {
+  auto f = Filter::Compile({expr}, Mode::kJson);
+  REQUIRE(f.ok());
+  Evaluator ev(*f);
+  size_t len = doc.size();
+  doc.append(64, ' ');
+  return ev.Json(doc.data(), len, doc.size());
+}
+
+bool Sel(const std::string& expr, const std::string& doc) { return Run(expr, doc) == Match::kYes; }
+
+std::string CompileError(const std::string& expr, Mode mode = Mode::kJson) {
+  auto f = Filter::Compile({expr}, mode);
+  REQUIRE_FALSE(f.ok());
+  return f.status().message();
+}
+
+std::string Num(double d) {
+  std::string s;
+  evt::filter::AppendJqNumber(d, &s);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("filter parser: precedence follows jq", "[filter]") {
+  // '//' binds more loosely than 'or'; 'and' tighter than 'or'.
+  CHECK(Sel("false or null // true", "{}"));
+  CHECK(Sel(".a == 1 and .b == 2 or .c == 3", R"({"c":3})"));
+  CHECK_FALSE(Sel(".a == 1 and (.b == 2 or .c == 3)", R"({"c":3})"));
+  CHECK(Sel("1 + 2 * 3 == 7", "{}"));
+  CHECK(Sel("10 - 2 - 3 == 5", "{}"));
+  CHECK(Sel(".a | . == 1", R"({"a":1})"));
+  CHECK(Sel("-.a == -1", R"({"a":1})"));
+  CHECK(Sel("# comment\n.a == 1", R"({"a":1})"));
+}
+
+TEST_CASE("filter parser: errors point at the position", "[filter]") {
+  std::string m = CompileError(".a == )");
+  CHECK(m.find("column 7") != std::string::npos);
+  CHECK(m.find("\n  .a == )\n        ^") != std::string::npos);
+  CHECK(CompileError(".a ==").find("unexpected end") != std::string::npos);
+  CHECK(CompileError("foo").find("unknown function foo/0; supported: test/1") != std::string::npos);
+  CHECK(CompileError(".a = 1").find("use '=='") != std::string::npos);
+  CHECK(CompileError(".[]").find("not supported") != std::string::npos);
+  CHECK(CompileError(".a, .b").find("not supported") != std::string::npos);
+  CHECK(CompileError("test(1; 2; 3)").find("test/3") != std::string::npos);
+  CHECK(CompileError("\"abc").find("unterminated") != std::string::npos);
+  CHECK(CompileError("1 == 1 == 1").find("do not chain") != std::string::npos);
+  CHECK(CompileError("$key").find("only defined when filtering records") != std::string::npos);
+  CHECK(CompileError("$nope", Mode::kRecord).find("$nope is not defined") != std::string::npos);
+  CHECK(CompileError(std::string(1000, '(')).find("nested too deeply") != std::string::npos);
+  CHECK(CompileError("test(\"(?=a)\")").find("RE2") != std::string::npos);
+  CHECK(CompileError("test(\"a\"; \"x\")").find("extended") != std::string::npos);
+  CHECK(CompileError("test(\"a\"; \"q\")").find("not a valid modifier") != std::string::npos);
+}
+
+TEST_CASE("filter: paths, missing fields and wrong types", "[filter]") {
+  CHECK(Sel(".a.b.c == null", "{}"));
+  CHECK(Sel(".a[0] == null", "{}"));
+  CHECK(Sel(R"(.["key with spaces"] == 1)", R"({"key with spaces":1})"));
+  CHECK(Sel(R"(."quoted" == 2)", R"({"quoted":2})"));
+  CHECK(Sel(".items[-1] == 3", R"({"items":[1,2,3]})"));
+  CHECK(Sel(".items[5] == null", R"({"items":[1,2,3]})"));
+  CHECK(Run(".a.b", R"({"a":"str"})") == Match::kError);
+  CHECK(Run(".a.b?", R"({"a":"str"})") == Match::kNo);
+  CHECK(Run(".a[0]", R"({"a":{}})") == Match::kError);
+  // '?' covers only its own index operation.
+  CHECK(Run(".a.b? // 1", R"("str")") == Match::kError);
+  CHECK(Sel("(.a.b)? // 1", R"("str")"));
+  // Duplicate keys: the last one wins.
+  CHECK(Sel(".a == 2", R"({"a":1,"a":2})"));
+  CHECK(Sel(".d == {\"f\":2}", R"({"d":{"e":1},"d":{"f":2}})"));
+}
+
+TEST_CASE("filter: only the fields an expression reads are parsed", "[filter]") {
+  // On-Demand does not visit "b": its bad literal goes unnoticed, as documented.
+  CHECK(Sel(".a == 1", R"({"a":1,"b":tru})"));
+  // Reading the whole document notices it.
+  CHECK(Run(". == {}", R"({"a":1,"b":tru})") == Match::kInvalid);
+  CHECK(Run(".a", "not json") == Match::kInvalid);
+  CHECK(Run(".a", "") == Match::kInvalid);
+}
+
+TEST_CASE("filter: jq's order and equality across types", "[filter]") {
+  CHECK(Sel("null < false and false < true and true < 0 and 0 < \"\" and \"\" < [] and [] < {}", "{}"));
+  CHECK(Sel("[1,2] < [1,3] and [1] < [1,0]", "{}"));
+  CHECK(Sel("{\"a\":2} < {\"b\":1}", "{}"));  // keys compare first
+  CHECK(Sel(". == {\"b\":[1,{\"c\":null}],\"a\":1}", R"({"a":1,"b":[1,{"c":null}]})"));
+  CHECK(Sel("1 == 1.0", "{}"));
+  CHECK(Sel(".a == 1.7976931348623157e308", R"({"a":1e400})"));
+  CHECK(Sel(".a > 1e22", R"({"a":100000000000000000000000})"));
+}
+
+TEST_CASE("filter: functions", "[filter]") {
+  CHECK(Sel(".s | test(\"^h.*o$\")", R"({"s":"hello"})"));
+  CHECK(Sel(".s | test(\"HEL\"; \"i\")", R"({"s":"hello"})"));
+  CHECK(Sel(".s | test(\"(?<x>ll)\")", R"({"s":"hello"})"));
+  CHECK_FALSE(Sel(".s | test(\"\"; \"n\")", R"({"s":"hello"})"));
+  CHECK(Sel(".s | test(\"l\" + \"+\")", R"({"s":"hello"})"));  // computed pattern: compiled at run time, cached
+  CHECK(Run(".s | test(\"(?\" + \"=x)\")", R"({"s":"hello"})") == Match::kError);
+  CHECK(Run(".n | test(\"1\")", R"({"n":1})") == Match::kError);
+  CHECK(Sel(".s | startswith(\"he\") and endswith(\"lo\")", R"({"s":"hello"})"));
+  CHECK(Sel(".s | contains(\"ell\")", R"({"s":"hello"})"));
+  CHECK(Sel("contains({\"a\":[1]})", R"({"a":[1,2],"b":3})"));
+  CHECK(Run(".n | contains(\"x\")", R"({"n":1})") == Match::kError);
+  CHECK(Sel("has(\"a\") and (\"a\" | in({\"a\":1}))", R"({"a":null})"));
+  CHECK(Sel(".c | has(1) and (has(2) | not)", R"({"c":[1,2]})"));
+  CHECK(Sel(".s | length == 2", R"({"s":"é中"})"));
+  CHECK(Sel(".n | length == 3", R"({"n":-3})"));
+  CHECK(Sel(".s | ascii_downcase == \"abc\" and (ascii_upcase == \"ABC\")", R"({"s":"aBc"})"));
+  CHECK(Sel(".n | tostring == \"1e+23\"", R"({"n":1e23})"));
+  CHECK(Sel(".s | tonumber == 12", R"({"s":" 12 "})"));
+  CHECK(Run(".s | tonumber", R"({"s":"x"})") == Match::kError);
+  CHECK(Sel("[type, (.a | type)] == [\"object\", \"array\"]", R"({"a":[]})"));
+  CHECK(Sel(".a | any and (all | not)", R"({"a":[false,true]})"));
+  CHECK(Sel(".a | any(. > 1) and all(. > 0)", R"({"a":[1,2]})"));
+  CHECK(Sel("select(.a) | .a == 1", R"({"a":1})"));
+  CHECK(Run("empty", "{}") == Match::kNo);
+}
+
+TEST_CASE("filter: arithmetic as jq 1.6", "[filter]") {
+  CHECK(Sel(".s + \"!\" == \"a!\"", R"({"s":"a"})"));
+  CHECK(Sel("null + 1 == 1", "{}"));
+  CHECK(Sel("[1] + [2] == [1,2] and [1,2,1] - [1] == [2]", "{}"));
+  CHECK(Sel("{\"a\":{\"b\":1}} * {\"a\":{\"c\":2}} == {\"a\":{\"b\":1,\"c\":2}}", "{}"));
+  CHECK(Sel("\"x\" * 0 == null and \"x\" * 2.5 == \"xx\"", "{}"));
+  CHECK(Sel("\"a,b\" / \",\" == [\"a\",\"b\"]", "{}"));
+  CHECK(Sel("5 % -2 == 1 and -5 % 2 == -1 and 5.9 % 2.1 == 1", "{}"));
+  CHECK(Run("1 / 0", "{}") == Match::kError);
+  CHECK(Run("1 % 0", "{}") == Match::kError);
+  CHECK(Run("{} + 1", "{}") == Match::kError);
+}
+
+TEST_CASE("filter: numbers print as jq 1.6 prints them", "[filter]") {
+  CHECK(Num(1) == "1");
+  CHECK(Num(3.0) == "3");
+  CHECK(Num(-0.0) == "-0");
+  CHECK(Num(0.1 + 0.2) == "0.30000000000000004");
+  CHECK(Num(1e17) == "1e+17");
+  CHECK(Num(1e15) == "1000000000000000");
+  CHECK(Num(1e-5) == "1e-05");
+  CHECK(Num(0.0001) == "0.0001");
+  CHECK(Num(1.5e300) == "1.5e+300");
+  CHECK(Num(123456789012) == "123456789012");
+  CHECK(Num(INFINITY) == "1.7976931348623157e+308");
+  CHECK(Num(NAN) == "null");
+}
+
+TEST_CASE("filter: record variables", "[filter]") {
+  auto f = Filter::Compile({"$key.id == 7 and $headers.trace == \"t\" and $offset == 5 and $partition == 2 and "
+                            "$topic == \"orders\" and $timestamp == 9 and .amount > 1"},
+                           Mode::kRecord);
+  REQUIRE(f.ok());
+  Evaluator ev(*f);
+  evt::RecordBatch b;
+  b.topic = "orders";
+  b.partition = 2;
+  b.headers.push_back({b.arena.Copy("trace"), evt::Bytes::Of(b.arena.Copy("t"))});
+  b.headers.push_back({b.arena.Copy("nul"), evt::Bytes::Null()});
+  evt::Record r;
+  r.partition = 2;
+  r.offset = 5;
+  r.timestamp = 9;
+  r.key = evt::Bytes::Of(b.arena.Copy(R"({"id":7})"));
+  r.value = evt::Bytes::Of(b.arena.Copy(R"({"amount":3})"));
+  r.header_begin = 0;
+  r.header_count = 2;
+  CHECK(ev.Record(b, r, false) == Match::kYes);
+
+  auto g = Filter::Compile({"$headers | has(\"nul\") and .nul == null"}, Mode::kRecord);
+  REQUIRE(g.ok());
+  Evaluator ev2(*g);
+  CHECK(ev2.Record(b, r, false) == Match::kYes);
+
+  // A value that is not JSON is null, or an error with strict.
+  r.value = evt::Bytes::Of(b.arena.Copy("plain text"));
+  auto h = Filter::Compile({". == null"}, Mode::kRecord);
+  REQUIRE(h.ok());
+  Evaluator ev3(*h);
+  CHECK(ev3.Record(b, r, false) == Match::kYes);
+  CHECK(ev3.Record(b, r, true) == Match::kInvalid);
+  // A key that is not valid UTF-8 is null.
+  r.key = evt::Bytes::Of(b.arena.Copy("\xff\xfe"));
+  auto k = Filter::Compile({"$key == null"}, Mode::kRecord);
+  REQUIRE(k.ok());
+  Evaluator ev4(*k);
+  CHECK(ev4.Record(b, r, false) == Match::kYes);
+}
+
+TEST_CASE("filter: several expressions are ANDed", "[filter]") {
+  auto f = Filter::Compile({".a == 1", ".b == 2"}, Mode::kJson);
+  REQUIRE(f.ok());
+  Evaluator ev(*f);
+  std::string yes = std::string(R"({"a":1,"b":2})") + std::string(64, ' ');
+  std::string no = std::string(R"({"a":1,"b":3})") + std::string(64, ' ');
+  CHECK(ev.Json(yes.data(), yes.size() - 64, yes.size()) == Match::kYes);
+  CHECK(ev.Json(no.data(), no.size() - 64, no.size()) == Match::kNo);
+}
