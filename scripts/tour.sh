@@ -18,3 +18,7 @@ say "evt cat $T/orders-0 -n 1"
 "$EVT" cat "$T/orders-0" -n 1
 say "evt verify $T/orders-0"
 "$EVT" verify "$T/orders-0"
+say "evt cat $T/orders-0 --where '.type == \"order.paid\" and .data.amount > 9000' -f '%o %k\n' -n 3"
+"$EVT" cat "$T/orders-0" --where '.type == "order.paid" and .data.amount > 9000' -f '%o %k\n' -n 3
+say "evt cat $T/orders-0 -f value | evt filter -c '.type == \"order.shipped\"'"
+"$EVT" cat "$T/orders-0" -f value | "$EVT" filter -c '.type == "order.shipped"'
