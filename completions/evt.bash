@@ -1,1 +1,67 @@
-# bash completion for evt
+# bash completion for evt.                       -*- shell-script -*-
+# Install: evt completion bash > /etc/bash_completion.d/evt   (or: source <(evt completion bash))
+# To add a subcommand: add it to `cmds`, give it a `case` entry with its flags below, and add
+# value completion for flags that take fixed choices.
+
+_evt() {
+  local cur prev words cword
+  if declare -F _init_completion >/dev/null 2>&1; then
+    _init_completion || return
+  else
+    cur="${COMP_WORDS[COMP_CWORD]}"
+    prev="${COMP_WORDS[COMP_CWORD-1]}"
+    words=("${COMP_WORDS[@]}")
+    cword=$COMP_CWORD
+  fi
+
+  local cmds="cat write inspect verify dump filter gen completion"
+  local read_flags="--from --until --where -w --strict"
+  local cmd="" i
+  for ((i = 1; i < cword; i++)); do
+    case "${words[i]}" in
+      -*) ;;
+      *) cmd="${words[i]}"; break ;;
+    esac
+  done
+
+  if [[ -z "$cmd" ]]; then
+    COMPREPLY=($(compgen -W "$cmds --help -h --version" -- "$cur"))
+    return
+  fi
+
+  # Values of flags with fixed choices or files.
+  case "$prev" in
+    --compression) COMPREPLY=($(compgen -W "none gzip snappy lz4 zstd" -- "$cur")); return ;;
+    --input) COMPREPLY=($(compgen -W "envelope lines values" -- "$cur")); return ;;
+    --fsync) COMPREPLY=($(compgen -W "never batch end" -- "$cur")); return ;;
+    --merge) COMPREPLY=($(compgen -W "time none" -- "$cur")); return ;;
+    -f|--format) COMPREPLY=($(compgen -W "envelope value cloudevents" -- "$cur")); return ;;
+    --from|--until) COMPREPLY=($(compgen -W "beginning end" -- "$cur")); return ;;
+    -i|--in) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    -o|--output) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    --where|-w|--key-field|--topic|--partition|--compression-level|--segment-bytes|--batch-records|\
+    --batch-bytes|-n|--limit|-c|--count|--keys|--seed|--types|--value-size|--partitions|--start|--step|\
+    -j|--threads)
+      [[ "$cmd" == filter && ( "$prev" == -c || "$prev" == --count ) ]] || return ;;
+  esac
+
+  local flags=""
+  case "$cmd" in
+    cat) flags="$read_flags --merge --include-control --format -f --limit -n" ;;
+    write) flags="--in -i --input --key-field --topic --partition --compression --compression-level --segment-bytes --batch-records --batch-bytes --keep-offsets --fsync --wait" ;;
+    inspect) flags="$read_flags --json --table" ;;
+    verify) flags="--repair --no-index --json" ;;
+    dump) flags="$read_flags --json --batches-only" ;;
+    filter) flags="--count -c --invert -v --limit -n --strict --threads -j" ;;
+    gen) flags="--count -c --keys --seed --types --value-size --topic --partitions --start --step --output -o --format -f --compression --compression-level --segment-bytes --batch-records --batch-bytes" ;;
+    completion)
+      COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur"))
+      return ;;
+  esac
+  if [[ "$cur" == -* ]]; then
+    COMPREPLY=($(compgen -W "$flags --help -h" -- "$cur"))
+  else
+    COMPREPLY=($(compgen -f -- "$cur"))
+  fi
+}
+complete -o filenames -F _evt evt

@@ -1,1 +1,90 @@
-# fish completion for evt
+# fish completion for evt.
+# Install: evt completion fish > ~/.config/fish/completions/evt.fish
+# To add a subcommand: add it to the `complete ... -a` list of commands with a description,
+# then one `complete` line per flag with `__fish_seen_subcommand_from <name>`.
+
+set -l cmds cat write inspect verify dump filter gen completion
+complete -c evt -f
+complete -c evt -n "not __fish_seen_subcommand_from $cmds" -l version -d 'Print the version'
+complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a cat -d 'Print records as JSON Lines, values, CloudEvents or a template'
+complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a write -d 'Write JSON Lines records into a segment directory'
+complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a inspect -d 'Summarise partitions'
+complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a verify -d 'Check CRCs, offsets and indexes'
+complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a dump -d 'List batches and records'
+complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a filter -d 'Select JSON Lines with a jq expression'
+complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a gen -d 'Generate deterministic synthetic events'
+complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a completion -d 'Print the shell completion script'
+
+# Flags shared by readers (cat, inspect, dump).
+for c in cat inspect dump
+  complete -c evt -n "__fish_seen_subcommand_from $c" -F
+  complete -c evt -n "__fish_seen_subcommand_from $c" -l from -x -a 'beginning end' -d 'Start position per partition'
+  complete -c evt -n "__fish_seen_subcommand_from $c" -l until -x -a 'beginning end' -d 'Stop position (exclusive)'
+  complete -c evt -n "__fish_seen_subcommand_from $c" -s w -l where -x -d 'Keep records for which this jq expression is true'
+  complete -c evt -n "__fish_seen_subcommand_from $c" -l strict -d 'With --where: invalid JSON values are errors'
+end
+
+# cat
+complete -c evt -n "__fish_seen_subcommand_from cat" -l merge -x -a 'time none' -d 'Interleave partitions'
+complete -c evt -n "__fish_seen_subcommand_from cat" -l include-control -d 'Include control records'
+complete -c evt -n "__fish_seen_subcommand_from cat" -s f -l format -x -a 'envelope value cloudevents' -d 'Output format'
+complete -c evt -n "__fish_seen_subcommand_from cat" -s n -l limit -x -d 'Stop after N records'
+
+# write
+complete -c evt -n "__fish_seen_subcommand_from write" -F
+complete -c evt -n "__fish_seen_subcommand_from write" -s i -l in -r -F -d 'Read from FILE instead of stdin'
+complete -c evt -n "__fish_seen_subcommand_from write" -l input -x -a 'envelope lines values' -d 'Input format'
+complete -c evt -n "__fish_seen_subcommand_from write" -l key-field -x -d 'Take the key from this JSON field'
+complete -c evt -n "__fish_seen_subcommand_from write" -l topic -x -d 'Topic for records'
+complete -c evt -n "__fish_seen_subcommand_from write" -l partition -x -d 'Partition for records'
+complete -c evt -n "__fish_seen_subcommand_from write" -l compression -x -a 'none gzip snappy lz4 zstd' -d 'Batch codec'
+complete -c evt -n "__fish_seen_subcommand_from write" -l compression-level -x -d 'Codec level'
+complete -c evt -n "__fish_seen_subcommand_from write" -l segment-bytes -x -d 'Segment size limit'
+complete -c evt -n "__fish_seen_subcommand_from write" -l batch-records -x -d 'Records per batch at most'
+complete -c evt -n "__fish_seen_subcommand_from write" -l batch-bytes -x -d 'Uncompressed bytes per batch'
+complete -c evt -n "__fish_seen_subcommand_from write" -l keep-offsets -d 'Keep the offsets of the input records'
+complete -c evt -n "__fish_seen_subcommand_from write" -l fsync -x -a 'never batch end' -d 'When to fsync'
+complete -c evt -n "__fish_seen_subcommand_from write" -l wait -d 'Wait for another evt holding the partition lock'
+
+# inspect
+complete -c evt -n "__fish_seen_subcommand_from inspect" -l json -d 'JSON output'
+complete -c evt -n "__fish_seen_subcommand_from inspect" -l table -d 'Table output'
+
+# verify
+complete -c evt -n "__fish_seen_subcommand_from verify" -F
+complete -c evt -n "__fish_seen_subcommand_from verify" -l repair -d 'Truncate torn tails and rebuild indexes'
+complete -c evt -n "__fish_seen_subcommand_from verify" -l no-index -d 'Skip the index checks'
+complete -c evt -n "__fish_seen_subcommand_from verify" -l json -d 'One JSON object per partition'
+
+# dump
+complete -c evt -n "__fish_seen_subcommand_from dump" -l json -d 'One JSON object per batch'
+complete -c evt -n "__fish_seen_subcommand_from dump" -l batches-only -d 'List batches without their records'
+
+# filter
+complete -c evt -n "__fish_seen_subcommand_from filter" -F
+complete -c evt -n "__fish_seen_subcommand_from filter" -s c -l count -d 'Print the number of selected lines'
+complete -c evt -n "__fish_seen_subcommand_from filter" -s v -l invert -d 'Select lines for which the expression is false'
+complete -c evt -n "__fish_seen_subcommand_from filter" -s n -l limit -x -d 'Stop after N selected lines'
+complete -c evt -n "__fish_seen_subcommand_from filter" -l strict -d 'A line that is not valid JSON is an error'
+complete -c evt -n "__fish_seen_subcommand_from filter" -s j -l threads -x -d 'Worker threads'
+
+# gen
+complete -c evt -n "__fish_seen_subcommand_from gen" -s c -l count -x -d 'Number of events'
+complete -c evt -n "__fish_seen_subcommand_from gen" -l keys -x -d 'Distinct keys'
+complete -c evt -n "__fish_seen_subcommand_from gen" -l seed -x -d 'Random seed'
+complete -c evt -n "__fish_seen_subcommand_from gen" -l types -x -d 'Comma-separated event types'
+complete -c evt -n "__fish_seen_subcommand_from gen" -l value-size -x -d 'Approximate value size'
+complete -c evt -n "__fish_seen_subcommand_from gen" -l topic -x -d 'Topic name'
+complete -c evt -n "__fish_seen_subcommand_from gen" -l partitions -x -d 'Partitions'
+complete -c evt -n "__fish_seen_subcommand_from gen" -l start -x -d 'Timestamp of the first event'
+complete -c evt -n "__fish_seen_subcommand_from gen" -l step -x -d 'Average gap between events'
+complete -c evt -n "__fish_seen_subcommand_from gen" -s o -l output -r -a '(__fish_complete_directories)' -d 'Write segments into this directory'
+complete -c evt -n "__fish_seen_subcommand_from gen" -s f -l format -x -a 'envelope value cloudevents' -d 'Stdout format'
+complete -c evt -n "__fish_seen_subcommand_from gen" -l compression -x -a 'none gzip snappy lz4 zstd' -d 'Batch codec'
+complete -c evt -n "__fish_seen_subcommand_from gen" -l compression-level -x -d 'Codec level'
+complete -c evt -n "__fish_seen_subcommand_from gen" -l segment-bytes -x -d 'Segment size limit'
+complete -c evt -n "__fish_seen_subcommand_from gen" -l batch-records -x -d 'Records per batch at most'
+complete -c evt -n "__fish_seen_subcommand_from gen" -l batch-bytes -x -d 'Uncompressed bytes per batch'
+
+# completion
+complete -c evt -n "__fish_seen_subcommand_from completion" -x -a 'bash zsh fish'
