@@ -494,7 +494,7 @@ Status Parser::Parse(std::string_view line, RecordBatch* batch, ParsedRecord* ou
     } else if (k == "partition") {
       int64_t p;
       st = ReadInt(v, "partition", &p);
-      if (st.ok() && (p < 0 || p > INT32_MAX)) st = Status::Corruption(fmt::format("partition {} is out of range", p));
+      if (st.ok() && (p < -1 || p > INT32_MAX)) st = Status::Corruption(fmt::format("partition {} is out of range", p));  // -1: unknown
       out->partition = static_cast<int32_t>(p);
       rec.partition = out->partition;
     } else if (k == "offset") {
