@@ -1,0 +1,175 @@
+// Unit tests for formats/envelope: UTF-8 and JSON checks, escaping, base64, the writer's
+// rendering rules, and the parser (round trips byte for byte).
+#include "formats/envelope/envelope.h"
+
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <string>
+
+using namespace evt;
+using namespace evt::envelope;
+
+namespace {
+std::string Line(const RecordBatch& b, const Record& r) {
+  std::string s;
+  AppendRecord(b, r, &s);
+  return s;
+}
+Record Rec(RecordBatch* b, const char* key, const char* value) {
+  Record r;
+  r.partition = b->partition;
+  r.offset = 7;
+  r.timestamp = 1700000000000;
+  r.key = key ? Bytes::Of(b->arena.Copy(key)) : Bytes::Null();
+  r.value = value ? Bytes::Of(b->arena.Copy(value)) : Bytes::Null();
+  r.header_begin = static_cast<uint32_t>(b->headers.size());
+  return r;
+}
+}  // namespace
+
+TEST_CASE("envelope: UTF-8 validation follows RFC 3629", "[envelope]") {
+  CHECK(IsValidUtf8(""));
+  CHECK(IsValidUtf8("plain ascii text that is long enough for the 8-byte fast path"));
+  CHECK(IsValidUtf8("caf\xC3\xA9 \xE4\xB8\xAD \xF0\x9F\x98\x80"));
+  CHECK_FALSE(IsValidUtf8("\xED\xA0\x80"));          // surrogate U+D800
+  CHECK_FALSE(IsValidUtf8("\xC0\x80"));              // overlong NUL
+  CHECK_FALSE(IsValidUtf8("\xE0\x80\x80"));          // overlong 3-byte
+  CHECK_FALSE(IsValidUtf8("\xF0\x80\x80\x80"));      // overlong 4-byte
+  CHECK_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));      // above U+10FFFF
+  CHECK_FALSE(IsValidUtf8("\xE4\xB8"));              // truncated
+  CHECK_FALSE(IsValidUtf8("a\x80"));                 // stray continuation
+  CHECK_FALSE(IsValidUtf8("\xFF"));
+}
+
+TEST_CASE("envelope: embedding rule validates the whole value", "[envelope]") {
+  CHECK(IsEmbeddableJson(R"({"a":1})"));
+  CHECK(IsEmbeddableJson(R"([1, {"b" : [true, null]}, "x"])"));
+  CHECK(IsEmbeddableJson("{ }"));
+  CHECK_FALSE(IsEmbeddableJson(R"({"a":1,"b":tru})"));  // On-Demand would not notice
+  CHECK_FALSE(IsEmbeddableJson("{\"a\":\n1}"));         // raw LF
+  CHECK_FALSE(IsEmbeddableJson("{\"a\":1}\r"));
+  CHECK_FALSE(IsEmbeddableJson(R"({"a":1} x)"));
+  CHECK_FALSE(IsEmbeddableJson(R"({"a":1}{"b":2})"));
+  CHECK_FALSE(IsEmbeddableJson("\"string\""));
+  CHECK_FALSE(IsEmbeddableJson("42"));
+  CHECK_FALSE(IsEmbeddableJson(R"({"a":01})"));
+  CHECK_FALSE(IsEmbeddableJson(R"({"a":"\x"})"));
+  CHECK_FALSE(IsEmbeddableJson("{\"a\":\"\xFF\"}"));
+  CHECK(IsEmbeddableJson(std::string(1000, '[') + std::string(1000, ']')));
+  CHECK_FALSE(IsEmbeddableJson(std::string(5000, '[') + std::string(5000, ']')));  // nesting limit
+}
+
+TEST_CASE("envelope: strings escape only quote, backslash and control bytes", "[envelope]") {
+  std::string s;
+  AppendJsonString(std::string("a\"b\\c\b\f\n\r\t\x01\x1f\x7f\xC3\xA9/", 16), &s);
+  CHECK(s == "\"a\\\"b\\\\c\\b\\f\\n\\r\\t\\u0001\\u001f\x7f\xC3\xA9/\"");
+}
+
+TEST_CASE("envelope: base64 round trips and rejects bad input", "[envelope]") {
+  std::mt19937 rng(1);
+  for (int n = 0; n < 64; ++n) {
+    std::string in;
+    for (int i = 0; i < n; ++i) in.push_back(static_cast<char>(rng()));
+    std::string enc, dec;
+    AppendBase64(in, &enc);
+    REQUIRE(DecodeBase64(enc, &dec));
+    CHECK(dec == in);
+  }
+  std::string out;
+  CHECK_FALSE(DecodeBase64("abc", &out));
+  CHECK_FALSE(DecodeBase64("ab!d", &out));
+  CHECK_FALSE(DecodeBase64("a===", &out));
+  CHECK_FALSE(DecodeBase64("ab=c", &out));
+  std::string enc;
+  AppendBase64("\xff\xfe", &enc);
+  CHECK(enc == "//4=");
+}
+
+TEST_CASE("envelope: writer output, field by field", "[envelope]") {
+  RecordBatch b;
+  b.topic = "orders";
+  b.partition = 3;
+  CHECK(Line(b, Rec(&b, nullptr, nullptr)) ==
+        "{\"topic\":\"orders\",\"partition\":3,\"offset\":7,\"timestamp\":1700000000000,\"key\":null,\"value\":null,\"headers\":[]}\n");
+  CHECK(Line(b, Rec(&b, "", "{ \"a\" : [1] }")) ==
+        "{\"topic\":\"orders\",\"partition\":3,\"offset\":7,\"timestamp\":1700000000000,\"key\":\"\",\"value\":{ \"a\" : [1] },\"headers\":[]}\n");
+  CHECK(Line(b, Rec(&b, "k", "{\"a\":\n1}")).find("\"value\":\"{\\\"a\\\":\\n1}\"") != std::string::npos);
+  CHECK(Line(b, Rec(&b, "\xff", "ok")).find("\"key_base64\":\"/w==\",\"value\":\"ok\"") != std::string::npos);
+  Record r = Rec(&b, "k", "v");
+  r.timestamp_type = TimestampType::kLogAppendTime;
+  CHECK(Line(b, r).find("\"timestamp\":1700000000000,\"timestamp_type\":\"LogAppendTime\",\"key\"") != std::string::npos);
+  Record h = Rec(&b, "k", "v");
+  b.headers.push_back({b.arena.Copy("a"), Bytes::Of(b.arena.Copy("{\"x\":1}"))});
+  b.headers.push_back({b.arena.Copy("n"), Bytes::Null()});
+  b.headers.push_back({b.arena.Copy("\xfe"), Bytes::Of(b.arena.Copy("\xff"))});
+  h.header_count = 3;
+  CHECK(Line(b, h).find("\"headers\":[{\"key\":\"a\",\"value\":\"{\\\"x\\\":1}\"},{\"key\":\"n\",\"value\":null},"
+                        "{\"key_base64\":\"/g==\",\"value_base64\":\"/w==\"}]}") != std::string::npos);
+}
+
+TEST_CASE("envelope: the parser reads what the writer wrote, byte for byte", "[envelope]") {
+  std::mt19937 rng(7);
+  Parser p;
+  for (int iter = 0; iter < 500; ++iter) {
+    RecordBatch b;
+    b.topic = "t-" + std::to_string(iter % 3);
+    b.partition = iter % 5;
+    auto bytes = [&](int kind) -> std::string {
+      switch (kind) {
+        case 0: return "";
+        case 1: return R"({"a": [1, 2.5e3, "x\u00e9"], "b": {}})";
+        case 2: return "text with \"quotes\" and \n newlines \x01";
+        default: {
+          std::string s;
+          int n = static_cast<int>(rng() % 20);
+          for (int i = 0; i < n; ++i) s.push_back(static_cast<char>(rng()));
+          return s;
+        }
+      }
+    };
+    std::string k = bytes(static_cast<int>(rng() % 4)), v = bytes(static_cast<int>(rng() % 4));
+    Record r = Rec(&b, rng() % 5 ? k.c_str() : nullptr, nullptr);
+    r.value = rng() % 5 ? Bytes::Of(b.arena.Copy(v)) : Bytes::Null();
+    if (!r.key.null()) r.key = Bytes::Of(b.arena.Copy(k));
+    r.timestamp_type = rng() % 4 ? TimestampType::kCreateTime : TimestampType::kLogAppendTime;
+    int nh = static_cast<int>(rng() % 3);
+    for (int i = 0; i < nh; ++i)
+      b.headers.push_back({b.arena.Copy(bytes(static_cast<int>(2 + rng() % 2))),
+                           rng() % 3 ? Bytes::Of(b.arena.Copy(bytes(static_cast<int>(rng() % 4)))) : Bytes::Null()});
+    r.header_count = static_cast<uint32_t>(nh);
+    std::string once = Line(b, r);
+    RecordBatch b2;
+    ParsedRecord pr;
+    REQUIRE(p.Parse(std::string_view(once).substr(0, once.size() - 1), &b2, &pr).ok());
+    b2.topic = std::string(pr.topic);
+    b2.partition = pr.partition;
+    CHECK(Line(b2, pr.record) == once);
+  }
+}
+
+TEST_CASE("envelope: parser defaults, unknown fields and errors", "[envelope]") {
+  Parser p;
+  RecordBatch b;
+  ParsedRecord pr;
+  REQUIRE(p.Parse(R"({"value":"v","extra":{"x":[1]}})", &b, &pr).ok());
+  CHECK_FALSE(pr.has_topic);
+  CHECK(pr.partition == -1);
+  CHECK(pr.record.offset == -1);
+  CHECK(pr.record.key.null());
+  CHECK(pr.record.value.view() == "v");
+  REQUIRE(p.Parse(R"({"value":42,"key":true})", &b, &pr).ok());
+  CHECK(pr.record.value.view() == "42");
+  CHECK(pr.record.key.view() == "true");
+  REQUIRE(p.Parse(R"({"value":{ "a" : 1 }  ,"key":null})", &b, &pr).ok());
+  CHECK(pr.record.value.view() == R"({ "a" : 1 })");
+  CHECK_FALSE(p.Parse("not json", &b, &pr).ok());
+  CHECK_FALSE(p.Parse("[1]", &b, &pr).ok());
+  CHECK_FALSE(p.Parse(R"({"value":"v"} trailing)", &b, &pr).ok());
+  CHECK_FALSE(p.Parse(R"({"value_base64":"!!"})", &b, &pr).ok());
+  CHECK_FALSE(p.Parse(R"({"headers":[1]})", &b, &pr).ok());
+  CHECK_FALSE(p.Parse(R"({"headers":[{"value":"x"}]})", &b, &pr).ok());
+  CHECK_FALSE(p.Parse(R"({"partition":4294967296})", &b, &pr).ok());
+  CHECK_FALSE(p.Parse(R"({"timestamp_type":"Other"})", &b, &pr).ok());
+  CHECK_FALSE(p.Parse(R"({"value":{"a":tru}})", &b, &pr).ok());
+}
