@@ -106,7 +106,7 @@ void RecordText(const RecordBatch& batch, const Record& r, const BatchInfo* bi, 
     fmt::format_to(std::back_inserter(*o), " {}: ", name);
     if (b.null()) {
       o->append("null");
-    } else if (envelope::IsValidUtf8(b.view()) && b.view().find_first_of("\r\n") == std::string_view::npos) {
+    } else if (envelope::IsValidUtf8(b.view()) && !std::memchr(b.data, '\n', b.size) && !std::memchr(b.data, '\r', b.size)) {
       o->append(b.view());
     } else {
       o->append("base64:");

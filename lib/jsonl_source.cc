@@ -19,7 +19,7 @@ namespace evt {
 
 // ---------------------------------------------------------------- LineReader
 namespace {
-constexpr size_t kReadChunk = 4 << 20;
+constexpr size_t kReadChunk = 1 << 20;
 bool EndsWith(const std::string& s, std::string_view suf) {
   return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
 }

@@ -97,11 +97,11 @@ class RecordBatch {
   }
   // A scratch buffer that lives (with its capacity) until the next Clear(); records may
   // point into it. Used for decompressed batch payloads.
+  // Its contents are stale (whatever it held before): callers overwrite it, which lets
+  // decompression reuse the memory without zero-filling it again.
   std::string* NewBuffer() {
     if (buffers_used_ == buffers_.size()) buffers_.emplace_back();
-    std::string* b = &buffers_[buffers_used_++];
-    b->clear();
-    return b;
+    return &buffers_[buffers_used_++];
   }
   const Header* HeadersOf(const Record& r) const { return headers.data() + r.header_begin; }
 

@@ -42,6 +42,24 @@ Status Bomb(const char* codec, size_t max_out) {
   return Status::Corruption(fmt::format("{} payload expands beyond {} bytes (decompression bomb guard)", codec, max_out));
 }
 
+// Decompression output: the string's existing bytes are reused without clearing them
+// (growing a std::string zero-fills; reusing the size it already has does not), and the
+// string is cut to the logical length at the end.
+struct OutBuf {
+  std::string* s;
+  size_t len = 0;
+  // Returns room for `n` more bytes at s->data() + len.
+  char* Room(size_t n) {
+    size_t need = len + n;
+    if (s->size() < need) {
+      // Within capacity: grow to exactly what is needed (only the new bytes are filled).
+      if (need > s->capacity()) s->reserve(std::max(need, std::min(s->capacity() * 2, need + (size_t{8} << 20))));
+      s->resize(need);
+    }
+    return s->data() + len;
+  }
+};
+
 // ---------------------------------------------------------------- gzip
 Status GzipCompress(int level, std::string_view in, std::string* out) {
   z_stream zs{};
@@ -67,24 +85,21 @@ Status GzipCompress(int level, std::string_view in, std::string* out) {
   return Status::OK();
 }
 
-Status GzipDecompress(std::string_view in, size_t max_out, std::string* out) {
+Status GzipDecompress(std::string_view in, size_t max_out, OutBuf* out) {
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 32) != Z_OK) return Status::IOError("gzip: inflateInit2 failed");
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   zs.avail_in = static_cast<uInt>(in.size());
-  size_t start = out->size();
-  size_t produced = 0;
   int rc = Z_OK;
   bool bomb = false;
   while (true) {
     size_t chunk = std::max<size_t>(64 << 10, std::min<size_t>(in.size() * 4, 16 << 20));
-    if (produced + chunk > max_out + 1) chunk = max_out + 1 - produced;  // one byte over = bomb
-    out->resize(start + produced + chunk);
-    zs.next_out = reinterpret_cast<Bytef*>(out->data() + start + produced);
+    if (out->len + chunk > max_out + 1) chunk = max_out + 1 - out->len;  // one byte over = bomb
+    zs.next_out = reinterpret_cast<Bytef*>(out->Room(chunk));
     zs.avail_out = static_cast<uInt>(chunk);
     rc = inflate(&zs, Z_NO_FLUSH);
-    produced += chunk - zs.avail_out;
-    if (produced > max_out) {
+    out->len += chunk - zs.avail_out;
+    if (out->len > max_out) {
       bomb = true;
       break;
     }
@@ -98,15 +113,9 @@ Status GzipDecompress(std::string_view in, size_t max_out, std::string* out) {
   }
   std::string msg = zs.msg ? zs.msg : "";
   inflateEnd(&zs);
-  if (bomb) {
-    out->resize(start);
-    return Bomb("gzip", max_out);
-  }
-  if (rc != Z_STREAM_END) {
-    out->resize(start);
+  if (bomb) return Bomb("gzip", max_out);
+  if (rc != Z_STREAM_END)
     return Status::Corruption(fmt::format("gzip payload is corrupt or truncated{}{}", msg.empty() ? "" : ": ", msg));
-  }
-  out->resize(start + produced);
   return Status::OK();
 }
 
@@ -114,39 +123,27 @@ Status GzipDecompress(std::string_view in, size_t max_out, std::string* out) {
 constexpr char kXerialMagic[8] = {'\x82', 'S', 'N', 'A', 'P', 'P', 'Y', '\0'};
 constexpr size_t kXerialHeader = 16;  // magic + int32 version + int32 min compatible version
 
-Status SnappyRawDecompress(std::string_view in, size_t max_out, std::string* out) {
+Status SnappyRawDecompress(std::string_view in, size_t max_out, OutBuf* out) {
   size_t n = 0;
   if (!snappy::GetUncompressedLength(in.data(), in.size(), &n))
     return Status::Corruption("snappy payload is corrupt (bad length preamble)");
   if (n > max_out) return Bomb("snappy", max_out);
-  size_t start = out->size();
-  out->resize(start + n);
-  if (!snappy::RawUncompress(in.data(), in.size(), out->data() + start)) {
-    out->resize(start);
-    return Status::Corruption("snappy payload is corrupt");
-  }
+  if (!snappy::RawUncompress(in.data(), in.size(), out->Room(n))) return Status::Corruption("snappy payload is corrupt");
+  out->len += n;
   return Status::OK();
 }
 
-Status SnappyDecompress(std::string_view in, size_t max_out, std::string* out) {
+Status SnappyDecompress(std::string_view in, size_t max_out, OutBuf* out) {
   if (in.size() >= sizeof(kXerialMagic) && std::memcmp(in.data(), kXerialMagic, sizeof(kXerialMagic)) == 0) {
     if (in.size() < kXerialHeader) return Status::Corruption("xerial snappy header is truncated");
     ByteReader r(in.substr(kXerialHeader));
-    size_t start = out->size();
     while (r.remaining() > 0) {
       int32_t len = 0;
-      if (!r.GetI32(&len) || len < 0 || static_cast<size_t>(len) > r.remaining()) {
-        out->resize(start);
+      if (!r.GetI32(&len) || len < 0 || static_cast<size_t>(len) > r.remaining())
         return Status::Corruption("xerial snappy block length is out of bounds");
-      }
       std::string_view block;
       r.GetBytes(static_cast<size_t>(len), &block);
-      size_t budget = max_out - (out->size() - start);
-      Status st = SnappyRawDecompress(block, budget, out);
-      if (!st.ok()) {
-        out->resize(start);
-        return st;
-      }
+      EVT_RETURN_IF_ERROR(SnappyRawDecompress(block, max_out - out->len, out));
     }
     return Status::OK();
   }
@@ -172,62 +169,38 @@ Status Lz4Compress(int level, std::string_view in, std::string* out) {
   return Status::OK();
 }
 
-Status Lz4Decompress(std::string_view in, size_t max_out, std::string* out) {
+Status Lz4Decompress(std::string_view in, size_t max_out, OutBuf* out) {
   LZ4F_dctx* dctx = nullptr;
   if (LZ4F_isError(LZ4F_createDecompressionContext(&dctx, LZ4F_VERSION))) return Status::IOError("lz4: cannot create context");
-  size_t start = out->size();
-  size_t produced = 0;
   const char* src = in.data();
   size_t src_left = in.size();
   size_t hint = 1;
-  while (src_left > 0) {
+  Status result;
+  while (true) {
     size_t chunk = 256 << 10;
-    if (produced + chunk > max_out + 1) chunk = max_out + 1 - produced;
-    if (chunk == 0) break;
-    out->resize(start + produced + chunk);
+    if (out->len + chunk > max_out + 1) chunk = max_out + 1 - out->len;
     size_t dst_size = chunk;
     size_t src_size = src_left;
-    hint = LZ4F_decompress(dctx, out->data() + start + produced, &dst_size, src, &src_size, nullptr);
+    hint = LZ4F_decompress(dctx, out->Room(chunk), &dst_size, src, &src_size, nullptr);
     if (LZ4F_isError(hint)) {
-      LZ4F_freeDecompressionContext(dctx);
-      out->resize(start);
-      return Status::Corruption(fmt::format("lz4 payload is corrupt: {}", LZ4F_getErrorName(hint)));
+      result = Status::Corruption(fmt::format("lz4 payload is corrupt: {}", LZ4F_getErrorName(hint)));
+      break;
     }
-    produced += dst_size;
+    out->len += dst_size;
     src += src_size;
     src_left -= src_size;
-    if (produced > max_out) {
-      LZ4F_freeDecompressionContext(dctx);
-      out->resize(start);
-      return Bomb("lz4", max_out);
+    if (out->len > max_out) {
+      result = Bomb("lz4", max_out);
+      break;
     }
-    if (hint == 0) {
-      // Frame finished; Kafka payloads hold one frame, but tolerate concatenated frames.
-      if (src_left == 0) break;
-      continue;
+    if (hint == 0 && src_left == 0) break;     // frame(s) complete
+    if (src_size == 0 && dst_size == 0) {      // no progress: truncated
+      result = Status::Corruption("lz4 payload is truncated");
+      break;
     }
-    if (src_size == 0 && dst_size == 0) break;  // no progress: truncated
-  }
-  // Drain anything still buffered inside the context.
-  while (hint != 0 && produced <= max_out) {
-    size_t chunk = 256 << 10;
-    out->resize(start + produced + chunk);
-    size_t dst_size = chunk, src_size = 0;
-    hint = LZ4F_decompress(dctx, out->data() + start + produced, &dst_size, src, &src_size, nullptr);
-    if (LZ4F_isError(hint) || dst_size == 0) break;
-    produced += dst_size;
   }
   LZ4F_freeDecompressionContext(dctx);
-  if (produced > max_out) {
-    out->resize(start);
-    return Bomb("lz4", max_out);
-  }
-  if (hint != 0) {
-    out->resize(start);
-    return Status::Corruption("lz4 payload is truncated");
-  }
-  out->resize(start + produced);
-  return Status::OK();
+  return result;
 }
 
 // ---------------------------------------------------------------- zstd
@@ -246,42 +219,26 @@ Status ZstdCompress(int level, std::string_view in, std::string* out) {
   return Status::OK();
 }
 
-Status ZstdDecompress(std::string_view in, size_t max_out, std::string* out) {
+Status ZstdDecompress(std::string_view in, size_t max_out, OutBuf* out) {
   thread_local ZSTD_DCtx* dctx = ZSTD_createDCtx();
-  size_t start = out->size();
   unsigned long long content = ZSTD_getFrameContentSize(in.data(), in.size());
   if (content == ZSTD_CONTENTSIZE_ERROR) return Status::Corruption("zstd payload is corrupt (bad frame header)");
-  if (content != ZSTD_CONTENTSIZE_UNKNOWN) {
-    if (content > max_out) return Bomb("zstd", max_out);
-  }
+  if (content != ZSTD_CONTENTSIZE_UNKNOWN && content > max_out) return Bomb("zstd", max_out);
   ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
   ZSTD_inBuffer ib{in.data(), in.size(), 0};
-  size_t produced = 0;
-  size_t rc = 1;
   size_t first_chunk = content != ZSTD_CONTENTSIZE_UNKNOWN ? static_cast<size_t>(content) + 1 : (256 << 10);
   while (true) {
-    size_t chunk = produced == 0 ? first_chunk : std::max<size_t>(256 << 10, produced);
-    if (produced + chunk > max_out + 1) chunk = max_out + 1 - produced;
-    out->resize(start + produced + chunk);
-    ZSTD_outBuffer ob{out->data() + start + produced, chunk, 0};
-    rc = ZSTD_decompressStream(dctx, &ob, &ib);
-    if (ZSTD_isError(rc)) {
-      out->resize(start);
-      return Status::Corruption(fmt::format("zstd payload is corrupt: {}", ZSTD_getErrorName(rc)));
-    }
-    produced += ob.pos;
-    if (produced > max_out) {
-      out->resize(start);
-      return Bomb("zstd", max_out);
-    }
+    size_t chunk = out->len == 0 ? first_chunk : std::max<size_t>(256 << 10, out->len);
+    if (out->len + chunk > max_out + 1) chunk = max_out + 1 - out->len;
+    ZSTD_outBuffer ob{out->Room(chunk), chunk, 0};
+    size_t rc = ZSTD_decompressStream(dctx, &ob, &ib);
+    if (ZSTD_isError(rc)) return Status::Corruption(fmt::format("zstd payload is corrupt: {}", ZSTD_getErrorName(rc)));
+    out->len += ob.pos;
+    if (out->len > max_out) return Bomb("zstd", max_out);
     if (rc == 0 && ib.pos == ib.size) break;  // frame(s) complete, all input consumed
-    if (ob.pos < ob.size && ib.pos == ib.size) {
-      // Output not full, input exhausted, frame not complete: truncated.
-      out->resize(start);
-      return Status::Corruption("zstd payload is truncated");
-    }
+    // Output not full, input exhausted, frame not complete: truncated.
+    if (ob.pos < ob.size && ib.pos == ib.size) return Status::Corruption("zstd payload is truncated");
   }
-  out->resize(start + produced);
   return Status::OK();
 }
 
@@ -306,18 +263,22 @@ Status Compress(Codec codec, int level, std::string_view in, std::string* out) {
 }
 
 Status Decompress(Codec codec, std::string_view in, size_t max_out, std::string* out) {
-  switch (codec) {
-    case kNone: {
-      if (in.size() > max_out) return Bomb("uncompressed", max_out);
-      out->append(in);
-      return Status::OK();
-    }
-    case kGzip: return GzipDecompress(in, max_out, out);
-    case kSnappy: return SnappyDecompress(in, max_out, out);
-    case kLz4: return Lz4Decompress(in, max_out, out);
-    case kZstd: return ZstdDecompress(in, max_out, out);
+  if (codec == kNone) {
+    if (in.size() > max_out) return Bomb("uncompressed", max_out);
+    out->assign(in);
+    return Status::OK();
   }
-  return Status::Unsupported(fmt::format("unknown compression codec {}", static_cast<int>(codec)));
+  OutBuf ob{out, 0};
+  Status s;
+  switch (codec) {
+    case kGzip: s = GzipDecompress(in, max_out, &ob); break;
+    case kSnappy: s = SnappyDecompress(in, max_out, &ob); break;
+    case kLz4: s = Lz4Decompress(in, max_out, &ob); break;
+    case kZstd: s = ZstdDecompress(in, max_out, &ob); break;
+    default: s = Status::Unsupported(fmt::format("unknown compression codec {}", static_cast<int>(codec)));
+  }
+  out->resize(s.ok() ? ob.len : 0);  // shrinking never fills
+  return s;
 }
 
 }  // namespace evt::kafka

@@ -20,8 +20,9 @@ std::optional<Codec> ParseCodec(std::string_view name);
 // and the Java client write it).
 Status Compress(Codec codec, int level, std::string_view in, std::string* out);
 
-// Appends the decompressed form of `in` to *out. Fails with Corruption when the input is
-// malformed or would expand beyond `max_out` bytes (decompression-bomb guard).
+// Replaces *out with the decompressed form of `in` (reusing out's memory without clearing
+// it first). Fails with Corruption when the input is malformed or would expand beyond
+// `max_out` bytes (decompression-bomb guard); *out is then empty.
 // Snappy input may be raw or xerial-framed ("\x82SNAPPY\0" magic).
 Status Decompress(Codec codec, std::string_view in, size_t max_out, std::string* out);
 
