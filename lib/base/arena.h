@@ -1,5 +1,7 @@
 // A bump allocator whose blocks never move, so string_views into it stay valid until Reset().
 #pragma once
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string_view>
@@ -21,6 +23,21 @@ class Arena {
     ptr_ += n;
     avail_ -= n;
     return p;
+  }
+  // Memory aligned for any scalar type (blocks come from operator new[], which is).
+  void* AllocateAligned(size_t n, size_t align = alignof(std::max_align_t)) {
+    size_t pad = (align - (reinterpret_cast<uintptr_t>(ptr_) & (align - 1))) & (align - 1);
+    if (n + pad > avail_) {
+      NewBlock(n);
+      pad = 0;
+    }
+    ptr_ += pad;
+    avail_ -= pad;
+    return Allocate(n);
+  }
+  template <typename T>
+  T* AllocateArray(size_t count) {
+    return static_cast<T*>(AllocateAligned(sizeof(T) * (count ? count : 1), alignof(T)));
   }
   std::string_view Copy(std::string_view s) {
     if (s.empty()) return std::string_view(ptr_ ? ptr_ : "", 0);

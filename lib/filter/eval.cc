@@ -476,7 +476,7 @@ struct Evaluator::Impl {
   Value MakeArray(const std::vector<Value>& es) {
     Value v;
     v.t = VType::kArray;
-    Value* a = arena.AllocArray<Value>(es.size());
+    Value* a = arena.AllocateArray<Value>(es.size());
     for (size_t i = 0; i < es.size(); ++i) new (&a[i]) Value(es[i]);
     v.elems = a;
     v.n = static_cast<uint32_t>(es.size());
@@ -485,7 +485,7 @@ struct Evaluator::Impl {
   Value MakeObject(const std::vector<Member>& ms) {
     Value v;
     v.t = VType::kObject;
-    Member* m = arena.AllocArray<Member>(ms.size());
+    Member* m = arena.AllocateArray<Member>(ms.size());
     for (size_t i = 0; i < ms.size(); ++i) new (&m[i]) Member(ms[i]);
     v.members = m;
     v.n = static_cast<uint32_t>(ms.size());

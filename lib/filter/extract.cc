@@ -47,6 +47,13 @@ struct JsonExtractor::Impl {
     return d;
   }
 
+  static bool RawToken(sj::value& v, std::string_view* out) {
+    *out = v.raw_json_token();
+    return true;
+  }
+  static bool RawToken(sj::document& d, std::string_view* out) { return !d.raw_json_token().get(*out); }
+
+  // A scalar from a value inside a document or from a scalar document.
   template <typename V>
   bool Scalar(V& v, sj::json_type t, Value* out) {
     switch (t) {
@@ -65,8 +72,9 @@ struct JsonExtractor::Impl {
       case sj::json_type::number: {
         double d;
         if (v.get_double().get(d)) {
-          bool ok = false;
-          d = ClampNumber(v.raw_json_token(), &ok);
+          std::string_view raw;
+          bool ok = RawToken(v, &raw);
+          if (ok) d = ClampNumber(raw, &ok);
           if (!ok) return false;
         }
         *out = Value::Number(d);
@@ -134,7 +142,7 @@ struct JsonExtractor::Impl {
         }
       if (!replaced) ms.push_back(Member{key, val});
     }
-    Member* mem = arena->AllocArray<Member>(ms.size());
+    Member* mem = arena->AllocateArray<Member>(ms.size());
     for (size_t i = 0; i < ms.size(); ++i) new (&mem[i]) Member(ms[i]);
     out->members = mem;
     out->n = static_cast<uint32_t>(ms.size());
@@ -161,7 +169,7 @@ struct JsonExtractor::Impl {
       if (!Walk(iv, child, &val)) return false;
       es.push_back(val);
     }
-    Value* arr = arena->AllocArray<Value>(es.size());
+    Value* arr = arena->AllocateArray<Value>(es.size());
     for (size_t i = 0; i < es.size(); ++i) new (&arr[i]) Value(es[i]);
     out->elems = arr;
     out->n = static_cast<uint32_t>(es.size());
@@ -183,40 +191,7 @@ struct JsonExtractor::Impl {
       if (doc.get_array().get(a)) return false;
       return WalkArray(a, node, out);
     }
-    // A scalar document.
-    switch (t) {
-      case sj::json_type::null: {
-        bool is_null = false;
-        if (doc.is_null().get(is_null) || !is_null) return false;
-        *out = Value::Null();
-        return true;
-      }
-      case sj::json_type::boolean: {
-        bool b;
-        if (doc.get_bool().get(b)) return false;
-        *out = Value::Bool(b);
-        return true;
-      }
-      case sj::json_type::number: {
-        double d;
-        if (doc.get_double().get(d)) {
-          std::string_view raw;
-          if (doc.raw_json_token().get(raw)) return false;
-          bool ok = false;
-          d = ClampNumber(raw, &ok);
-          if (!ok) return false;
-        }
-        *out = Value::Number(d);
-        return true;
-      }
-      case sj::json_type::string: {
-        std::string_view s;
-        if (doc.get_string().get(s)) return false;
-        *out = Value::String(s);
-        return true;
-      }
-      default: return false;
-    }
+    return Scalar(doc, t, out);  // a scalar document
   }
 };
 

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/base/arena.h"
 #include "lib/base/status.h"
 
 namespace evt::filter {
@@ -57,67 +58,8 @@ struct Member {
   Value val;
 };
 
-// Bump allocator with 8-byte alignment, reset per document.
-class EvalArena {
- public:
-  void* Alloc(size_t n) {
-    n = (n + 7) & ~size_t{7};
-    if (n > avail_) Grow(n);
-    char* p = ptr_;
-    ptr_ += n;
-    avail_ -= n;
-    return p;
-  }
-  template <typename T>
-  T* AllocArray(size_t count) {
-    return static_cast<T*>(Alloc(sizeof(T) * (count ? count : 1)));
-  }
-  std::string_view Copy(std::string_view s) {
-    if (s.empty()) return std::string_view();
-    char* p = static_cast<char*>(Alloc(s.size()));
-    std::memcpy(p, s.data(), s.size());
-    return std::string_view(p, s.size());
-  }
-  void Reset() {
-    if (blocks_.size() > 1) {
-      // Keep the largest block only.
-      size_t best = 0;
-      for (size_t i = 1; i < blocks_.size(); ++i)
-        if (sizes_[i] > sizes_[best]) best = i;
-      auto b = std::move(blocks_[best]);
-      size_t s = sizes_[best];
-      blocks_.clear();
-      sizes_.clear();
-      blocks_.push_back(std::move(b));
-      sizes_.push_back(s);
-    }
-    if (!blocks_.empty()) {
-      ptr_ = blocks_[0].get();
-      avail_ = sizes_[0];
-    }
-    used_since_reset_ = 0;
-  }
-  size_t total() const {
-    size_t t = 0;
-    for (size_t s : sizes_) t += s;
-    return t;
-  }
-
- private:
-  void Grow(size_t n) {
-    size_t sz = std::max<size_t>(n, blocks_.empty() ? (64 << 10) : sizes_.back() * 2);
-    if (sz > (64u << 20) && n <= (64u << 20)) sz = 64u << 20;
-    blocks_.emplace_back(new char[sz]);
-    sizes_.push_back(sz);
-    ptr_ = blocks_.back().get();
-    avail_ = sz;
-  }
-  std::vector<std::unique_ptr<char[]>> blocks_;
-  std::vector<size_t> sizes_;
-  char* ptr_ = nullptr;
-  size_t avail_ = 0;
-  size_t used_since_reset_ = 0;
-};
+// Values, strings and arrays built while evaluating one document; reset per document.
+using EvalArena = evt::Arena;
 
 // Which parts of a document an expression reads. `full`: the value is used as a whole
 // (compared, printed, measured), so it is materialised completely; otherwise only the
