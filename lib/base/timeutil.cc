@@ -87,7 +87,7 @@ void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
 Result<int64_t> ParseRfc3339(std::string_view s) {
   if (s.empty()) return BadTime(s, "empty");
   size_t pos = 0;
-  int year, month, day;
+  int year = 0, month = 0, day = 0;  // set by ReadDigits; initialised for -Wmaybe-uninitialized
   if (!ReadDigits(s, &pos, 4, &year) || pos >= s.size() || s[pos++] != '-' || !ReadDigits(s, &pos, 2, &month) ||
       pos >= s.size() || s[pos++] != '-' || !ReadDigits(s, &pos, 2, &day))
     return BadTime(s, "expected a date YYYY-MM-DD");
