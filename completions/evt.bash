@@ -14,7 +14,7 @@ _evt() {
     cword=$COMP_CWORD
   fi
 
-  local cmds="cat write inspect verify dump filter gen completion"
+  local cmds="cat write inspect verify dump filter gen sandbox completion"
   local read_flags="--from --until --where -w --strict"
   local cmd="" i
   for ((i = 1; i < cword; i++)); do
@@ -38,10 +38,11 @@ _evt() {
     -f|--format) COMPREPLY=($(compgen -W "envelope value cloudevents" -- "$cur")); return ;;
     --from|--until) COMPREPLY=($(compgen -W "beginning end" -- "$cur")); return ;;
     -i|--in) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --load) return ;;
     -o|--output) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     --where|-w|--key-field|--topic|--partition|--compression-level|--segment-bytes|--batch-records|\
     --batch-bytes|-n|--limit|-c|--count|--keys|--seed|--types|--value-size|--partitions|--start|--step|\
-    -j|--threads)
+    -j|--threads|--brokers|--topics)
       [[ "$cmd" == filter && ( "$prev" == -c || "$prev" == --count ) ]] || return ;;
   esac
 
@@ -54,6 +55,7 @@ _evt() {
     dump) flags="$read_flags --json --batches-only" ;;
     filter) flags="--count -c --invert -v --limit -n --strict --threads -j" ;;
     gen) flags="--count -c --keys --seed --types --value-size --topic --partitions --start --step --output -o --format -f --compression --compression-level --segment-bytes --batch-records --batch-bytes" ;;
+    sandbox) flags="--brokers --topics --load" ;;
     completion)
       COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur"))
       return ;;

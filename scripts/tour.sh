@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A short tour on a sample log that evt generates itself: gen -> write -> inspect -> cat.
+# A short tour on a sample log that evt generates itself: gen -> write -> inspect -> cat ->
+# filter -> a Kafka-protocol sandbox cluster read back with kcat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVT=${EVT:-build/evt}
@@ -22,3 +23,5 @@ say "evt cat $T/orders-0 --where '.type == \"order.paid\" and .data.amount > 900
 "$EVT" cat "$T/orders-0" --where '.type == "order.paid" and .data.amount > 9000' -f '%o %k\n' -n 3
 say "evt cat $T/orders-0 -f value | evt filter -c '.type == \"order.shipped\"'"
 "$EVT" cat "$T/orders-0" -f value | "$EVT" filter -c '.type == "order.shipped"'
+say "evt sandbox --load orders=$T/orders-0 -- sh -c 'kcat -C -b \$EVT_BROKERS -t orders -o -3 -e -q -f \"%p %o %k %T\n\"'"
+"$EVT" sandbox --load orders="$T/orders-0" -- sh -c 'kcat -C -b "$EVT_BROKERS" -t orders -o -3 -e -q -f "%p %o %k %T\n"'

@@ -75,7 +75,8 @@ void Template::Append(const RecordBatch& b, const Record& r, std::string* out) c
           if (i) out->push_back(',');
           out->append(h[i].key);
           out->push_back('=');
-          out->append(h[i].value.view());
+          if (h[i].value.null()) out->append("NULL");  // as kcat prints a null header value
+          else out->append(h[i].value.view());
         }
         break;
       }

@@ -11,7 +11,7 @@ namespace evt::tmpl {
 
 // Tokens: %t topic, %p partition, %o offset, %T timestamp (ms), %k key, %v value,
 // %K key length (-1 for null), %S value length (-1 for null), %h headers as
-// k1=v1,k2=v2 (kcat's form), %% a percent sign. Escapes: \n \r \t \\ \0.
+// k1=v1,k2=v2 (kcat's form; a null header value prints NULL), %% a percent sign. Escapes: \n \r \t \\ \0.
 // Null keys/values print as nothing (as kcat prints them with -Z off).
 class Template {
  public:

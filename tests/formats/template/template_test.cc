@@ -21,7 +21,7 @@ TEST_CASE("template: kcat tokens and escapes", "[template]") {
   REQUIRE(t.ok());
   std::string out;
   t->Append(b, r, &out);
-  static const char kWant[] = "orders 2 42 1700000000000 k  1 -1 a=1,b= %\t\n\r\\\0!";
+  static const char kWant[] = "orders 2 42 1700000000000 k  1 -1 a=1,b=NULL %\t\n\r\\\0!";
   CHECK(out == std::string(kWant, sizeof(kWant) - 1));
   CHECK_FALSE(tmpl::Template::Parse("%x").ok());
   CHECK_FALSE(tmpl::Template::Parse("abc %").ok());

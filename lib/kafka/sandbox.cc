@@ -1,0 +1,258 @@
+#include "lib/kafka/sandbox.h"
+
+#include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+
+#include "lib/base/file.h"
+#include "lib/base/term.h"
+#include "lib/jsonl_source.h"
+#include "lib/read.h"
+
+namespace evt::kafka {
+
+namespace {
+
+bool EndsWith(const std::string& s, const char* suf) {
+  size_t n = std::strlen(suf);
+  return s.size() >= n && s.compare(s.size() - n, n, suf) == 0;
+}
+
+// A JSON Lines envelope file, or segment files?
+bool IsJsonl(const std::string& path) {
+  return path == "-" || EndsWith(path, ".jsonl") || EndsWith(path, ".json") || EndsWith(path, ".zst") ||
+         EndsWith(path, ".gz") || EndsWith(path, ".ndjson");
+}
+
+Result<std::unique_ptr<Source>> OpenLoad(const SandboxLoad& l, Reporter* reporter) {
+  if (IsJsonl(l.path)) {
+    JsonlSourceOptions o;
+    o.format = InputFormat::kEnvelope;
+    return std::unique_ptr<Source>(std::make_unique<JsonlSource>(std::vector<std::string>{l.path}, o));
+  }
+  SourceSpec spec;
+  spec.paths = {l.path};
+  return OpenSource(spec, reporter);
+}
+
+std::string MiB(uint64_t b) { return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1 << 20)); }
+
+struct DeliveryState {
+  std::atomic<uint64_t> failed{0};
+  std::atomic<uint64_t> delivered{0};
+  std::string first_error;  // written by the delivery callback (poll thread = this thread)
+};
+
+void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  auto* st = static_cast<DeliveryState*>(opaque);
+  if (m->err) {
+    if (st->failed++ == 0)
+      st->first_error = fmt::format("{}/{}: {}", m->rkt ? rd_kafka_topic_name(m->rkt) : "?", m->partition,
+                                    rd_kafka_err2str(m->err));
+  } else {
+    ++st->delivered;
+  }
+}
+
+void QuietLogger(const rd_kafka_t*, int, const char*, const char*) {}
+
+}  // namespace
+
+struct Sandbox::Impl {
+  rd_kafka_t* host = nullptr;  // the handle that owns the mock cluster
+  rd_kafka_mock_cluster_t* mc = nullptr;
+  ~Impl() {
+    if (mc) rd_kafka_mock_cluster_destroy(mc);
+    if (host) rd_kafka_destroy(host);
+  }
+};
+
+Sandbox::~Sandbox() = default;
+
+Result<std::vector<SandboxTopic>> ParseSandboxTopics(const std::string& spec) {
+  std::vector<SandboxTopic> out;
+  size_t start = 0;
+  while (start <= spec.size()) {
+    size_t comma = spec.find(',', start);
+    std::string item = spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) {
+      SandboxTopic t;
+      size_t colon = item.rfind(':');
+      t.name = item.substr(0, colon);
+      if (colon != std::string::npos) {
+        std::string n = item.substr(colon + 1);
+        char* end = nullptr;
+        long v = std::strtol(n.c_str(), &end, 10);
+        if (n.empty() || *end || v < 1 || v > 10000)
+          return Status::InvalidArgument(fmt::format("--topics: bad partition count in '{}' (1..10000)", item));
+        t.partitions = static_cast<int>(v);
+      }
+      if (t.name.empty()) return Status::InvalidArgument(fmt::format("--topics: empty topic name in '{}'", spec));
+      out.push_back(t);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+Result<SandboxLoad> ParseSandboxLoad(const std::string& spec) {
+  size_t eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+    return Status::InvalidArgument(fmt::format("--load: expected TOPIC=PATH, got '{}'", spec));
+  return SandboxLoad{spec.substr(0, eq), spec.substr(eq + 1)};
+}
+
+Result<std::unique_ptr<Sandbox>> Sandbox::Start(const SandboxOptions& opts, Reporter* reporter) {
+  if (opts.brokers < 1 || opts.brokers > 16) return Status::InvalidArgument("--brokers must be between 1 and 16");
+  std::unique_ptr<Sandbox> sb(new Sandbox());
+  sb->impl_ = std::make_unique<Impl>();
+  char errstr[512];
+
+  // 1. Size every load first: the mock silently drops data beyond its per-partition limit,
+  //    so refuse before producing anything.
+  struct Plan {
+    int partitions = 0;
+    std::map<int32_t, uint64_t> bytes;  // per partition
+  };
+  std::map<std::string, Plan> plans;
+  for (const auto& t : opts.topics) plans[t.name].partitions = std::max(plans[t.name].partitions, t.partitions);
+  for (const auto& l : opts.loads) {
+    auto src = OpenLoad(l, reporter);
+    if (!src.ok()) return src.status();
+    Plan& p = plans[l.topic];
+    RecordBatch b;
+    for (;;) {
+      if (InterruptRequested()) return Status::Interrupted();
+      bool eof = false;
+      EVT_RETURN_IF_ERROR((*src)->Next(&b, &eof));
+      if (eof) break;
+      for (const Record& r : b.records) {
+        if (r.control) continue;
+        int32_t part = r.partition >= 0 ? r.partition : std::max(b.partition, 0);
+        uint64_t sz = 70 + r.key.size + r.value.size;  // record + amortised batch overhead
+        const Header* h = b.HeadersOf(r);
+        for (uint32_t i = 0; i < r.header_count; ++i) sz += 4 + h[i].key.size() + h[i].value.size;
+        p.bytes[part] += sz;
+        p.partitions = std::max(p.partitions, part + 1);
+      }
+    }
+  }
+  for (const auto& [topic, p] : plans) {
+    for (const auto& [part, bytes] : p.bytes) {
+      if (bytes > kMockPartitionBytes) {
+        uint64_t total = 0;
+        for (const auto& [_, b] : p.bytes) total += b;
+        uint64_t need = (total + kMockPartitionBytes - 1) / kMockPartitionBytes;
+        return Status::InvalidArgument(fmt::format(
+            "--load {}: partition {} would hold about {}, but the mock cluster keeps only about {} per partition "
+            "and silently drops older data; spread the {} over at least {} partitions (for example "
+            "`evt cat SRC | evt write --partition N`, or `evt gen --partitions {}`)",
+            topic, part, MiB(bytes), MiB(kMockPartitionBytes), MiB(total), need, need));
+      }
+    }
+  }
+
+  // 2. The cluster.
+  rd_kafka_conf_t* hc = rd_kafka_conf_new();
+  rd_kafka_conf_set_log_cb(hc, QuietLogger);
+  sb->impl_->host = rd_kafka_new(RD_KAFKA_PRODUCER, hc, errstr, sizeof(errstr));
+  if (!sb->impl_->host) return Status::IOError(fmt::format("sandbox: cannot create a librdkafka handle: {}", errstr));
+  sb->impl_->mc = rd_kafka_mock_cluster_new(sb->impl_->host, opts.brokers);
+  if (!sb->impl_->mc) return Status::IOError("sandbox: cannot start librdkafka's mock cluster");
+  sb->bootstrap_ = rd_kafka_mock_cluster_bootstraps(sb->impl_->mc);
+  for (const auto& [topic, p] : plans) {
+    rd_kafka_resp_err_t err =
+        rd_kafka_mock_topic_create(sb->impl_->mc, topic.c_str(), std::max(1, p.partitions), std::min(opts.brokers, 3));
+    if (err) return Status::IOError(fmt::format("sandbox: cannot create topic {}: {}", topic, rd_kafka_err2str(err)));
+  }
+  if (opts.loads.empty()) return sb;
+
+  // 3. Produce the loads through a real client, as any producer would.
+  DeliveryState ds;
+  rd_kafka_conf_t* pc = rd_kafka_conf_new();
+  auto set = [&](const char* k, const std::string& v) -> Status {
+    if (rd_kafka_conf_set(pc, k, v.c_str(), errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
+      return Status::InvalidArgument(fmt::format("sandbox: {}: {}", k, errstr));
+    return Status::OK();
+  };
+  Status cs;
+  for (auto [k, v] : std::vector<std::pair<const char*, std::string>>{{"bootstrap.servers", sb->bootstrap_},
+                                                                      {"acks", "all"},
+                                                                      {"linger.ms", "20"},
+                                                                      {"batch.num.messages", "10000"},
+                                                                      {"compression.type", "lz4"},
+                                                                      {"message.max.bytes", "100000000"}}) {
+    cs = set(k, v);
+    if (!cs.ok()) {
+      rd_kafka_conf_destroy(pc);
+      return cs;
+    }
+  }
+  rd_kafka_conf_set_log_cb(pc, QuietLogger);
+  rd_kafka_conf_set_opaque(pc, &ds);
+  rd_kafka_conf_set_dr_msg_cb(pc, OnDelivery);
+  rd_kafka_t* prod = rd_kafka_new(RD_KAFKA_PRODUCER, pc, errstr, sizeof(errstr));
+  if (!prod) return Status::IOError(fmt::format("sandbox: cannot create a producer: {}", errstr));
+  std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> prod_guard(prod, rd_kafka_destroy);
+
+  uint64_t sent = 0;
+  for (const auto& l : opts.loads) {
+    auto src = OpenLoad(l, reporter);
+    if (!src.ok()) return src.status();
+    RecordBatch b;
+    for (;;) {
+      if (InterruptRequested()) return Status::Interrupted();
+      bool eof = false;
+      EVT_RETURN_IF_ERROR((*src)->Next(&b, &eof));
+      if (eof) break;
+      for (const Record& r : b.records) {
+        if (r.control) continue;
+        int32_t part = r.partition >= 0 ? r.partition : std::max(b.partition, 0);
+        rd_kafka_headers_t* hdrs = nullptr;
+        if (r.header_count) {
+          hdrs = rd_kafka_headers_new(r.header_count);
+          const Header* h = b.HeadersOf(r);
+          for (uint32_t i = 0; i < r.header_count; ++i)
+            rd_kafka_header_add(hdrs, h[i].key.data(), static_cast<ssize_t>(h[i].key.size()),
+                                h[i].value.null() ? nullptr : (h[i].value.size ? h[i].value.data : ""),
+                                h[i].value.null() ? 0 : static_cast<ssize_t>(h[i].value.size));
+        }
+        // A null pointer is a null key/value; "" with length 0 an empty one.
+        void* key = r.key.null() ? nullptr : const_cast<char*>(r.key.size ? r.key.data : "");
+        void* val = r.value.null() ? nullptr : const_cast<char*>(r.value.size ? r.value.data : "");
+        for (;;) {
+          rd_kafka_resp_err_t err = rd_kafka_producev(
+              prod, RD_KAFKA_V_TOPIC(l.topic.c_str()), RD_KAFKA_V_PARTITION(part),
+              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, r.key.null() ? 0 : r.key.size),
+              RD_KAFKA_V_VALUE(val, r.value.null() ? 0 : r.value.size),
+              RD_KAFKA_V_TIMESTAMP(r.timestamp > 0 ? r.timestamp : 0), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+          if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_poll(prod, 50);
+            continue;
+          }
+          if (err) {
+            if (hdrs) rd_kafka_headers_destroy(hdrs);
+            return Status::IOError(fmt::format("sandbox: producing to {}/{}: {}", l.topic, part, rd_kafka_err2str(err)));
+          }
+          break;
+        }
+        ++sent;
+        if ((sent & 1023) == 0) rd_kafka_poll(prod, 0);
+      }
+    }
+  }
+  rd_kafka_resp_err_t ferr = rd_kafka_flush(prod, 60000);
+  if (ferr) return Status::IOError(fmt::format("sandbox: flushing the loads: {}", rd_kafka_err2str(ferr)));
+  if (ds.failed)
+    return Status::DataProblem(fmt::format("sandbox: {} of {} loaded records were not delivered (first: {})",
+                                           ds.failed.load(), sent, ds.first_error));
+  sb->loaded_ = ds.delivered;
+  return sb;
+}
+
+}  // namespace evt::kafka
