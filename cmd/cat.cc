@@ -11,20 +11,31 @@ RunFn SetupCat(CLI::App* app) {
     ReadFlags read;
     std::string format = "envelope";
     int64_t limit = -1;
+    KafkaFlags kafka;
   };
   auto f = std::make_shared<Flags>();
-  app->add_option("SRC", f->sources, "Segment files, partition directories, topic or broker data directories")
-      ->required();
+  app->add_option("SRC", f->sources,
+                  "Segment files, partition directories, topic or broker data directories, or a Kafka topic "
+                  "kafka://HOST[:PORT],.../TOPIC[?partition=N,M]");
   AddReadFlags(app, &f->read, true, true);
   AddWhereFlags(app, &f->read);
+  AddKafkaFlags(app, &f->kafka, kKafkaTopic | kKafkaReader | kKafkaConsumer);
   app->add_option("--format,-f", f->format,
                   "Output: envelope (JSON Lines, default), value, cloudevents, or a template with %t %p %o %T %k %v %h "
                   "%K %S (e.g. '%k %v\\n')");
   app->add_option("-n,--limit", f->limit, "Stop after N records");
   return [f]() {
+    if (WantsPropertyList(f->kafka)) {
+      kafka::PrintProperties();
+      return kExitOk;
+    }
     SourceSpec spec;
     spec.paths = f->sources;
-    Status s = ResolveReadFlags(f->read, &spec.read, &spec.merge_time);
+    Status s = KafkaSourcePaths(f->kafka, &spec.paths);
+    if (s.ok()) s = ResolveKafkaConfig(f->kafka, &spec.kafka);
+    if (s.ok()) s = ResolveKafkaRead(f->kafka, &spec.kafka_read);
+    if (!s.ok()) return Finish(s);
+    s = ResolveReadFlags(f->read, &spec.read, &spec.merge_time);
     spec.where = WhereFrom(f->read);
     if (!s.ok()) return Finish(s);
     auto fmt = ParseTextFormat(f->format);

@@ -105,4 +105,62 @@ CLI::Option* AddRepeatable(CLI::App* app, const std::string& name, std::vector<s
       CLI::MultiOptionPolicy::TakeAll);
 }
 
+void AddKafkaFlags(CLI::App* app, KafkaFlags* f, unsigned which) {
+  app->add_option("-b,--brokers", f->brokers, "Kafka bootstrap brokers HOST[:PORT],... (default $EVT_BROKERS)");
+  if (which & kKafkaTopic) app->add_option("-t", f->topic, "Kafka topic (with -b or $EVT_BROKERS)");
+  AddRepeatable(app, "-X", &f->props,
+                "librdkafka property prop=value (repeatable; `-X list` prints them all)");
+  AddRepeatable(app, "--config", &f->config_files,
+                "librdkafka properties file (prop=value lines), for SASL/SSL settings and secrets");
+  app->add_option("--timeout", f->timeout, "Bound for connecting and for each Kafka request (default 30s)")
+      ->default_str("30s");
+  if (which & kKafkaReader)
+    app->add_option("--isolation", f->isolation, "Kafka isolation level: read_committed (default) or read_uncommitted")
+        ->check(CLI::IsMember({"read_committed", "read_uncommitted"}));
+  if (which & kKafkaConsumer) {
+    app->add_flag("--follow", f->follow, "Kafka: keep consuming past the end captured at start (Ctrl-C stops)");
+    app->add_option("-G,--group", f->group,
+                    "Kafka: consume as a member of GROUP and commit only what was written to stdout");
+  }
+}
+
+bool WantsPropertyList(const KafkaFlags& f) {
+  for (const auto& p : f.props)
+    if (p == "list") return true;
+  return false;
+}
+
+Status ResolveKafkaConfig(const KafkaFlags& f, kafka::KafkaConfig* cfg) {
+  for (const auto& file : f.config_files) EVT_RETURN_IF_ERROR(kafka::AddPropertiesFile(file, cfg));
+  for (const auto& p : f.props) EVT_RETURN_IF_ERROR(kafka::AddProperty(p, cfg));
+  auto t = ParseDuration(f.timeout);
+  if (!t.ok() || *t <= 0) return Status::InvalidArgument(fmt::format("--timeout: bad duration '{}'", f.timeout));
+  cfg->timeout_ms = *t;
+  return Status::OK();
+}
+
+Status ResolveKafkaRead(const KafkaFlags& f, kafka::KafkaReadOptions* ro) {
+  ro->isolation = f.isolation == "read_uncommitted" ? kafka::Isolation::kReadUncommitted
+                                                    : kafka::Isolation::kReadCommitted;
+  ro->follow = f.follow;
+  ro->group = f.group;
+  return Status::OK();
+}
+
+Status KafkaSourcePaths(const KafkaFlags& f, std::vector<std::string>* sources, bool topic_optional) {
+  for (auto& s : *sources)
+    if (!f.brokers.empty() && s.rfind("kafka:///", 0) == 0) s = "kafka://" + f.brokers + s.substr(8);
+  if (!f.topic.empty() || (topic_optional && sources->empty() && !f.brokers.empty()))
+    sources->push_back("kafka://" + f.brokers + "/" + f.topic);
+  else if (!f.brokers.empty() && sources->empty())
+    return Status::InvalidArgument("-b needs -t TOPIC (or give SRC as kafka://HOST/TOPIC)");
+  if (sources->empty()) return Status::InvalidArgument("no source given (SRC, or -t TOPIC with -b/$EVT_BROKERS)");
+  if (!f.group.empty() || f.follow) {
+    bool any = false;
+    for (const auto& s : *sources) any |= kafka::IsKafkaUrl(s);
+    if (!any) return Status::InvalidArgument(f.follow ? "--follow is for Kafka sources" : "-G is for Kafka sources");
+  }
+  return Status::OK();
+}
+
 }  // namespace evt::cmd

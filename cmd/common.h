@@ -9,6 +9,7 @@
 
 #include "lib/base/file.h"
 #include "lib/base/status.h"
+#include "lib/kafka/client.h"
 #include "lib/segment.h"
 #include "lib/source.h"
 #include "lib/where.h"
@@ -67,6 +68,32 @@ void AddWhereFlags(CLI::App* app, ReadFlags* f);
 WhereOptions WhereFrom(const ReadFlags& f);
 // Resolves ReadFlags into ReadOptions; *merge_time set from --merge.
 Status ResolveReadFlags(const ReadFlags& f, ReadOptions* ro, bool* merge_time);
+
+// Kafka client flags: -b, -t, -X, --config, --timeout, and for readers --isolation,
+// --follow and -G.
+struct KafkaFlags {
+  std::string brokers;
+  std::string topic;
+  std::vector<std::string> props;
+  std::vector<std::string> config_files;
+  std::string timeout = "30s";
+  std::string isolation = "read_committed";
+  bool follow = false;
+  std::string group;
+};
+enum KafkaFlagSet : unsigned {
+  kKafkaTopic = 1,      // -t
+  kKafkaReader = 2,     // --isolation
+  kKafkaConsumer = 4,   // --follow, -G
+};
+void AddKafkaFlags(CLI::App* app, KafkaFlags* f, unsigned which);
+// `-X list`: print librdkafka's properties; the caller exits 0.
+bool WantsPropertyList(const KafkaFlags& f);
+Status ResolveKafkaConfig(const KafkaFlags& f, kafka::KafkaConfig* cfg);
+Status ResolveKafkaRead(const KafkaFlags& f, kafka::KafkaReadOptions* ro);
+// -b/-t as a source: appends kafka://BROKERS/TOPIC when -t was given; fills in -b for
+// kafka:/// URLs without hosts. Errors when there is no source at all.
+Status KafkaSourcePaths(const KafkaFlags& f, std::vector<std::string>* sources, bool topic_optional = false);
 
 // A repeatable option that takes exactly one value per use (CLI11 2.1.2 would otherwise
 // swallow the positional arguments after it).

@@ -10,18 +10,29 @@ RunFn SetupDump(CLI::App* app) {
     ReadFlags read;
     bool json = false;
     bool batches_only = false;
+    KafkaFlags kafka;
   };
   auto f = std::make_shared<Flags>();
-  app->add_option("SRC", f->sources, "Segment files, partition directories, topic or broker data directories")
-      ->required();
+  app->add_option("SRC", f->sources,
+                  "Segment files, partition directories, topic or broker data directories, or a Kafka topic "
+                  "kafka://HOST/TOPIC (records only: consumers see no batches)");
   AddReadFlags(app, &f->read, false, false);
   AddWhereFlags(app, &f->read);
+  AddKafkaFlags(app, &f->kafka, kKafkaTopic | kKafkaReader);
   app->add_flag("--json", f->json, "One JSON object per batch (with its records) per line");
   app->add_flag("--batches-only", f->batches_only, "List batches without their records");
   return [f]() {
+    if (WantsPropertyList(f->kafka)) {
+      kafka::PrintProperties();
+      return kExitOk;
+    }
     DumpOptions o;
     o.source.paths = f->sources;
-    Status s = ResolveReadFlags(f->read, &o.source.read, nullptr);
+    Status s = KafkaSourcePaths(f->kafka, &o.source.paths);
+    if (s.ok()) s = ResolveKafkaConfig(f->kafka, &o.source.kafka);
+    if (s.ok()) s = ResolveKafkaRead(f->kafka, &o.source.kafka_read);
+    if (!s.ok()) return Finish(s);
+    s = ResolveReadFlags(f->read, &o.source.read, nullptr);
     o.source.where = WhereFrom(f->read);
     if (!s.ok()) return Finish(s);
     o.json = f->json;

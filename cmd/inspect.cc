@@ -11,26 +11,52 @@ RunFn SetupInspect(CLI::App* app) {
     ReadFlags read;
     bool json = false;
     bool table = false;
+    KafkaFlags kafka;
   };
   auto f = std::make_shared<Flags>();
-  app->add_option("SRC", f->sources, "Segment files, partition directories, topic or broker data directories")
-      ->required();
+  app->add_option("SRC", f->sources,
+                  "Segment files, partition directories, topic or broker data directories; kafka://HOST/TOPIC "
+                  "(watermarks and first/last timestamps per partition) or kafka://HOST/ (every topic)");
   AddReadFlags(app, &f->read, false, false);
   AddWhereFlags(app, &f->read);
+  AddKafkaFlags(app, &f->kafka, kKafkaTopic | kKafkaReader);
   app->add_flag("--json", f->json, "JSON output (the default when stdout is not a terminal)");
   app->add_flag("--table", f->table, "Table output (the default on a terminal)");
   return [f]() {
+    if (WantsPropertyList(f->kafka)) {
+      kafka::PrintProperties();
+      return kExitOk;
+    }
     InspectOptions o;
     o.source.paths = f->sources;
-    Status s = ResolveReadFlags(f->read, &o.source.read, nullptr);
+    Status s = KafkaSourcePaths(f->kafka, &o.source.paths, true);
+    if (s.ok()) s = ResolveKafkaConfig(f->kafka, &o.source.kafka);
+    if (s.ok()) s = ResolveKafkaRead(f->kafka, &o.source.kafka_read);
+    if (!s.ok()) return Finish(s);
+    s = ResolveReadFlags(f->read, &o.source.read, nullptr);
     o.source.where = WhereFrom(f->read);
     if (!s.ok()) return Finish(s);
+    bool json = f->json || (!f->table && !IsTerminal(1));
+    // A Kafka topic or cluster without --where: metadata and watermarks, no full read.
+    if (o.source.paths.size() == 1 && kafka::IsKafkaUrl(o.source.paths[0]) && o.source.where.exprs.empty()) {
+      if (f->read.from != "beginning" || !f->read.until.empty())
+        return Finish(Status::InvalidArgument("--from/--until on a Kafka topic need --where (a counting read)"));
+      auto t = kafka::ParseKafkaUrl(o.source.paths[0]);
+      if (!t.ok()) return Finish(t.status());
+      kafka::KafkaClusterInfo info;
+      s = kafka::InspectKafka(*t, o.source.kafka, &info);
+      if (!s.ok()) return Finish(s);
+      auto out = Stdout();
+      s = out->Append(json ? kafka::KafkaInfoJson(info, !t->topic.empty())
+                           : kafka::KafkaInfoTable(info, !t->topic.empty()));
+      if (s.ok()) s = out->Flush();
+      return Finish(s);
+    }
     StderrReporter rep;
     std::vector<PartitionStats> parts;
     PartitionStats total;
     s = RunInspect(o, &rep, &parts, &total);
     if (!s.ok()) return Finish(s);
-    bool json = f->json || (!f->table && !IsTerminal(1));
     auto out = Stdout();
     s = out->Append(json ? InspectJson(parts, total) : InspectTable(parts, total));
     if (s.ok()) s = out->Flush();

@@ -20,6 +20,7 @@ RunFn SetupSandbox(CLI::App* app) {
     int brokers = 1;
     std::string topics;
     std::vector<std::string> loads;
+    std::vector<std::string> faults;
     std::vector<std::string> command;
   };
   auto f = std::make_shared<Flags>();
@@ -28,6 +29,9 @@ RunFn SetupSandbox(CLI::App* app) {
   AddRepeatable(app, "--load", &f->loads,
                 "Preload TOPIC=PATH from a segment file/dir or envelope JSON Lines (.jsonl, .zst, .gz, -); "
                 "offsets renumbered from 0 (repeatable)");
+  AddRepeatable(app, "--fault", &f->faults,
+                "Inject a failure after loading (repeatable): down-after=DURATION, topic-error=TOPIC:ERROR, "
+                "request-error=API:ERROR[:COUNT], rtt=DURATION");
   app->add_option("COMMAND", f->command,
                   "After --: run this command with EVT_BROKERS set, stop the cluster when it exits, and exit "
                   "with its status");
@@ -44,9 +48,17 @@ RunFn SetupSandbox(CLI::App* app) {
       if (!p.ok()) return Finish(p.status());
       o.loads.push_back(*p);
     }
+    std::vector<kafka::SandboxFault> faults;
+    for (const auto& spec : f->faults) {
+      auto fl = kafka::ParseSandboxFault(spec);
+      if (!fl.ok()) return Finish(fl.status());
+      faults.push_back(*fl);
+    }
     StderrReporter rep;
     auto sb = kafka::Sandbox::Start(o, &rep);
     if (!sb.ok()) return Finish(sb.status());
+    Status fs = (*sb)->ApplyFaults(faults);
+    if (!fs.ok()) return Finish(fs);
     const std::string& bootstrap = (*sb)->bootstrap();
     if (f->command.empty()) {
       // Serve until interrupted; the address is the only thing on stdout.

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 
 #include "cmd/common.h"
+#include <cstdlib>
+
 #include "formats/kafka/compression.h"
 #include "lib/read.h"
 #include "lib/write.h"
@@ -15,7 +17,9 @@ RunFn SetupWrite(CLI::App* app) {
     std::string input = "envelope";
     std::string key_field;
     std::string topic;
-    int32_t partition = -1;
+    std::string partition;
+    bool create_topic = false;
+    KafkaFlags kafka;
     std::string compression = "zstd";
     int level = -1;
     uint64_t segment_bytes = 1ull << 30;
@@ -27,16 +31,23 @@ RunFn SetupWrite(CLI::App* app) {
   };
   auto f = std::make_shared<Flags>();
   app->add_option("DST", f->dst,
-                  "A partition directory (<topic>-<N>) for all records, or a directory in which each record goes to "
-                  "<topic>-<partition>")
-      ->required();
-  AddRepeatable(app, "--in,-i", &f->inputs, "Read from FILE instead of stdin (repeatable; .zst/.gz decompressed)");
+                  "A partition directory (<topic>-<N>) for all records, a directory in which each record goes to "
+                  "<topic>-<partition>, or a Kafka topic kafka://HOST[:PORT],.../TOPIC");
+  AddRepeatable(app, "--in,-i", &f->inputs,
+                "Read from FILE instead of stdin (repeatable; .zst/.gz decompressed; segment files or directories "
+                "are read as records)");
   app->add_option("--input", f->input, "Input: envelope (JSON Lines records), lines (each line a value), values "
                                        "(each line a JSON value)")
       ->check(CLI::IsMember({"envelope", "lines", "values"}));
   app->add_option("--key-field", f->key_field, "With --input lines/values: take the key from this JSON field (.a.b)");
-  app->add_option("--topic", f->topic, "Topic for records (overrides the envelope's)");
-  app->add_option("--partition", f->partition, "Partition for records (overrides the envelope's)");
+  app->add_option("-t,--topic", f->topic,
+                  "Topic for records (overrides the envelope's); with -b or $EVT_BROKERS and no DST, the Kafka topic "
+                  "to produce to");
+  app->add_option("--partition", f->partition,
+                  "N: every record to partition N; keep: the record's own partition (default for directories); "
+                  "hash: Java's murmur2 of the key (default for Kafka; keyless records spread randomly)");
+  app->add_flag("--create-topic", f->create_topic, "Kafka: let the cluster create a missing topic (where it allows)");
+  AddKafkaFlags(app, &f->kafka, 0);
   app->add_option("--compression", f->compression, "Batch codec: none, gzip, snappy, lz4, zstd")
       ->check(CLI::IsMember({"none", "gzip", "snappy", "lz4", "zstd"}));
   app->add_option("--compression-level", f->level, "Codec level (default: the codec's own)");
@@ -50,15 +61,51 @@ RunFn SetupWrite(CLI::App* app) {
       ->check(CLI::IsMember({"never", "batch", "end"}));
   app->add_flag("--wait", f->wait, "Wait for another evt process holding the partition lock");
   return [f]() {
+    if (WantsPropertyList(f->kafka)) {
+      kafka::PrintProperties();
+      return kExitOk;
+    }
     WriteOptions o;
     o.dst = f->dst;
+    bool to_kafka = kafka::IsKafkaUrl(o.dst);
+    if (o.dst.empty()) {
+      if (f->topic.empty() || (f->kafka.brokers.empty() && !std::getenv("EVT_BROKERS")))
+        return Finish(Status::InvalidArgument("DST is required (or -b BROKERS -t TOPIC for a Kafka topic)"));
+      o.dst = "kafka://" + f->kafka.brokers + "/" + f->topic;
+      to_kafka = true;
+    } else if (to_kafka && !f->kafka.brokers.empty() && o.dst.rfind("kafka:///", 0) == 0) {
+      o.dst = "kafka://" + f->kafka.brokers + o.dst.substr(8);
+    }
+    Status ks = ResolveKafkaConfig(f->kafka, &o.kafka);
+    if (!ks.ok()) return Finish(ks);
+    int32_t fixed_partition = -1;
+    if (f->partition == "hash") {
+      if (!to_kafka)
+        return Finish(Status::InvalidArgument("--partition hash needs a Kafka destination (it needs the partition count)"));
+      o.kafka_write.policy = kafka::PartitionPolicy::kHash;
+    } else if (f->partition == "keep") {
+      o.kafka_write.policy = kafka::PartitionPolicy::kKeep;
+    } else if (!f->partition.empty()) {
+      char* end = nullptr;
+      long v = std::strtol(f->partition.c_str(), &end, 10);
+      if (*end || v < 0 || v > INT32_MAX)
+        return Finish(Status::InvalidArgument(
+            fmt::format("--partition: expected hash, keep or a partition number, got '{}'", f->partition)));
+      fixed_partition = static_cast<int32_t>(v);
+      o.kafka_write.policy = kafka::PartitionPolicy::kFixed;
+      o.kafka_write.fixed_partition = fixed_partition;
+    }
+    if (!to_kafka && f->create_topic) return Finish(Status::InvalidArgument("--create-topic is for Kafka destinations"));
+    o.kafka_write.create_topic = f->create_topic;
+    o.kafka_write.compression = f->compression;
+    o.kafka_write.compression_level = f->level;
     o.inputs = f->inputs;
     o.input.format = f->input == "lines" ? InputFormat::kLines
                      : f->input == "values" ? InputFormat::kValues
                                             : InputFormat::kEnvelope;
     o.input.key_field = f->key_field;
-    o.input.topic = f->topic;
-    o.input.partition = f->partition;
+    o.input.topic = to_kafka ? "" : f->topic;
+    o.input.partition = to_kafka ? -1 : fixed_partition;
     if (!f->key_field.empty() && o.input.format == InputFormat::kEnvelope)
       return Finish(Status::InvalidArgument("--key-field needs --input lines or --input values"));
     o.writer.encode.codec = *kafka::ParseCodec(f->compression);

@@ -16,6 +16,7 @@ _evt() {
 
   local cmds="cat write inspect verify dump filter gen sandbox completion"
   local read_flags="--from --until --where -w --strict"
+  local kafka_flags="--brokers -b -X --config --timeout"
   local cmd="" i
   for ((i = 1; i < cword; i++)); do
     case "${words[i]}" in
@@ -37,6 +38,10 @@ _evt() {
     --merge) COMPREPLY=($(compgen -W "time none" -- "$cur")); return ;;
     -f|--format) COMPREPLY=($(compgen -W "envelope value cloudevents" -- "$cur")); return ;;
     --from|--until) COMPREPLY=($(compgen -W "beginning end" -- "$cur")); return ;;
+    --isolation) COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "$cur")); return ;;
+    --config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    -X) COMPREPLY=($(compgen -W "list" -- "$cur")); return ;;
+    -b|-t|-G|--group|--timeout|--fault) return ;;
     -i|--in) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --load) return ;;
     -o|--output) COMPREPLY=($(compgen -d -- "$cur")); return ;;
@@ -48,14 +53,14 @@ _evt() {
 
   local flags=""
   case "$cmd" in
-    cat) flags="$read_flags --merge --include-control --format -f --limit -n" ;;
-    write) flags="--in -i --input --key-field --topic --partition --compression --compression-level --segment-bytes --batch-records --batch-bytes --keep-offsets --fsync --wait" ;;
-    inspect) flags="$read_flags --json --table" ;;
+    cat) flags="$read_flags $kafka_flags -t --isolation --follow --group -G --merge --include-control --format -f --limit -n" ;;
+    write) flags="$kafka_flags --in -i --input --key-field --topic -t --partition --create-topic --compression --compression-level --segment-bytes --batch-records --batch-bytes --keep-offsets --fsync --wait" ;;
+    inspect) flags="$read_flags $kafka_flags -t --isolation --json --table" ;;
     verify) flags="--repair --no-index --json" ;;
-    dump) flags="$read_flags --json --batches-only" ;;
+    dump) flags="$read_flags $kafka_flags -t --isolation --json --batches-only" ;;
     filter) flags="--count -c --invert -v --limit -n --strict --threads -j" ;;
     gen) flags="--count -c --keys --seed --types --value-size --topic --partitions --start --step --output -o --format -f --compression --compression-level --segment-bytes --batch-records --batch-bytes" ;;
-    sandbox) flags="--brokers --topics --load" ;;
+    sandbox) flags="--brokers --topics --load --fault" ;;
     completion)
       COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur"))
       return ;;

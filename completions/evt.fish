@@ -25,7 +25,21 @@ for c in cat inspect dump
   complete -c evt -n "__fish_seen_subcommand_from $c" -l strict -d 'With --where: invalid JSON values are errors'
 end
 
+# Kafka client flags (cat, inspect, dump, write).
+for c in cat inspect dump write
+  complete -c evt -n "__fish_seen_subcommand_from $c" -s b -l brokers -x -d 'Kafka bootstrap brokers'
+  complete -c evt -n "__fish_seen_subcommand_from $c" -s X -x -a list -d 'librdkafka property prop=value'
+  complete -c evt -n "__fish_seen_subcommand_from $c" -l config -r -F -d 'librdkafka properties file'
+  complete -c evt -n "__fish_seen_subcommand_from $c" -l timeout -x -d 'Bound for connecting and each Kafka request'
+end
+for c in cat inspect dump
+  complete -c evt -n "__fish_seen_subcommand_from $c" -s t -x -d 'Kafka topic'
+  complete -c evt -n "__fish_seen_subcommand_from $c" -l isolation -x -a 'read_committed read_uncommitted' -d 'Kafka isolation level'
+end
+
 # cat
+complete -c evt -n "__fish_seen_subcommand_from cat" -l follow -d 'Keep consuming past the end captured at start'
+complete -c evt -n "__fish_seen_subcommand_from cat" -s G -l group -x -d 'Consume as a member of GROUP'
 complete -c evt -n "__fish_seen_subcommand_from cat" -l merge -x -a 'time none' -d 'Interleave partitions'
 complete -c evt -n "__fish_seen_subcommand_from cat" -l include-control -d 'Include control records'
 complete -c evt -n "__fish_seen_subcommand_from cat" -s f -l format -x -a 'envelope value cloudevents' -d 'Output format'
@@ -36,8 +50,9 @@ complete -c evt -n "__fish_seen_subcommand_from write" -F
 complete -c evt -n "__fish_seen_subcommand_from write" -s i -l in -r -F -d 'Read from FILE instead of stdin'
 complete -c evt -n "__fish_seen_subcommand_from write" -l input -x -a 'envelope lines values' -d 'Input format'
 complete -c evt -n "__fish_seen_subcommand_from write" -l key-field -x -d 'Take the key from this JSON field'
-complete -c evt -n "__fish_seen_subcommand_from write" -l topic -x -d 'Topic for records'
-complete -c evt -n "__fish_seen_subcommand_from write" -l partition -x -d 'Partition for records'
+complete -c evt -n "__fish_seen_subcommand_from write" -s t -l topic -x -d 'Topic for records, or the Kafka topic'
+complete -c evt -n "__fish_seen_subcommand_from write" -l partition -x -a 'hash keep' -d 'N, keep or hash'
+complete -c evt -n "__fish_seen_subcommand_from write" -l create-topic -d 'Let the cluster create a missing topic'
 complete -c evt -n "__fish_seen_subcommand_from write" -l compression -x -a 'none gzip snappy lz4 zstd' -d 'Batch codec'
 complete -c evt -n "__fish_seen_subcommand_from write" -l compression-level -x -d 'Codec level'
 complete -c evt -n "__fish_seen_subcommand_from write" -l segment-bytes -x -d 'Segment size limit'
@@ -91,6 +106,7 @@ complete -c evt -n "__fish_seen_subcommand_from gen" -l batch-bytes -x -d 'Uncom
 complete -c evt -n "__fish_seen_subcommand_from sandbox" -l brokers -x -d 'Brokers in the mock cluster'
 complete -c evt -n "__fish_seen_subcommand_from sandbox" -l topics -x -d 'Topics to create (name:partitions,...)'
 complete -c evt -n "__fish_seen_subcommand_from sandbox" -l load -r -F -d 'Preload TOPIC=PATH'
+complete -c evt -n "__fish_seen_subcommand_from sandbox" -l fault -x -a 'down-after= topic-error= request-error= rtt=' -d 'Inject a failure'
 
 # completion
 complete -c evt -n "__fish_seen_subcommand_from completion" -x -a 'bash zsh fish'

@@ -120,7 +120,44 @@ void RecordText(const RecordBatch& batch, const Record& r, const BatchInfo* bi, 
 
 }  // namespace
 
+namespace {
+// A Kafka topic: consumers see records, not batches, so each record is listed with the
+// partition it belongs to.
+Status DumpKafka(const DumpOptions& opts, WritableFile* out, Reporter* reporter) {
+  auto srcp = OpenSource(opts.source, reporter);
+  if (!srcp.ok()) return srcp.status();
+  Source& src = **srcp;
+  RecordBatch batch;
+  std::string o;
+  int32_t current = -1;
+  for (;;) {
+    if (InterruptRequested()) return Status::Interrupted();
+    bool eof = false;
+    Status st = src.Next(&batch, &eof);
+    o.clear();
+    for (const Record& r : batch.records) {
+      if (opts.json) {
+        envelope::AppendRecord(batch, r, &o);
+      } else {
+        if (r.partition != current) {
+          current = r.partition;
+          fmt::format_to(std::back_inserter(o), "Dumping {}/{} (a consumer sees records, not batches)\n",
+                         src.Describe(), current);
+        }
+        if (opts.records) RecordText(batch, r, nullptr, &o);
+      }
+    }
+    EVT_RETURN_IF_ERROR(out->Append(o));
+    if (!st.ok()) return st;
+    if (eof) break;
+  }
+  return Status::OK();
+}
+}  // namespace
+
 Status RunDump(const DumpOptions& opts, WritableFile* out, Reporter* reporter) {
+  for (const auto& p : opts.source.paths)
+    if (kafka::IsKafkaUrl(p)) return DumpKafka(opts, out, reporter);
   auto dirs = ResolvePartitions(opts.source.paths);
   if (!dirs.ok()) return dirs.status();
   ReadOptions ro = opts.source.read;

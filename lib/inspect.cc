@@ -39,8 +39,51 @@ void PartitionStats::Merge(const PartitionStats& o) {
   torn_tail_bytes += o.torn_tail_bytes;
 }
 
+namespace {
+// A Kafka topic with --where: the same statistics, from the records a consumer sees.
+Status InspectKafkaRecords(const InspectOptions& opts, Reporter* reporter, std::vector<PartitionStats>* parts,
+                           PartitionStats* total) {
+  auto srcp = OpenSource(opts.source, reporter);
+  if (!srcp.ok()) return srcp.status();
+  std::map<int32_t, PartitionStats> by_part;
+  RecordBatch batch;
+  for (;;) {
+    if (InterruptRequested()) return Status::Interrupted();
+    bool eof = false;
+    EVT_RETURN_IF_ERROR((*srcp)->Next(&batch, &eof));
+    if (eof) break;
+    for (const Record& r : batch.records) {
+      PartitionStats& st = by_part[r.partition];
+      st.topic = batch.topic;
+      st.partition = r.partition;
+      st.path = (*srcp)->Describe();
+      ++st.records;
+      if (st.first_offset < 0) st.first_offset = r.offset;
+      st.last_offset = std::max(st.last_offset, r.offset);
+      if (r.timestamp >= 0) {
+        if (st.first_timestamp < 0 || r.timestamp < st.first_timestamp) st.first_timestamp = r.timestamp;
+        st.last_timestamp = std::max(st.last_timestamp, r.timestamp);
+      }
+      if (r.value.null()) ++st.tombstones;
+      if (!r.key.null()) st.keys.Add(r.key.view());
+      st.uncompressed_bytes += r.key.size + r.value.size;
+      const Header* hs = batch.HeadersOf(r);
+      for (uint32_t h = 0; h < r.header_count; ++h)
+        if (st.header_keys.size() < PartitionStats::kMaxListed) st.header_keys.emplace(hs[h].key);
+    }
+  }
+  for (auto& [_, st] : by_part) {
+    total->Merge(st);
+    parts->push_back(std::move(st));
+  }
+  return Status::OK();
+}
+}  // namespace
+
 Status RunInspect(const InspectOptions& opts, Reporter* reporter, std::vector<PartitionStats>* parts,
                   PartitionStats* total) {
+  for (const auto& p : opts.source.paths)
+    if (kafka::IsKafkaUrl(p)) return InspectKafkaRecords(opts, reporter, parts, total);
   auto dirs = ResolvePartitions(opts.source.paths);
   if (!dirs.ok()) return dirs.status();
   for (const PartitionDir& pd : *dirs) {

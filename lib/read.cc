@@ -16,6 +16,24 @@ Result<std::vector<PartitionDir>> ResolvePartitions(const std::vector<std::strin
 }
 
 Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* reporter) {
+  size_t kafka_count = 0;
+  for (const auto& p : spec.paths) kafka_count += kafka::IsKafkaUrl(p);
+  if (kafka_count > 0) {
+    if (spec.paths.size() != 1)
+      return Status::InvalidArgument("read one Kafka topic at a time, without other sources in the same command");
+    if (spec.merge_time) return Status::InvalidArgument("--merge time is for segment files; not for Kafka topics");
+    if (spec.read.include_control)
+      return Status::InvalidArgument("--include-control: Kafka consumers never see control records");
+    auto t = kafka::ParseKafkaUrl(spec.paths[0]);
+    if (!t.ok()) return t.status();
+    kafka::KafkaReadOptions ro = spec.kafka_read;
+    ro.from = spec.read.from;
+    ro.until = spec.read.until;
+    ro.target_records = spec.read.target_records;
+    auto src = kafka::KafkaSource::Open(*t, spec.kafka, ro, reporter);
+    if (!src.ok()) return src.status();
+    return MaybeWhere(std::move(*src), spec.where, reporter);
+  }
   auto parts = ResolvePartitions(spec.paths);
   if (!parts.ok()) return parts.status();
   std::unique_ptr<Source> src;
@@ -31,7 +49,8 @@ Status Drain(Source* src, Sink* sink, int64_t limit, uint64_t* count) {
   uint64_t n = 0;
   auto* text = dynamic_cast<TextSink*>(sink);
   auto emit = [&]() -> Status {
-    size_t take = batch.records.size();
+    const size_t total = batch.records.size();
+    size_t take = total;
     if (limit >= 0 && n + take > static_cast<uint64_t>(limit)) take = static_cast<size_t>(limit - static_cast<int64_t>(n));
     Status s;
     if (take == batch.records.size()) {
@@ -43,6 +62,11 @@ Status Drain(Source* src, Sink* sink, int64_t limit, uint64_t* count) {
       s = sink->Write(batch);
     }
     n += take;
+    if (s.ok() && take > 0 && src->wants_ack()) {
+      // Consumer groups commit only what reached the destination.
+      s = sink->Flush();
+      if (s.ok()) s = src->Ack(take == total ? nullptr : &batch.records[take - 1]);
+    }
     return s;
   };
   Status result;

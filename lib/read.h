@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/kafka/client.h"
 #include "lib/segment.h"
 #include "lib/source.h"
 #include "lib/where.h"
@@ -15,9 +16,14 @@ struct SourceSpec {
   ReadOptions read;
   bool merge_time = false;
   WhereOptions where;  // --where: keep only matching records
+  // Kafka sources (kafka:// URLs among `paths`): client settings, and what a consumer needs
+  // beyond `read` (from/until come from `read`).
+  kafka::KafkaConfig kafka;
+  kafka::KafkaReadOptions kafka_read;
 };
 
-// Resolves all paths (segment files/dirs) into one Source (merged by time if asked).
+// Resolves all paths (segment files/dirs, or one kafka:// URL) into one Source (merged by
+// time if asked).
 Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* reporter);
 // Resolves the partition directories the paths name (for commands that work per partition).
 Result<std::vector<PartitionDir>> ResolvePartitions(const std::vector<std::string>& paths);

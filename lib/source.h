@@ -40,6 +40,15 @@ class Source {
   virtual Status Next(RecordBatch* out, bool* eof) = 0;
   // Human-readable name for messages.
   virtual std::string Describe() const = 0;
+  // Consumption tracking (Kafka consumer groups). When wants_ack(), the drain loop flushes
+  // the sink after each batch and calls Ack: `upto` null means every record Next() has
+  // returned so far reached the sink; otherwise the records of the last batch up to and
+  // including *upto did (a limit cut the batch).
+  virtual bool wants_ack() const { return false; }
+  virtual Status Ack(const Record* upto) {
+    (void)upto;
+    return Status::OK();
+  }
 };
 
 class Sink {

@@ -21,6 +21,8 @@ class WhereSource : public Source {
                                                      Reporter* reporter);
   Status Next(RecordBatch* out, bool* eof) override;
   std::string Describe() const override { return inner_->Describe(); }
+  bool wants_ack() const override { return inner_->wants_ack(); }
+  Status Ack(const Record* upto) override { return inner_->Ack(upto); }
   uint64_t evaluated() const { return evaluated_; }
   uint64_t errors() const { return errors_; }
 

@@ -1,5 +1,7 @@
 #include "lib/write.h"
 
+#include <fmt/format.h>
+
 #include "lib/read.h"
 
 namespace evt {
@@ -19,7 +21,60 @@ bool IsPartitionDirTarget(const std::string& dst) {
   return true;
 }
 
+namespace {
+
+bool IsSegmentInput(const std::string& p) {
+  return IsDirectory(p) || (p.size() > 4 && p.compare(p.size() - 4, 4, ".log") == 0);
+}
+
+// The records to write: JSON Lines (stdin or files), or segment files/directories.
+Result<std::unique_ptr<Source>> OpenInputs(const std::vector<std::string>& inputs, const JsonlSourceOptions& in,
+                                           Reporter* reporter) {
+  size_t segs = 0;
+  for (const auto& p : inputs) segs += IsSegmentInput(p);
+  if (segs == 0) return std::unique_ptr<Source>(std::make_unique<JsonlSource>(inputs, in));
+  if (segs != inputs.size())
+    return Status::InvalidArgument("--in: give either segment files/directories or JSON Lines files, not both");
+  if (in.format != InputFormat::kEnvelope)
+    return Status::InvalidArgument("--input lines/values is for JSON Lines, not for segment inputs");
+  SourceSpec spec;
+  spec.paths = inputs;
+  return OpenSource(spec, reporter);
+}
+
+Status RunWriteKafka(const WriteOptions& opts, Reporter* reporter, WriteStats* stats) {
+  auto t = kafka::ParseKafkaUrl(opts.dst);
+  if (!t.ok()) return t.status();
+  JsonlSourceOptions in = opts.input;
+  if (in.format != InputFormat::kEnvelope && opts.kafka_write.policy == kafka::PartitionPolicy::kKeep)
+    return Status::InvalidArgument("--partition keep: lines and values carry no partition");
+  if (in.format != InputFormat::kEnvelope) in.partition = 0;  // ignored: the producer partitions
+  if (in.topic.empty()) in.topic = t->topic;
+  auto src = OpenInputs(opts.inputs, in, reporter);
+  if (!src.ok()) return src.status();
+  auto sink = kafka::KafkaSink::Open(*t, opts.kafka, opts.kafka_write);
+  if (!sink.ok()) return sink.status();
+  Status s = Drain(src->get(), sink->get(), -1, &stats->records);
+  Status c = (*sink)->Close();
+  uint64_t produced = (*sink)->produced(), delivered = (*sink)->delivered();
+  if (s.code() == Code::kInterrupted || c.code() == Code::kInterrupted) {
+    reporter->Notice(fmt::format("interrupted: {} records acknowledged by {}, {} not delivered", delivered,
+                                 t->Describe(), produced - delivered));
+    return Status::Interrupted();
+  }
+  if (!s.ok()) {
+    reporter->Notice(fmt::format("{} records were delivered before the error{}", delivered,
+                                 produced != delivered ? fmt::format(", {} not delivered", produced - delivered) : ""));
+    return s;
+  }
+  stats->records = delivered;
+  return c;
+}
+
+}  // namespace
+
 Status RunWrite(const WriteOptions& opts, Reporter* reporter, WriteStats* stats) {
+  if (kafka::IsKafkaUrl(opts.dst)) return RunWriteKafka(opts, reporter, stats);
   bool fixed = IsPartitionDirTarget(opts.dst);
   JsonlSourceOptions in = opts.input;
   if (fixed) {
@@ -34,9 +89,10 @@ Status RunWrite(const WriteOptions& opts, Reporter* reporter, WriteStats* stats)
         "lines and values carry no topic/partition: write to a partition directory (<topic>-<N>) or give --topic "
         "and --partition");
   }
-  JsonlSource src(opts.inputs, in);
+  auto src = OpenInputs(opts.inputs, in, reporter);
+  if (!src.ok()) return src.status();
   SegmentDirSink sink(opts.dst, fixed, opts.writer, reporter);
-  Status s = Drain(&src, &sink, -1, &stats->records);
+  Status s = Drain(src->get(), &sink, -1, &stats->records);
   // Whatever happened, close the segments cleanly so what was written stays readable.
   Status c = sink.Close();
   if (s.ok()) s = c;

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "lib/jsonl_source.h"
+#include "lib/kafka/client.h"
 #include "lib/segment_writer.h"
 
 #pragma once
@@ -13,6 +14,9 @@ struct WriteOptions {
   std::vector<std::string> inputs;  // empty = stdin
   JsonlSourceOptions input;
   WriterOptions writer;
+  // Kafka destinations (dst is kafka://...).
+  kafka::KafkaConfig kafka;
+  kafka::KafkaWriteOptions kafka_write;
 };
 
 struct WriteStats {

@@ -6,7 +6,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <map>
+#include <mutex>
+#include <thread>
+
+#include "lib/base/timeutil.h"
 
 #include "lib/base/file.h"
 #include "lib/base/term.h"
@@ -65,7 +70,20 @@ void QuietLogger(const rd_kafka_t*, int, const char*, const char*) {}
 struct Sandbox::Impl {
   rd_kafka_t* host = nullptr;  // the handle that owns the mock cluster
   rd_kafka_mock_cluster_t* mc = nullptr;
+  int brokers = 1;
+  std::thread timer;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
   ~Impl() {
+    if (timer.joinable()) {
+      {
+        std::lock_guard<std::mutex> l(mu);
+        stopping = true;
+      }
+      cv.notify_all();
+      timer.join();
+    }
     if (mc) rd_kafka_mock_cluster_destroy(mc);
     if (host) rd_kafka_destroy(host);
   }
@@ -98,6 +116,114 @@ Result<std::vector<SandboxTopic>> ParseSandboxTopics(const std::string& spec) {
     start = comma + 1;
   }
   return out;
+}
+
+namespace {
+struct ApiName {
+  const char* name;
+  int16_t key;
+};
+constexpr ApiName kApis[] = {{"Produce", 0},         {"Fetch", 1},           {"ListOffsets", 2},
+                             {"Metadata", 3},        {"OffsetCommit", 8},    {"OffsetFetch", 9},
+                             {"FindCoordinator", 10}, {"JoinGroup", 11},      {"Heartbeat", 12},
+                             {"LeaveGroup", 13},     {"SyncGroup", 14},      {"ApiVersions", 18},
+                             {"InitProducerId", 22}, {"AddPartitionsToTxn", 24}, {"EndTxn", 26}};
+
+Result<int> ErrorByName(const std::string& name) {
+  const struct rd_kafka_err_desc* descs = nullptr;
+  size_t n = 0;
+  rd_kafka_get_err_descs(&descs, &n);
+  for (size_t i = 0; i < n; ++i)
+    if (descs[i].name && descs[i].code >= 0 && name == descs[i].name) return static_cast<int>(descs[i].code);
+  return Status::InvalidArgument(fmt::format("--fault: unknown Kafka error '{}' (e.g. TOPIC_AUTHORIZATION_FAILED)", name));
+}
+}  // namespace
+
+Result<SandboxFault> ParseSandboxFault(const std::string& spec) {
+  size_t eq = spec.find('=');
+  std::string kind = spec.substr(0, eq);
+  std::string arg = eq == std::string::npos ? "" : spec.substr(eq + 1);
+  auto parts = [&]() {
+    std::vector<std::string> v;
+    size_t start = 0;
+    for (;;) {
+      size_t c = arg.find(':', start);
+      v.push_back(arg.substr(start, c == std::string::npos ? std::string::npos : c - start));
+      if (c == std::string::npos) break;
+      start = c + 1;
+    }
+    return v;
+  }();
+  SandboxFault f;
+  if (kind == "down-after" || kind == "rtt") {
+    auto d = ParseDuration(arg);
+    if (!d.ok() || *d < 0) return Status::InvalidArgument(fmt::format("--fault {}: bad duration '{}'", kind, arg));
+    f.kind = kind == "rtt" ? SandboxFault::kRtt : SandboxFault::kDownAfter;
+    f.ms = *d;
+    return f;
+  }
+  if (kind == "topic-error" && parts.size() == 2 && !parts[0].empty()) {
+    f.kind = SandboxFault::kTopicError;
+    f.topic = parts[0];
+    auto e = ErrorByName(parts[1]);
+    if (!e.ok()) return e.status();
+    f.error = *e;
+    return f;
+  }
+  if (kind == "request-error" && (parts.size() == 2 || parts.size() == 3)) {
+    f.kind = SandboxFault::kRequestError;
+    for (const auto& a : kApis)
+      if (parts[0] == a.name) f.api = a.key;
+    if (f.api < 0) {
+      std::string names;
+      for (const auto& a : kApis) names += std::string(names.empty() ? "" : ", ") + a.name;
+      return Status::InvalidArgument(fmt::format("--fault: unknown request '{}' (one of {})", parts[0], names));
+    }
+    auto e = ErrorByName(parts[1]);
+    if (!e.ok()) return e.status();
+    f.error = *e;
+    if (parts.size() == 3) {
+      char* end = nullptr;
+      long c = std::strtol(parts[2].c_str(), &end, 10);
+      if (*end || c < 1 || c > 1000000) return Status::InvalidArgument(fmt::format("--fault: bad count in '{}'", spec));
+      f.count = static_cast<int>(c);
+    }
+    return f;
+  }
+  return Status::InvalidArgument(fmt::format(
+      "--fault: expected down-after=DURATION, topic-error=TOPIC:ERROR, request-error=API:ERROR[:COUNT] or "
+      "rtt=DURATION, got '{}'",
+      spec));
+}
+
+Status Sandbox::ApplyFaults(const std::vector<SandboxFault>& faults) {
+  Impl& im = *impl_;
+  for (const auto& f : faults) {
+    switch (f.kind) {
+      case SandboxFault::kTopicError:
+        rd_kafka_mock_topic_set_error(im.mc, f.topic.c_str(), static_cast<rd_kafka_resp_err_t>(f.error));
+        break;
+      case SandboxFault::kRequestError: {
+        std::vector<rd_kafka_resp_err_t> errs(static_cast<size_t>(f.count), static_cast<rd_kafka_resp_err_t>(f.error));
+        rd_kafka_mock_push_request_errors_array(im.mc, f.api, errs.size(), errs.data());
+        break;
+      }
+      case SandboxFault::kRtt:
+        for (int b = 1; b <= im.brokers; ++b) rd_kafka_mock_broker_set_rtt(im.mc, b, static_cast<int>(f.ms));
+        break;
+      case SandboxFault::kDownAfter: {
+        if (im.timer.joinable()) return Status::InvalidArgument("--fault down-after: give it once");
+        int64_t ms = f.ms;
+        im.timer = std::thread([&im, ms]() {
+          std::unique_lock<std::mutex> l(im.mu);
+          if (im.cv.wait_for(l, std::chrono::milliseconds(ms), [&] { return im.stopping; })) return;
+          for (int b = 1; b <= im.brokers; ++b) rd_kafka_mock_broker_set_down(im.mc, b);
+        });
+        break;
+      }
+    }
+  }
+  return Status::OK();
 }
 
 Result<SandboxLoad> ParseSandboxLoad(const std::string& spec) {
@@ -165,6 +291,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(const SandboxOptions& opts, Repo
   sb->impl_->mc = rd_kafka_mock_cluster_new(sb->impl_->host, opts.brokers);
   if (!sb->impl_->mc) return Status::IOError("sandbox: cannot start librdkafka's mock cluster");
   sb->bootstrap_ = rd_kafka_mock_cluster_bootstraps(sb->impl_->mc);
+  sb->impl_->brokers = opts.brokers;
   for (const auto& [topic, p] : plans) {
     rd_kafka_resp_err_t err =
         rd_kafka_mock_topic_create(sb->impl_->mc, topic.c_str(), std::max(1, p.partitions), std::min(opts.brokers, 3));

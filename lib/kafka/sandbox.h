@@ -20,10 +20,28 @@ struct SandboxLoad {
   std::string path;  // segment file/dir, or a JSON Lines envelope file (.jsonl/.json/.zst/.gz, "-")
 };
 
+// Fault injection for rehearsing failures (and for evt's own tests), applied after loads:
+//   down-after=DURATION              every broker goes down after DURATION
+//   topic-error=TOPIC:ERROR          metadata for TOPIC answers ERROR
+//   request-error=API:ERROR[:COUNT]  the next COUNT (default 1) API requests fail with ERROR
+//   rtt=DURATION                     every broker answers DURATION late
+// ERROR is a Kafka error name (TOPIC_AUTHORIZATION_FAILED, NOT_LEADER_FOR_PARTITION, ...);
+// API is a request name (Produce, Fetch, ListOffsets, Metadata, OffsetCommit, JoinGroup, ...).
+struct SandboxFault {
+  enum Kind { kDownAfter, kTopicError, kRequestError, kRtt } kind = kDownAfter;
+  int64_t ms = 0;
+  std::string topic;
+  int16_t api = -1;
+  int error = 0;
+  int count = 1;
+};
+Result<SandboxFault> ParseSandboxFault(const std::string& spec);
+
 struct SandboxOptions {
   int brokers = 1;
   std::vector<SandboxTopic> topics;
   std::vector<SandboxLoad> loads;
+  std::vector<SandboxFault> faults;
 };
 
 // The mock cluster keeps only about this much per partition and silently drops older data.
@@ -41,6 +59,8 @@ class Sandbox {
   const std::string& bootstrap() const { return bootstrap_; }
   // Records produced by --load, per topic, for messages.
   uint64_t loaded() const { return loaded_; }
+  // Applies the faults (a down-after fault starts a timer thread).
+  Status ApplyFaults(const std::vector<SandboxFault>& faults);
 
  private:
   Sandbox() = default;

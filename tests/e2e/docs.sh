@@ -28,7 +28,7 @@ check() {
         grep -qE -- "(^|[^a-zA-Z0-9-])${fl}\[" "$zsh_f" || grep -qE -- "\{[^}]*${fl}\}" "$zsh_f" || echo "zsh completion lacks $c $fl"
         grep -qE -- "-l ${fl#--}( |\$)" "$fish_f" || echo "fish completion lacks $c $fl"
       else
-        grep -qE -- "\{${fl},|'${fl}\[" "$zsh_f" || echo "zsh completion lacks $c $fl"
+        grep -qE -- "\{${fl},|'\*?${fl}\[" "$zsh_f" || echo "zsh completion lacks $c $fl"
         grep -qE -- "-s ${fl#-}( |\$)" "$fish_f" || echo "fish completion lacks $c $fl"
       fi
     done

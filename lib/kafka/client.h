@@ -1,0 +1,132 @@
+// Kafka topics as a Source and a Sink, through librdkafka.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lib/base/status.h"
+#include "lib/segment.h"
+#include "lib/source.h"
+
+namespace evt::kafka {
+
+// kafka://HOST[:PORT][,HOST[:PORT]...]/TOPIC[?partition=N,M]   (port 9092 when omitted;
+// an empty host list means $EVT_BROKERS). The topic may be empty (inspect lists topics).
+struct KafkaTarget {
+  std::string brokers;
+  std::string topic;
+  std::vector<int32_t> partitions;  // empty: all
+  std::string Describe() const;     // kafka://brokers/topic (URLs carry no credentials)
+};
+bool IsKafkaUrl(const std::string& s);
+Result<KafkaTarget> ParseKafkaUrl(const std::string& url);
+// From -b/--brokers (or $EVT_BROKERS when empty) and a topic.
+Result<KafkaTarget> KafkaTargetFrom(const std::string& brokers, const std::string& topic);
+// "0,2-4" -> {0,2,3,4}
+Result<std::vector<int32_t>> ParsePartitionList(const std::string& s);
+
+struct KafkaConfig {
+  std::vector<std::pair<std::string, std::string>> props;  // -X and --config, in order
+  int64_t timeout_ms = 30000;                               // connecting and each request
+};
+// Adds "prop=value" (from -X) and the lines of a librdkafka properties file.
+Status AddProperty(const std::string& kv, KafkaConfig* cfg);
+Status AddPropertiesFile(const std::string& path, KafkaConfig* cfg);
+// Prints librdkafka's property list (for `-X list`) to stdout.
+void PrintProperties();
+// True for properties whose values are secrets (never echoed).
+bool IsSecretProperty(const std::string& name);
+
+enum class Isolation { kReadCommitted, kReadUncommitted };
+
+struct KafkaReadOptions {
+  Bound from{Bound::kBeginning, 0};
+  Bound until{Bound::kNone, 0};  // kNone: the end captured at start (unless follow)
+  Isolation isolation = Isolation::kReadCommitted;
+  bool follow = false;   // keep consuming past the end captured at start
+  std::string group;     // -G: consume as a member of this group; commit what was acked
+  size_t target_records = 4096;
+};
+
+// Reads the target's partitions from the start bound to the end position captured when
+// reading starts (positions, not "last offset received": transaction markers take offsets
+// clients never see). Records come in batches of one partition. Errors name
+// <topic>/<partition>@<offset>. Time bounds use offsetsForTimes, with a client-side search
+// where the broker answers -1 (librdkafka's mock cluster always does).
+class KafkaSource : public Source {
+ public:
+  static Result<std::unique_ptr<KafkaSource>> Open(const KafkaTarget& t, const KafkaConfig& cfg,
+                                                   const KafkaReadOptions& ro, Reporter* reporter);
+  ~KafkaSource() override;
+  Status Next(RecordBatch* out, bool* eof) override;
+  std::string Describe() const override;
+  bool wants_ack() const override;
+  Status Ack(const Record* upto) override;
+
+ private:
+  KafkaSource() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+enum class PartitionPolicy { kHash, kKeep, kFixed };
+
+struct KafkaWriteOptions {
+  PartitionPolicy policy = PartitionPolicy::kHash;
+  int32_t fixed_partition = 0;
+  std::string compression = "zstd";
+  int compression_level = -1;
+  bool create_topic = false;
+};
+
+// Produces records to the target topic with the idempotent producer (acks=all) and Java's
+// murmur2 partitioner. Close() flushes; records the broker did not acknowledge make it
+// fail with DataProblem and a count.
+class KafkaSink : public Sink {
+ public:
+  static Result<std::unique_ptr<KafkaSink>> Open(const KafkaTarget& t, const KafkaConfig& cfg,
+                                                 const KafkaWriteOptions& wo);
+  ~KafkaSink() override;
+  Status Write(const RecordBatch& batch) override;
+  Status Flush() override;
+  Status Close() override;
+  uint64_t produced() const;
+  uint64_t delivered() const;
+
+ private:
+  KafkaSink() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// `evt inspect kafka://...`: cluster metadata and watermarks.
+struct KafkaPartitionInfo {
+  int32_t partition = -1;
+  int32_t leader = -1;
+  std::vector<int32_t> replicas;
+  int64_t low = -1;
+  int64_t high = -1;
+  int64_t first_timestamp = -1;  // with a topic: record at low
+  int64_t last_timestamp = -1;   // with a topic: last record before high
+  std::string error;
+};
+struct KafkaTopicInfo {
+  std::string topic;
+  std::vector<KafkaPartitionInfo> partitions;
+  std::string error;
+};
+struct KafkaClusterInfo {
+  std::string brokers;  // as given
+  std::vector<std::pair<int32_t, std::string>> broker_list;  // id, host:port
+  std::vector<KafkaTopicInfo> topics;
+};
+Status InspectKafka(const KafkaTarget& t, const KafkaConfig& cfg, KafkaClusterInfo* out);
+std::string KafkaInfoJson(const KafkaClusterInfo& info, bool with_timestamps);
+std::string KafkaInfoTable(const KafkaClusterInfo& info, bool with_timestamps);
+
+// Java's murmur2 partitioner (for tests and docs): partition of `key` among `n`.
+int32_t Murmur2Partition(std::string_view key, int32_t n);
+
+}  // namespace evt::kafka

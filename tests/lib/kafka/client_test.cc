@@ -1,0 +1,272 @@
+// lib/kafka/client: addressing, configuration, Java's murmur2, and the source and sink
+// against an in-process mock cluster (lib/kafka/sandbox), with injected faults.
+#include "lib/kafka/client.h"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "lib/kafka/sandbox.h"
+#include "tests/testutil.h"
+
+using namespace evt;
+using namespace evt::kafka;
+
+TEST_CASE("kafka:// URLs") {
+  auto t = ParseKafkaUrl("kafka://a,b:9093,[::1]/orders?partition=0,2-3");
+  REQUIRE(t.ok());
+  CHECK(t->brokers == "a:9092,b:9093,[::1]:9092");
+  CHECK(t->topic == "orders");
+  CHECK(t->partitions == std::vector<int32_t>{0, 2, 3});
+  CHECK(t->Describe() == "kafka://a:9092,b:9093,[::1]:9092/orders?partition=0,2,3");
+
+  auto all = ParseKafkaUrl("kafka://h:1/");
+  REQUIRE(all.ok());
+  CHECK(all->topic.empty());
+
+  setenv("EVT_BROKERS", "env-host:1234", 1);
+  auto env = ParseKafkaUrl("kafka:///t");
+  REQUIRE(env.ok());
+  CHECK(env->brokers == "env-host:1234");
+  auto bt = KafkaTargetFrom("", "t");
+  REQUIRE(bt.ok());
+  CHECK(bt->brokers == "env-host:1234");
+  unsetenv("EVT_BROKERS");
+  CHECK(!ParseKafkaUrl("kafka:///t").ok());
+
+  CHECK(!ParseKafkaUrl("kafka://user:pw@h/t").ok());          // no credentials in URLs
+  CHECK(!ParseKafkaUrl("kafka://h:99999/t").ok());            // bad port
+  CHECK(!ParseKafkaUrl("kafka://h/t?partitoin=1").ok());      // unknown parameter
+  CHECK(!ParseKafkaUrl("kafka://h/t?partition=3-1").ok());    // bad range
+  CHECK(!ParseKafkaUrl("kafka://h/a/b").ok());                // '/' in a topic
+  CHECK(!ParseKafkaUrl("http://h/t").ok());
+  CHECK(IsKafkaUrl("kafka://x/y"));
+  CHECK(!IsKafkaUrl("./kafka://x"));
+}
+
+TEST_CASE("partition lists") {
+  CHECK(*ParsePartitionList("3,1,1-2") == std::vector<int32_t>{1, 2, 3});
+  CHECK(!ParsePartitionList("").ok());
+  CHECK(!ParsePartitionList("a").ok());
+  CHECK(!ParsePartitionList("-1").ok());
+}
+
+TEST_CASE("librdkafka properties from X options and config files, secrets recognised") {
+  KafkaConfig cfg;
+  REQUIRE(AddProperty("fetch.wait.max.ms=50", &cfg).ok());
+  REQUIRE(AddProperty("sasl.jaas.config=a=b", &cfg).ok());  // first '=' splits
+  CHECK(cfg.props[1].second == "a=b");
+  CHECK(!AddProperty("novalue", &cfg).ok());
+  test::TempDir dir;
+  std::string path = dir.path() + "/client.properties";
+  std::ofstream(path) << "# comment\n\n! also a comment\nsecurity.protocol = SASL_SSL\nsasl.password=s3cret\n";
+  REQUIRE(AddPropertiesFile(path, &cfg).ok());
+  CHECK(cfg.props.size() == 4);
+  CHECK(cfg.props[2] == std::pair<std::string, std::string>{"security.protocol", "SASL_SSL"});
+  std::ofstream(path) << "oops\n";
+  auto bad = AddPropertiesFile(path, &cfg);
+  CHECK(!bad.ok());
+  CHECK(bad.message().find(":1:") != std::string::npos);
+  CHECK(IsSecretProperty("sasl.password"));
+  CHECK(IsSecretProperty("ssl.key.password"));
+  CHECK(IsSecretProperty("sasl.oauthbearer.client.secret"));
+  CHECK(IsSecretProperty("ssl.key.pem"));
+  CHECK(!IsSecretProperty("ssl.key.location"));
+  CHECK(!IsSecretProperty("bootstrap.servers"));
+}
+
+TEST_CASE("murmur2 partitioner matches Java's (vectors from kafka-python's Java-compatible murmur2)") {
+  struct V {
+    std::string key;
+    int32_t p3, p7, p128;
+  };
+  const V vs[] = {{"", 0, 2, 89},           {"a", 1, 5, 124},      {"ab", 2, 0, 42},
+                  {"abc", 0, 4, 27},        {"abcd", 2, 5, 116},   {"key-1", 0, 5, 56},
+                  {"21", 0, 3, 108},        {"foobar", 0, 0, 62},  {std::string("\x00\xff\x10", 3), 0, 1, 111},
+                  {"k\xc3\xa9y-\xe4\xb8\x96", 1, 4, 93}};
+  for (const auto& v : vs) {
+    INFO(v.key);
+    CHECK(Murmur2Partition(v.key, 3) == v.p3);
+    CHECK(Murmur2Partition(v.key, 7) == v.p7);
+    CHECK(Murmur2Partition(v.key, 128) == v.p128);
+  }
+}
+
+namespace {
+struct Cluster {
+  std::unique_ptr<Sandbox> sb;
+  CountingReporter rep;
+  explicit Cluster(const std::string& topics) {
+    SandboxOptions o;
+    o.topics = *ParseSandboxTopics(topics);
+    auto s = Sandbox::Start(o, &rep);
+    REQUIRE(s.ok());
+    sb = std::move(*s);
+  }
+  KafkaTarget Target(const std::string& topic) {
+    return *ParseKafkaUrl("kafka://" + sb->bootstrap() + "/" + topic);
+  }
+};
+
+// n records for partition p with keys k<i>, values v<i>, a header and timestamps 1000*i.
+void Fill(RecordBatch* b, int n, int32_t p) {
+  b->Clear();
+  b->topic = "t";
+  b->partition = p;
+  for (int i = 0; i < n; ++i) {
+    Record r;
+    r.partition = p;
+    r.offset = i;
+    r.timestamp = 1000 * (i + 1);
+    r.key = Bytes::Of(b->arena.Copy("k" + std::to_string(i)));
+    r.value = i == 3 ? Bytes::Null() : Bytes::Of(b->arena.Copy("v" + std::to_string(i)));
+    r.header_begin = static_cast<uint32_t>(b->headers.size());
+    b->headers.push_back(Header{"h", i == 5 ? Bytes::Null() : Bytes::Of("x")});
+    r.header_count = 1;
+    b->records.push_back(r);
+  }
+}
+
+std::vector<Record> ReadAll(Source* src, RecordBatch* keep, std::vector<std::string>* values) {
+  std::vector<Record> out;
+  RecordBatch b;
+  for (;;) {
+    bool eof = false;
+    Status s = src->Next(&b, &eof);
+    REQUIRE(s.ok());
+    if (eof) break;
+    for (const auto& r : b.records) {
+      out.push_back(r);
+      values->push_back(r.value.null() ? "<null>" : std::string(r.value.view()));
+    }
+  }
+  (void)keep;
+  return out;
+}
+}  // namespace
+
+TEST_CASE("sink then source on the mock cluster: records, bounds, time search") {
+  Cluster c("t:2");
+  KafkaConfig cfg;
+  cfg.timeout_ms = 10000;
+  KafkaWriteOptions wo;
+  wo.policy = PartitionPolicy::kKeep;
+  auto sink = KafkaSink::Open(c.Target("t"), cfg, wo);
+  REQUIRE(sink.ok());
+  RecordBatch b;
+  Fill(&b, 50, 1);
+  REQUIRE((*sink)->Write(b).ok());
+  REQUIRE((*sink)->Close().ok());
+  CHECK((*sink)->delivered() == 50);
+
+  KafkaReadOptions ro;
+  auto src = KafkaSource::Open(c.Target("t"), cfg, ro, &c.rep);
+  REQUIRE(src.ok());
+  std::vector<std::string> values;
+  RecordBatch keep;
+  auto recs = ReadAll(src->get(), &keep, &values);
+  REQUIRE(recs.size() == 50);
+  CHECK(recs[0].partition == 1);
+  CHECK(recs[0].offset == 0);
+  CHECK(recs[0].timestamp == 1000);
+  CHECK(values[3] == "<null>");
+  CHECK(values[4] == "v4");
+
+  // Offsets and a time bound (the mock answers -1 to offsetsForTimes: client-side search).
+  ro.from = Bound{Bound::kTime, 20500};
+  ro.until = Bound{Bound::kOffset, 30};
+  auto src2 = KafkaSource::Open(c.Target("t"), cfg, ro, &c.rep);
+  REQUIRE(src2.ok());
+  values.clear();
+  recs = ReadAll(src2->get(), &keep, &values);
+  REQUIRE(recs.size() == 10);  // offset i has timestamp 1000 * (i + 1)
+  CHECK(recs.front().offset == 20);
+  CHECK(recs.back().offset == 29);
+
+  ro.from = Bound{Bound::kFromEnd, 5};
+  ro.until = Bound{Bound::kTime, 48000};
+  auto src3 = KafkaSource::Open(c.Target("t"), cfg, ro, &c.rep);
+  REQUIRE(src3.ok());
+  values.clear();
+  recs = ReadAll(src3->get(), &keep, &values);
+  REQUIRE(recs.size() == 2);  // offsets 45, 46 (47 has timestamp 48000)
+  CHECK(recs.front().offset == 45);
+}
+
+TEST_CASE("errors: unknown topic and partition, unreachable cluster, broker down, auth") {
+  Cluster c("t:1");
+  KafkaConfig cfg;
+  cfg.timeout_ms = 2000;
+  KafkaReadOptions ro;
+  auto none = KafkaSource::Open(c.Target("nope"), cfg, ro, &c.rep);
+  REQUIRE(!none.ok());
+  CHECK(none.status().code() == Code::kNotFound);
+  KafkaTarget tp = c.Target("t");
+  tp.partitions = {4};
+  auto nopart = KafkaSource::Open(tp, cfg, ro, &c.rep);
+  REQUIRE(!nopart.ok());
+  CHECK(nopart.status().message().find("partition 4 does not exist") != std::string::npos);
+  auto nosink = KafkaSink::Open(c.Target("nope"), cfg, KafkaWriteOptions{});
+  REQUIRE(!nosink.ok());
+  CHECK(nosink.status().message().find("--create-topic") != std::string::npos);
+
+  auto far = KafkaSource::Open(*ParseKafkaUrl("kafka://127.0.0.1:1/t"), cfg, ro, &c.rep);
+  REQUIRE(!far.ok());
+  CHECK(far.status().message().find("no metadata within 2000 ms") != std::string::npos);
+
+  // Authorization failure on fetch.
+  SandboxFault f;
+  f.kind = SandboxFault::kRequestError;
+  f.api = 1;  // Fetch
+  f.error = 29;  // TOPIC_AUTHORIZATION_FAILED
+  f.count = 50;
+  auto sink = KafkaSink::Open(c.Target("t"), cfg, KafkaWriteOptions{});
+  REQUIRE(sink.ok());
+  RecordBatch b;
+  Fill(&b, 10, 0);
+  REQUIRE((*sink)->Write(b).ok());
+  REQUIRE((*sink)->Close().ok());
+  REQUIRE(c.sb->ApplyFaults({f}).ok());
+  auto src = KafkaSource::Open(c.Target("t"), cfg, ro, &c.rep);
+  REQUIRE(src.ok());
+  RecordBatch out;
+  bool eof = false;
+  Status s;
+  while (s.ok() && !eof) s = (*src)->Next(&out, &eof);
+  CHECK(!s.ok());
+  CHECK(s.message().find("authorization") != std::string::npos);
+}
+
+TEST_CASE("a producer whose cluster goes away reports undelivered records") {
+  Cluster c("t:1");
+  KafkaConfig cfg;
+  cfg.timeout_ms = 1500;
+  auto sink = KafkaSink::Open(c.Target("t"), cfg, KafkaWriteOptions{});
+  REQUIRE(sink.ok());
+  SandboxFault down;
+  down.kind = SandboxFault::kDownAfter;
+  down.ms = 0;
+  REQUIRE(c.sb->ApplyFaults({down}).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  RecordBatch b;
+  Fill(&b, 20, 0);
+  REQUIRE((*sink)->Write(b).ok());
+  Status s = (*sink)->Close();
+  CHECK(s.code() == Code::kDataProblem);
+  CHECK(s.message().find("20 of 20 records were not delivered") != std::string::npos);
+}
+
+TEST_CASE("sandbox fault specs") {
+  CHECK(ParseSandboxFault("down-after=2s")->ms == 2000);
+  CHECK(ParseSandboxFault("topic-error=t:TOPIC_AUTHORIZATION_FAILED")->error == 29);
+  auto r = ParseSandboxFault("request-error=Produce:NOT_LEADER_FOR_PARTITION:3");
+  REQUIRE(r.ok());
+  CHECK(r->api == 0);
+  CHECK(r->count == 3);
+  CHECK(!ParseSandboxFault("request-error=Nope:NOT_LEADER_FOR_PARTITION").ok());
+  CHECK(!ParseSandboxFault("topic-error=t:NO_SUCH_ERROR").ok());
+  CHECK(!ParseSandboxFault("bogus").ok());
+}
