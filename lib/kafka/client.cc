@@ -358,6 +358,89 @@ struct Probe {
   }
 };
 
+// Low and high watermarks of many partitions in two ListOffsets round trips (timestamps
+// -2 and -1 ask for the earliest and latest offsets; under read_committed the latest is
+// the last stable offset). Partitions the batch cannot answer are asked one by one.
+Status Watermarks(rd_kafka_t* rk, const std::string& topic, const std::vector<int32_t>& ids, int64_t timeout_ms,
+                  ErrorState* st, std::map<int32_t, std::pair<int64_t, int64_t>>* out) {
+  if (ids.empty()) return Status::OK();
+  int64_t lows_highs[2] = {-2, -1};
+  std::map<int32_t, int64_t> got[2];
+  for (int w = 0; w < 2; ++w) {
+    rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(static_cast<int>(ids.size()));
+    for (int32_t id : ids) rd_kafka_topic_partition_list_add(l, topic.c_str(), id)->offset = lows_highs[w];
+    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, l, static_cast<int>(timeout_ms));
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+      for (int i = 0; i < l->cnt; ++i)
+        if (!l->elems[i].err && l->elems[i].offset >= 0) got[w][l->elems[i].partition] = l->elems[i].offset;
+    rd_kafka_topic_partition_list_destroy(l);
+  }
+  for (int32_t id : ids) {
+    if (got[0].count(id) && got[1].count(id)) {
+      (*out)[id] = {got[0][id], got[1][id]};
+      continue;
+    }
+    int64_t lo = -1, hi = -1;
+    rd_kafka_resp_err_t err =
+        rd_kafka_query_watermark_offsets(rk, topic.c_str(), id, &lo, &hi, static_cast<int>(timeout_ms));
+    if (err)
+      return Status::IOError(fmt::format("{}/{}: cannot read watermarks within {} ms: {}", topic, id, timeout_ms,
+                                         Explain(err, st)));
+    (*out)[id] = {lo, hi};
+  }
+  return Status::OK();
+}
+
+// The first message at or after `want[p].first` and before `want[p].second`, for many
+// partitions at once: partition -> (offset, timestamp). Partitions with none are absent.
+Status FirstMessages(rd_kafka_t* rk, const std::string& topic,
+                     const std::map<int32_t, std::pair<int64_t, int64_t>>& want, int64_t timeout_ms, ErrorState* st,
+                     std::map<int32_t, std::pair<int64_t, int64_t>>* got) {
+  if (want.empty()) return Status::OK();
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(static_cast<int>(want.size()));
+  for (const auto& [p, r] : want) rd_kafka_topic_partition_list_add(l, topic.c_str(), p)->offset = r.first;
+  rd_kafka_resp_err_t err = rd_kafka_assign(rk, l);
+  rd_kafka_topic_partition_list_destroy(l);
+  if (err) return Status::IOError(fmt::format("{}: assign: {}", topic, rd_kafka_err2str(err)));
+  std::map<int32_t, bool> settled;
+  int64_t deadline = NowMs() + timeout_ms;
+  Status result;
+  while (settled.size() < want.size()) {
+    if (NowMs() >= deadline) {
+      result = Status::IOError(fmt::format("{}: no answer within {} ms{}", topic, timeout_ms,
+                                           st && !LastError(st).empty() ? ": " + LastError(st) : ""));
+      break;
+    }
+    if (InterruptRequested()) {
+      result = Status::Interrupted();
+      break;
+    }
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
+    if (!m) continue;
+    auto it = want.find(m->partition);
+    if (it == want.end() || settled.count(m->partition)) {
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (m->offset >= it->second.second) settled[m->partition] = true;
+    } else if (m->err) {
+      result = Status::IOError(fmt::format("{}/{}: {}", topic, m->partition, rd_kafka_message_errstr(m)));
+      rd_kafka_message_destroy(m);
+      break;
+    } else if (m->offset >= it->second.first) {
+      if (m->offset < it->second.second) {
+        rd_kafka_timestamp_type_t tt;
+        (*got)[m->partition] = {m->offset, rd_kafka_message_timestamp(m, &tt)};
+      }
+      settled[m->partition] = true;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_assign(rk, nullptr);
+  return result;
+}
+
 const char* IsolationName(Isolation i) {
   return i == Isolation::kReadCommitted ? "read_committed" : "read_uncommitted";
 }
@@ -594,14 +677,8 @@ struct KafkaSource::Impl {
     return Probe{probe_handle.rk, target.topic, cfg.timeout_ms, &errors};
   }
 
-  // Resolves --from/--until for one partition from its watermarks.
+  // Resolves --from/--until for one partition from its watermarks (p->low, p->high).
   Status Resolve(Part* p, int64_t committed) {
-    rd_kafka_t* rk = probe_handle.rk ? probe_handle.rk : consumer.rk;
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, target.topic.c_str(), p->id, &p->low, &p->high,
-                                                               static_cast<int>(cfg.timeout_ms));
-    if (err)
-      return Status::IOError(fmt::format("{}/{}: cannot read watermarks within {} ms: {}", target.Describe(), p->id,
-                                         cfg.timeout_ms, Explain(err, &errors)));
     auto clamp = [&](int64_t o) { return std::min(std::max(o, p->low), p->high); };
     int64_t end = p->high;
     const Bound& f = ro.from;
@@ -669,11 +746,19 @@ struct KafkaSource::Impl {
       self->group_assigned = true;
       // Committed offsets of the group, then --from for partitions without one.
       rd_kafka_committed(rk, l, static_cast<int>(self->cfg.timeout_ms));
+      std::vector<int32_t> ids;
+      for (int i = 0; i < l->cnt; ++i) ids.push_back(l->elems[i].partition);
+      std::map<int32_t, std::pair<int64_t, int64_t>> marks;
+      Status ws = Watermarks(self->probe_handle.rk, self->target.topic, ids, self->cfg.timeout_ms, &self->errors,
+                             &marks);
+      if (!ws.ok() && self->rebalance_error.ok()) self->rebalance_error = ws;
       for (int i = 0; i < l->cnt; ++i) {
         Part p;
         p.id = l->elems[i].partition;
+        p.low = marks[p.id].first;
+        p.high = marks[p.id].second;
         int64_t committed = l->elems[i].err ? -1 : l->elems[i].offset;
-        Status s = self->Resolve(&p, committed);
+        Status s = ws.ok() ? self->Resolve(&p, committed) : ws;
         if (!s.ok() && self->rebalance_error.ok()) self->rebalance_error = s;
         l->elems[i].offset = p.start;
         p.assigned = true;
@@ -890,9 +975,13 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const KafkaTarget& t, con
   s.last_progress = NowMs();
 
   if (ro.group.empty()) {
+    std::map<int32_t, std::pair<int64_t, int64_t>> marks;
+    EVT_RETURN_IF_ERROR(Watermarks(s.probe_handle.rk, t.topic, ids, cfg.timeout_ms, &s.errors, &marks));
     for (int32_t id : ids) {
       Impl::Part p;
       p.id = id;
+      p.low = marks[id].first;
+      p.high = marks[id].second;
       EVT_RETURN_IF_ERROR(s.Resolve(&p, -1));
       s.parts[id] = p;
     }
@@ -1191,38 +1280,55 @@ Status InspectKafka(const KafkaTarget& t, const KafkaConfig& cfg, KafkaClusterIn
   Probe probe{h.rk, "", cfg.timeout_ms, &errors};
   for (const auto& mt : md.topics) {
     if (mt.name.rfind("__", 0) == 0 && t.topic.empty()) continue;  // internal topics
+    if (InterruptRequested()) return Status::Interrupted();
     KafkaTopicInfo ti;
     ti.topic = mt.name;
     if (mt.err) ti.error = rd_kafka_err2str(mt.err);
     probe.topic = mt.name;
+    std::vector<int32_t> ids;
+    for (const auto& mp : mt.parts)
+      if (t.partitions.empty() || std::binary_search(t.partitions.begin(), t.partitions.end(), mp.id))
+        ids.push_back(mp.id);
+    std::map<int32_t, std::pair<int64_t, int64_t>> marks;
+    Status ws = Watermarks(h.rk, mt.name, ids, cfg.timeout_ms, &errors, &marks);
+    std::map<int32_t, std::pair<int64_t, int64_t>> firsts, lasts, want_first, want_last;
+    if (ws.ok() && with_ts) {
+      for (const auto& [id, m] : marks)
+        if (m.second > m.first) {
+          want_first[id] = {m.first, m.second};
+          want_last[id] = {m.second - 1, m.second};
+        }
+      EVT_RETURN_IF_ERROR(FirstMessages(h.rk, mt.name, want_first, cfg.timeout_ms, &errors, &firsts));
+      EVT_RETURN_IF_ERROR(FirstMessages(h.rk, mt.name, want_last, cfg.timeout_ms, &errors, &lasts));
+    }
     for (const auto& mp : mt.parts) {
       if (!t.partitions.empty() && !std::binary_search(t.partitions.begin(), t.partitions.end(), mp.id)) continue;
-      if (InterruptRequested()) return Status::Interrupted();
       KafkaPartitionInfo pi;
       pi.partition = mp.id;
       pi.leader = mp.leader;
       pi.replicas = mp.replicas;
       if (mp.err) pi.error = rd_kafka_err2str(mp.err);
-      rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(h.rk, mt.name.c_str(), mp.id, &pi.low, &pi.high,
-                                                                 static_cast<int>(cfg.timeout_ms));
-      if (err) {
-        pi.error = Explain(err, &errors);
-      } else if (with_ts && pi.high > pi.low) {
+      if (!ws.ok()) {
+        pi.error = ws.message();
+      } else {
+        pi.low = marks[mp.id].first;
+        pi.high = marks[mp.id].second;
+      }
+      if (firsts.count(mp.id)) pi.first_timestamp = firsts[mp.id].second;
+      if (lasts.count(mp.id)) pi.last_timestamp = lasts[mp.id].second;
+      if (ws.ok() && with_ts && pi.high > pi.low && pi.last_timestamp < 0) {
+        // Transaction markers may take the last offsets: scan a growing tail.
         int64_t off = 0, ts = -1;
         bool found = false;
-        EVT_RETURN_IF_ERROR(probe.FetchOne(mp.id, pi.low, pi.high, &off, &ts, &found));
-        if (found) pi.first_timestamp = ts;
-        // The last record: markers may take the last offsets, so scan a short tail.
-        for (int64_t back = 1; back <= (1 << 16) && pi.last_timestamp < 0; back *= 16) {
+        for (int64_t back = 16; back <= (1 << 20) && pi.last_timestamp < 0; back *= 16) {
           int64_t pos = std::max(pi.low, pi.high - back);
           while (pos < pi.high) {
             EVT_RETURN_IF_ERROR(probe.FetchOne(mp.id, pos, pi.high, &off, &ts, &found));
             if (!found) break;
             pi.last_timestamp = ts;
             pos = off + 1;
-            if (back == 1) break;
           }
-          if (pos <= pi.low) break;
+          if (pi.high - back <= pi.low) break;
         }
       }
       ti.partitions.push_back(std::move(pi));
