@@ -19,6 +19,7 @@ RunFn SetupDump(CLI::App*);
 RunFn SetupGen(CLI::App*);
 RunFn SetupFilter(CLI::App*);
 RunFn SetupSandbox(CLI::App*);
+RunFn SetupRetain(CLI::App*);
 RunFn SetupCompletion(CLI::App*);
 
 const std::vector<Command>& Commands() {
@@ -30,6 +31,7 @@ const std::vector<Command>& Commands() {
       {"dump", "List batches and records, like kafka-dump-log", SetupDump},
       {"filter", "Select JSON Lines with a jq expression, much faster than jq", SetupFilter},
       {"gen", "Generate deterministic synthetic events", SetupGen},
+      {"retain", "Delete old segments by age, size or position, like Kafka's retention", SetupRetain},
       {"sandbox", "Run a throwaway Kafka-protocol cluster (librdkafka's mock) for tests and rehearsals", SetupSandbox},
       {"completion", "Print the shell completion script for bash, zsh or fish", SetupCompletion},
   };

@@ -14,7 +14,7 @@ _evt() {
     cword=$COMP_CWORD
   fi
 
-  local cmds="cat write inspect verify dump filter gen sandbox completion"
+  local cmds="cat write inspect verify dump filter gen retain sandbox completion"
   local read_flags="--from --until --where -w --strict"
   local kafka_flags="--brokers -b -X --config --timeout"
   local cmd="" i
@@ -41,7 +41,8 @@ _evt() {
     --isolation) COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "$cur")); return ;;
     --config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     -X) COMPREPLY=($(compgen -W "list" -- "$cur")); return ;;
-    -b|-t|-G|--group|--timeout|--fault) return ;;
+    -b|-t|-G|--group|--timeout|--fault|--max-age|--max-bytes|--before|--now) return ;;
+    --stats-json) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     -i|--in) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --load) return ;;
     -o|--output) COMPREPLY=($(compgen -d -- "$cur")); return ;;
@@ -60,6 +61,7 @@ _evt() {
     dump) flags="$read_flags $kafka_flags -t --isolation --json --batches-only" ;;
     filter) flags="--count -c --invert -v --limit -n --strict --threads -j" ;;
     gen) flags="--count -c --keys --seed --types --value-size --topic --partitions --start --step --output -o --format -f --compression --compression-level --segment-bytes --batch-records --batch-bytes" ;;
+    retain) flags="--max-age --max-bytes --before --now --dry-run --wait --stats-json" ;;
     sandbox) flags="--brokers --topics --load --fault" ;;
     completion)
       COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur"))

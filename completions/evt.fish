@@ -3,7 +3,7 @@
 # To add a subcommand: add it to the `complete ... -a` list of commands with a description,
 # then one `complete` line per flag with `__fish_seen_subcommand_from <name>`.
 
-set -l cmds cat write inspect verify dump filter gen sandbox completion
+set -l cmds cat write inspect verify dump filter gen retain sandbox completion
 complete -c evt -f
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -l version -d 'Print the version'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a cat -d 'Print records as JSON Lines, values, CloudEvents or a template'
@@ -13,6 +13,7 @@ complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a verify -d 'Check C
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a dump -d 'List batches and records'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a filter -d 'Select JSON Lines with a jq expression'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a gen -d 'Generate deterministic synthetic events'
+complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a retain -d 'Delete old segments by age, size or position'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a sandbox -d 'Run a throwaway Kafka-protocol cluster'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a completion -d 'Print the shell completion script'
 
@@ -101,6 +102,16 @@ complete -c evt -n "__fish_seen_subcommand_from gen" -l compression-level -x -d 
 complete -c evt -n "__fish_seen_subcommand_from gen" -l segment-bytes -x -d 'Segment size limit'
 complete -c evt -n "__fish_seen_subcommand_from gen" -l batch-records -x -d 'Records per batch at most'
 complete -c evt -n "__fish_seen_subcommand_from gen" -l batch-bytes -x -d 'Uncompressed bytes per batch'
+
+# retain
+complete -c evt -n "__fish_seen_subcommand_from retain" -F
+complete -c evt -n "__fish_seen_subcommand_from retain" -l max-age -x -d 'Delete segments whose newest record is older'
+complete -c evt -n "__fish_seen_subcommand_from retain" -l max-bytes -x -d 'Keep at least this many bytes per partition'
+complete -c evt -n "__fish_seen_subcommand_from retain" -l before -x -d 'Delete segments that end before this offset or time'
+complete -c evt -n "__fish_seen_subcommand_from retain" -l now -x -d 'The time --max-age is measured from'
+complete -c evt -n "__fish_seen_subcommand_from retain" -l dry-run -d 'Print what would be deleted'
+complete -c evt -n "__fish_seen_subcommand_from retain" -l wait -d 'Wait for a partition lock'
+complete -c evt -n "__fish_seen_subcommand_from retain" -l stats-json -r -F -d 'Write results as JSON Lines'
 
 # sandbox
 complete -c evt -n "__fish_seen_subcommand_from sandbox" -l brokers -x -d 'Brokers in the mock cluster'
