@@ -5,7 +5,10 @@
 # Records of ~500 B over 128 partitions (the mock keeps only ~5 MiB per partition), the same
 # producer settings for both tools: zstd, linger.ms=5, batch.num.messages=10000,
 # batch.size=1000000, acks=all, idempotence, murmur2_random. Each run uses a fresh sandbox.
-#   produce: `evt write kafka://... --in SEGMENT_DIR`  vs  `kcat -P -l VALUES_FILE`
+#   produce: `evt write kafka://... --in SEGMENT_DIR`  vs  `kcat -P -K '\t' -l KEYS_VALUES_FILE` with
+#            two headers of the same sizes as evt gen's (content-type, trace-id), so both tools
+#            send the same bytes: the mock broker's one broker thread (copy + zstd) is the
+#            bottleneck, and its work grows with the bytes per record
 #   consume: `evt cat kafka://... -f value` (and envelope)  vs  `kcat -C -e` (values), to /dev/null
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +25,7 @@ KCAT_SETTINGS=("${SETTINGS[@]}" -X compression.codec=zstd -X acks=all -X enable.
 echo "generating $COUNT records of ~500 B over $PARTS partitions" >&2
 rm -rf "$OUT/seg"
 "$EVT" gen --count "$COUNT" --value-size 500 --keys 100000 --partitions "$PARTS" --topic src --output "$OUT/seg"
-"$EVT" cat "$OUT/seg" -f value >"$OUT/values.txt"
+"$EVT" cat "$OUT/seg" -f '%k\t%v\n' >"$OUT/kv.txt"
 
 now() { date +%s.%N; }
 declare -a P_EVT P_KCAT C_EVT C_EVTE C_KCAT
@@ -32,7 +35,8 @@ for i in $(seq "$RUNS"); do
   for _ in $(seq 100); do [ -s "$OUT/addr" ] && break; sleep 0.1; done
   B=$(head -1 "$OUT/addr")
   t0=$(now); "$EVT" write "kafka://$B/e" --in "$OUT/seg" "${SETTINGS[@]}"; t1=$(now)
-  kcat -P -b "$B" -t k "${KCAT_SETTINGS[@]}" -l "$OUT/values.txt"; t2=$(now)
+  kcat -P -b "$B" -t k "${KCAT_SETTINGS[@]}" -K $'\t' -H content-type=application/json \
+    -H trace-id=0123456789abcdef0123456789abcdef -l "$OUT/kv.txt"; t2=$(now)
   n_evt=$("$EVT" inspect "kafka://$B/e" --json | python3 -c 'import sys,json; print(sum(json.loads(l)["high"] for l in sys.stdin))')
   n_kcat=$("$EVT" inspect "kafka://$B/k" --json | python3 -c 'import sys,json; print(sum(json.loads(l)["high"] for l in sys.stdin))')
   [ "$n_evt" = "$COUNT" ] && [ "$n_kcat" = "$COUNT" ] || { echo "run $i: stored $n_evt (evt) / $n_kcat (kcat) of $COUNT" >&2; exit 1; }
