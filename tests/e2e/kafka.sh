@@ -168,6 +168,17 @@ expect_contains "$TMP/err" "carry no credentials"
 # CLI11 trap: -X before the positional argument does not swallow it
 expect_eq 3 "$("$E" cat -X client.id=a -X client.id=b "kafka://$B/one" | wc -l)" "-X before SRC"
 
+# ---- --follow: records produced later arrive; Ctrl-C stops it (exit 130, what was read is out)
+"$E" cat "kafka://$B/one" --follow -f '%v\n' >"$TMP/follow.out" 2>"$TMP/follow.err" &
+F=$!
+for _ in $(seq 50); do [ "$(wc -l <"$TMP/follow.out")" -ge 3 ] && break; sleep 0.1; done
+printf '{"value":"later"}\n' | "$E" write "kafka://$B/one"
+for _ in $(seq 50); do grep -q later "$TMP/follow.out" && break; sleep 0.1; done
+kill -INT $F
+rc=0; wait $F || rc=$?
+expect_eq 130 "$rc" "--follow exit code on Ctrl-C"
+grep -q '^later$' "$TMP/follow.out" && pass || fail "--follow did not see a record produced later"
+
 # ---- -G: commits only what was written; a second client sees the commits
 "$E" cat "kafka://$B/orders" -G g2 -n 100 -X session.timeout.ms=6000 >"$TMP/g.first"
 expect_eq 100 "$(wc -l <"$TMP/g.first")" "-G with -n"
