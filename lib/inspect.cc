@@ -40,6 +40,27 @@ void PartitionStats::Merge(const PartitionStats& o) {
 }
 
 namespace {
+// What every record adds to its partition's statistics (control records excluded).
+void CountRecord(const RecordBatch& batch, const Record& r, PartitionStats* st) {
+  ++st->records;
+  if (st->first_offset < 0) st->first_offset = r.offset;
+  st->last_offset = std::max(st->last_offset, r.offset);
+  if (r.timestamp >= 0) {
+    if (st->first_timestamp < 0 || r.timestamp < st->first_timestamp) st->first_timestamp = r.timestamp;
+    st->last_timestamp = std::max(st->last_timestamp, r.timestamp);
+  }
+  if (r.value.null()) ++st->tombstones;
+  if (!r.key.null()) st->keys.Add(r.key.view());
+  const Header* hs = batch.HeadersOf(r);
+  for (uint32_t h = 0; h < r.header_count; ++h) {
+    if (st->header_keys.size() >= PartitionStats::kMaxListed) {
+      if (!st->header_keys.count(std::string(hs[h].key))) st->header_keys_truncated = true;
+      continue;
+    }
+    st->header_keys.emplace(hs[h].key);
+  }
+}
+
 // A Kafka topic with --where: the same statistics, from the records a consumer sees.
 Status InspectKafkaRecords(const InspectOptions& opts, Reporter* reporter, std::vector<PartitionStats>* parts,
                            PartitionStats* total) {
@@ -57,19 +78,8 @@ Status InspectKafkaRecords(const InspectOptions& opts, Reporter* reporter, std::
       st.topic = batch.topic;
       st.partition = r.partition;
       st.path = (*srcp)->Describe();
-      ++st.records;
-      if (st.first_offset < 0) st.first_offset = r.offset;
-      st.last_offset = std::max(st.last_offset, r.offset);
-      if (r.timestamp >= 0) {
-        if (st.first_timestamp < 0 || r.timestamp < st.first_timestamp) st.first_timestamp = r.timestamp;
-        st.last_timestamp = std::max(st.last_timestamp, r.timestamp);
-      }
-      if (r.value.null()) ++st.tombstones;
-      if (!r.key.null()) st.keys.Add(r.key.view());
-      st.uncompressed_bytes += r.key.size + r.value.size;
-      const Header* hs = batch.HeadersOf(r);
-      for (uint32_t h = 0; h < r.header_count; ++h)
-        if (st.header_keys.size() < PartitionStats::kMaxListed) st.header_keys.emplace(hs[h].key);
+      CountRecord(batch, r, &st);
+      st.uncompressed_bytes += r.key.size + r.value.size;  // no batches: the record bytes
     }
   }
   for (auto& [_, st] : by_part) {
@@ -115,26 +125,8 @@ Status RunInspect(const InspectOptions& opts, Reporter* reporter, std::vector<Pa
           else if (!st.producer_ids.count(bi.producer_id)) st.producer_ids_truncated = true;
         }
       }
-      for (const Record& r : batch.records) {
-        if (r.control) continue;
-        ++st.records;
-        if (st.first_offset < 0) st.first_offset = r.offset;
-        st.last_offset = std::max(st.last_offset, r.offset);
-        if (r.timestamp >= 0) {
-          if (st.first_timestamp < 0 || r.timestamp < st.first_timestamp) st.first_timestamp = r.timestamp;
-          st.last_timestamp = std::max(st.last_timestamp, r.timestamp);
-        }
-        if (r.value.null()) ++st.tombstones;
-        if (!r.key.null()) st.keys.Add(r.key.view());
-        const Header* hs = batch.HeadersOf(r);
-        for (uint32_t h = 0; h < r.header_count; ++h) {
-          if (st.header_keys.size() >= PartitionStats::kMaxListed) {
-            if (!st.header_keys.count(std::string(hs[h].key))) st.header_keys_truncated = true;
-            continue;
-          }
-          st.header_keys.emplace(hs[h].key);
-        }
-      }
+      for (const Record& r : batch.records)
+        if (!r.control) CountRecord(batch, r, &st);
     }
     total->Merge(st);
     parts->push_back(std::move(st));
@@ -186,17 +178,6 @@ void AppendStatsJson(const PartitionStats& s, bool is_total, std::string* o) {
   o->push_back('}');
 }
 
-std::string Human(uint64_t b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(b);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.1f} {}", v, units[u]);
-}
-
 std::string Ts(int64_t ms) { return ms < 0 ? "-" : FormatRfc3339Ms(ms); }
 
 }  // namespace
@@ -219,8 +200,8 @@ std::string InspectTable(const std::vector<PartitionStats>& parts, const Partiti
     std::string codecs;
     for (auto& [k, v] : s.codecs) codecs += (codecs.empty() ? "" : ",") + k;
     fmt::format_to(std::back_inserter(o), "{:<28} {:>5} {:>9} {:>11} {:>11} {:>11} {:>10} {:>10}  {:<24} {:<24} {}\n",
-                   name, s.segments, s.batches, s.records, s.first_offset, s.last_offset, Human(s.bytes),
-                   Human(s.uncompressed_bytes), Ts(s.first_timestamp), Ts(s.last_timestamp), codecs);
+                   name, s.segments, s.batches, s.records, s.first_offset, s.last_offset, HumanBytes(s.bytes),
+                   HumanBytes(s.uncompressed_bytes), Ts(s.first_timestamp), Ts(s.last_timestamp), codecs);
   };
   fmt::format_to(std::back_inserter(o), "{:<28} {:>5} {:>9} {:>11} {:>11} {:>11} {:>10} {:>10}  {:<24} {:<24} {}\n",
                  "PARTITION", "SEGS", "BATCHES", "RECORDS", "FIRST", "LAST", "BYTES", "RAW", "FIRST TIME",

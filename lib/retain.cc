@@ -57,17 +57,6 @@ Status Describe(const PartitionDir& pd, const SegmentFile& sf, Reporter* reporte
   return Status::OK();
 }
 
-std::string Human(uint64_t b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(b);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.1f} {}", v, units[u]);
-}
-
 }  // namespace
 
 Result<int64_t> ParseByteSize(const std::string& s) {
@@ -216,7 +205,7 @@ std::string RetainSummary(const std::vector<RetainPartition>& parts, bool dry_ru
     touched += !p.deleted.empty();
   }
   return fmt::format("retain: {} {} segment{} ({}) in {} of {} partition{}", dry_run ? "would delete" : "deleted",
-                     segs, segs == 1 ? "" : "s", Human(bytes), touched, parts.size(), parts.size() == 1 ? "" : "s");
+                     segs, segs == 1 ? "" : "s", HumanBytes(bytes), touched, parts.size(), parts.size() == 1 ? "" : "s");
 }
 
 }  // namespace evt

@@ -2,6 +2,8 @@
 // (Only cmd/ installs signal handlers and decides exit codes.)
 #pragma once
 #include <atomic>
+#include <cstdint>
+#include <string>
 #include <cstdio>
 
 namespace evt {
@@ -13,5 +15,7 @@ inline bool InterruptRequested() { return g_interrupted.load(std::memory_order_r
 bool IsTerminal(int fd);
 // Color on stderr: only when stderr is a terminal and NO_COLOR is unset (or empty).
 bool ColorAllowed(int fd);
+// Bytes for people: "512 B", "1.5 MiB" (powers of 1024).
+std::string HumanBytes(uint64_t bytes);
 
 }  // namespace evt

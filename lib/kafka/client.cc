@@ -1165,7 +1165,7 @@ Status KafkaSink::Write(const RecordBatch& b) {
     if (s.wo.policy == PartitionPolicy::kFixed) {
       part = s.wo.fixed_partition;
     } else if (s.wo.policy == PartitionPolicy::kKeep) {
-      part = r.partition >= 0 ? r.partition : b.partition;
+      part = r.partition >= 0 ? r.partition : b.partition >= 0 ? b.partition : s.wo.default_partition;
       if (part < 0)
         return Status::InvalidArgument(
             fmt::format("--partition keep: a record at offset {} has no partition", r.offset));

@@ -76,6 +76,7 @@ enum class PartitionPolicy { kHash, kKeep, kFixed };
 struct KafkaWriteOptions {
   PartitionPolicy policy = PartitionPolicy::kHash;
   int32_t fixed_partition = 0;
+  int32_t default_partition = -1;  // kKeep: for records that carry no partition (-1: an error)
   std::string compression = "zstd";
   int compression_level = -1;
   bool create_topic = false;

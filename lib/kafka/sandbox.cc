@@ -16,6 +16,7 @@
 #include "lib/base/file.h"
 #include "lib/base/term.h"
 #include "lib/jsonl_source.h"
+#include "lib/kafka/client.h"
 #include "lib/read.h"
 
 namespace evt::kafka {
@@ -44,24 +45,6 @@ Result<std::unique_ptr<Source>> OpenLoad(const SandboxLoad& l, Reporter* reporte
   return OpenSource(spec, reporter);
 }
 
-std::string MiB(uint64_t b) { return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1 << 20)); }
-
-struct DeliveryState {
-  std::atomic<uint64_t> failed{0};
-  std::atomic<uint64_t> delivered{0};
-  std::string first_error;  // written by the delivery callback (poll thread = this thread)
-};
-
-void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
-  auto* st = static_cast<DeliveryState*>(opaque);
-  if (m->err) {
-    if (st->failed++ == 0)
-      st->first_error = fmt::format("{}/{}: {}", m->rkt ? rd_kafka_topic_name(m->rkt) : "?", m->partition,
-                                    rd_kafka_err2str(m->err));
-  } else {
-    ++st->delivered;
-  }
-}
 
 void QuietLogger(const rd_kafka_t*, int, const char*, const char*) {}
 
@@ -278,7 +261,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(const SandboxOptions& opts, Repo
             "--load {}: partition {} would hold about {}, but the mock cluster keeps only about {} per partition "
             "and silently drops older data; spread the {} over at least {} partitions (for example "
             "`evt cat SRC | evt write --partition N`, or `evt gen --partitions {}`)",
-            topic, part, MiB(bytes), MiB(kMockPartitionBytes), MiB(total), need, need));
+            topic, part, HumanBytes(bytes), HumanBytes(kMockPartitionBytes), HumanBytes(total), need, need));
       }
     }
   }
@@ -299,86 +282,27 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Start(const SandboxOptions& opts, Repo
   }
   if (opts.loads.empty()) return sb;
 
-  // 3. Produce the loads through a real client, as any producer would.
-  DeliveryState ds;
-  rd_kafka_conf_t* pc = rd_kafka_conf_new();
-  auto set = [&](const char* k, const std::string& v) -> Status {
-    if (rd_kafka_conf_set(pc, k, v.c_str(), errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-      return Status::InvalidArgument(fmt::format("sandbox: {}: {}", k, errstr));
-    return Status::OK();
-  };
-  Status cs;
-  for (auto [k, v] : std::vector<std::pair<const char*, std::string>>{{"bootstrap.servers", sb->bootstrap_},
-                                                                      {"acks", "all"},
-                                                                      {"linger.ms", "20"},
-                                                                      {"batch.num.messages", "10000"},
-                                                                      {"compression.type", "lz4"},
-                                                                      {"message.max.bytes", "100000000"}}) {
-    cs = set(k, v);
-    if (!cs.ok()) {
-      rd_kafka_conf_destroy(pc);
-      return cs;
-    }
-  }
-  rd_kafka_conf_set_log_cb(pc, QuietLogger);
-  rd_kafka_conf_set_opaque(pc, &ds);
-  rd_kafka_conf_set_dr_msg_cb(pc, OnDelivery);
-  rd_kafka_t* prod = rd_kafka_new(RD_KAFKA_PRODUCER, pc, errstr, sizeof(errstr));
-  if (!prod) return Status::IOError(fmt::format("sandbox: cannot create a producer: {}", errstr));
-  std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> prod_guard(prod, rd_kafka_destroy);
-
-  uint64_t sent = 0;
+  // 3. Produce the loads through a real client, as any producer would: evt's own Kafka
+  //    sink, keeping each record's partition.
+  kafka::KafkaConfig cfg;
+  cfg.timeout_ms = 60000;
+  cfg.props = {{"linger.ms", "20"}, {"message.max.bytes", "100000000"}};
+  kafka::KafkaWriteOptions wo;
+  wo.policy = PartitionPolicy::kKeep;
+  wo.default_partition = 0;
+  wo.compression = "lz4";
   for (const auto& l : opts.loads) {
     auto src = OpenLoad(l, reporter);
     if (!src.ok()) return src.status();
-    RecordBatch b;
-    for (;;) {
-      if (InterruptRequested()) return Status::Interrupted();
-      bool eof = false;
-      EVT_RETURN_IF_ERROR((*src)->Next(&b, &eof));
-      if (eof) break;
-      for (const Record& r : b.records) {
-        if (r.control) continue;
-        int32_t part = r.partition >= 0 ? r.partition : std::max(b.partition, 0);
-        rd_kafka_headers_t* hdrs = nullptr;
-        if (r.header_count) {
-          hdrs = rd_kafka_headers_new(r.header_count);
-          const Header* h = b.HeadersOf(r);
-          for (uint32_t i = 0; i < r.header_count; ++i)
-            rd_kafka_header_add(hdrs, h[i].key.data(), static_cast<ssize_t>(h[i].key.size()),
-                                h[i].value.null() ? nullptr : (h[i].value.size ? h[i].value.data : ""),
-                                h[i].value.null() ? 0 : static_cast<ssize_t>(h[i].value.size));
-        }
-        // A null pointer is a null key/value; "" with length 0 an empty one.
-        void* key = r.key.null() ? nullptr : const_cast<char*>(r.key.size ? r.key.data : "");
-        void* val = r.value.null() ? nullptr : const_cast<char*>(r.value.size ? r.value.data : "");
-        for (;;) {
-          rd_kafka_resp_err_t err = rd_kafka_producev(
-              prod, RD_KAFKA_V_TOPIC(l.topic.c_str()), RD_KAFKA_V_PARTITION(part),
-              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, r.key.null() ? 0 : r.key.size),
-              RD_KAFKA_V_VALUE(val, r.value.null() ? 0 : r.value.size),
-              RD_KAFKA_V_TIMESTAMP(r.timestamp > 0 ? r.timestamp : 0), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
-          if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            rd_kafka_poll(prod, 50);
-            continue;
-          }
-          if (err) {
-            if (hdrs) rd_kafka_headers_destroy(hdrs);
-            return Status::IOError(fmt::format("sandbox: producing to {}/{}: {}", l.topic, part, rd_kafka_err2str(err)));
-          }
-          break;
-        }
-        ++sent;
-        if ((sent & 1023) == 0) rd_kafka_poll(prod, 0);
-      }
-    }
+    auto sink = KafkaSink::Open(KafkaTarget{sb->bootstrap_, l.topic, {}}, cfg, wo);
+    if (!sink.ok()) return sink.status();
+    uint64_t n = 0;
+    Status s = Drain(src->get(), sink->get(), -1, &n);
+    Status c = (*sink)->Close();
+    if (!s.ok()) return s;
+    if (!c.ok()) return c;  // names the topic and counts what was not delivered
+    sb->loaded_ += (*sink)->delivered();
   }
-  rd_kafka_resp_err_t ferr = rd_kafka_flush(prod, 60000);
-  if (ferr) return Status::IOError(fmt::format("sandbox: flushing the loads: {}", rd_kafka_err2str(ferr)));
-  if (ds.failed)
-    return Status::DataProblem(fmt::format("sandbox: {} of {} loaded records were not delivered (first: {})",
-                                           ds.failed.load(), sent, ds.first_error));
-  sb->loaded_ = ds.delivered;
   return sb;
 }
 
