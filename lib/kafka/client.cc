@@ -95,7 +95,6 @@ void QuietLogger(const rd_kafka_t*, int, const char*, const char*) {}
 struct ErrorState {
   std::mutex mu;
   std::string last;
-  bool all_down = false;
   bool fatal = false;
   std::string fatal_msg;
   void* owner = nullptr;  // the object a handle's other callbacks need (rebalance)
@@ -112,7 +111,6 @@ void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
     st->fatal = true;
     st->fatal_msg = buf;
   }
-  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) st->all_down = true;
   if (st->first_error_ms == 0) st->first_error_ms = NowMs();
   st->last = reason ? reason : rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err));
 }
@@ -608,7 +606,7 @@ struct KafkaSource::Impl {
   Reporter* reporter = nullptr;
   ErrorState errors;
   Handle consumer;
-  Handle probe_handle;
+  Handle probe_handle;  // metadata, watermarks and time searches (always open)
   rd_kafka_queue_t* queue = nullptr;
 
   struct Part {
@@ -667,17 +665,6 @@ struct KafkaSource::Impl {
     return rk;
   }
 
-  Probe MakeProbe() {
-    if (!probe_handle.rk) {
-      auto rk = NewConsumer(false);
-      if (rk.ok()) {
-        probe_handle.rk = *rk;
-        rd_kafka_poll_set_consumer(probe_handle.rk);
-      }
-    }
-    return Probe{probe_handle.rk, target.topic, cfg.timeout_ms, &errors};
-  }
-
   // Resolves --from/--until for one partition from its watermarks (p->low, p->high).
   Status Resolve(Part* p, int64_t committed) {
     auto clamp = [&](int64_t o) { return std::min(std::max(o, p->low), p->high); };
@@ -712,8 +699,7 @@ struct KafkaSource::Impl {
     }
     rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, target.topic.c_str(), p->id)->offset = t;
-    rd_kafka_t* rk = probe_handle.rk ? probe_handle.rk : consumer.rk;
-    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, l, static_cast<int>(cfg.timeout_ms));
+    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(probe_handle.rk, l, static_cast<int>(cfg.timeout_ms));
     int64_t o = l->elems[0].offset;
     rd_kafka_resp_err_t perr = l->elems[0].err;
     rd_kafka_topic_partition_list_destroy(l);
@@ -723,8 +709,7 @@ struct KafkaSource::Impl {
     }
     // The broker found nothing (or cannot answer time lookups, like the mock cluster):
     // search on the client side. It answers `high` when no record is at or after t.
-    Probe probe = MakeProbe();
-    if (!probe.rk) return Status::IOError("kafka: cannot create a probe consumer");
+    Probe probe{probe_handle.rk, target.topic, cfg.timeout_ms, &errors};
     return probe.SearchTime(p->id, p->low, p->high, t, out);
   }
 
