@@ -609,16 +609,12 @@ struct KafkaSource::Impl {
   Handle probe_handle;  // metadata, watermarks and time searches (always open)
   rd_kafka_queue_t* queue = nullptr;
 
-  struct Part {
+  struct Part : PartitionProgress {
     int32_t id = -1;
     int64_t low = 0, high = 0;
     int64_t start = 0;
-    int64_t end = INT64_MAX;       // exclusive; INT64_MAX when following
-    int64_t stop_time = INT64_MAX;  // --until TIME: the first record at or after it ends the partition
-    int64_t pos = 0;                // next offset expected
-    int64_t returned = -1;          // next offset after the last record handed out
+    int64_t returned = -1;  // next offset after the last record handed out
     bool assigned = false;
-    bool done = false;
   };
   std::map<int32_t, Part> parts;
   bool group_assigned = false;  // -G: an assignment arrived
@@ -806,10 +802,7 @@ struct KafkaSource::Impl {
       auto it = parts.find(m->partition);
       if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         // The fetch position reached the end: positions, not the last offset received.
-        if (it != parts.end()) {
-          it->second.pos = std::max(it->second.pos, m->offset);
-          if (m->offset >= it->second.end) it->second.done = true;
-        }
+        if (it != parts.end()) it->second.OnEnd(m->offset);
         Progress();
         rd_kafka_message_destroy(m);
         return Status::OK();
@@ -838,23 +831,12 @@ struct KafkaSource::Impl {
       }
     }
     auto it = parts.find(m->partition);
-    if (it == parts.end() || it->second.done || m->offset >= it->second.end) {
-      if (it != parts.end() && m->offset >= it->second.end) it->second.done = true;
+    rd_kafka_timestamp_type_t tt;
+    if (it != parts.end() && !it->second.done) Progress();
+    if (it == parts.end() || !it->second.OnRecord(m->offset, rd_kafka_message_timestamp(m, &tt))) {
       rd_kafka_message_destroy(m);
       return Status::OK();
     }
-    Part& p = it->second;
-    Progress();
-    p.pos = m->offset + 1;
-    if (p.stop_time != INT64_MAX) {
-      rd_kafka_timestamp_type_t tt;
-      if (rd_kafka_message_timestamp(m, &tt) >= p.stop_time) {
-        p.done = true;
-        rd_kafka_message_destroy(m);
-        return Status::OK();
-      }
-    }
-    if (p.pos >= p.end) p.done = true;
     ready.push_back(m);
     return Status::OK();
   }

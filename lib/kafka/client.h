@@ -1,5 +1,6 @@
 // Kafka topics as a Source and a Sink, through librdkafka.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -40,6 +41,36 @@ void PrintProperties();
 bool IsSecretProperty(const std::string& name);
 
 enum class Isolation { kReadCommitted, kReadUncommitted };
+
+// Where reading one partition stands against the end captured at start. Transaction
+// markers (and, under read_committed, aborted records) take offsets consumers never
+// receive, so the end is reached by position, the fetch position a partition-EOF event
+// reports, and not by the last offset received.
+struct PartitionProgress {
+  int64_t end = INT64_MAX;        // exclusive; INT64_MAX when following
+  int64_t stop_time = INT64_MAX;  // --until TIME: the first record at or after it ends the range
+  int64_t pos = 0;                // next offset expected
+  bool done = false;
+  // A record arrived: true when it lies inside the range (the caller keeps it).
+  bool OnRecord(int64_t offset, int64_t timestamp) {
+    if (done || offset >= end) {
+      if (offset >= end) done = true;
+      return false;
+    }
+    pos = offset + 1;
+    if (timestamp >= stop_time) {
+      done = true;
+      return false;
+    }
+    if (pos >= end) done = true;
+    return true;
+  }
+  // The consumer's fetch position reached `position` (a partition-EOF event).
+  void OnEnd(int64_t position) {
+    pos = std::max(pos, position);
+    if (position >= end) done = true;
+  }
+};
 
 struct KafkaReadOptions {
   Bound from{Bound::kBeginning, 0};

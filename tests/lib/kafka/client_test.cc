@@ -270,3 +270,46 @@ TEST_CASE("sandbox fault specs") {
   CHECK(!ParseSandboxFault("topic-error=t:NO_SUCH_ERROR").ok());
   CHECK(!ParseSandboxFault("bogus").ok());
 }
+
+TEST_CASE("partition progress: the end is reached by position, not by the last offset received") {
+  // What the mock cluster cannot produce: a transaction whose commit marker takes offset 9.
+  // Records 0..8 arrive; the marker never does; the EOF event reports position 10.
+  PartitionProgress p;
+  p.end = 10;
+  for (int64_t o = 0; o < 9; ++o) CHECK(p.OnRecord(o, 1000 + o));
+  CHECK_FALSE(p.done);  // last offset received + 1 = 9 < 10: not the end yet
+  p.OnEnd(10);
+  CHECK(p.done);
+
+  // Aborted records skipped under read_committed leave a gap before the end: same rule.
+  PartitionProgress gap;
+  gap.end = 100;
+  CHECK(gap.OnRecord(50, 0));
+  gap.OnEnd(60);  // EOF below the end (the LSO moved on since): keep reading
+  CHECK_FALSE(gap.done);
+  CHECK(gap.pos == 60);
+  CHECK(gap.OnRecord(98, 0));
+  CHECK_FALSE(gap.done);
+  CHECK(gap.OnRecord(99, 0));
+  CHECK(gap.done);
+  CHECK_FALSE(gap.OnRecord(100, 0));  // past the end: dropped
+
+  // A record at or past the end (fetched in the same batch) ends the partition, unkept.
+  PartitionProgress past;
+  past.end = 5;
+  CHECK_FALSE(past.OnRecord(7, 0));
+  CHECK(past.done);
+
+  // --until TIME: the first record at or after it ends the range and is not kept.
+  PartitionProgress t;
+  t.stop_time = 2000;
+  CHECK(t.OnRecord(0, 1999));
+  CHECK_FALSE(t.OnRecord(1, 2000));
+  CHECK(t.done);
+
+  // --follow: no end; EOF events never finish it.
+  PartitionProgress f;
+  CHECK(f.OnRecord(0, 0));
+  f.OnEnd(1);
+  CHECK_FALSE(f.done);
+}
