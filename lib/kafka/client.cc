@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 
+#include "formats/envelope/envelope.h"
 #include "lib/base/file.h"
 #include "lib/base/term.h"
 
@@ -1314,18 +1315,9 @@ Status InspectKafka(const KafkaTarget& t, const KafkaConfig& cfg, KafkaClusterIn
 
 namespace {
 std::string JsonStr(std::string_view s) {
-  std::string o = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += static_cast<char>(c);
-    } else if (c < 0x20) {
-      o += fmt::format("\\u{:04x}", c);
-    } else {
-      o += static_cast<char>(c);
-    }
-  }
-  return o + "\"";
+  std::string o;
+  envelope::AppendJsonString(s, &o);
+  return o;
 }
 }  // namespace
 
