@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 
 #include "formats/envelope/envelope.h"
@@ -116,7 +117,16 @@ Status RunRetain(const RetainOptions& opts, Reporter* reporter, std::vector<Reta
     auto entries = ListDir(pd.path);
     if (!entries.ok()) return entries.status();
     for (const auto& e : *entries) {
-      if (!e.is_file || !EndsWith(e.name, ".deleted")) continue;
+      if (!e.is_file) continue;
+      bool leftover = EndsWith(e.name, ".deleted");
+      // An index whose .log is gone (a run stopped between renames): Kafka's recovery
+      // deletes such orphans too.
+      for (const char* suf : {".index", ".timeindex", ".txnindex"}) {
+        if (!EndsWith(e.name, suf)) continue;
+        std::string stem = e.name.substr(0, e.name.size() - std::strlen(suf));
+        leftover |= !PathExists(JoinPath(pd.path, stem + ".log"));
+      }
+      if (!leftover) continue;
       ++rp.leftovers_removed;
       if (!opts.dry_run) EVT_RETURN_IF_ERROR(RemoveFile(JoinPath(pd.path, e.name)));
     }

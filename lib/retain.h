@@ -13,7 +13,8 @@
 // selects (Kafka deletes a prefix of the log). Deletion is crash-safe as in Kafka: every
 // file of the segment is renamed to `<name>.deleted` (the .log first, so readers stop seeing
 // the segment at once), the directory is synced, then the files are removed; leftover
-// `*.deleted` files from an interrupted run are removed by the next run.
+// `*.deleted` files and index files whose .log is gone, from an interrupted run, are removed
+// by the next run.
 #pragma once
 #include <cstdint>
 #include <string>

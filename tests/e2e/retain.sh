@@ -83,6 +83,27 @@ expect_exit 0 "$E" verify "$TMP/r"
 expect_exit 0 "$E" retain "$TMP/r" --before 0
 [ -z "$(ls "$TMP/r/r-0" | grep '\.deleted$' || true)" ] && pass || fail "leftover .deleted files not removed"
 
+# every state a crash can leave between the renames and the removals: readers see whole
+# segments only (a contiguous suffix, no record twice), verify passes, a rerun finishes
+for state in log-only all-renamed some-removed; do
+  mk
+  want=$("$E" cat "$TMP/r" -f '%o\n' | wc -l)
+  seg=$(ls "$TMP/r/r-0"/*.log | head -1)
+  n1=$("$E" cat "$seg" -f '%o\n' | wc -l)
+  stem=${seg%.log}
+  case $state in
+    log-only) mv "$seg" "$seg.deleted" ;;
+    all-renamed) for f in "$stem".*; do mv "$f" "$f.deleted"; done ;;
+    some-removed) for f in "$stem".*; do mv "$f" "$f.deleted"; done; rm "$stem.log.deleted" ;;
+  esac
+  expect_exit 0 "$E" verify "$TMP/r"
+  got=$("$E" cat "$TMP/r" -f '%o\n')
+  expect_eq $((want - n1)) "$(printf '%s\n' "$got" | sort -u | wc -l)" "$state: every other record once"
+  expect_eq "$n1" "$(printf '%s\n' "$got" | head -1)" "$state: the log starts after the half-deleted segment"
+  expect_exit 0 "$E" retain "$TMP/r" --before 0
+  [ -z "$(ls "$TMP/r/r-0" | grep -e '\.deleted$' -e "^$(basename "$stem")\." || true)" ] && pass || fail "$state: rerun left files"
+done
+
 # locks: another evt process, a running broker
 mk
 exec 9>"$TMP/r/r-0/.evt.lock"
