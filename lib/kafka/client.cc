@@ -175,6 +175,17 @@ std::string Explain(rd_kafka_resp_err_t err, ErrorState* st) {
   return s;
 }
 
+// Creates a client from `conf` (which it takes over, also on failure).
+Result<rd_kafka_t*> NewClient(rd_kafka_type_t type, rd_kafka_conf_t* conf) {
+  char errstr[512];
+  rd_kafka_t* rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    return Status::InvalidArgument(fmt::format("kafka: {}", errstr));
+  }
+  return rk;
+}
+
 struct Handle {
   rd_kafka_t* rk = nullptr;
   ~Handle() {
@@ -653,13 +664,7 @@ struct KafkaSource::Impl {
       errors.owner = this;  // the handle's opaque is &errors
       rd_kafka_conf_set_rebalance_cb(*conf, &Impl::OnRebalance);
     }
-    char errstr[512];
-    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, *conf, errstr, sizeof(errstr));
-    if (!rk) {
-      rd_kafka_conf_destroy(*conf);
-      return Status::InvalidArgument(fmt::format("kafka: {}", errstr));
-    }
-    return rk;
+    return NewClient(RD_KAFKA_CONSUMER, *conf);
   }
 
   // Resolves --from/--until for one partition from its watermarks (p->low, p->high).
@@ -1086,12 +1091,9 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Open(const KafkaTarget& t, const K
   auto conf = MakeConf(t.brokers, cfg, defaults, &s.errors);
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_dr_msg_cb(*conf, &Impl::OnDelivery);
-  char errstr[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, errstr, sizeof(errstr));
-  if (!rk) {
-    rd_kafka_conf_destroy(*conf);
-    return Status::InvalidArgument(fmt::format("kafka: {}", errstr));
-  }
+  auto prk = NewClient(RD_KAFKA_PRODUCER, *conf);
+  if (!prk.ok()) return prk.status();
+  rd_kafka_t* rk = *prk;
   s.producer.rk = rk;
 
   std::vector<int32_t> ids;
@@ -1232,13 +1234,10 @@ Status InspectKafka(const KafkaTarget& t, const KafkaConfig& cfg, KafkaClusterIn
                                                                {"allow.auto.create.topics", "false"}};
   auto conf = MakeConf(t.brokers, cfg, defaults, &errors);
   if (!conf.ok()) return conf.status();
-  char errstr[512];
+  auto crk = NewClient(RD_KAFKA_CONSUMER, *conf);
+  if (!crk.ok()) return crk.status();
   Handle h;
-  h.rk = rd_kafka_new(RD_KAFKA_CONSUMER, *conf, errstr, sizeof(errstr));
-  if (!h.rk) {
-    rd_kafka_conf_destroy(*conf);
-    return Status::InvalidArgument(fmt::format("kafka: {}", errstr));
-  }
+  h.rk = *crk;
   rd_kafka_poll_set_consumer(h.rk);
   Meta md;
   EVT_RETURN_IF_ERROR(FetchMetadata(h.rk, t.brokers, "", cfg.timeout_ms, &errors, &md));
