@@ -20,6 +20,7 @@ RunFn SetupGen(CLI::App*);
 RunFn SetupFilter(CLI::App*);
 RunFn SetupSandbox(CLI::App*);
 RunFn SetupRetain(CLI::App*);
+RunFn SetupCompact(CLI::App*);
 RunFn SetupCompletion(CLI::App*);
 
 const std::vector<Command>& Commands() {
@@ -31,6 +32,7 @@ const std::vector<Command>& Commands() {
       {"dump", "List batches and records, like kafka-dump-log", SetupDump},
       {"filter", "Select JSON Lines with a jq expression, much faster than jq", SetupFilter},
       {"gen", "Generate deterministic synthetic events", SetupGen},
+      {"compact", "Keep the latest record per key, like Kafka's log cleaner, crash-safe", SetupCompact},
       {"retain", "Delete old segments by age, size or position, like Kafka's retention", SetupRetain},
       {"sandbox", "Run a throwaway Kafka-protocol cluster (librdkafka's mock) for tests and rehearsals", SetupSandbox},
       {"completion", "Print the shell completion script for bash, zsh or fish", SetupCompletion},

@@ -3,7 +3,7 @@
 # To add a subcommand: add it to the `complete ... -a` list of commands with a description,
 # then one `complete` line per flag with `__fish_seen_subcommand_from <name>`.
 
-set -l cmds cat write inspect verify dump filter gen retain sandbox completion
+set -l cmds cat write inspect verify dump filter gen compact retain sandbox completion
 complete -c evt -f
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -l version -d 'Print the version'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a cat -d 'Print records as JSON Lines, values, CloudEvents or a template'
@@ -13,6 +13,7 @@ complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a verify -d 'Check C
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a dump -d 'List batches and records'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a filter -d 'Select JSON Lines with a jq expression'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a gen -d 'Generate deterministic synthetic events'
+complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a compact -d 'Keep the latest record per key, like the log cleaner'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a retain -d 'Delete old segments by age, size or position'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a sandbox -d 'Run a throwaway Kafka-protocol cluster'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a completion -d 'Print the shell completion script'
@@ -102,6 +103,23 @@ complete -c evt -n "__fish_seen_subcommand_from gen" -l compression-level -x -d 
 complete -c evt -n "__fish_seen_subcommand_from gen" -l segment-bytes -x -d 'Segment size limit'
 complete -c evt -n "__fish_seen_subcommand_from gen" -l batch-records -x -d 'Records per batch at most'
 complete -c evt -n "__fish_seen_subcommand_from gen" -l batch-bytes -x -d 'Uncompressed bytes per batch'
+
+# compact
+complete -c evt -n "__fish_seen_subcommand_from compact" -F
+complete -c evt -n "__fish_seen_subcommand_from compact" -l include-active -d 'Also compact the active segment'
+complete -c evt -n "__fish_seen_subcommand_from compact" -l min-compaction-lag -x -d 'Leave records newer than this alone'
+complete -c evt -n "__fish_seen_subcommand_from compact" -l delete-retention -x -d 'How long tombstones stay'
+complete -c evt -n "__fish_seen_subcommand_from compact" -l now -x -d 'The time horizons and lags are measured against'
+complete -c evt -n "__fish_seen_subcommand_from compact" -l null-keys -x -a 'error keep drop' -d 'Records with a null key'
+complete -c evt -n "__fish_seen_subcommand_from compact" -l min-cleanable-ratio -x -d 'Skip partitions with a smaller dirty share'
+complete -c evt -n "__fish_seen_subcommand_from compact" -l force -d 'Compact even below the ratio'
+complete -c evt -n "__fish_seen_subcommand_from compact" -l segment-bytes -x -d 'Largest cleaned segment'
+complete -c evt -n "__fish_seen_subcommand_from compact" -l compression -x -a 'keep none gzip snappy lz4 zstd' -d 'Codec of rebuilt batches'
+complete -c evt -n "__fish_seen_subcommand_from compact" -l compression-level -x -d 'Codec level'
+complete -c evt -n "__fish_seen_subcommand_from compact" -l max-memory -x -d 'Bound on the key map'
+complete -c evt -n "__fish_seen_subcommand_from compact" -l dry-run -d 'Print what compaction would do'
+complete -c evt -n "__fish_seen_subcommand_from compact" -l wait -d 'Wait for a partition lock'
+complete -c evt -n "__fish_seen_subcommand_from compact" -l stats-json -r -F -d 'Write results as JSON Lines'
 
 # retain
 complete -c evt -n "__fish_seen_subcommand_from retain" -F

@@ -10,15 +10,12 @@
 #include "formats/envelope/envelope.h"
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
+#include "lib/compact.h"
 #include "lib/segment_writer.h"
 
 namespace evt {
 
 namespace {
-
-bool EndsWith(const std::string& s, const std::string& suf) {
-  return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
-}
 
 // First/last offset and newest timestamp of one segment, from its batch headers (offsets
 // come from the batches, never from file names).
@@ -91,7 +88,7 @@ Status RunRetain(const RetainOptions& opts, Reporter* reporter, std::vector<Reta
     if (!parts.ok()) return parts.status();
     for (auto& pd : *parts) all.push_back(std::move(pd));
   }
-  for (const PartitionDir& pd : all) {
+  for (PartitionDir& pd : all) {
     if (InterruptRequested()) return Status::Interrupted();
     if (BrokerHoldsLogDir(pd.path))
       return Status::Busy(fmt::format("{}: a running Kafka broker holds {} (its log dir lock); stop the broker or "
@@ -113,22 +110,14 @@ Status RunRetain(const RetainOptions& opts, Reporter* reporter, std::vector<Reta
     RetainPartition rp;
     rp.path = pd.path;
     rp.segments_before = pd.segments.size();
-    // Finish what an interrupted run left: *.deleted files.
-    auto entries = ListDir(pd.path);
-    if (!entries.ok()) return entries.status();
-    for (const auto& e : *entries) {
-      if (!e.is_file) continue;
-      bool leftover = EndsWith(e.name, ".deleted");
-      // An index whose .log is gone (a run stopped between renames): Kafka's recovery
-      // deletes such orphans too.
-      for (const char* suf : {".index", ".timeindex", ".txnindex"}) {
-        if (!EndsWith(e.name, suf)) continue;
-        std::string stem = e.name.substr(0, e.name.size() - std::strlen(suf));
-        leftover |= !PathExists(JoinPath(pd.path, stem + ".log"));
-      }
-      if (!leftover) continue;
-      ++rp.leftovers_removed;
-      if (!opts.dry_run) EVT_RETURN_IF_ERROR(RemoveFile(JoinPath(pd.path, e.name)));
+    // Finish what an interrupted run (of retain or compact) left.
+    EVT_RETURN_IF_ERROR(FinishInterruptedCompaction(pd.path, opts.dry_run, &rp.leftovers_removed));
+    if (!opts.dry_run && rp.leftovers_removed > 0) {
+      auto again = ScanPartitionDir(pd.path);
+      if (!again.ok()) return again.status();
+      again->topic = pd.topic;
+      again->partition = pd.partition;
+      pd = std::move(*again);
     }
     // Describe every segment (sizes for the byte rule, offsets and times for the others).
     std::vector<RetainSegment> segs(pd.segments.size());

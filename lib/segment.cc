@@ -26,14 +26,37 @@ bool ParsePartitionDirName(const std::string& name, std::string* topic, int32_t*
 
 std::string SegmentFileStem(int64_t base_offset) { return fmt::format("{:020d}", base_offset); }
 
-namespace {
-
-bool ParseSegmentName(const std::string& name, int64_t* base) {
-  if (name.size() != kafka::kSegmentNameDigits + 4 || name.compare(kafka::kSegmentNameDigits, 4, ".log") != 0)
+bool ParseSegmentFileName(const std::string& name, const char* suffix, int64_t* base) {
+  size_t sl = std::char_traits<char>::length(suffix);
+  if (name.size() != kafka::kSegmentNameDigits + sl || name.compare(kafka::kSegmentNameDigits, sl, suffix) != 0)
     return false;
   auto [ptr, ec] = std::from_chars(name.data(), name.data() + kafka::kSegmentNameDigits, *base);
   return ec == std::errc() && ptr == name.data() + kafka::kSegmentNameDigits && *base >= 0;
 }
+
+Result<int64_t> SegmentNextOffset(const std::string& log_path, int64_t base_offset) {
+  auto mf = MappedFile::Open(log_path);
+  if (!mf.ok()) return mf.status();
+  std::string_view data = (*mf)->data();
+  int64_t next = -1;
+  uint64_t pos = 0;
+  while (pos < data.size()) {
+    kafka::EntryHeader h;
+    std::string reason;
+    kafka::EntryState st = kafka::PeekEntry(data, pos, &h, &reason);
+    if (st != kafka::EntryState::kOk) break;  // readers report it when they get there
+    int64_t last = h.base_offset;
+    if (h.magic == 2 && h.total_size() >= static_cast<uint64_t>(kafka::kBatchHeaderSize))
+      last += static_cast<int32_t>(DecodeFixed32BE(data.data() + pos + kafka::kLastOffsetDeltaOffset));
+    next = std::max(next, last + 1);
+    pos += h.total_size();
+  }
+  return next < 0 ? base_offset + 1 : std::max(next, base_offset + 1);
+}
+
+namespace {
+
+bool ParseSegmentName(const std::string& name, int64_t* base) { return ParseSegmentFileName(name, ".log", base); }
 
 bool IsSkippedDir(const std::string& name) {
   auto ends = [&](std::string_view suf) {
@@ -48,7 +71,7 @@ Status Discover(const std::string& dir, int depth, std::vector<PartitionDir>* ou
   bool has_log = false;
   for (const auto& e : *entries) {
     int64_t b;
-    if (e.is_file && ParseSegmentName(e.name, &b)) has_log = true;
+    if (e.is_file && (ParseSegmentName(e.name, &b) || ParseSegmentFileName(e.name, ".log.swap", &b))) has_log = true;
   }
   if (has_log) {
     auto p = ScanPartitionDir(dir);
@@ -94,6 +117,26 @@ Result<PartitionDir> ScanPartitionDir(const std::string& dir) {
     sf.timeindex_path = JoinPath(dir, stem + ".timeindex");
     sf.size = e.size;
     pd.segments.push_back(std::move(sf));
+  }
+  // An interrupted compaction: each `<base>.log.swap` replaces the segments whose base
+  // offset lies in [base, next offset of the swap), as Kafka's recovery does.
+  for (const auto& e : *entries) {
+    int64_t base;
+    if (!e.is_file || !ParseSegmentFileName(e.name, ".log.swap", &base)) continue;
+    SegmentFile sf;
+    sf.base_offset = base;
+    sf.log_path = JoinPath(dir, e.name);
+    sf.size = e.size;  // no index paths: the old segment's indexes do not describe it
+    auto next = SegmentNextOffset(sf.log_path, base);
+    if (!next.ok()) return next.status();
+    pd.segments.erase(std::remove_if(pd.segments.begin(), pd.segments.end(),
+                                     [&](const SegmentFile& o) {
+                                       return !o.log_path.empty() && o.base_offset >= base &&
+                                              o.base_offset < *next && o.log_path != sf.log_path;
+                                     }),
+                      pd.segments.end());
+    pd.segments.push_back(std::move(sf));
+    pd.interrupted_compaction = true;
   }
   std::sort(pd.segments.begin(), pd.segments.end(),
             [](const SegmentFile& a, const SegmentFile& b) { return a.base_offset < b.base_offset; });

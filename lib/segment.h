@@ -27,12 +27,22 @@ struct PartitionDir {
   std::string topic;
   int32_t partition = 0;
   std::vector<SegmentFile> segments;  // ascending base offset
+  // An interrupted compaction left `<base>.log.swap` files: they are read in place of the
+  // segments they replace (Kafka's recovery rule), without changing the directory.
+  bool interrupted_compaction = false;
 };
 
 // Splits "<topic>-<N>" into its parts; false if the name does not have that form.
 bool ParsePartitionDirName(const std::string& name, std::string* topic, int32_t* partition);
 // Formats a base offset as the 20-digit file stem.
 std::string SegmentFileStem(int64_t base_offset);
+
+// The offset after the last batch of a segment file (walking batch headers only); for a
+// file without batches, `base_offset` + 1. Used to tell which segments a `.log.swap` file
+// replaces: those whose base offset lies in [swap base, this).
+Result<int64_t> SegmentNextOffset(const std::string& log_path, int64_t base_offset);
+// Parses "<20 digits><suffix>"; false if the name does not have that form.
+bool ParseSegmentFileName(const std::string& name, const char* suffix, int64_t* base);
 
 // Resolves a source path: a .log file, a partition directory, or any directory that holds
 // partition directories (a topic backup dir, a broker data dir), searched a few levels

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "lib/base/coding.h"
+#include "lib/compact.h"
 
 namespace evt {
 
@@ -27,6 +28,10 @@ Result<std::unique_ptr<PartitionWriter>> PartitionWriter::Open(const std::string
     return lock.status();
   }
   w->lock_ = std::move(*lock);
+  // Finish an interrupted compaction or retention before appending after it.
+  uint64_t changes = 0;
+  EVT_RETURN_IF_ERROR(FinishInterruptedCompaction(dir, false, &changes));
+  if (changes > 0 && reporter) reporter->Warning(dir, 0, "finished an interrupted compaction or retention first");
   auto pd = ScanPartitionDir(dir);
   if (!pd.ok()) return pd.status();
   if (!pd->segments.empty()) EVT_RETURN_IF_ERROR(w->Recover(pd->segments.back()));

@@ -96,6 +96,12 @@ Status RunVerify(const VerifyOptions& opts, Reporter* reporter, std::vector<Veri
       ++rep.errors;
       reporter->Corruption(file, pos, 0, what);
     };
+    if (pd.interrupted_compaction) {
+      ++rep.warnings;
+      reporter->Warning(pd.path, 0,
+                        "a compaction was interrupted: its `.log.swap` files are read in place of the segments "
+                        "they replace; `evt compact` (or `evt write`) finishes it");
+    }
     for (size_t si = 0; si < pd.segments.size(); ++si) {
       if (InterruptRequested()) return Status::Interrupted();
       const SegmentFile& sf = pd.segments[si];
@@ -175,6 +181,7 @@ Status RunVerify(const VerifyOptions& opts, Reporter* reporter, std::vector<Veri
         bool is_time;
       } files[] = {{&sf.index_path, false}, {&sf.timeindex_path, true}};
       for (const auto& f : files) {
+        if (f.path->empty()) continue;  // a `.log.swap` of an interrupted compaction
         bool exists = PathExists(*f.path);
         std::string problem;
         if (exists) {

@@ -378,8 +378,10 @@ Status EncodeBatch(const RecordBatch& b, size_t begin, size_t end, int64_t base_
   if (begin >= end || end > b.records.size()) return Status::InvalidArgument("empty batch");
   const Record& first = b.records[begin];
   const bool log_append = first.timestamp_type == TimestampType::kLogAppendTime;
-  int64_t base_ts = first.timestamp;
+  const bool horizon = opts.delete_horizon >= 0;
+  int64_t base_ts = horizon ? opts.delete_horizon : first.timestamp;
   int64_t max_ts = first.timestamp;
+  const int64_t offset_origin = opts.absolute_offsets ? base_offset : first.offset;
   for (size_t i = begin; i < end; ++i) max_ts = std::max(max_ts, b.records[i].timestamp);
 
   thread_local std::string body;
@@ -387,8 +389,8 @@ Status EncodeBatch(const RecordBatch& b, size_t begin, size_t end, int64_t base_
   int64_t last_delta = 0;
   for (size_t i = begin; i < end; ++i) {
     const Record& r = b.records[i];
-    int64_t od = keep_offsets ? r.offset - first.offset : static_cast<int64_t>(i - begin);
-    if (od < last_delta || (i > begin && od == last_delta))
+    int64_t od = (keep_offsets || opts.absolute_offsets) ? r.offset - offset_origin : static_cast<int64_t>(i - begin);
+    if (od < 0 || od < last_delta || (i > begin && od == last_delta))
       return Status::InvalidArgument(fmt::format("offsets not increasing at offset {}", r.offset));
     if (od > INT32_MAX) return Status::InvalidArgument("offset span does not fit one batch");
     last_delta = od;
@@ -424,6 +426,14 @@ Status EncodeBatch(const RecordBatch& b, size_t begin, size_t end, int64_t base_
   if (total - kLogOverhead > static_cast<size_t>(kMaxBatchSize)) return Status::InvalidArgument("batch too large");
   int16_t attrs = static_cast<int16_t>(opts.codec & kCompressionCodecMask);
   if (log_append) attrs |= kTimestampTypeMask;
+  if (opts.transactional) attrs |= kTransactionalFlag;
+  if (opts.control) attrs |= kControlFlag;
+  if (horizon) attrs |= kDeleteHorizonFlag;
+  if (opts.last_offset >= 0) {
+    int64_t d = opts.last_offset - base_offset;
+    if (d < last_delta || d > INT32_MAX) return Status::InvalidArgument("last offset below the batch's records");
+    last_delta = d;
+  }
   int32_t count = static_cast<int32_t>(end - begin);
   char* p = out->data() + start;
   EncodeFixed64BE(p + kOffsetOffset, static_cast<uint64_t>(base_offset));
@@ -454,6 +464,9 @@ Status EncodeBatch(const RecordBatch& b, size_t begin, size_t end, int64_t base_
     info->timestamp_type = log_append ? TimestampType::kLogAppendTime : TimestampType::kCreateTime;
     info->last_offset_delta = static_cast<int32_t>(last_delta);
     info->first_timestamp = base_ts;
+    info->transactional = opts.transactional;
+    info->control = opts.control;
+    info->has_delete_horizon = horizon;
     info->max_timestamp = max_ts;
     info->producer_id = opts.producer_id;
     info->producer_epoch = opts.producer_epoch;
@@ -463,6 +476,29 @@ Status EncodeBatch(const RecordBatch& b, size_t begin, size_t end, int64_t base_
     info->uncompressed_bytes = body.size();
   }
   return Status::OK();
+}
+
+
+void EncodeEmptyBatch(const BatchInfo& orig, std::string* out) {
+  size_t start = out->size();
+  out->resize(start + kBatchHeaderSize);
+  char* p = out->data() + start;
+  int16_t attrs = static_cast<int16_t>(orig.attributes & ~kCompressionCodecMask);
+  EncodeFixed64BE(p + kOffsetOffset, static_cast<uint64_t>(orig.base_offset));
+  EncodeFixed32BE(p + kSizeOffset, static_cast<uint32_t>(kBatchHeaderSize - kLogOverhead));
+  EncodeFixed32BE(p + kPartitionLeaderEpochOffset, static_cast<uint32_t>(orig.partition_leader_epoch));
+  p[kMagicOffset] = 2;
+  p[kAttributesOffset] = static_cast<char>(attrs >> 8);
+  p[kAttributesOffset + 1] = static_cast<char>(attrs);
+  EncodeFixed32BE(p + kLastOffsetDeltaOffset, static_cast<uint32_t>(orig.last_offset_delta));
+  EncodeFixed64BE(p + kBaseTimestampOffset, static_cast<uint64_t>(orig.first_timestamp));
+  EncodeFixed64BE(p + kMaxTimestampOffset, static_cast<uint64_t>(orig.max_timestamp));
+  EncodeFixed64BE(p + kProducerIdOffset, static_cast<uint64_t>(orig.producer_id));
+  p[kProducerEpochOffset] = static_cast<char>(static_cast<uint16_t>(orig.producer_epoch) >> 8);
+  p[kProducerEpochOffset + 1] = static_cast<char>(orig.producer_epoch);
+  EncodeFixed32BE(p + kBaseSequenceOffset, static_cast<uint32_t>(orig.base_sequence));
+  EncodeFixed32BE(p + kRecordsCountOffset, 0);
+  EncodeFixed32BE(p + kCrcOffset, Crc32c(p + kCrcCoveredFrom, kBatchHeaderSize - kCrcCoveredFrom));
 }
 
 }  // namespace evt::kafka

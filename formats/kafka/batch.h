@@ -46,6 +46,17 @@ struct EncodeOptions {
   int64_t producer_id = kNoProducerId;
   int16_t producer_epoch = kNoProducerEpoch;
   int32_t base_sequence = kNoSequence;
+  bool transactional = false;
+  bool control = false;
+  // >= 0: a KIP-534 delete horizon. It is stored in the base-timestamp field (attribute
+  // bit 6 set) and record timestamp deltas are taken relative to it, as Kafka does.
+  int64_t delete_horizon = kNoTimestamp;
+  // Offsets: record i gets offset delta (offsets[i] - base_offset) instead of the rule
+  // below (the cleaner keeps a batch's original base offset when records go).
+  bool absolute_offsets = false;
+  // >= 0: the batch's last offset (>= the last record's); the cleaner keeps the original
+  // one so that a producer's last sequence number survives.
+  int64_t last_offset = -1;
 };
 
 // Encodes records [begin, end) of `b` as one RecordBatch v2 with the given base offset;
@@ -55,5 +66,10 @@ struct EncodeOptions {
 // bytes to *out and describes it in *info (position left 0).
 Status EncodeBatch(const RecordBatch& b, size_t begin, size_t end, int64_t base_offset, bool keep_offsets,
                    const EncodeOptions& opts, std::string* out, BatchInfo* info);
+
+// Encodes a v2 batch header without records, as Kafka's cleaner writes when it removes
+// every record of a producer's last batch (to keep producer state): base and last offset,
+// producer fields, flags and timestamps of `orig`, no compression.
+void EncodeEmptyBatch(const BatchInfo& orig, std::string* out);
 
 }  // namespace evt::kafka
