@@ -21,6 +21,7 @@ RunFn SetupFilter(CLI::App*);
 RunFn SetupSandbox(CLI::App*);
 RunFn SetupRetain(CLI::App*);
 RunFn SetupCompact(CLI::App*);
+RunFn SetupReplay(CLI::App*);
 RunFn SetupCompletion(CLI::App*);
 
 const std::vector<Command>& Commands() {
@@ -32,6 +33,7 @@ const std::vector<Command>& Commands() {
       {"dump", "List batches and records, like kafka-dump-log", SetupDump},
       {"filter", "Select JSON Lines with a jq expression, much faster than jq", SetupFilter},
       {"gen", "Generate deterministic synthetic events", SetupGen},
+      {"replay", "Move a slice of history to a topic, a log or a file: paced, checkpointed, safe to kill", SetupReplay},
       {"compact", "Keep the latest record per key, like Kafka's log cleaner, crash-safe", SetupCompact},
       {"retain", "Delete old segments by age, size or position, like Kafka's retention", SetupRetain},
       {"sandbox", "Run a throwaway Kafka-protocol cluster (librdkafka's mock) for tests and rehearsals", SetupSandbox},

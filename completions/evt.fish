@@ -3,7 +3,7 @@
 # To add a subcommand: add it to the `complete ... -a` list of commands with a description,
 # then one `complete` line per flag with `__fish_seen_subcommand_from <name>`.
 
-set -l cmds cat write inspect verify dump filter gen compact retain sandbox completion
+set -l cmds cat write inspect verify dump filter gen replay compact retain sandbox completion
 complete -c evt -f
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -l version -d 'Print the version'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a cat -d 'Print records as JSON Lines, values, CloudEvents or a template'
@@ -13,6 +13,7 @@ complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a verify -d 'Check C
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a dump -d 'List batches and records'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a filter -d 'Select JSON Lines with a jq expression'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a gen -d 'Generate deterministic synthetic events'
+complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a replay -d 'Move a slice of history to a topic, a log or a file'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a compact -d 'Keep the latest record per key, like the log cleaner'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a retain -d 'Delete old segments by age, size or position'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a sandbox -d 'Run a throwaway Kafka-protocol cluster'
@@ -103,6 +104,38 @@ complete -c evt -n "__fish_seen_subcommand_from gen" -l compression-level -x -d 
 complete -c evt -n "__fish_seen_subcommand_from gen" -l segment-bytes -x -d 'Segment size limit'
 complete -c evt -n "__fish_seen_subcommand_from gen" -l batch-records -x -d 'Records per batch at most'
 complete -c evt -n "__fish_seen_subcommand_from gen" -l batch-bytes -x -d 'Uncompressed bytes per batch'
+
+# replay
+complete -c evt -n "__fish_seen_subcommand_from replay" -F
+complete -c evt -n "__fish_seen_subcommand_from replay" -l from -x -d 'Start position per partition'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l until -x -d 'Stop position per partition'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l merge -x -a 'time none' -d 'Interleave partitions by time'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l where -x -d 'Keep records matching this expression'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l strict -d 'Invalid JSON values are errors'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l time-field -x -d 'Bound times by event time from this field'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l keys -r -F -d 'Only keys listed in FILE'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l partitions -x -d 'Only these source partitions'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l brokers -x -d 'Kafka bootstrap brokers'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l config -r -F -d 'librdkafka properties file'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l timeout -x -d 'Kafka request timeout'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l isolation -x -a 'read_committed read_uncommitted' -d 'Kafka isolation level'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l to-topic -x -d 'Destination topic name'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l partition -x -a 'keep hash' -d 'Destination partition'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l keep-timestamps -d 'Keep record timestamps'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l now-timestamps -d 'Stamp the time of sending'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l provenance -d 'Add evt.source and evt.replay.id headers'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l rate -x -d 'Records per second'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l speed -x -d 'Original gaps divided by X'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l max-gap -x -d 'Longest wait with --speed'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l dry-run -d 'Print the plan'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l checkpoint -r -F -d 'Progress file to resume from'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l checkpoint-interval -x -d 'How often to checkpoint'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l dedupe -d 'Exactly once into Kafka on resume'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l compression -x -a 'none gzip snappy lz4 zstd' -d 'Destination batch codec'
+complete -c evt -n "__fish_seen_subcommand_from replay" -l stats-json -r -F -d 'Write the run's figures as JSON'
+complete -c evt -n "__fish_seen_subcommand_from replay" -s w -x -d 'Keep records matching this expression'
+complete -c evt -n "__fish_seen_subcommand_from replay" -s b -x -d 'Kafka bootstrap brokers'
+complete -c evt -n "__fish_seen_subcommand_from replay" -s X -x -d 'librdkafka property prop=value'
 
 # compact
 complete -c evt -n "__fish_seen_subcommand_from compact" -F

@@ -1,6 +1,7 @@
 #include "lib/segment_writer.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "lib/base/coding.h"
 #include "lib/compact.h"
@@ -39,6 +40,89 @@ Result<std::unique_ptr<PartitionWriter>> PartitionWriter::Open(const std::string
 }
 
 PartitionWriter::~PartitionWriter() { (void)Close(); }
+
+Result<int64_t> PartitionNextOffset(const std::string& dir) {
+  if (!IsDirectory(dir)) return int64_t{0};
+  auto pd = ScanPartitionDir(dir);
+  if (!pd.ok()) return pd.status();
+  int64_t next = 0;
+  for (auto it = pd->segments.rbegin(); it != pd->segments.rend(); ++it) {
+    if (it->size == 0) {
+      next = std::max(next, it->base_offset);
+      continue;
+    }
+    auto n = SegmentNextOffset(it->log_path, it->base_offset);
+    if (!n.ok()) return n.status();
+    return std::max(next, *n);
+  }
+  return next;
+}
+
+Status TruncatePartitionTo(const std::string& dir, int64_t next_offset, uint64_t* removed) {
+  *removed = 0;
+  if (!IsDirectory(dir)) return Status::OK();
+  auto lock = FileLock::Acquire(JoinPath(dir, ".evt.lock"), true);
+  if (!lock.ok()) return lock.status();
+  uint64_t changes = 0;
+  EVT_RETURN_IF_ERROR(FinishInterruptedCompaction(dir, false, &changes));
+  auto pd = ScanPartitionDir(dir);
+  if (!pd.ok()) return pd.status();
+  for (auto it = pd->segments.rbegin(); it != pd->segments.rend(); ++it) {
+    auto mf = MappedFile::Open(it->log_path);
+    if (!mf.ok()) return mf.status();
+    std::string_view data = (*mf)->data();
+    uint64_t pos = 0, cut = data.size();
+    RecordBatch b;
+    kafka::DecodeOptions dopts;
+    dopts.decode_records = false;
+    while (pos < data.size()) {
+      kafka::EntryHeader h;
+      std::string reason;
+      if (kafka::PeekEntry(data, pos, &h, &reason) != kafka::EntryState::kOk) {
+        cut = pos;  // a torn tail goes too
+        break;
+      }
+      b.Clear();
+      if (!kafka::DecodeEntry(data.substr(pos, h.total_size()), pos, dopts, &b).ok() || b.batches.empty()) {
+        cut = pos;
+        break;
+      }
+      const BatchInfo& bi = b.batches.back();
+      if (bi.base_offset >= next_offset) {
+        cut = pos;
+        break;
+      }
+      pos += h.total_size();
+    }
+    // Count what goes.
+    for (uint64_t p = cut; p < data.size();) {
+      kafka::EntryHeader h;
+      std::string reason;
+      if (kafka::PeekEntry(data, p, &h, &reason) != kafka::EntryState::kOk) break;
+      b.Clear();
+      if (kafka::DecodeEntry(data.substr(p, h.total_size()), p, dopts, &b).ok())
+        for (const auto& bi : b.batches) *removed += static_cast<uint64_t>(std::max(bi.record_count, 0));
+      p += h.total_size();
+    }
+    const bool whole = cut == 0 && it->base_offset >= next_offset;
+    const bool nothing = cut == data.size();
+    mf->reset();
+    if (nothing) break;
+    std::string stem = it->log_path.substr(0, it->log_path.size() - 4);
+    if (whole) {
+      for (const char* suf : {".log", ".index", ".timeindex", ".txnindex"})
+        if (PathExists(stem + suf)) EVT_RETURN_IF_ERROR(RemoveFile(stem + suf));
+      continue;
+    }
+    if (::truncate(it->log_path.c_str(), static_cast<off_t>(cut)) != 0)
+      return Status::IOError(fmt::format("{}: cannot truncate to {} bytes", it->log_path, cut));
+    // Its indexes describe what is gone; the next writer (or Kafka) rebuilds them.
+    for (const char* suf : {".index", ".timeindex", ".txnindex"})
+      if (PathExists(stem + suf)) EVT_RETURN_IF_ERROR(RemoveFile(stem + suf));
+    break;
+  }
+  return SyncDir(dir);
+}
 
 Status PartitionWriter::Recover(const SegmentFile& sf) {
   auto f = MappedFile::Open(sf.log_path);

@@ -86,6 +86,14 @@ class SegmentDirSink : public Sink {
   uint64_t records_ = 0;
 };
 
+// Removes every batch at or after `next_offset` from a partition directory (whole
+// segments, then the tail of the one holding it), so that the next append gets
+// `next_offset`; used to resume an exactly-once replay from its checkpoint. Takes the
+// partition's lock. *removed counts the records removed.
+Status TruncatePartitionTo(const std::string& dir, int64_t next_offset, uint64_t* removed);
+// The next offset a partition directory would assign (0 for a new one).
+Result<int64_t> PartitionNextOffset(const std::string& dir);
+
 // True if `dir` (a partition dir) sits in a log dir that a running Kafka broker holds.
 bool BrokerHoldsLogDir(const std::string& partition_dir);
 

@@ -67,6 +67,11 @@ Status TextSink::WriteRange(const RecordBatch& batch, size_t begin, size_t end) 
   return out_->Append(buf_);
 }
 
+Status TextSink::Sync() {
+  EVT_RETURN_IF_ERROR(Flush());
+  return out_->Sync();
+}
+
 Status TextSink::Flush() { return out_->Flush(); }
 Status TextSink::Close() { return out_->Close(); }
 

@@ -27,6 +27,7 @@ class TextSink : public Sink {
   // Writes records [begin, end) of a batch.
   Status WriteRange(const RecordBatch& batch, size_t begin, size_t end);
   Status Flush() override;
+  Status Sync();  // Flush, then fsync (files)
   Status Close() override;
   uint64_t records_written() const { return records_; }
 

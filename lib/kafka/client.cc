@@ -1222,6 +1222,17 @@ Status KafkaSink::Close() {
 
 uint64_t KafkaSink::produced() const { return impl_->produced; }
 uint64_t KafkaSink::delivered() const { return impl_->delivered.load(); }
+int32_t KafkaSink::partition_count() const { return impl_->partition_count; }
+
+Status KafkaSink::Ends(std::map<int32_t, int64_t>* out) {
+  Impl& s = *impl_;
+  std::vector<int32_t> ids;
+  for (int32_t i = 0; i < s.partition_count; ++i) ids.push_back(i);
+  std::map<int32_t, std::pair<int64_t, int64_t>> marks;
+  EVT_RETURN_IF_ERROR(Watermarks(s.producer.rk, s.target.topic, ids, s.cfg.timeout_ms, &s.errors, &marks));
+  for (const auto& [p, lh] : marks) (*out)[p] = lh.second;
+  return Status::OK();
+}
 
 // ---------------------------------------------------------------- inspect
 

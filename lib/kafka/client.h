@@ -2,6 +2,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -126,6 +127,9 @@ class KafkaSink : public Sink {
   Status Close() override;
   uint64_t produced() const;
   uint64_t delivered() const;
+  int32_t partition_count() const;
+  // High watermarks of every partition of the target topic (one batched request).
+  Status Ends(std::map<int32_t, int64_t>* out);
 
  private:
   KafkaSink() = default;

@@ -1,0 +1,178 @@
+// evt replay SRC... DST: move a chosen slice of history to a topic, a segment directory,
+// a JSON Lines file or stdout; paced, checkpointed, safe to kill.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "cmd/common.h"
+#include "cmd/selection.h"
+#include "formats/kafka/compression.h"
+#include "lib/base/term.h"
+#include "lib/base/timeutil.h"
+#include "lib/replay.h"
+
+namespace evt::cmd {
+
+void AddSelectionFlags(CLI::App* app, SelectionFlags* f) {
+  AddReadFlags(app, &f->read, /*with_merge=*/true, /*with_control=*/false);
+  AddWhereFlags(app, &f->read);
+  app->add_option("--time-field", f->time_field,
+                  "Bound --from/--until times by event time read from this field of the value (e.g. .time; RFC 3339 "
+                  "strings or epoch milliseconds), a filter over the scanned range");
+  app->add_option("--keys", f->keys_file, "Only records whose key is one of the lines of FILE");
+  app->add_option("--partitions", f->partitions, "Only these source partitions (e.g. 0,2-4)");
+  AddKafkaFlags(app, &f->kafka, kKafkaReader);
+}
+
+Status ResolveSelection(const SelectionFlags& f, const std::vector<std::string>& sources, SelectionOptions* o,
+                        std::string* identity) {
+  o->sources = sources;
+  for (auto& s : o->sources)
+    if (s.rfind("kafka:///", 0) == 0 && !f.kafka.brokers.empty()) s = "kafka://" + f.kafka.brokers + s.substr(8);
+  EVT_RETURN_IF_ERROR(ResolveReadFlags(f.read, &o->read, &o->merge_time));
+  o->where = WhereFrom(f.read);
+  EVT_RETURN_IF_ERROR(ResolveKafkaConfig(f.kafka, &o->kafka));
+  EVT_RETURN_IF_ERROR(ResolveKafkaRead(f.kafka, &o->kafka_read));
+  o->time_field = f.time_field;
+  if (!f.time_field.empty()) {
+    // Time bounds become event-time bounds; offsets stay offsets.
+    if (o->read.from.kind == Bound::kTime) {
+      o->event_from = o->read.from.value;
+      o->read.from = Bound{Bound::kBeginning, 0};
+    }
+    if (o->read.until.kind == Bound::kTime) {
+      o->event_until = o->read.until.value;
+      o->read.until = Bound{Bound::kNone, 0};
+    }
+  }
+  o->keys_file = f.keys_file;
+  if (!f.partitions.empty()) {
+    auto p = kafka::ParsePartitionList(f.partitions);
+    if (!p.ok()) return Status::InvalidArgument("--partitions: " + p.status().message());
+    o->partitions = *p;
+  }
+  std::string keys_hash;
+  if (!f.keys_file.empty()) {
+    auto k = ReadFileToString(f.keys_file);
+    if (k.ok()) keys_hash = IdentityHash(*k);
+  }
+  *identity = fmt::format("src={}|from={}|until={}|merge={}|time-field={}|where={}|keys={}|partitions={}",
+                          fmt::join(o->sources, ","), f.read.from, f.read.until, f.read.merge, f.time_field,
+                          fmt::join(f.read.where, "\x1f"), keys_hash, f.partitions);
+  return Status::OK();
+}
+
+RunFn SetupReplay(CLI::App* app) {
+  struct Flags {
+    std::vector<std::string> args;
+    SelectionFlags sel;
+    std::string to_topic, partition = "keep", max_gap, checkpoint, stats_json, compression = "zstd",
+                                        checkpoint_interval = "1s";
+    double rate = 0, speed = 0;
+    bool keep_ts = false, now_ts = false, provenance = false, dry_run = false, dedupe = false;
+  };
+  auto f = std::make_shared<Flags>();
+  app->add_option("SRC DST", f->args,
+                  "Sources (segment files/directories, kafka://HOST/TOPIC, JSON Lines files) and, last, the "
+                  "destination (kafka://HOST/TOPIC, a segment directory, a .jsonl file, or - for stdout)")
+      ->required();
+  AddSelectionFlags(app, &f->sel);
+  app->add_option("--to-topic", f->to_topic, "Rename the destination topic");
+  app->add_option("--partition", f->partition,
+                  "Destination partition: keep (default), hash (Java's murmur2 of the key; Kafka only) or N");
+  app->add_flag("--keep-timestamps", f->keep_ts, "Keep each record's timestamp (the default)");
+  app->add_flag("--now-timestamps", f->now_ts, "Stamp records with the time they are replayed");
+  app->add_flag("--provenance", f->provenance,
+                "Add headers evt.source (topic/partition/offset) and evt.replay.id");
+  app->add_option("--rate", f->rate, "Pace at N records per second")->check(CLI::PositiveNumber);
+  app->add_option("--speed", f->speed,
+                  "Replay with the original gaps between records scaled: 10 is ten times faster than it happened")
+      ->check(CLI::PositiveNumber);
+  app->add_option("--max-gap", f->max_gap, "With --speed: cap idle gaps at this duration (e.g. 5s)");
+  app->add_flag("--dry-run", f->dry_run,
+                "Print the plan (per partition: offsets, records, times, bytes; JSON Lines) and write nothing");
+  app->add_option("--checkpoint", f->checkpoint,
+                  "Record progress in FILE and resume from it: rerun the same command after a crash or Ctrl-C");
+  app->add_option("--checkpoint-interval", f->checkpoint_interval,
+                  "How often to make the destination durable and write the checkpoint (default 1s)");
+  app->add_flag("--dedupe", f->dedupe,
+                "Kafka destination with --partition keep and --provenance: on resume, skip records already "
+                "delivered (exactly once)");
+  app->add_option("--compression", f->compression, "Batch codec of the destination: none, gzip, snappy, lz4, zstd")
+      ->check(CLI::IsMember({"none", "gzip", "snappy", "lz4", "zstd"}));
+  app->add_option("--stats-json", f->stats_json, "Write the run's figures as JSON to FILE");
+  return [f]() {
+    if (WantsPropertyList(f->sel.kafka)) {
+      kafka::PrintProperties();
+      return kExitOk;
+    }
+    if (f->args.size() < 2) return Finish(Status::InvalidArgument("give at least one source and a destination"));
+    if (f->keep_ts && f->now_ts) return Finish(Status::InvalidArgument("--keep-timestamps or --now-timestamps: one"));
+    ReplayOptions o;
+    std::vector<std::string> sources(f->args.begin(), f->args.end() - 1);
+    o.dst = f->args.back();
+    if (o.dst.rfind("kafka:///", 0) == 0 && !f->sel.kafka.brokers.empty())
+      o.dst = "kafka://" + f->sel.kafka.brokers + o.dst.substr(8);
+    std::string sel_identity;
+    Status s = ResolveSelection(f->sel, sources, &o.sel, &sel_identity);
+    if (!s.ok()) return Finish(s);
+    o.to_topic = f->to_topic;
+    if (f->partition == "keep") {
+      o.partition = ReplayPartition::kKeep;
+    } else if (f->partition == "hash") {
+      o.partition = ReplayPartition::kHash;
+    } else {
+      char* end = nullptr;
+      long v = std::strtol(f->partition.c_str(), &end, 10);
+      if (f->partition.empty() || *end || v < 0 || v > INT32_MAX)
+        return Finish(Status::InvalidArgument(
+            fmt::format("--partition: expected keep, hash or a partition number, got '{}'", f->partition)));
+      o.partition = ReplayPartition::kFixed;
+      o.fixed_partition = static_cast<int32_t>(v);
+    }
+    o.now_timestamps = f->now_ts;
+    o.provenance = f->provenance;
+    o.rate = f->rate;
+    o.speed = f->speed;
+    if (!f->max_gap.empty()) {
+      auto d = ParseDuration(f->max_gap);
+      if (!d.ok() || *d < 0) return Finish(Status::InvalidArgument(fmt::format("--max-gap: bad duration '{}'", f->max_gap)));
+      if (f->speed <= 0) return Finish(Status::InvalidArgument("--max-gap goes with --speed"));
+      o.max_gap_ms = *d;
+    }
+    o.dry_run = f->dry_run;
+    o.checkpoint = f->checkpoint;
+    auto ci = ParseDuration(f->checkpoint_interval);
+    if (!ci.ok() || *ci < 0)
+      return Finish(Status::InvalidArgument(fmt::format("--checkpoint-interval: bad duration '{}'", f->checkpoint_interval)));
+    o.checkpoint_interval_ms = *ci;
+    o.dedupe = f->dedupe;
+    o.progress = IsTerminal(2) && !f->dry_run;
+    o.writer.encode.codec = *kafka::ParseCodec(f->compression);
+    o.kafka_write.compression = f->compression;
+    o.identity = fmt::format("replay|{}|dst={}|to-topic={}|partition={}|now-ts={}|provenance={}", sel_identity, o.dst,
+                             f->to_topic, f->partition, f->now_ts, f->provenance);
+    StderrReporter rep;
+    ReplayStats st;
+    s = RunReplay(o, &rep, &st);
+    if (!f->stats_json.empty()) {
+      Status js = WriteFileAtomic(f->stats_json, ReplayStatsJson(st));
+      if (s.ok()) s = js;
+    }
+    if (!st.already_complete && (s.ok() || s.code() == Code::kInterrupted)) {
+      std::string extra;
+      if (st.missing_time_field)
+        extra += fmt::format(", {} without a usable {}", st.missing_time_field, o.sel.time_field);
+      if (o.rate > 0 || o.speed > 0) extra += fmt::format(", at most {:.0f} ms behind schedule", st.max_lag_ms);
+      if (o.dry_run) {
+        rep.Notice(fmt::format("replay: would send {} of {} records scanned{}", st.selected, st.scanned, extra));
+      } else {
+        rep.Notice(fmt::format("replay: {} {} records to {} in {:.1f} s ({} scanned{}){}",
+                               s.ok() ? "sent" : "interrupted after", st.written, o.dst, st.seconds, st.scanned,
+                               extra, !o.checkpoint.empty() ? "; checkpoint " + o.checkpoint : ""));
+      }
+    }
+    return Finish(s);
+  };
+}
+
+}  // namespace evt::cmd

@@ -1,0 +1,23 @@
+// The selection flags `evt replay` and `evt backfill` share: --from/--until, --merge,
+// --where, --time-field, --keys, --partitions and the Kafka client flags.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "cmd/common.h"
+#include "lib/replay.h"
+
+namespace evt::cmd {
+
+struct SelectionFlags {
+  ReadFlags read;
+  KafkaFlags kafka;
+  std::string time_field, keys_file, partitions;
+};
+void AddSelectionFlags(CLI::App* app, SelectionFlags* f);
+// Fills *o from the flags and the source arguments; *identity describes the selection (for
+// the checkpoint's refusal of other flags).
+Status ResolveSelection(const SelectionFlags& f, const std::vector<std::string>& sources, SelectionOptions* o,
+                        std::string* identity);
+
+}  // namespace evt::cmd
