@@ -22,6 +22,7 @@ RunFn SetupSandbox(CLI::App*);
 RunFn SetupRetain(CLI::App*);
 RunFn SetupCompact(CLI::App*);
 RunFn SetupReplay(CLI::App*);
+RunFn SetupBackfill(CLI::App*);
 RunFn SetupCompletion(CLI::App*);
 
 const std::vector<Command>& Commands() {
@@ -34,6 +35,7 @@ const std::vector<Command>& Commands() {
       {"filter", "Select JSON Lines with a jq expression, much faster than jq", SetupFilter},
       {"gen", "Generate deterministic synthetic events", SetupGen},
       {"replay", "Move a slice of history to a topic, a log or a file: paced, checkpointed, safe to kill", SetupReplay},
+      {"backfill", "Hand each selected record to a program: parallel, per-key order, retries, dead letters", SetupBackfill},
       {"compact", "Keep the latest record per key, like Kafka's log cleaner, crash-safe", SetupCompact},
       {"retain", "Delete old segments by age, size or position, like Kafka's retention", SetupRetain},
       {"sandbox", "Run a throwaway Kafka-protocol cluster (librdkafka's mock) for tests and rehearsals", SetupSandbox},

@@ -3,7 +3,7 @@
 # To add a subcommand: add it to the `complete ... -a` list of commands with a description,
 # then one `complete` line per flag with `__fish_seen_subcommand_from <name>`.
 
-set -l cmds cat write inspect verify dump filter gen replay compact retain sandbox completion
+set -l cmds cat write inspect verify dump filter gen replay backfill compact retain sandbox completion
 complete -c evt -f
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -l version -d 'Print the version'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a cat -d 'Print records as JSON Lines, values, CloudEvents or a template'
@@ -14,6 +14,7 @@ complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a dump -d 'List batc
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a filter -d 'Select JSON Lines with a jq expression'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a gen -d 'Generate deterministic synthetic events'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a replay -d 'Move a slice of history to a topic, a log or a file'
+complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a backfill -d 'Hand each selected record to a program'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a compact -d 'Keep the latest record per key, like the log cleaner'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a retain -d 'Delete old segments by age, size or position'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a sandbox -d 'Run a throwaway Kafka-protocol cluster'
@@ -136,6 +137,38 @@ complete -c evt -n "__fish_seen_subcommand_from replay" -l stats-json -r -F -d '
 complete -c evt -n "__fish_seen_subcommand_from replay" -s w -x -d 'Keep records matching this expression'
 complete -c evt -n "__fish_seen_subcommand_from replay" -s b -x -d 'Kafka bootstrap brokers'
 complete -c evt -n "__fish_seen_subcommand_from replay" -s X -x -d 'librdkafka property prop=value'
+
+# backfill
+complete -c evt -n "__fish_seen_subcommand_from backfill" -F
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l from -x -d 'Start position per partition'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l until -x -d 'Stop position per partition'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l merge -x -a 'time none' -d 'Interleave partitions by time'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l where -x -d 'Keep records matching this expression'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l strict -d 'Invalid JSON values are errors'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l time-field -x -d 'Bound times by event time from this field'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l keys -r -F -d 'Only keys listed in FILE'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l partitions -x -d 'Only these source partitions'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l brokers -x -d 'Kafka bootstrap brokers'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l config -r -F -d 'librdkafka properties file'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l timeout -x -d 'Kafka request timeout'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l isolation -x -a 'read_committed read_uncommitted' -d 'Kafka isolation level'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -s w -x -d 'Keep records matching this expression'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -s b -x -d 'Kafka bootstrap brokers'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -s X -x -d 'librdkafka property prop=value'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l exec -x -d 'Run CMD once per record'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l pipe -x -d 'Long-lived workers answering ok/retry/fail'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l input -x -a 'envelope value' -d 'What --exec gets on stdin'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l workers -x -d 'Workers in parallel'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l pipeline -x -d 'Records in flight per --pipe worker'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l retries -x -d 'Retries of a failed record'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l backoff -x -d 'Backoff MIN..MAX'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l dead-letter -r -F -d 'Where records go after the last retry'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l max-failures -x -d 'Stop after N dead letters'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l drain-timeout -x -d 'Wait for records in flight on Ctrl-C'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l dry-run -d 'Print the plan'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l checkpoint -r -F -d 'Progress file to resume from'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l checkpoint-interval -x -d 'How often to checkpoint'
+complete -c evt -n "__fish_seen_subcommand_from backfill" -l stats-json -r -F -d 'Write the run's figures as JSON'
 
 # compact
 complete -c evt -n "__fish_seen_subcommand_from compact" -F

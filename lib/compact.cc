@@ -65,8 +65,13 @@ Status SetMtimeMs(const std::string& path, int64_t ms) {
 // Walks the entries of one segment. `fn(raw, pos, batch)` gets each entry's bytes and its
 // decoded form (records only when `decode` says so). A torn tail of the newest segment ends
 // the walk with a warning; anywhere else it is corruption.
-template <typename Fn>
-Status WalkSegment(const SegmentFile& sf, bool newest, bool decode_v2, Reporter* reporter, RecordBatch* b, Fn&& fn) {
+struct NoSkip {
+  bool operator()(std::string_view, const kafka::EntryHeader&) const { return false; }
+};
+
+template <typename Fn, typename Skip = NoSkip>
+Status WalkSegment(const SegmentFile& sf, bool newest, bool decode_v2, Reporter* reporter, RecordBatch* b, Fn&& fn,
+                   Skip&& skip = Skip()) {
   auto mf = MappedFile::Open(sf.log_path);
   if (!mf.ok()) return mf.status();
   (*mf)->AdviseSequential();
@@ -87,6 +92,10 @@ Status WalkSegment(const SegmentFile& sf, bool newest, bool decode_v2, Reporter*
                                                                : reason)
           .WithContext(fmt::format("{}@{}", sf.log_path, pos));
     std::string_view raw = data.substr(pos, h.total_size());
+    if (skip(raw, h)) {  // a batch known to go entirely: not even decoded
+      pos += h.total_size();
+      continue;
+    }
     bool control = h.magic == 2 && h.total_size() > static_cast<uint64_t>(kafka::kAttributesOffset + 1) &&
                    (static_cast<uint8_t>(raw[kafka::kAttributesOffset + 1]) & kafka::kControlFlag);
     dopts.decode_records = decode_v2 || h.magic < 2 || control;
@@ -96,7 +105,7 @@ Status WalkSegment(const SegmentFile& sf, bool newest, bool decode_v2, Reporter*
     if (!s.ok()) return s.WithContext(fmt::format("{}@{}", sf.log_path, pos));
     EVT_RETURN_IF_ERROR(fn(raw, pos, *b));
     pos += h.total_size();
-    if (pos - released > (64u << 20)) {
+    if (pos - released > (16u << 20)) {
       (*mf)->Release(released, pos - released);
       released = pos;
     }
@@ -105,8 +114,9 @@ Status WalkSegment(const SegmentFile& sf, bool newest, bool decode_v2, Reporter*
 }
 
 // The key map: xxh3-128 of the key -> latest offset, open addressing with linear probing.
-// 24 bytes a slot; it grows by doubling up to the slots --max-memory allows, and is full
-// at 90% of that (Kafka's dedupe buffer load factor).
+// 24 bytes a slot. It grows while old and new tables together fit the budget (so growing
+// never needs more than --max-memory) and is full at 90% of the largest size it can reach
+// (Kafka's dedupe buffer load factor).
 class KeyMap {
  public:
   explicit KeyMap(uint64_t max_bytes) : max_slots_(std::max<uint64_t>(max_bytes / sizeof(Slot), 1024)) {
@@ -118,17 +128,22 @@ class KeyMap {
   }
   uint64_t size() const { return size_; }
   // True if `n` more keys surely fit.
-  bool Fits(uint64_t n) const { return size_ + n <= max_slots_ * 9 / 10; }
-  void Put(XXH128_hash_t h, int64_t offset) {
-    if ((size_ + 1) * 10 > slots_.size() * 9 && slots_.size() < max_slots_)
-      Resize(std::min<uint64_t>(max_slots_, slots_.size() * 2));
+  bool Fits(uint64_t n) const { return size_ + n <= FinalSlots() * 9 / 10; }
+  // Sets the key's latest offset; returns the previous one (-1: a new key).
+  int64_t Put(XXH128_hash_t h, int64_t offset) {
+    if ((size_ + 1) * 10 > slots_.size() * 9) {
+      uint64_t next = NextSize(slots_.size());
+      if (next > slots_.size()) Resize(next);
+    }
     Slot* s = Find(h);
     if (s->offset_plus_1 == 0) {
       ++size_;
       s->lo = h.low64;
       s->hi = h.high64;
     }
+    int64_t old = s->offset_plus_1 - 1;
     s->offset_plus_1 = offset + 1;
+    return old;
   }
   int64_t Get(XXH128_hash_t h) const {
     const Slot* s = const_cast<KeyMap*>(this)->Find(h);
@@ -161,6 +176,13 @@ class KeyMap {
         *d = s;
         ++size_;
       }
+  }
+  // Doubling, but old + new within the budget.
+  uint64_t NextSize(uint64_t n) const { return std::min(2 * n, max_slots_ > n ? max_slots_ - n : 0); }
+  uint64_t FinalSlots() const {
+    uint64_t n = slots_.size();
+    for (uint64_t next = NextSize(n); next > n; next = NextSize(n)) n = next;
+    return n;
   }
   uint64_t max_slots_;
   std::vector<Slot> slots_;
@@ -285,7 +307,9 @@ struct GroupOut {
 
 class Cleaner {
  public:
-  Cleaner(const CompactOptions& o, int64_t now, Reporter* r) : o_(o), now_(now), reporter_(r), map_(o.max_memory) {}
+  // 7/8 of --max-memory for the key map, 1/8 for the batch liveness arrays.
+  Cleaner(const CompactOptions& o, int64_t now, Reporter* r)
+      : o_(o), now_(now), reporter_(r), map_(o.max_memory / 8 * 7) {}
   Status Run(const PartitionDir& pd0, CompactPartition* cp);
 
  private:
@@ -307,6 +331,18 @@ class Cleaner {
   RecordBatch kept_;
   std::string scratch_;
   uint64_t removed_ = 0;
+  // Batches of this pass's map range (v2): first offset, how many of their records are
+  // the latest of their key, and whether they must be decoded anyway (null keys, control,
+  // transactional or producer batches). A batch with no latest record and no such reason
+  // goes without being decoded again. Bounded: tracking stops past max_memory / 8.
+  bool track_ = true;
+  std::vector<int64_t> batch_first_;
+  std::vector<uint32_t> batch_live_;
+  std::vector<uint8_t> batch_must_;
+  size_t BatchOf(int64_t offset) const {
+    auto it = std::upper_bound(batch_first_.begin(), batch_first_.end(), offset);
+    return static_cast<size_t>(it - batch_first_.begin()) - 1;  // callers know it exists
+  }
 };
 
 Status Cleaner::BuildMap(const PartitionDir& pd, size_t dirty_seg, size_t end_seg, int64_t first_dirty,
@@ -317,6 +353,11 @@ Status Cleaner::BuildMap(const PartitionDir& pd, size_t dirty_seg, size_t end_se
   map_.Clear();
   *map_end = clean_end;
   bool full = false;
+  track_ = true;
+  batch_first_.clear();
+  batch_live_.clear();
+  batch_must_.clear();
+  const size_t max_tracked = o_.max_memory / 8 / (sizeof(int64_t) + sizeof(uint32_t) + 1);
   RecordBatch b;
   for (size_t i = dirty_seg; i < end_seg; ++i) {
     if (full && !count_only_after_full) break;
@@ -336,13 +377,36 @@ Status Cleaner::BuildMap(const PartitionDir& pd, size_t dirty_seg, size_t end_se
                   fmt::format("{}: --max-memory {} is too small for one batch of {} records", pd.path,
                               HumanBytes(o_.max_memory), rb.records.size()));
           }
+          const BatchInfo& bi = rb.batches.front();
+          bool tracked = false;
+          if (!full && track_) {
+            if (batch_first_.size() >= max_tracked || bi.magic != 2 || rb.records.front().offset < first_dirty) {
+              // Too many batches, a legacy entry, or a batch across the dirty boundary:
+              // every map offset must belong to a tracked batch, so stop tracking.
+              track_ = false;
+              batch_first_.clear();
+              batch_live_.clear();
+              batch_must_.clear();
+            } else {
+              batch_first_.push_back(bi.base_offset);
+              batch_live_.push_back(0);
+              batch_must_.push_back(bi.transactional || bi.producer_id >= 0);
+              tracked = true;
+            }
+          }
           for (const Record& r : rb.records) {
             if (r.offset < first_dirty || r.offset >= clean_end) continue;
             if (r.key.null()) {
               if (first_pass) ++cp->null_key_records;
+              if (tracked) batch_must_.back() = 1;
               continue;
             }
-            if (!full) map_.Put(HashKey(r.key), r.offset);
+            if (full) continue;
+            int64_t old = map_.Put(HashKey(r.key), r.offset);
+            if (track_) {
+              if (old >= 0 && !batch_first_.empty() && old >= batch_first_.front()) --batch_live_[BatchOf(old)];
+              if (tracked) ++batch_live_.back();
+            }
           }
           return Status::OK();
         }));
@@ -486,10 +550,22 @@ Status Cleaner::CleanGroup(const PartitionDir& pd, size_t g0, size_t g1, int64_t
   for (size_t i = g0; i < g1; ++i) {
     int64_t seg_mtime = facts_.segs[i].mtime_ms;
     mtime = std::max(mtime, seg_mtime);
-    EVT_RETURN_IF_ERROR(WalkSegment(pd.segments[i], i + 1 == pd.segments.size(), true, reporter_, &b,
-                                    [&](std::string_view raw, uint64_t, const RecordBatch& rb) {
-                                      return CleanEntry(raw, rb, map_end, seg_mtime, &out, cp);
-                                    }));
+    auto skip = [&](std::string_view raw, const kafka::EntryHeader& h) {
+      if (!track_ || batch_first_.empty() || h.magic != 2) return false;
+      int64_t first = h.base_offset;
+      if (first < batch_first_.front() || first >= map_end) return false;
+      size_t bi = BatchOf(first);
+      if (batch_first_[bi] != first || batch_live_[bi] != 0 || batch_must_[bi]) return false;
+      int32_t count = static_cast<int32_t>(DecodeFixed32BE(raw.data() + kafka::kRecordsCountOffset));
+      removed_ += static_cast<uint64_t>(std::max(count, 0));
+      return true;
+    };
+    EVT_RETURN_IF_ERROR(WalkSegment(
+        pd.segments[i], i + 1 == pd.segments.size(), true, reporter_, &b,
+        [&](std::string_view raw, uint64_t, const RecordBatch& rb) {
+          return CleanEntry(raw, rb, map_end, seg_mtime, &out, cp);
+        },
+        skip));
   }
   out.index->OnClose();
   uint64_t before = 0;

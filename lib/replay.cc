@@ -608,12 +608,17 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
   if (!dedupe_done.empty()) S.SkipUpTo(dedupe_done);
   if (!o.checkpoint.empty() && !o.dry_run && !resuming) EVT_RETURN_IF_ERROR(WriteCheckpoint(o.checkpoint, ck));
 
-  // Per-partition dry-run plan.
-  struct Plan {
-    int64_t first = -1, last = -1, first_ts = -1, last_ts = -1;
-    uint64_t count = 0, bytes = 0;
-  };
-  std::map<std::pair<std::string, int32_t>, Plan> plan;
+  if (o.dry_run) {
+    std::string json;
+    EVT_RETURN_IF_ERROR(PlanSelection(&S, &json, &st->selected));
+    st->scanned = S.scanned();
+    st->missing_time_field = S.missing_time_field();
+    auto outf = WritableFile::FromFd(1, "stdout");
+    EVT_RETURN_IF_ERROR(outf->Append(json));
+    EVT_RETURN_IF_ERROR(outf->Flush());
+    st->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return Status::OK();
+  }
 
   Pacer pacer(o.rate, o.speed, o.max_gap_ms);
   const int64_t start_ns = SteadyNs();
@@ -672,18 +677,6 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
     }
     if (eof) break;
     const std::string& topic = o.to_topic.empty() ? in.topic : o.to_topic;
-    if (o.dry_run) {
-      for (const Record& r : in.records) {
-        Plan& p = plan[{in.topic, in.partition}];
-        if (p.first < 0) p.first = r.offset, p.first_ts = r.timestamp;
-        p.last = r.offset;
-        p.last_ts = r.timestamp;
-        ++p.count;
-        p.bytes += r.key.size + r.value.size;
-      }
-      st->selected += in.records.size();
-      continue;
-    }
     // Map, stamp and pace, in runs of records that are due.
     size_t i = 0;
     while (i < in.records.size()) {
@@ -748,23 +741,6 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
   }
   st->scanned = S.scanned();
   st->missing_time_field = S.missing_time_field();
-  if (o.dry_run) {
-    std::string json;
-    for (const auto& [tp, p] : plan) {
-      json += "{\"topic\":";
-      envelope::AppendJsonString(tp.first, &json);
-      fmt::format_to(std::back_inserter(json),
-                     ",\"partition\":{},\"first_offset\":{},\"last_offset\":{},\"records\":{},\"exact\":{},"
-                     "\"first_timestamp\":{},\"last_timestamp\":{},\"bytes\":{}}}\n",
-                     tp.second, p.first, p.last, p.count, !S.is_kafka(), p.first_ts, p.last_ts, p.bytes);
-    }
-    auto outf = WritableFile::FromFd(1, "stdout");
-    EVT_RETURN_IF_ERROR(result);
-    EVT_RETURN_IF_ERROR(outf->Append(json));
-    EVT_RETURN_IF_ERROR(outf->Flush());
-    st->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return Status::OK();
-  }
   // Ctrl-C or an error: what reached the sink is made durable and checkpointed.
   bool interrupted = result.code() == Code::kInterrupted;
   if (interrupted) g_interrupted.store(false);  // let the flush below finish
@@ -776,6 +752,38 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
   if (!result.ok()) return result;
   if (!ckst.ok()) return ckst;
   return cs;
+}
+
+Status PlanSelection(Selection* S, std::string* json, uint64_t* selected) {
+  struct Plan {
+    int64_t first = -1, last = -1, first_ts = -1, last_ts = -1;
+    uint64_t count = 0, bytes = 0;
+  };
+  std::map<std::pair<std::string, int32_t>, Plan> plan;
+  RecordBatch in;
+  for (;;) {
+    bool eof = false;
+    EVT_RETURN_IF_ERROR(S->Next(&in, &eof));
+    if (eof) break;
+    for (const Record& r : in.records) {
+      Plan& p = plan[{in.topic, in.partition}];
+      if (p.first < 0) p.first = r.offset, p.first_ts = r.timestamp;
+      p.last = r.offset;
+      p.last_ts = r.timestamp;
+      ++p.count;
+      p.bytes += r.key.size + r.value.size;
+    }
+    *selected += in.records.size();
+  }
+  for (const auto& [tp, p] : plan) {
+    *json += "{\"topic\":";
+    envelope::AppendJsonString(tp.first, json);
+    fmt::format_to(std::back_inserter(*json),
+                   ",\"partition\":{},\"first_offset\":{},\"last_offset\":{},\"records\":{},\"exact\":true,"
+                   "\"first_timestamp\":{},\"last_timestamp\":{},\"bytes\":{}}}\n",
+                   tp.second, p.first, p.last, p.count, p.first_ts, p.last_ts, p.bytes);
+  }
+  return Status::OK();
 }
 
 std::string ReplayStatsJson(const ReplayStats& s) {

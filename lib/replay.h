@@ -114,6 +114,9 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* stats)
 std::string ReplayStatsJson(const ReplayStats& s);
 
 // ---- shared with backfill ----
+// The dry-run plan: reads the whole selection; JSON Lines, one line per source partition
+// (first/last offset, records, exact, first/last timestamp, bytes of keys and values).
+Status PlanSelection(Selection* s, std::string* json, uint64_t* selected);
 // Reads "<topic>/<partition>/<offset>" (an evt.source header).
 bool ParseSourceRef(std::string_view s, std::string* topic, int32_t* partition, int64_t* offset);
 // A checkpoint file: identity hash, replay id, positions and destination state.

@@ -1,0 +1,108 @@
+// evt backfill SRC... --exec CMD | --pipe CMD: hand each selected record to a program, in
+// parallel with per-key order, retries, dead letters and checkpoints.
+#include <fmt/format.h>
+
+#include "cmd/common.h"
+#include "cmd/selection.h"
+#include "lib/backfill.h"
+#include "lib/base/term.h"
+#include "lib/base/timeutil.h"
+
+namespace evt::cmd {
+
+RunFn SetupBackfill(CLI::App* app) {
+  struct Flags {
+    std::vector<std::string> sources;
+    SelectionFlags sel;
+    std::string exec, pipe, input = "envelope", backoff = "100ms..30s", dead_letter, drain_timeout = "30s",
+                            checkpoint, checkpoint_interval = "1s", stats_json;
+    int workers = 1, retries = 3;
+    int64_t max_failures = -1;
+    size_t depth = 64;
+    bool dry_run = false;
+  };
+  auto f = std::make_shared<Flags>();
+  app->add_option("SRC", f->sources, "Segment files/directories, kafka://HOST/TOPIC, or JSON Lines files")->required();
+  AddSelectionFlags(app, &f->sel);
+  app->add_option("--exec", f->exec,
+                  "Run `sh -c CMD` once per record: the record on stdin, EVT_TOPIC EVT_PARTITION EVT_OFFSET EVT_KEY "
+                  "(EVT_KEY_BASE64) EVT_ATTEMPT set; exit 0 = done");
+  app->add_option("--pipe", f->pipe,
+                  "Start long-lived `sh -c CMD` workers: envelope JSON Lines in, one answer per record out (ok, "
+                  "retry REASON, fail REASON)");
+  app->add_option("--input", f->input, "--exec stdin: envelope (default: the JSON line) or value (the raw value)")
+      ->check(CLI::IsMember({"envelope", "value"}));
+  app->add_option("--workers", f->workers, "Workers in parallel (default 1)")->check(CLI::Range(1, 4096));
+  app->add_option("--pipeline", f->depth, "--pipe: records in flight per worker (default 64)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  app->add_option("--retries", f->retries, "Retries of a failed record (default 3)")->check(CLI::Range(0, 1000000));
+  app->add_option("--backoff", f->backoff, "Exponential backoff with jitter between retries: MIN..MAX (default 100ms..30s)");
+  app->add_option("--dead-letter", f->dead_letter,
+                  "Where records go after the last retry (JSON Lines file, segment directory or kafka://HOST/TOPIC); "
+                  "without it a final failure stops the run");
+  app->add_option("--max-failures", f->max_failures, "Stop after N dead letters")->check(CLI::Range(int64_t{0}, INT64_MAX));
+  app->add_option("--drain-timeout", f->drain_timeout,
+                  "On Ctrl-C or a stopping failure: how long to wait for records in flight (default 30s)");
+  app->add_flag("--dry-run", f->dry_run, "Print the plan (per partition: offsets, records, times, bytes) and run nothing");
+  app->add_option("--checkpoint", f->checkpoint,
+                  "Record the lowest unacknowledged offset per partition in FILE and resume from it");
+  app->add_option("--checkpoint-interval", f->checkpoint_interval, "How often to write the checkpoint (default 1s)");
+  app->add_option("--stats-json", f->stats_json, "Write the run's figures as JSON to FILE");
+  return [f]() {
+    if (WantsPropertyList(f->sel.kafka)) {
+      kafka::PrintProperties();
+      return kExitOk;
+    }
+    BackfillOptions o;
+    std::string sel_identity;
+    Status s = ResolveSelection(f->sel, f->sources, &o.sel, &sel_identity);
+    if (!s.ok()) return Finish(s);
+    o.exec_cmd = f->exec;
+    o.pipe_cmd = f->pipe;
+    if (o.exec_cmd.empty() == o.pipe_cmd.empty() && !f->dry_run)
+      return Finish(Status::InvalidArgument("give --exec CMD or --pipe CMD (one of them)"));
+    o.input_value = f->input == "value";
+    o.workers = f->workers;
+    o.pipeline_depth = f->depth;
+    o.retries = f->retries;
+    s = ParseBackoff(f->backoff, &o.backoff_min_ms, &o.backoff_max_ms);
+    if (!s.ok()) return Finish(s);
+    o.dead_letter = f->dead_letter;
+    if (o.dead_letter.rfind("kafka:///", 0) == 0 && !f->sel.kafka.brokers.empty())
+      o.dead_letter = "kafka://" + f->sel.kafka.brokers + o.dead_letter.substr(8);
+    o.max_failures = f->max_failures;
+    if (o.max_failures >= 0 && o.dead_letter.empty())
+      return Finish(Status::InvalidArgument("--max-failures counts dead letters: give --dead-letter"));
+    for (auto [flag, text, dst] : {std::tuple<const char*, std::string*, int64_t*>{"--drain-timeout", &f->drain_timeout, &o.drain_timeout_ms},
+                                   {"--checkpoint-interval", &f->checkpoint_interval, &o.checkpoint_interval_ms}}) {
+      auto d = ParseDuration(*text);
+      if (!d.ok() || *d < 0) return Finish(Status::InvalidArgument(fmt::format("{}: bad duration '{}'", flag, *text)));
+      *dst = *d;
+    }
+    o.dry_run = f->dry_run;
+    o.checkpoint = f->checkpoint;
+    o.progress = IsTerminal(2) && !f->dry_run;
+    // The command is not part of the job's identity: a fixed command may resume the job.
+    o.identity = fmt::format("backfill|{}|mode={}|input={}", sel_identity, f->exec.empty() ? "pipe" : "exec", f->input);
+    StderrReporter rep;
+    BackfillStats st;
+    s = RunBackfill(o, &rep, &st);
+    if (!f->stats_json.empty()) {
+      Status js = WriteFileAtomic(f->stats_json, BackfillStatsJson(st));
+      if (s.ok()) s = js;
+    }
+    if (!st.already_complete) {
+      if (o.dry_run) {
+        rep.Notice(fmt::format("backfill: would hand {} of {} records scanned to the workers", st.selected, st.scanned));
+      } else {
+        rep.Notice(fmt::format("backfill: {} records: {} ok, {} retries, {} dead letter{}, in {:.1f} s ({:.0f}/s){}",
+                               st.handed, st.ok, st.retried, st.dead_lettered, st.dead_lettered == 1 ? "" : "s",
+                               st.seconds, st.seconds > 0 ? st.ok / st.seconds : 0.0,
+                               o.checkpoint.empty() ? "" : "; checkpoint " + o.checkpoint));
+      }
+    }
+    return Finish(s);
+  };
+}
+
+}  // namespace evt::cmd
