@@ -771,10 +771,17 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
     if (!final && now - last_progress < 250) return;
     last_progress = now;
     double secs = (now - start_ms) / 1e3;
-    std::fprintf(stderr, "\r\033[Kbackfill: %llu handed, %llu ok, %llu retried, %llu dead letters, %.0f/s%s",
+    std::string eta;
+    int64_t total = S.estimated_records();
+    double rate = secs > 0 ? st->ok / secs : 0.0;
+    if (total > 0 && rate > 0 && !final) {
+      int64_t left = static_cast<int64_t>(std::max(0.0, (total - static_cast<double>(st->ok)) / rate));
+      eta = fmt::format(", ETA {}m{:02d}s", left / 60, left % 60);
+    }
+    std::fprintf(stderr, "\r\033[Kbackfill: %llu handed, %llu ok, %llu retried, %llu dead letters, %.0f/s%s%s",
                  static_cast<unsigned long long>(st->handed), static_cast<unsigned long long>(st->ok),
                  static_cast<unsigned long long>(sh.retried.load()),
-                 static_cast<unsigned long long>(st->dead_lettered), secs > 0 ? st->ok / secs : 0.0,
+                 static_cast<unsigned long long>(st->dead_lettered), secs > 0 ? st->ok / secs : 0.0, eta.c_str(),
                  final ? "\n" : "");
     std::fflush(stderr);
   };

@@ -134,6 +134,7 @@ struct Selection::Impl {
   std::vector<bool> part_ok;  // by partition id (empty: all)
   RecordBatch in;
   uint64_t scanned = 0, missing_time = 0;
+  int64_t estimate = -1;
   std::string field_buf;
 
   bool PartitionSelected(int32_t p) const {
@@ -220,6 +221,12 @@ Result<std::unique_ptr<Selection>> Selection::Open(const SelectionOptions& o, co
       ReadOptions ro = o.read;
       auto it = resume.find({pd.topic, pd.partition});
       if (it != resume.end()) ro.from = Bound{Bound::kOffset, it->second};
+      auto next = PartitionNextOffset(pd.path);
+      if (next.ok() && !pd.segments.empty()) {
+        int64_t lo = ro.from.kind == Bound::kOffset ? ro.from.value : pd.segments.front().base_offset;
+        int64_t hi = ro.until.kind == Bound::kOffset ? std::min(ro.until.value, *next) : *next;
+        s.estimate = std::max<int64_t>(s.estimate, 0) + std::max<int64_t>(0, hi - lo);
+      }
       per.push_back(std::make_unique<SegmentSource>(std::vector<PartitionDir>{pd}, ro, reporter));
     }
     if (per.empty()) return Status::NotFound("no partition of the sources is selected by --partitions");
@@ -329,6 +336,7 @@ uint64_t Selection::jsonl_records() const { return impl_->jsonl_seen; }
 bool Selection::is_kafka() const { return impl_->kafka; }
 bool Selection::is_jsonl() const { return impl_->jsonl; }
 uint64_t Selection::scanned() const { return impl_->scanned; }
+int64_t Selection::estimated_records() const { return impl_->estimate; }
 uint64_t Selection::missing_time_field() const { return impl_->missing_time; }
 int64_t Selection::TimeOf(const Record& r) const { return impl_->EventTime(r); }
 
@@ -372,6 +380,13 @@ void SleepUntil(int64_t deadline_ns) {
     if (now >= deadline_ns) return;
     std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<int64_t>(deadline_ns - now, 50'000'000)));
   }
+}
+
+std::string FormatEta(double secs) {
+  int64_t s = static_cast<int64_t>(secs + 0.5);
+  if (s >= 3600) return fmt::format("{}h{:02d}m", s / 3600, (s % 3600) / 60);
+  if (s >= 60) return fmt::format("{}m{:02d}s", s / 60, s % 60);
+  return fmt::format("{}s", s);
 }
 
 int64_t SteadyNs() {
@@ -661,7 +676,14 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
     if (!final && now - last_progress_ns < 250'000'000) return;
     last_progress_ns = now;
     double secs = (now - start_ns) / 1e9;
-    std::string line = fmt::format("replay: {} records, {:.0f}/s", st->written, secs > 0 ? st->written / secs : 0.0);
+    double rate = secs > 0 ? st->written / secs : 0.0;
+    std::string line = fmt::format("replay: {} records sent, {:.0f}/s", st->written, secs > 0 ? st->written / secs : 0.0);
+    int64_t total = S.estimated_records();
+    if (total > 0 && rate > 0 && !final) {
+      // An upper bound: the offsets left to scan, at the sending rate so far.
+      double left = std::max(0.0, (total - static_cast<double>(st->written)) / rate);
+      line += fmt::format(", ETA {}", FormatEta(left));
+    }
     if (pacer.active()) line += fmt::format(", {:.0f} ms behind schedule", st->max_lag_ms);
     std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), final ? "\n" : "");
     std::fflush(stderr);

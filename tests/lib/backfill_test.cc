@@ -18,7 +18,7 @@ TEST_CASE("backfill: --backoff MIN..MAX") {
   CHECK(!ParseBackoff("", &a, &b).ok());
 }
 
-TEST_CASE("backfill: workers answer, fail and retry; dead letters and counts") {
+TEST_CASE("backfill: workers answer, fail and retry, with dead letters and counts") {
   test::TempDir d;
   REQUIRE(test::RunEvt("gen --count 90 --partitions 3 --keys 7 --output " + d.path()).exit_code == 0);
   CountingReporter rep;

@@ -49,7 +49,7 @@ TEST_CASE("LineReader: plain, .gz and .zst, last line without newline, long line
   CHECK_FALSE((*r)->status().ok());
 }
 
-TEST_CASE("JsonlSource: envelope batches split on topic/partition; errors name file:line", "[jsonl]") {
+TEST_CASE("JsonlSource: envelope batches split on topic/partition, and errors name file:line", "[jsonl]") {
   TempDir d;
   WriteFile(d / "in.jsonl",
             "{\"topic\":\"a\",\"partition\":0,\"offset\":1,\"timestamp\":5,\"key\":\"k\",\"value\":{\"x\":1},\"headers\":[]}\n"

@@ -42,7 +42,7 @@ TEST_CASE("cloudevents: binary mode maps ce_ headers and content-type", "[cloude
              "\n");
 }
 
-TEST_CASE("cloudevents: attributes derived from the record; data forms", "[cloudevents]") {
+TEST_CASE("cloudevents: attributes derived from the record, and data forms", "[cloudevents]") {
   RecordBatch b;
   b.topic = "t";
   b.partition = 2;
