@@ -75,7 +75,7 @@ for mm in 256M 64M; do
 import json, sys
 s, m, mm, stats, b = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
 st = json.loads(open(stats).read().splitlines()[0])
-print(f"{st['keys']} distinct keys ({b/2**20:.0f} MiB, {st['records_before']} records), --max-memory {mm}: "
+print(f"{st['records_before']} records over 10M keys ({b/2**20:.0f} MiB; {st['keys']} key-map entries over the passes), --max-memory {mm}: "
       f"{st['passes']} pass(es), {s:.2f}s, peak RSS {m/1024:.0f} MiB")
 PY
 done

@@ -54,6 +54,19 @@ void StderrReporter::Notice(std::string_view what) {
   PrintWarning(std::string(what));
 }
 
+Status WriteResults(bool dry_run, const std::string& stats_json, const std::string& json, Status s) {
+  if (s.ok() && dry_run) {
+    auto out = Stdout();
+    s = out->Append(json);
+    if (s.ok()) s = out->Flush();
+  }
+  if (!stats_json.empty()) {
+    Status js = WriteFileAtomic(stats_json, json);
+    if (s.ok()) s = js;
+  }
+  return s;
+}
+
 std::unique_ptr<WritableFile> Stdout() { return WritableFile::FromFd(1, "<stdout>"); }
 
 void AddReadFlags(CLI::App* app, ReadFlags* f, bool with_merge, bool with_control) {

@@ -50,6 +50,11 @@ class StderrReporter : public Reporter {
   int warnings = 0;
 };
 
+// The JSON Lines results of a command with --dry-run and --stats-json (compact, retain):
+// on stdout with --dry-run (when `s` is OK), into the stats file when given. Returns `s`,
+// or the first error of writing them.
+Status WriteResults(bool dry_run, const std::string& stats_json, const std::string& json, Status s);
+
 // stdout as a WritableFile.
 std::unique_ptr<WritableFile> Stdout();
 

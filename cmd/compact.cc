@@ -86,16 +86,7 @@ RunFn SetupCompact(CLI::App* app) {
     StderrReporter rep;
     std::vector<CompactPartition> parts;
     Status s = RunCompact(o, &rep, &parts);
-    std::string json = CompactJson(parts, o.dry_run);
-    if (s.ok() && o.dry_run) {
-      auto out = Stdout();
-      s = out->Append(json);
-      if (s.ok()) s = out->Flush();
-    }
-    if (!f->stats_json.empty()) {
-      Status js = WriteFileAtomic(f->stats_json, json);
-      if (s.ok()) s = js;
-    }
+    s = WriteResults(o.dry_run, f->stats_json, CompactJson(parts, o.dry_run), s);
     if (s.ok()) rep.Notice(CompactSummary(parts, o.dry_run));
     return Finish(s);
   };

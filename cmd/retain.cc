@@ -56,16 +56,7 @@ RunFn SetupRetain(CLI::App* app) {
     StderrReporter rep;
     std::vector<RetainPartition> parts;
     Status s = RunRetain(o, &rep, &parts);
-    std::string json = RetainJson(parts, o.dry_run);
-    if (s.ok() && o.dry_run) {
-      auto out = Stdout();
-      s = out->Append(json);
-      if (s.ok()) s = out->Flush();
-    }
-    if (!f->stats_json.empty()) {
-      Status js = WriteFileAtomic(f->stats_json, json);
-      if (s.ok()) s = js;
-    }
+    s = WriteResults(o.dry_run, f->stats_json, RetainJson(parts, o.dry_run), s);
     if (!parts.empty() || s.ok()) rep.Notice(RetainSummary(parts, o.dry_run));
     return Finish(s);
   };

@@ -170,6 +170,13 @@ void BlockSigpipe() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
+// A worker thread: SIGPIPE blocked, and counted in Shared::alive until it returns.
+struct WorkerScope {
+  Shared* sh;
+  explicit WorkerScope(Shared* s) : sh(s) { BlockSigpipe(); }
+  ~WorkerScope() { --sh->alive; }
+};
+
 std::string ExitText(int status) {
   if (WIFEXITED(status)) return fmt::format("exit status {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
@@ -221,11 +228,7 @@ bool OnAttemptFailed(Shared* sh, Job* j, const std::string& why, bool permanent,
 
 // --exec: one process per record, one record at a time per worker.
 void ExecWorker(Shared* sh, Inbox* inbox) {
-  struct Alive {
-    Shared* sh;
-    ~Alive() { --sh->alive; }
-  } alive{sh};
-  BlockSigpipe();
+  WorkerScope scope(sh);
   const BackfillOptions& o = *sh->o;
   std::deque<Job*> ready, waiting;
   std::vector<std::string> env_strings;
@@ -317,11 +320,7 @@ void ExecWorker(Shared* sh, Inbox* inbox) {
 
 // --pipe: a long-lived process answering one line per record, several records in flight.
 void PipeWorker(Shared* sh, Inbox* inbox) {
-  struct Alive {
-    Shared* sh;
-    ~Alive() { --sh->alive; }
-  } alive{sh};
-  BlockSigpipe();
+  WorkerScope scope(sh);
   const BackfillOptions& o = *sh->o;
   std::deque<Job*> ready, waiting, inflight;
   // Keys with a record waiting for a retry: their later records wait too. Records of one
@@ -642,33 +641,15 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
 
   // ---- checkpoint ----
   Checkpoint ck;
-  bool resuming = false;
-  const std::string identity = IdentityHash(o.identity);
-  if (!o.checkpoint.empty() && !o.dry_run) {
-    auto c = ReadCheckpoint(o.checkpoint);
-    if (c.ok()) {
-      if (c->identity != identity)
-        return Status::InvalidArgument(fmt::format(
-            "{}: this checkpoint belongs to a backfill with other sources, selection or command; resume with the "
-            "same flags, or give another --checkpoint file",
-            o.checkpoint));
-      ck = std::move(*c);
-      resuming = true;
-      if (ck.complete) {
-        st->already_complete = true;
-        reporter->Notice(fmt::format("backfill: {} says this backfill is complete; nothing to do", o.checkpoint));
-        return Status::OK();
-      }
-    } else if (c.status().code() != Code::kNotFound) {
-      return c.status();
-    }
-  }
+  bool resuming = false, complete = false;
+  EVT_RETURN_IF_ERROR(OpenCheckpoint(o.dry_run ? "" : o.checkpoint, o.identity, "backfill", "sources or selection",
+                                     reporter, &ck, &resuming, &complete));
   st->resumed = resuming;
-  if (!resuming) {
-    ck.identity = identity;
-    ck.replay_id = NewReplayId();
-    ck.dest_kind = "exec";
+  if (complete) {
+    st->already_complete = true;
+    return Status::OK();
   }
+  if (!resuming) ck.dest_kind = "exec";
   auto sel = Selection::Open(o.sel, resuming ? ck.positions : Positions{}, 0, reporter);
   if (!sel.ok()) return sel.status();
   Selection& S = **sel;
@@ -884,8 +865,8 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
   st->retried = sh.retried;
   st->worker_restarts = sh.restarts;
   st->missing_time_field = S.missing_time_field();
-  const bool complete = result.ok() && failure.ok() && !interrupted && jobs.empty();
-  Status cks = checkpoint(complete);
+  const bool done = result.ok() && failure.ok() && !interrupted && jobs.empty();
+  Status cks = checkpoint(done);
   Status cs = dlq.sink ? dlq.sink->Close() : Status::OK();
   progress(true);
   st->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -119,6 +119,33 @@ Status WriteCheckpoint(const std::string& path, const Checkpoint& c) {
   return WriteFileAtomic(path, o);
 }
 
+Status OpenCheckpoint(const std::string& path, const std::string& identity, const char* job, const char* what_differs,
+                      Reporter* reporter, Checkpoint* ck, bool* resuming, bool* complete) {
+  *resuming = *complete = false;
+  const std::string hash = IdentityHash(identity);
+  if (!path.empty()) {
+    auto c = ReadCheckpoint(path);
+    if (c.ok()) {
+      if (c->identity != hash)
+        return Status::InvalidArgument(fmt::format(
+            "{}: this checkpoint belongs to a {} with other {}; resume with the same flags, or give another "
+            "--checkpoint file",
+            path, job, what_differs));
+      *ck = std::move(*c);
+      *resuming = true;
+      if (ck->complete) {
+        *complete = true;
+        reporter->Notice(fmt::format("{}: {} says this {} is complete; nothing to do", job, path, job));
+      }
+      return Status::OK();
+    }
+    if (c.status().code() != Code::kNotFound) return c.status();
+  }
+  ck->identity = hash;
+  ck->replay_id = NewReplayId();
+  return Status::OK();
+}
+
 // ---------------------------------------------------------------- Selection
 
 struct Selection::Impl {
@@ -450,34 +477,16 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
 
   // ---- checkpoint: resume or start ----
   Checkpoint ck;
-  bool resuming = false;
-  const std::string identity = IdentityHash(o.identity);
-  if (!o.checkpoint.empty() && !o.dry_run) {
-    auto c = ReadCheckpoint(o.checkpoint);
-    if (c.ok()) {
-      if (c->identity != identity)
-        return Status::InvalidArgument(fmt::format(
-            "{}: this checkpoint belongs to a replay with other sources, selection or destination; resume with "
-            "the same flags, or give another --checkpoint file",
-            o.checkpoint));
-      ck = std::move(*c);
-      resuming = true;
-      if (ck.complete) {
-        st->already_complete = true;
-        st->replay_id = ck.replay_id;
-        reporter->Notice(fmt::format("replay: {} says this replay is complete; nothing to do", o.checkpoint));
-        return Status::OK();
-      }
-    } else if (c.status().code() != Code::kNotFound) {
-      return c.status();
-    }
-  }
+  bool resuming = false, complete = false;
+  EVT_RETURN_IF_ERROR(OpenCheckpoint(o.dry_run ? "" : o.checkpoint, o.identity, "replay",
+                                     "sources, selection or destination", reporter, &ck, &resuming, &complete));
   st->resumed = resuming;
-  if (!resuming) {
-    ck.identity = identity;
-    ck.replay_id = NewReplayId();
-    ck.dest_kind = KindName(kind);
+  if (complete) {
+    st->already_complete = true;
+    st->replay_id = ck.replay_id;
+    return Status::OK();
   }
+  if (!resuming) ck.dest_kind = KindName(kind);
   st->replay_id = ck.replay_id;
 
   // ---- destination ----

@@ -134,6 +134,11 @@ struct Checkpoint {
   int64_t dest_size = -1;                    // jsonl file size
 };
 Result<Checkpoint> ReadCheckpoint(const std::string& path);  // NotFound when absent
+// Resumes from `path` when it exists (refusing a checkpoint of another job: `identity` is
+// the job's description, hashed) or starts a new one (a fresh replay id). *complete when
+// the checkpoint says the job is done (a Notice says so). `job` names it in messages.
+Status OpenCheckpoint(const std::string& path, const std::string& identity, const char* job, const char* what_differs,
+                      Reporter* reporter, Checkpoint* ck, bool* resuming, bool* complete);
 Status WriteCheckpoint(const std::string& path, const Checkpoint& c);
 std::string IdentityHash(const std::string& identity);
 std::string NewReplayId();

@@ -140,7 +140,7 @@ rm -f "$TMP/k.ck" "$TMP/k.log"
 kills=0
 for i in $(seq 1 25); do
   "$E" backfill "$TMP/src" --checkpoint "$TMP/k.ck" --checkpoint-interval 10ms --workers 3 --pipeline 4 \
-    --pipe 'while read -r l; do sleep 0.02; printf "%s\n" "$l" | grep -o "\"partition\":[0-9]*,\"offset\":[0-9]*" >> '"$TMP/k.log"'; echo ok; done' \
+    --pipe 'while read -r l; do sleep 0.04; printf "%s\n" "$l" | grep -o "\"partition\":[0-9]*,\"offset\":[0-9]*" >> '"$TMP/k.log"'; echo ok; done' \
     >/dev/null 2>&1 &
   pid=$!
   sleep "0.$(printf '%03d' $((RANDOM % 250 + 50)))"
