@@ -162,6 +162,7 @@ struct Selection::Impl {
   RecordBatch in;
   uint64_t scanned = 0, missing_time = 0;
   int64_t estimate = -1;
+  size_t partitions = 0;  // segment sources: partitions read
   std::string field_buf;
 
   bool PartitionSelected(int32_t p) const {
@@ -257,6 +258,7 @@ Result<std::unique_ptr<Selection>> Selection::Open(const SelectionOptions& o, co
       per.push_back(std::make_unique<SegmentSource>(std::vector<PartitionDir>{pd}, ro, reporter));
     }
     if (per.empty()) return Status::NotFound("no partition of the sources is selected by --partitions");
+    s.partitions = per.size();
     if (o.merge_time && per.size() > 1) {
       s.src = MergeByTime(std::move(per));
     } else {
@@ -364,6 +366,7 @@ bool Selection::is_kafka() const { return impl_->kafka; }
 bool Selection::is_jsonl() const { return impl_->jsonl; }
 uint64_t Selection::scanned() const { return impl_->scanned; }
 int64_t Selection::estimated_records() const { return impl_->estimate; }
+size_t Selection::partition_count() const { return impl_->partitions; }
 uint64_t Selection::missing_time_field() const { return impl_->missing_time; }
 int64_t Selection::TimeOf(const Record& r) const { return impl_->EventTime(r); }
 
@@ -461,16 +464,6 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
     return Status::InvalidArgument("--dedupe needs a Kafka destination, --partition keep and --provenance");
   if (o.partition == ReplayPartition::kHash && kind != DestKind::kKafka)
     return Status::InvalidArgument("--partition hash needs a Kafka destination (it needs the partition count)");
-  if (o.speed > 0 && !o.sel.merge_time && o.sel.sources.size() >= 1 && !kafka::IsKafkaUrl(o.sel.sources[0])) {
-    auto parts = ResolvePartitions(o.sel.sources);
-    size_t n = 0;
-    if (parts.ok())
-      for (const auto& pd : *parts)
-        n += o.sel.partitions.empty() ||
-             std::find(o.sel.partitions.begin(), o.sel.partitions.end(), pd.partition) != o.sel.partitions.end();
-    if (n > 1)
-      return Status::InvalidArgument("--speed over several partitions needs --merge time (or select one with --partitions)");
-  }
   if (o.speed > 0 && kafka::IsKafkaUrl(o.sel.sources.empty() ? "" : o.sel.sources[0]) &&
       (o.sel.partitions.size() != 1))
     return Status::InvalidArgument("--speed from a Kafka topic: select one partition with --partitions");
@@ -488,6 +481,13 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
   }
   if (!resuming) ck.dest_kind = KindName(kind);
   st->replay_id = ck.replay_id;
+
+  // ---- source ----
+  auto sel = Selection::Open(o.sel, resuming ? ck.positions : Positions{}, resuming ? ck.jsonl_records : 0, reporter);
+  if (!sel.ok()) return sel.status();
+  Selection& S = **sel;
+  if (o.speed > 0 && !o.sel.merge_time && S.partition_count() > 1)
+    return Status::InvalidArgument("--speed over several partitions needs --merge time (or select one with --partitions)");
 
   // ---- destination ----
   std::unique_ptr<Sink> sink;
@@ -624,10 +624,6 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
     }
   }
 
-  // ---- source ----
-  auto sel = Selection::Open(o.sel, resuming ? ck.positions : Positions{}, resuming ? ck.jsonl_records : 0, reporter);
-  if (!sel.ok()) return sel.status();
-  Selection& S = **sel;
   // Dedupe hits: positions at or below are skipped (set before reading).
   if (!dedupe_done.empty()) S.SkipUpTo(dedupe_done);
   if (!o.checkpoint.empty() && !o.dry_run && !resuming) EVT_RETURN_IF_ERROR(WriteCheckpoint(o.checkpoint, ck));
