@@ -226,14 +226,9 @@ Result<std::unique_ptr<Selection>> Selection::Open(const SelectionOptions& o, co
     ro.from = o.read.from;
     ro.until = o.read.until;
     ro.target_records = o.read.target_records;
-    // Resume: start at the lowest checkpointed position of the topic; records below each
-    // partition's own position are skipped as they come.
-    if (!resume.empty()) {
-      int64_t low = INT64_MAX;
-      for (const auto& [tp, next] : resume) low = std::min(low, next);
-      if (ro.from.kind == Bound::kOffset || ro.from.kind == Bound::kBeginning)
-        ro.from = Bound{Bound::kOffset, std::max(low, ro.from.kind == Bound::kOffset ? ro.from.value : 0)};
-    }
+    // Resume: reading starts at the original position again (a partition the checkpoint
+    // does not name may not have been read at all); records below each partition's
+    // checkpointed position are skipped as they come.
     auto src = kafka::KafkaSource::Open(*t, o.kafka, ro, reporter);
     if (!src.ok()) return src.status();
     s.src = std::move(*src);

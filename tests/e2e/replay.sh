@@ -180,6 +180,11 @@ if command -v kcat >/dev/null; then
   # a topic as the source, to a JSON Lines file
   "$E" replay "kafka://$B/dst" "$TMP/fromk.jsonl" --partitions 1 2>/dev/null
   expect_eq 100 "$(wc -l <"$TMP/fromk.jsonl")" "replay from a Kafka partition"
+  # a topic as a resumable source: kill -9 a few times, resume, every record once
+  rm -f "$TMP/kk.jsonl" "$TMP/kk.ck"
+  kill_loop 3 "$E" replay "kafka://$B/dst" "$TMP/kk.jsonl" --checkpoint "$TMP/kk.ck" --checkpoint-interval 20ms --rate 300
+  "$E" replay "kafka://$B/dst" "$TMP/kk.jsonl" --checkpoint "$TMP/kk.ck" >/dev/null 2>&1 || fail "resume from a topic"
+  expect_eq "300 300" "$(wc -l <"$TMP/kk.jsonl") $(po "$TMP/kk.jsonl" | sort -u | wc -l)" "topic source: every record once after $KILLED kills"
   # --partition hash spreads by key like evt write
   "$E" replay "$TMP/src" "kafka://$B/big" --partition hash --until 50 2>/dev/null
   expect_eq 150 "$(kcat -C -b "$B" -t big -e -q -f '%o\n' 2>/dev/null | wc -l)" "--partition hash"
