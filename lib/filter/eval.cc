@@ -719,9 +719,6 @@ struct Evaluator::Impl {
     if (word[0] == '+' || word[0] == '-') word.remove_prefix(1);
     std::string lower;
     for (char c : word) lower.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
-    // Debian 12's jq (1.6-2.1+deb12u1, the CVE-2024-53427 fix) rejects the bare literal
-    // `nan`; `NaN` and `-nan` still go through strtod.
-    if (s == "nan") return false;
     bool special = lower == "inf" || lower == "infinity" || lower == "nan";
     if (!special)
       for (char c : s)

@@ -159,9 +159,17 @@ with open(wrapped_path, 'w') as f:
     for i, d in enumerate(DOCS):
         f.write('[%d,%s]\n' % (i, d))
 
+# Debian 12's jq 1.6-2.1+deb12u1 rejects the bare literal `nan` in tonumber (a security
+# update; deb12u2 accepts it again, as jq 1.6 does, and so does evt). With that jq, the
+# expressions that use it are not comparable.
+JQ_REJECTS_NAN = subprocess.run(['jq', '-n', '"nan" | tonumber'], capture_output=True).returncode != 0
+
 failures = 0
 compared = 0
 for e in exprs:
+    if JQ_REJECTS_NAN and '"nan"' in e:
+        print('SKIP (this jq rejects "nan" | tonumber, Debian 12 deb12u1): %s' % e)
+        continue
     jq = subprocess.run(['jq', '-c', '.[0] as $__n | .[1] | select(%s) | $__n' % e, wrapped_path],
                         capture_output=True, text=True)
     if jq.returncode not in (0, 5):
