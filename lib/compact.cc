@@ -840,21 +840,9 @@ Status RunCompact(const CompactOptions& opts, Reporter* reporter, std::vector<Co
   }
   for (const PartitionDir& found : all) {
     if (InterruptRequested()) return Status::Interrupted();
-    if (BrokerHoldsLogDir(found.path))
-      return Status::Busy(fmt::format("{}: a running Kafka broker holds {} (its log dir lock); stop the broker or "
-                                      "work on a copy",
-                                      found.path, JoinPath(Dirname(found.path), ".lock")));
-    std::unique_ptr<FileLock> lock;
-    if (!opts.dry_run) {
-      auto l = FileLock::Acquire(JoinPath(found.path, ".evt.lock"), opts.wait_for_lock);
-      if (!l.ok()) {
-        if (l.status().code() == Code::kBusy)
-          return Status::Busy(fmt::format(
-              "{}: another evt process is writing or compacting this partition (use --wait to wait)", found.path));
-        return l.status();
-      }
-      lock = std::move(*l);
-    }
+    // The same lock as `evt write`: one evt process per partition (a dry run only looks).
+    auto lock = LockPartition(found.path, opts.wait_for_lock, !opts.dry_run);
+    if (!lock.ok()) return lock.status();
     CompactPartition cp;
     cp.path = found.path;
     uint64_t changes = 0;

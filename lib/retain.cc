@@ -90,23 +90,9 @@ Status RunRetain(const RetainOptions& opts, Reporter* reporter, std::vector<Reta
   }
   for (PartitionDir& pd : all) {
     if (InterruptRequested()) return Status::Interrupted();
-    if (BrokerHoldsLogDir(pd.path))
-      return Status::Busy(fmt::format("{}: a running Kafka broker holds {} (its log dir lock); stop the broker or "
-                                      "work on a copy",
-                                      pd.path, JoinPath(Dirname(pd.path), ".lock")));
-    // The same lock as `evt write` (and compaction): one evt process per partition.
-    std::unique_ptr<FileLock> lock;
-    if (!opts.dry_run) {
-      auto l = FileLock::Acquire(JoinPath(pd.path, ".evt.lock"), opts.wait_for_lock);
-      if (!l.ok()) {
-        if (l.status().code() == Code::kBusy)
-          return Status::Busy(
-              fmt::format("{}: another evt process is writing or compacting this partition (use --wait to wait)",
-                          pd.path));
-        return l.status();
-      }
-      lock = std::move(*l);
-    }
+    // The same lock as `evt write`: one evt process per partition (a dry run only looks).
+    auto lock = LockPartition(pd.path, opts.wait_for_lock, !opts.dry_run);
+    if (!lock.ok()) return lock.status();
     RetainPartition rp;
     rp.path = pd.path;
     rp.segments_before = pd.segments.size();

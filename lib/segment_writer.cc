@@ -8,6 +8,19 @@
 
 namespace evt {
 
+Result<std::unique_ptr<FileLock>> LockPartition(const std::string& dir, bool wait, bool take_lock) {
+  if (BrokerHoldsLogDir(dir))
+    return Status::Busy(fmt::format(
+        "{}: a running Kafka broker holds {} (its log dir lock); stop the broker or work on a copy", dir,
+        JoinPath(Dirname(dir), ".lock")));
+  if (!take_lock) return std::unique_ptr<FileLock>();
+  auto lock = FileLock::Acquire(JoinPath(dir, ".evt.lock"), wait);
+  if (!lock.ok() && lock.status().code() == Code::kBusy)
+    return Status::Busy(
+        fmt::format("{}: another evt process is writing or compacting this partition (use --wait to wait)", dir));
+  return lock;
+}
+
 bool BrokerHoldsLogDir(const std::string& partition_dir) {
   return FileLock::IsLockedByOther(JoinPath(Dirname(partition_dir), ".lock"));
 }
@@ -15,19 +28,12 @@ bool BrokerHoldsLogDir(const std::string& partition_dir) {
 Result<std::unique_ptr<PartitionWriter>> PartitionWriter::Open(const std::string& dir, const WriterOptions& opts,
                                                                Reporter* reporter) {
   EVT_RETURN_IF_ERROR(MakeDirs(dir));
-  if (BrokerHoldsLogDir(dir))
-    return Status::Busy(fmt::format("{}: a running Kafka broker holds {} (its log dir lock); stop the broker or work on a copy",
-                                    dir, JoinPath(Dirname(dir), ".lock")));
+  auto lock = LockPartition(dir, opts.wait_for_lock);
+  if (!lock.ok()) return lock.status();
   std::unique_ptr<PartitionWriter> w(new PartitionWriter());
   w->dir_ = dir;
   w->opts_ = opts;
   w->reporter_ = reporter;
-  auto lock = FileLock::Acquire(JoinPath(dir, ".evt.lock"), opts.wait_for_lock);
-  if (!lock.ok()) {
-    if (lock.status().code() == Code::kBusy)
-      return Status::Busy(fmt::format("{}: another evt process is writing or compacting this partition (use --wait to wait)", dir));
-    return lock.status();
-  }
   w->lock_ = std::move(*lock);
   // Finish an interrupted compaction or retention before appending after it.
   uint64_t changes = 0;
