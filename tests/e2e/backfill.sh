@@ -144,8 +144,9 @@ for i in $(seq 1 25); do
     >/dev/null 2>&1 &
   pid=$!
   sleep "0.$(printf '%03d' $((RANDOM % 250 + 50)))"
-  kill -9 $pid 2>/dev/null && kills=$((kills + 1))
-  wait $pid 2>/dev/null || true
+  kill -9 $pid 2>/dev/null || true
+  rc=0; wait $pid 2>/dev/null || rc=$?
+  [ "$rc" -eq 137 ] && kills=$((kills + 1))
   pkill -9 -f "k.log" 2>/dev/null || true
 done
 "$E" backfill "$TMP/src" --checkpoint "$TMP/k.ck" --workers 3 \

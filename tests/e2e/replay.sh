@@ -125,7 +125,8 @@ expect_contains "$TMP/err" "complete"
 expect_eq 300 "$("$E" cat "$TMP/c1" | wc -l)" "a completed checkpoint does not replay again"
 
 # kill_loop N CMD...: runs CMD N times, each killed with SIGKILL after a random 50-450 ms
-# (a run that finishes first just ends); sets KILLED to the number of kills that hit.
+# (a run that finishes first just ends); sets KILLED to the number of runs that died of
+# the kill (wait reports 137), not counting runs that had already finished.
 kill_loop() {
   local n=$1; shift
   KILLED=0
@@ -133,15 +134,16 @@ kill_loop() {
     "$@" >/dev/null 2>&1 &
     local pid=$!
     sleep "0.$(printf '%03d' $((RANDOM % 400 + 50)))"
-    if kill -9 $pid 2>/dev/null; then KILLED=$((KILLED + 1)); fi
-    wait $pid 2>/dev/null || true
+    kill -9 $pid 2>/dev/null || true
+    local rc=0; wait $pid 2>/dev/null || rc=$?
+    if [ "$rc" -eq 137 ]; then KILLED=$((KILLED + 1)); fi
   done
 }
 
 # ---- kill -9 loop: segment directory destination, exactly once ----
 "$E" cat "$TMP/src" -f '%p/%o|%k|%v|%h\n' | sort >"$TMP/want.seg"
 rm -rf "$TMP/k" "$TMP/k.ck"
-kill_loop 25 "$E" replay "$TMP/src" "$TMP/k" --checkpoint "$TMP/k.ck" --checkpoint-interval 20ms --rate 400 --provenance
+kill_loop 25 "$E" replay "$TMP/src" "$TMP/k" --checkpoint "$TMP/k.ck" --checkpoint-interval 20ms --rate 200 --provenance
 runs=$KILLED
 # finish it
 "$E" replay "$TMP/src" "$TMP/k" --checkpoint "$TMP/k.ck" --checkpoint-interval 20ms --provenance >/dev/null 2>&1 \
@@ -163,7 +165,7 @@ echo "replay to segments: $runs kill -9 points" >&2
 
 # ---- kill -9 loop: JSON Lines file destination, exactly once ----
 rm -f "$TMP/j.jsonl" "$TMP/j.ck"
-kill_loop 20 "$E" replay "$TMP/src" "$TMP/j.jsonl" --checkpoint "$TMP/j.ck" --checkpoint-interval 20ms --rate 500
+kill_loop 20 "$E" replay "$TMP/src" "$TMP/j.jsonl" --checkpoint "$TMP/j.ck" --checkpoint-interval 20ms --rate 250
 runs=$KILLED
 "$E" replay "$TMP/src" "$TMP/j.jsonl" --checkpoint "$TMP/j.ck" >/dev/null 2>&1
 cmp -s <(po "$TMP/j.jsonl" | sort) <(sel 'True' | sort) && pass || fail "JSON Lines destination after $runs runs: records lost or doubled"
@@ -191,7 +193,7 @@ if command -v kcat >/dev/null; then
 
   # kill -9 loop with --dedupe: exactly once into the topic
   rm -f "$TMP/d.ck"
-  kill_loop 25 "$E" replay "$TMP/src" "kafka://$B/dd" --checkpoint "$TMP/d.ck" --checkpoint-interval 30ms --rate 400 \
+  kill_loop 25 "$E" replay "$TMP/src" "kafka://$B/dd" --checkpoint "$TMP/d.ck" --checkpoint-interval 30ms --rate 200 \
     --provenance --dedupe
   runs=$KILLED
   "$E" replay "$TMP/src" "kafka://$B/dd" --checkpoint "$TMP/d.ck" --provenance --dedupe >/dev/null 2>&1 || fail "final dedupe resume"
