@@ -68,6 +68,7 @@ RunFn SetupReplay(CLI::App* app) {
     std::string to_topic, partition = "keep", max_gap, checkpoint, stats_json, compression = "zstd",
                                         checkpoint_interval = "1s";
     double rate = 0, speed = 0;
+    int producers = 0;
     bool keep_ts = false, now_ts = false, provenance = false, dry_run = false, dedupe = false;
   };
   auto f = std::make_shared<Flags>();
@@ -99,6 +100,8 @@ RunFn SetupReplay(CLI::App* app) {
                 "delivered (exactly once)");
   app->add_option("--compression", f->compression, "Batch codec of the destination: none, gzip, snappy, lz4, zstd")
       ->check(CLI::IsMember({"none", "gzip", "snappy", "lz4", "zstd"}));
+  app->add_option("--producers", f->producers, "Kafka: producer instances, compressing in parallel (default: one per CPU, at most 4; each partition always goes through the same one)")
+      ->check(CLI::Range(1, 64));
   app->add_option("--stats-json", f->stats_json, "Write the run's figures as JSON to FILE");
   return [f]() {
     if (WantsPropertyList(f->sel.kafka)) {
@@ -149,6 +152,9 @@ RunFn SetupReplay(CLI::App* app) {
     o.progress = IsTerminal(2) && !f->dry_run;
     o.writer.encode.codec = *kafka::ParseCodec(f->compression);
     o.kafka_write.compression = f->compression;
+    if (f->producers > 0 && !kafka::IsKafkaUrl(o.dst))
+      return Finish(Status::InvalidArgument("--producers is for Kafka destinations"));
+    o.kafka_write.producers = f->producers;
     o.identity = fmt::format("replay|{}|dst={}|to-topic={}|partition={}|now-ts={}|provenance={}", sel_identity, o.dst,
                              f->to_topic, f->partition, f->now_ts, f->provenance);
     StderrReporter rep;

@@ -22,6 +22,7 @@ RunFn SetupWrite(CLI::App* app) {
     KafkaFlags kafka;
     std::string compression = "zstd";
     int level = -1;
+    int producers = 0;
     uint64_t segment_bytes = 1ull << 30;
     size_t batch_records = 1000;
     size_t batch_bytes = 1 << 20;
@@ -47,6 +48,8 @@ RunFn SetupWrite(CLI::App* app) {
                   "N: every record to partition N; keep: the record's own partition (default for directories); "
                   "hash: Java's murmur2 of the key (default for Kafka; keyless records spread randomly)");
   app->add_flag("--create-topic", f->create_topic, "Kafka: let the cluster create a missing topic (where it allows)");
+  app->add_option("--producers", f->producers, "Kafka: producer instances, compressing in parallel (default: one per CPU, at most 4; each partition always goes through the same one)")
+      ->check(CLI::Range(1, 64));
   AddKafkaFlags(app, &f->kafka, 0);
   app->add_option("--compression", f->compression, "Batch codec: none, gzip, snappy, lz4, zstd")
       ->check(CLI::IsMember({"none", "gzip", "snappy", "lz4", "zstd"}));
@@ -96,7 +99,9 @@ RunFn SetupWrite(CLI::App* app) {
       o.kafka_write.fixed_partition = fixed_partition;
     }
     if (!to_kafka && f->create_topic) return Finish(Status::InvalidArgument("--create-topic is for Kafka destinations"));
+    if (!to_kafka && f->producers > 0) return Finish(Status::InvalidArgument("--producers is for Kafka destinations"));
     o.kafka_write.create_topic = f->create_topic;
+    o.kafka_write.producers = f->producers;
     o.kafka_write.compression = f->compression;
     o.kafka_write.compression_level = f->level;
     o.inputs = f->inputs;

@@ -580,6 +580,7 @@ struct DeadLetters {
       if (!t.ok()) return t.status();
       kafka::KafkaWriteOptions wo = o.dlq_kafka;
       wo.policy = kafka::PartitionPolicy::kHash;
+      wo.producers = 1;  // dead letters are few: one connection
       auto s = kafka::KafkaSink::Open(*t, o.sel.kafka, wo);
       if (!s.ok()) return s.status();
       sink = std::move(*s);

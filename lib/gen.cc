@@ -7,6 +7,7 @@
 #include <limits>
 #include <utility>
 
+#include "formats/kafka/partitioner.h"
 #include "lib/base/timeutil.h"
 
 namespace evt {

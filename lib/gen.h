@@ -35,11 +35,6 @@ struct GenOptions {
 // Checks the options GenSource needs (types, partitions, batch_records, step, value_size).
 Status ValidateGenOptions(const GenOptions& o);
 
-// Kafka's murmur2 (as in the Java client's Utils.murmur2) and the default partitioner's
-// choice for a non-null key: (murmur2(key) & 0x7fffffff) % partitions.
-int32_t KafkaMurmur2(std::string_view data);
-int32_t KafkaPartitionForKey(std::string_view key, int32_t partitions);
-
 // Yields batches of records of one partition each (topic and partition set); keys, values
 // and headers live in the batch's arena. Invalid options are reported by the first Next().
 // Memory is bounded: when more than ~64 MiB of records are pending across partitions, all

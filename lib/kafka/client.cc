@@ -13,8 +13,10 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "formats/envelope/envelope.h"
+#include "formats/kafka/partitioner.h"
 #include "lib/base/file.h"
 #include "lib/base/term.h"
 
@@ -576,39 +578,6 @@ void PrintProperties() {
   std::fflush(stdout);
 }
 
-// ---------------------------------------------------------------- murmur2
-
-int32_t Murmur2Partition(std::string_view key, int32_t n) {
-  // org.apache.kafka.common.utils.Utils.murmur2, then toPositive(h) % n.
-  const uint32_t seed = 0x9747b28c;
-  const uint32_t m = 0x5bd1e995;
-  const int r = 24;
-  uint32_t len = static_cast<uint32_t>(key.size());
-  uint32_t h = seed ^ len;
-  const auto* data = reinterpret_cast<const unsigned char*>(key.data());
-  uint32_t len4 = len / 4;
-  for (uint32_t i = 0; i < len4; ++i) {
-    uint32_t k = data[i * 4] | (data[i * 4 + 1] << 8) | (data[i * 4 + 2] << 16) | (uint32_t(data[i * 4 + 3]) << 24);
-    k *= m;
-    k ^= k >> r;
-    k *= m;
-    h *= m;
-    h ^= k;
-  }
-  const unsigned char* tail = data + len4 * 4;
-  switch (len % 4) {
-    case 3: h ^= uint32_t(tail[2]) << 16; [[fallthrough]];
-    case 2: h ^= uint32_t(tail[1]) << 8; [[fallthrough]];
-    case 1:
-      h ^= tail[0];
-      h *= m;
-  }
-  h ^= h >> 13;
-  h *= m;
-  h ^= h >> 15;
-  return static_cast<int32_t>((h & 0x7fffffff) % static_cast<uint32_t>(n));
-}
-
 // ---------------------------------------------------------------- source
 
 struct KafkaSource::Impl {
@@ -1029,24 +998,44 @@ struct KafkaSink::Impl {
   KafkaConfig cfg;
   KafkaWriteOptions wo;
   ErrorState errors;
-  Handle producer;
-  rd_kafka_topic_t* rkt = nullptr;
+  // One or more producer instances; partition p goes to producers[p % size]. With a user
+  // partitioner there is one, and it is given RD_KAFKA_PARTITION_UA.
+  std::vector<std::unique_ptr<Handle>> producers;
+  std::vector<rd_kafka_topic_t*> rkts;
+  bool own_partitioner = false;  // evt picks the partition (murmur2, random for null keys)
+  uint64_t rng = 0x9e3779b97f4a7c15ull;
   int32_t partition_count = 0;
   uint64_t produced = 0;
   std::atomic<uint64_t> delivered{0};
   std::atomic<uint64_t> failed{0};
+  std::mutex failure_mu;
   std::string first_failure;
   bool closed = false;
 
   ~Impl() {
-    if (rkt) rd_kafka_topic_destroy(rkt);
+    for (rd_kafka_topic_t* t : rkts) rd_kafka_topic_destroy(t);
+  }
+
+  size_t OutqLen() const {
+    size_t n = 0;
+    for (const auto& p : producers) n += static_cast<size_t>(rd_kafka_outq_len(p->rk));
+    return n;
+  }
+  void FlushAll(int timeout_ms) {
+    for (const auto& p : producers)
+      if (rd_kafka_outq_len(p->rk) > 0) rd_kafka_flush(p->rk, timeout_ms);
+  }
+  void PollAll() {
+    for (const auto& p : producers) rd_kafka_poll(p->rk, 0);
   }
 
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
     auto* self = static_cast<Impl*>(m->_private);  // RD_KAFKA_V_OPAQUE
     if (m->err) {
-      if (self->failed++ == 0)
+      if (self->failed++ == 0) {
+        std::lock_guard<std::mutex> l(self->failure_mu);
         self->first_failure = fmt::format("partition {}: {}", m->partition, rd_kafka_err2str(m->err));
+      }
     } else {
       ++self->delivered;
     }
@@ -1088,13 +1077,17 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Open(const KafkaTarget& t, const K
       {"allow.auto.create.topics", wo.create_topic ? "true" : "false"},
   };
   if (wo.compression_level >= 0) defaults.emplace_back("compression.level", std::to_string(wo.compression_level));
-  auto conf = MakeConf(t.brokers, cfg, defaults, &s.errors);
-  if (!conf.ok()) return conf.status();
-  rd_kafka_conf_set_dr_msg_cb(*conf, &Impl::OnDelivery);
-  auto prk = NewClient(RD_KAFKA_PRODUCER, *conf);
+  auto new_producer = [&]() -> Result<rd_kafka_t*> {
+    auto conf = MakeConf(t.brokers, cfg, defaults, &s.errors);
+    if (!conf.ok()) return conf.status();
+    rd_kafka_conf_set_dr_msg_cb(*conf, &Impl::OnDelivery);
+    return NewClient(RD_KAFKA_PRODUCER, *conf);
+  };
+  auto prk = new_producer();
   if (!prk.ok()) return prk.status();
   rd_kafka_t* rk = *prk;
-  s.producer.rk = rk;
+  s.producers.push_back(std::make_unique<Handle>());
+  s.producers.back()->rk = rk;
 
   std::vector<int32_t> ids;
   KafkaTarget probe_t = t;
@@ -1123,7 +1116,29 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Open(const KafkaTarget& t, const K
   if (s.wo.policy == PartitionPolicy::kFixed && s.wo.fixed_partition >= s.partition_count)
     return Status::InvalidArgument(fmt::format("{}: partition {} does not exist (the topic has {} partitions)",
                                                t.Describe(), s.wo.fixed_partition, s.partition_count));
-  s.rkt = rd_kafka_topic_new(rk, t.topic.c_str(), nullptr);
+
+  // More producer instances compress in parallel (see KafkaWriteOptions::producers). A user's
+  // partitioner must see every record, and a transactional.id may be used by one producer only.
+  bool user_partitioner = false, transactional = false;
+  for (const auto& [k, v] : cfg.props) {
+    user_partitioner |= k == "partitioner" || k == "topic.partitioner";
+    transactional |= k == "transactional.id";
+  }
+  int n = wo.producers;
+  if (n <= 0) n = static_cast<int>(std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 4));
+  if (s.wo.policy == PartitionPolicy::kFixed || transactional ||
+      (s.wo.policy == PartitionPolicy::kHash && user_partitioner))
+    n = 1;
+  n = std::max(1, std::min(n, s.partition_count));
+  s.own_partitioner = s.wo.policy == PartitionPolicy::kHash && !user_partitioner;
+  for (int i = 1; i < n; ++i) {
+    auto more = new_producer();
+    if (!more.ok()) return more.status();
+    s.producers.push_back(std::make_unique<Handle>());
+    s.producers.back()->rk = *more;
+  }
+  for (const auto& p : s.producers) s.rkts.push_back(rd_kafka_topic_new(p->rk, t.topic.c_str(), nullptr));
+  s.rng ^= static_cast<uint64_t>(NowMs()) * 0x2545f4914f6cdd1dull;
   return sink;
 }
 
@@ -1132,7 +1147,16 @@ Status KafkaSink::Write(const RecordBatch& b) {
   for (const Record& r : b.records) {
     if (r.control) continue;
     int32_t part = RD_KAFKA_PARTITION_UA;
-    if (s.wo.policy == PartitionPolicy::kFixed) {
+    if (s.own_partitioner) {
+      if (!r.key.null()) {
+        part = Murmur2Partition(std::string_view(r.key.data, r.key.size), s.partition_count);
+      } else {  // as librdkafka's murmur2_random: a random partition (xorshift64)
+        s.rng ^= s.rng << 13;
+        s.rng ^= s.rng >> 7;
+        s.rng ^= s.rng << 17;
+        part = static_cast<int32_t>(s.rng % static_cast<uint64_t>(s.partition_count));
+      }
+    } else if (s.wo.policy == PartitionPolicy::kFixed) {
       part = s.wo.fixed_partition;
     } else if (s.wo.policy == PartitionPolicy::kKeep) {
       part = r.partition >= 0 ? r.partition : b.partition >= 0 ? b.partition : s.wo.default_partition;
@@ -1155,9 +1179,11 @@ Status KafkaSink::Write(const RecordBatch& b) {
     }
     void* key = r.key.null() ? nullptr : const_cast<char*>(r.key.size ? r.key.data : "");
     void* val = r.value.null() ? nullptr : const_cast<char*>(r.value.size ? r.value.data : "");
+    size_t inst = part >= 0 ? static_cast<size_t>(part) % s.producers.size() : 0;
+    rd_kafka_t* prk = s.producers[inst]->rk;
     for (;;) {
       rd_kafka_resp_err_t err = rd_kafka_producev(
-          s.producer.rk, RD_KAFKA_V_RKT(s.rkt), RD_KAFKA_V_PARTITION(part), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+          prk, RD_KAFKA_V_RKT(s.rkts[inst]), RD_KAFKA_V_PARTITION(part), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
           RD_KAFKA_V_KEY(key, r.key.null() ? 0 : r.key.size), RD_KAFKA_V_VALUE(val, r.value.null() ? 0 : r.value.size),
           RD_KAFKA_V_TIMESTAMP(r.timestamp > 0 ? r.timestamp : 0), RD_KAFKA_V_HEADERS(hdrs),
           RD_KAFKA_V_OPAQUE(&s), RD_KAFKA_V_END);
@@ -1166,7 +1192,8 @@ Status KafkaSink::Write(const RecordBatch& b) {
           if (hdrs) rd_kafka_headers_destroy(hdrs);
           return Status::Interrupted();
         }
-        rd_kafka_poll(s.producer.rk, 10);
+        rd_kafka_poll(prk, 10);
+        if (s.producers.size() > 1) s.PollAll();
         continue;
       }
       if (err) {
@@ -1176,7 +1203,7 @@ Status KafkaSink::Write(const RecordBatch& b) {
       break;
     }
     ++s.produced;
-    if ((s.produced & 63) == 0) rd_kafka_poll(s.producer.rk, 0);
+    if ((s.produced & 63) == 0) s.PollAll();
   }
   {
     std::lock_guard<std::mutex> l(s.errors.mu);
@@ -1188,9 +1215,9 @@ Status KafkaSink::Write(const RecordBatch& b) {
 Status KafkaSink::Flush() {
   Impl& s = *impl_;
   // Waits for every delivery report; message.timeout.ms (from --timeout) bounds each record.
-  while (rd_kafka_outq_len(s.producer.rk) > 0) {
+  while (s.OutqLen() > 0) {
     if (InterruptRequested()) return Status::Interrupted();
-    rd_kafka_flush(s.producer.rk, 100);
+    s.FlushAll(100);
   }
   return Status::OK();
 }
@@ -1200,18 +1227,19 @@ Status KafkaSink::Close() {
   if (s.closed) return Status::OK();
   s.closed = true;
   // Waits for every delivery report; message.timeout.ms (from --timeout) bounds each record.
-  while (rd_kafka_outq_len(s.producer.rk) > 0 && !InterruptRequested()) rd_kafka_flush(s.producer.rk, 100);
+  while (s.OutqLen() > 0 && !InterruptRequested()) s.FlushAll(100);
   bool interrupted = InterruptRequested();
   if (interrupted) {
     // Ctrl-C: give what is in flight a bounded chance, then give up on the rest.
     int64_t deadline = NowMs() + std::min<int64_t>(s.cfg.timeout_ms, 5000);
-    while (rd_kafka_outq_len(s.producer.rk) > 0 && NowMs() < deadline) rd_kafka_flush(s.producer.rk, 100);
-    rd_kafka_purge(s.producer.rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    rd_kafka_flush(s.producer.rk, 1000);
+    while (s.OutqLen() > 0 && NowMs() < deadline) s.FlushAll(100);
+    for (const auto& p : s.producers) rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    s.FlushAll(1000);
   }
-  rd_kafka_poll(s.producer.rk, 0);
+  s.PollAll();
   uint64_t lost = s.produced - s.delivered.load();
   if (lost > 0) {
+    std::lock_guard<std::mutex> l(s.failure_mu);
     std::string msg = fmt::format("{}: {} of {} records were not delivered{}", s.target.Describe(), lost, s.produced,
                                   s.first_failure.empty() ? "" : " (first: " + s.first_failure + ")");
     if (interrupted) return Status::Interrupted();  // the caller reports the counts
@@ -1223,13 +1251,14 @@ Status KafkaSink::Close() {
 uint64_t KafkaSink::produced() const { return impl_->produced; }
 uint64_t KafkaSink::delivered() const { return impl_->delivered.load(); }
 int32_t KafkaSink::partition_count() const { return impl_->partition_count; }
+int KafkaSink::producer_count() const { return static_cast<int>(impl_->producers.size()); }
 
 Status KafkaSink::Ends(std::map<int32_t, int64_t>* out) {
   Impl& s = *impl_;
   std::vector<int32_t> ids;
   for (int32_t i = 0; i < s.partition_count; ++i) ids.push_back(i);
   std::map<int32_t, std::pair<int64_t, int64_t>> marks;
-  EVT_RETURN_IF_ERROR(Watermarks(s.producer.rk, s.target.topic, ids, s.cfg.timeout_ms, &s.errors, &marks));
+  EVT_RETURN_IF_ERROR(Watermarks(s.producers[0]->rk, s.target.topic, ids, s.cfg.timeout_ms, &s.errors, &marks));
   for (const auto& [p, lh] : marks) (*out)[p] = lh.second;
   return Status::OK();
 }

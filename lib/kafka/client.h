@@ -1,5 +1,7 @@
 // Kafka topics as a Source and a Sink, through librdkafka.
 #pragma once
+
+#include "formats/kafka/partitioner.h"  // Murmur2Partition, for callers and tests
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -112,11 +114,16 @@ struct KafkaWriteOptions {
   std::string compression = "zstd";
   int compression_level = -1;
   bool create_topic = false;
+  // Producer instances (0: automatic, one per CPU up to 4 and at most one per partition).
+  // librdkafka compresses a broker's batches on that broker's one thread; several instances
+  // compress in parallel. Partition p is always written by instance p % n, so per-partition
+  // order and idempotence hold. -X partitioner or -X transactional.id force a single one.
+  int producers = 0;
 };
 
 // Produces records to the target topic with the idempotent producer (acks=all) and Java's
-// murmur2 partitioner. Close() flushes; records the broker did not acknowledge make it
-// fail with DataProblem and a count.
+// murmur2 partitioner (null keys: a random partition). Close() flushes; records the broker
+// did not acknowledge make it fail with DataProblem and a count.
 class KafkaSink : public Sink {
  public:
   static Result<std::unique_ptr<KafkaSink>> Open(const KafkaTarget& t, const KafkaConfig& cfg,
@@ -128,6 +135,7 @@ class KafkaSink : public Sink {
   uint64_t produced() const;
   uint64_t delivered() const;
   int32_t partition_count() const;
+  int producer_count() const;
   // High watermarks of every partition of the target topic (one batched request).
   Status Ends(std::map<int32_t, int64_t>* out);
 
@@ -162,7 +170,5 @@ Status InspectKafka(const KafkaTarget& t, const KafkaConfig& cfg, KafkaClusterIn
 std::string KafkaInfoJson(const KafkaClusterInfo& info, bool with_timestamps);
 std::string KafkaInfoTable(const KafkaClusterInfo& info, bool with_timestamps);
 
-// Java's murmur2 partitioner (for tests and docs): partition of `key` among `n`.
-int32_t Murmur2Partition(std::string_view key, int32_t n);
 
 }  // namespace evt::kafka

@@ -33,7 +33,7 @@ for l in sys.stdin:
     print(json.dumps([r.get("key"), r.get("value"), r.get("headers"), r.get("timestamp")], sort_keys=True))' | sort; }
 norm <"$TMP/all.jsonl" >"$TMP/want.norm"
 
-start_sandbox --topics orders:4,one:1,three:3
+start_sandbox --topics orders:4,one:1,three:3,many:8
 [[ "$B" =~ ^127\.0\.0\.1:[0-9]+$ ]] && pass || fail "no sandbox address"
 
 # ---- write kafka:// then cat kafka://: same keys, values, headers, timestamps
@@ -88,7 +88,7 @@ expect_eq 10 "$("$E" cat "kafka://$B/orders" -n 10 | wc -l)" "-n on a topic"
 expect_contains "$TMP/dump.txt" "offset: 1 CreateTime"
 expect_eq 2 "$("$E" dump "kafka://$B/one" --json | wc -l)" "dump --json on a topic"
 "$E" inspect "kafka://$B/" --json >"$TMP/insp.json"
-expect_eq 8 "$(wc -l <"$TMP/insp.json")" "inspect kafka://HOST/ lists every partition of every topic"
+expect_eq 16 "$(wc -l <"$TMP/insp.json")" "inspect kafka://HOST/ lists every partition of every topic"
 "$E" inspect "kafka://$B/orders" --json >"$TMP/insp2.json"
 "$PY" - "$TMP/insp2.json" "$TMP/all.jsonl" <<'EOF' && pass || fail "inspect kafka://HOST/TOPIC watermarks/timestamps"
 import json, sys
@@ -128,6 +128,37 @@ EOF
 else
   echo "SKIP: python3-kafka not installed (murmur2 vectors)"
 fi
+# ---- several producer instances (--producers 3): murmur2 placement, per-partition order
+# kept, keyless records spread
+"$PY" -c 'import json
+for i in range(4000):
+    k = None if i % 10 == 0 else "k%d" % (i % 37)
+    print(json.dumps({"key": k, "value": str(i)}))' >"$TMP/many.jsonl"
+"$E" write "kafka://$B/many" --partition hash --producers 3 --in "$TMP/many.jsonl" 2>"$TMP/err" && pass || fail "write --producers 3"
+"$E" cat "kafka://$B/many" >"$TMP/many.got"
+"$PY" - "$TMP/many.got" "$HAVE_KPY" <<'EOF' && pass || fail "--producers 3: placement or order"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 4000, len(rows)
+assert sorted(int(r["value"]) for r in rows) == list(range(4000))
+last, keyparts, nullparts = {}, {}, set()
+for r in rows:  # cat prints each partition in offset order
+    p, v = r["partition"], int(r["value"])
+    assert v > last.get(p, -1), ("order", p, v)
+    last[p] = v
+    if r["key"] is None:
+        nullparts.add(p)
+    else:
+        keyparts.setdefault(r["key"], set()).add(p)
+assert all(len(s) == 1 for s in keyparts.values()), "a key in two partitions"
+assert len(nullparts) >= 2, nullparts
+if sys.argv[2] == "1":
+    from kafka.partitioner.default import murmur2
+    for k, ps in keyparts.items():
+        assert next(iter(ps)) == (murmur2(k.encode()) & 0x7fffffff) % 8, k
+EOF
+expect_exit 2 "$E" write "$TMP/dir-many" --producers 2 --in "$TMP/many.jsonl"
+expect_contains "$TMP/err" "--producers is for Kafka destinations"
 # --partition N
 printf '{"value":"a"}\n{"value":"b","key":"z"}\n' | "$E" write "kafka://$B/three" --partition 1
 expect_eq "a b" "$("$E" cat "kafka://$B/three?partition=1" --from -2 -f '%v\n' | paste -sd' ')" "--partition N"

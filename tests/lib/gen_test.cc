@@ -1,4 +1,5 @@
 #include "lib/gen.h"
+#include "formats/kafka/partitioner.h"
 
 #include <catch2/catch.hpp>
 #include <simdjson.h>
@@ -73,18 +74,6 @@ simdjson::dom::parser& Parser() {
 }
 
 }  // namespace
-
-TEST_CASE("Kafka murmur2 matches the Java client", "[gen]") {
-  CHECK(KafkaMurmur2("21") == -973932308);
-  CHECK(KafkaMurmur2("foobar") == -790332482);
-  CHECK(KafkaMurmur2("a-little-bit-long-string") == -985981536);
-  CHECK(KafkaMurmur2("a-little-bit-longer-string") == -1486304829);
-  CHECK(KafkaMurmur2("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8") == -58897971);
-  CHECK(KafkaMurmur2("abc") == 479470107);
-  CHECK(KafkaMurmur2("") == 275646681);
-  CHECK(KafkaPartitionForKey("foobar", 50) == 16);
-  CHECK(KafkaPartitionForKey("foobar", 1) == 0);
-}
 
 TEST_CASE("gen is deterministic", "[gen]") {
   GenOptions o;
@@ -183,7 +172,7 @@ TEST_CASE("gen partitions", "[gen]") {
     for (size_t i = 0; i < recs.size(); ++i) {
       REQUIRE(recs[i].offset == static_cast<int64_t>(i));
       if (i > 0) REQUIRE(recs[i].timestamp >= recs[i - 1].timestamp);
-      REQUIRE(KafkaPartitionForKey(*recs[i].key, 4) == p);
+      REQUIRE(kafka::Murmur2Partition(*recs[i].key, 4) == p);
     }
   }
   CHECK(batches >= 10000 / 300);

@@ -1,4 +1,4 @@
-// lib/kafka/client: addressing, configuration, Java's murmur2, and the source and sink
+// lib/kafka/client: addressing, configuration, and the source and sink
 // against an in-process mock cluster (lib/kafka/sandbox), with injected faults.
 #include "lib/kafka/client.h"
 
@@ -76,23 +76,6 @@ TEST_CASE("librdkafka properties from X options and config files, secrets recogn
   CHECK(IsSecretProperty("ssl.key.pem"));
   CHECK(!IsSecretProperty("ssl.key.location"));
   CHECK(!IsSecretProperty("bootstrap.servers"));
-}
-
-TEST_CASE("murmur2 partitioner matches Java's (vectors from kafka-python's Java-compatible murmur2)") {
-  struct V {
-    std::string key;
-    int32_t p3, p7, p128;
-  };
-  const V vs[] = {{"", 0, 2, 89},           {"a", 1, 5, 124},      {"ab", 2, 0, 42},
-                  {"abc", 0, 4, 27},        {"abcd", 2, 5, 116},   {"key-1", 0, 5, 56},
-                  {"21", 0, 3, 108},        {"foobar", 0, 0, 62},  {std::string("\x00\xff\x10", 3), 0, 1, 111},
-                  {"k\xc3\xa9y-\xe4\xb8\x96", 1, 4, 93}};
-  for (const auto& v : vs) {
-    INFO(v.key);
-    CHECK(Murmur2Partition(v.key, 3) == v.p3);
-    CHECK(Murmur2Partition(v.key, 7) == v.p7);
-    CHECK(Murmur2Partition(v.key, 128) == v.p128);
-  }
 }
 
 namespace {
