@@ -93,9 +93,9 @@ RunFn SetupBackfill(CLI::App* app) {
     }
     if (!st.already_complete) {
       if (o.dry_run) {
-        rep.Notice(fmt::format("backfill: would hand {} of {} records scanned to the workers", st.selected, st.scanned));
+        PrintSummary(fmt::format("backfill: would hand {} of {} records scanned to the workers", st.selected, st.scanned));
       } else {
-        rep.Notice(fmt::format("backfill: {} records: {} ok, {} retries, {} dead letter{}, in {:.1f} s ({:.0f}/s){}",
+        PrintSummary(fmt::format("backfill: {} records: {} ok, {} retries, {} dead letter{}, in {:.1f} s ({:.0f}/s){}",
                                st.handed, st.ok, st.retried, st.dead_lettered, st.dead_lettered == 1 ? "" : "s",
                                st.seconds, st.seconds > 0 ? st.ok / st.seconds : 0.0,
                                o.checkpoint.empty() ? "" : "; checkpoint " + o.checkpoint));

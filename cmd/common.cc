@@ -21,6 +21,10 @@ void Print(const char* level, const char* color, const std::string& msg) {
 
 void PrintError(const std::string& msg) { Print("error", "1;31", msg); }
 void PrintWarning(const std::string& msg) { Print("warning", "1;33", msg); }
+void PrintSummary(const std::string& msg) {
+  std::string line = fmt::format("evt: {}\n", msg);
+  (void)!::write(2, line.data(), line.size());
+}
 
 int Finish(const Status& s) {
   switch (s.code()) {

@@ -39,6 +39,8 @@ const std::vector<Command>& Commands();
 int Finish(const Status& s);
 void PrintError(const std::string& msg);
 void PrintWarning(const std::string& msg);
+// The one-line summary a long job prints at the end ("evt: replay: sent ..."), not a warning.
+void PrintSummary(const std::string& msg);
 
 // Reporter printing to stderr; counts what it printed.
 class StderrReporter : public Reporter {

@@ -87,7 +87,7 @@ RunFn SetupCompact(CLI::App* app) {
     std::vector<CompactPartition> parts;
     Status s = RunCompact(o, &rep, &parts);
     s = WriteResults(o.dry_run, f->stats_json, CompactJson(parts, o.dry_run), s);
-    if (s.ok()) rep.Notice(CompactSummary(parts, o.dry_run));
+    if (s.ok()) PrintSummary(CompactSummary(parts, o.dry_run));
     return Finish(s);
   };
 }

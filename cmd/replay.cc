@@ -170,9 +170,9 @@ RunFn SetupReplay(CLI::App* app) {
         extra += fmt::format(", {} without a usable {}", st.missing_time_field, o.sel.time_field);
       if (o.rate > 0 || o.speed > 0) extra += fmt::format(", at most {:.0f} ms behind schedule", st.max_lag_ms);
       if (o.dry_run) {
-        rep.Notice(fmt::format("replay: would send {} of {} records scanned{}", st.selected, st.scanned, extra));
+        PrintSummary(fmt::format("replay: would send {} of {} records scanned{}", st.selected, st.scanned, extra));
       } else {
-        rep.Notice(fmt::format("replay: {} {} records to {} in {:.1f} s ({} scanned{}){}",
+        PrintSummary(fmt::format("replay: {} {} records to {} in {:.1f} s ({} scanned{}){}",
                                s.ok() ? "sent" : "interrupted after", st.written, o.dst, st.seconds, st.scanned,
                                extra, !o.checkpoint.empty() ? "; checkpoint " + o.checkpoint : ""));
       }

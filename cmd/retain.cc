@@ -57,7 +57,7 @@ RunFn SetupRetain(CLI::App* app) {
     std::vector<RetainPartition> parts;
     Status s = RunRetain(o, &rep, &parts);
     s = WriteResults(o.dry_run, f->stats_json, RetainJson(parts, o.dry_run), s);
-    if (!parts.empty() || s.ok()) rep.Notice(RetainSummary(parts, o.dry_run));
+    if (!parts.empty() || s.ok()) PrintSummary(RetainSummary(parts, o.dry_run));
     return Finish(s);
   };
 }
