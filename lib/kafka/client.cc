@@ -1008,8 +1008,7 @@ struct KafkaSink::Impl {
   uint64_t produced = 0;
   std::atomic<uint64_t> delivered{0};
   std::atomic<uint64_t> failed{0};
-  std::mutex failure_mu;
-  std::string first_failure;
+  std::string first_failure;  // delivery reports run in rd_kafka_poll/flush, on the writing thread
   bool closed = false;
 
   ~Impl() {
@@ -1032,10 +1031,8 @@ struct KafkaSink::Impl {
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
     auto* self = static_cast<Impl*>(m->_private);  // RD_KAFKA_V_OPAQUE
     if (m->err) {
-      if (self->failed++ == 0) {
-        std::lock_guard<std::mutex> l(self->failure_mu);
+      if (self->failed++ == 0)
         self->first_failure = fmt::format("partition {}: {}", m->partition, rd_kafka_err2str(m->err));
-      }
     } else {
       ++self->delivered;
     }
@@ -1077,17 +1074,18 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Open(const KafkaTarget& t, const K
       {"allow.auto.create.topics", wo.create_topic ? "true" : "false"},
   };
   if (wo.compression_level >= 0) defaults.emplace_back("compression.level", std::to_string(wo.compression_level));
-  auto new_producer = [&]() -> Result<rd_kafka_t*> {
+  auto add_producer = [&]() -> Status {
     auto conf = MakeConf(t.brokers, cfg, defaults, &s.errors);
     if (!conf.ok()) return conf.status();
     rd_kafka_conf_set_dr_msg_cb(*conf, &Impl::OnDelivery);
-    return NewClient(RD_KAFKA_PRODUCER, *conf);
+    auto prk = NewClient(RD_KAFKA_PRODUCER, *conf);
+    if (!prk.ok()) return prk.status();
+    s.producers.push_back(std::make_unique<Handle>());
+    s.producers.back()->rk = *prk;
+    return Status::OK();
   };
-  auto prk = new_producer();
-  if (!prk.ok()) return prk.status();
-  rd_kafka_t* rk = *prk;
-  s.producers.push_back(std::make_unique<Handle>());
-  s.producers.back()->rk = rk;
+  EVT_RETURN_IF_ERROR(add_producer());
+  rd_kafka_t* rk = s.producers[0]->rk;
 
   std::vector<int32_t> ids;
   KafkaTarget probe_t = t;
@@ -1131,12 +1129,7 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Open(const KafkaTarget& t, const K
     n = 1;
   n = std::max(1, std::min(n, s.partition_count));
   s.own_partitioner = s.wo.policy == PartitionPolicy::kHash && !user_partitioner;
-  for (int i = 1; i < n; ++i) {
-    auto more = new_producer();
-    if (!more.ok()) return more.status();
-    s.producers.push_back(std::make_unique<Handle>());
-    s.producers.back()->rk = *more;
-  }
+  for (int i = 1; i < n; ++i) EVT_RETURN_IF_ERROR(add_producer());
   for (const auto& p : s.producers) s.rkts.push_back(rd_kafka_topic_new(p->rk, t.topic.c_str(), nullptr));
   s.rng ^= static_cast<uint64_t>(NowMs()) * 0x2545f4914f6cdd1dull;
   return sink;
@@ -1239,7 +1232,6 @@ Status KafkaSink::Close() {
   s.PollAll();
   uint64_t lost = s.produced - s.delivered.load();
   if (lost > 0) {
-    std::lock_guard<std::mutex> l(s.failure_mu);
     std::string msg = fmt::format("{}: {} of {} records were not delivered{}", s.target.Describe(), lost, s.produced,
                                   s.first_failure.empty() ? "" : " (first: " + s.first_failure + ")");
     if (interrupted) return Status::Interrupted();  // the caller reports the counts

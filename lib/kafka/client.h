@@ -135,7 +135,7 @@ class KafkaSink : public Sink {
   uint64_t produced() const;
   uint64_t delivered() const;
   int32_t partition_count() const;
-  int producer_count() const;
+  int producer_count() const;  // librdkafka producer instances (see KafkaWriteOptions)
   // High watermarks of every partition of the target topic (one batched request).
   Status Ends(std::map<int32_t, int64_t>* out);
 

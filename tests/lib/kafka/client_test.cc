@@ -4,9 +4,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "lib/kafka/sandbox.h"
@@ -130,6 +132,59 @@ std::vector<Record> ReadAll(Source* src, RecordBatch* keep, std::vector<std::str
   return out;
 }
 }  // namespace
+
+TEST_CASE("sink producer instances: automatic, capped by partitions, one for a fixed partition or a user partitioner") {
+  Cluster c("t:3,one:1");
+  KafkaConfig cfg;
+  cfg.timeout_ms = 10000;
+  auto count = [&](const std::string& topic, PartitionPolicy policy, int producers, KafkaConfig kc) {
+    KafkaWriteOptions wo;
+    wo.policy = policy;
+    wo.producers = producers;
+    auto sink = KafkaSink::Open(c.Target(topic), kc, wo);
+    REQUIRE(sink.ok());
+    int n = (*sink)->producer_count();
+    REQUIRE((*sink)->Close().ok());
+    return n;
+  };
+  unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  CHECK(count("t", PartitionPolicy::kHash, 0, cfg) == static_cast<int>(std::min(cpus, 3u)));
+  CHECK(count("t", PartitionPolicy::kHash, 8, cfg) == 3);  // at most one per partition
+  CHECK(count("t", PartitionPolicy::kKeep, 2, cfg) == 2);
+  CHECK(count("one", PartitionPolicy::kHash, 4, cfg) == 1);
+  CHECK(count("t", PartitionPolicy::kFixed, 4, cfg) == 1);
+  KafkaConfig with_partitioner = cfg;
+  with_partitioner.props.emplace_back("partitioner", "consistent_random");
+  CHECK(count("t", PartitionPolicy::kHash, 3, with_partitioner) == 1);
+  CHECK(count("t", PartitionPolicy::kKeep, 3, with_partitioner) == 3);  // keep names partitions itself
+
+  // Three instances: every record lands where murmur2 says, in order within its partition.
+  KafkaWriteOptions wo;
+  wo.policy = PartitionPolicy::kHash;
+  wo.producers = 3;
+  auto sink = KafkaSink::Open(c.Target("t"), cfg, wo);
+  REQUIRE(sink.ok());
+  RecordBatch b;
+  Fill(&b, 300, 0);
+  REQUIRE((*sink)->Write(b).ok());
+  REQUIRE((*sink)->Close().ok());
+  CHECK((*sink)->delivered() == 300);
+  KafkaReadOptions ro;
+  auto src = KafkaSource::Open(c.Target("t"), cfg, ro, &c.rep);
+  REQUIRE(src.ok());
+  std::vector<std::string> values;
+  RecordBatch keep;
+  std::map<int32_t, int> last;
+  for (const Record& r : ReadAll(src->get(), &keep, &values)) {
+    INFO(r.partition << "/" << r.offset);
+    std::string key = "k" + std::to_string(r.timestamp / 1000 - 1);
+    CHECK(r.partition == Murmur2Partition(key, 3));
+    int i = static_cast<int>(r.timestamp / 1000 - 1);
+    CHECK(i > last.emplace(r.partition, -1).first->second);
+    last[r.partition] = i;
+  }
+  CHECK(values.size() == 300);
+}
 
 TEST_CASE("sink then source on the mock cluster: records, bounds, time search") {
   Cluster c("t:2");
