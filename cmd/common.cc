@@ -11,20 +11,19 @@
 namespace evt::cmd {
 
 namespace {
+// "evt: LEVEL: msg" (LEVEL colored on a terminal), or "evt: msg" without a level.
 void Print(const char* level, const char* color, const std::string& msg) {
   bool c = ColorAllowed(2);
-  std::string line = c ? fmt::format("evt: \x1b[{}m{}\x1b[0m: {}\n", color, level, msg)
-                       : fmt::format("evt: {}: {}\n", level, msg);
+  std::string line = !level ? fmt::format("evt: {}\n", msg)
+                     : c    ? fmt::format("evt: \x1b[{}m{}\x1b[0m: {}\n", color, level, msg)
+                            : fmt::format("evt: {}: {}\n", level, msg);
   (void)!::write(2, line.data(), line.size());
 }
 }  // namespace
 
 void PrintError(const std::string& msg) { Print("error", "1;31", msg); }
 void PrintWarning(const std::string& msg) { Print("warning", "1;33", msg); }
-void PrintSummary(const std::string& msg) {
-  std::string line = fmt::format("evt: {}\n", msg);
-  (void)!::write(2, line.data(), line.size());
-}
+void PrintSummary(const std::string& msg) { Print(nullptr, nullptr, msg); }
 
 int Finish(const Status& s) {
   switch (s.code()) {
@@ -120,6 +119,13 @@ CLI::Option* AddRepeatable(CLI::App* app, const std::string& name, std::vector<s
                            const std::string& desc) {
   return app->add_option(name, *v, desc)->expected(1)->allow_extra_args(false)->multi_option_policy(
       CLI::MultiOptionPolicy::TakeAll);
+}
+
+void AddProducersFlag(CLI::App* app, int* producers) {
+  app->add_option("--producers", *producers,
+                  "Kafka: producer instances, compressing in parallel (default: one per CPU, at most 4; each "
+                  "partition always goes through the same one)")
+      ->check(CLI::Range(1, 64));
 }
 
 void AddKafkaFlags(CLI::App* app, KafkaFlags* f, unsigned which) {

@@ -94,6 +94,8 @@ enum KafkaFlagSet : unsigned {
   kKafkaConsumer = 4,   // --follow, -G
 };
 void AddKafkaFlags(CLI::App* app, KafkaFlags* f, unsigned which);
+// --producers N for commands that produce to Kafka (write, replay); 0 stays automatic.
+void AddProducersFlag(CLI::App* app, int* producers);
 // `-X list`: print librdkafka's properties; the caller exits 0.
 bool WantsPropertyList(const KafkaFlags& f);
 Status ResolveKafkaConfig(const KafkaFlags& f, kafka::KafkaConfig* cfg);

@@ -100,8 +100,7 @@ RunFn SetupReplay(CLI::App* app) {
                 "delivered (exactly once)");
   app->add_option("--compression", f->compression, "Batch codec of the destination: none, gzip, snappy, lz4, zstd")
       ->check(CLI::IsMember({"none", "gzip", "snappy", "lz4", "zstd"}));
-  app->add_option("--producers", f->producers, "Kafka: producer instances, compressing in parallel (default: one per CPU, at most 4; each partition always goes through the same one)")
-      ->check(CLI::Range(1, 64));
+  AddProducersFlag(app, &f->producers);
   app->add_option("--stats-json", f->stats_json, "Write the run's figures as JSON to FILE");
   return [f]() {
     if (WantsPropertyList(f->sel.kafka)) {

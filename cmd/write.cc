@@ -48,8 +48,7 @@ RunFn SetupWrite(CLI::App* app) {
                   "N: every record to partition N; keep: the record's own partition (default for directories); "
                   "hash: Java's murmur2 of the key (default for Kafka; keyless records spread randomly)");
   app->add_flag("--create-topic", f->create_topic, "Kafka: let the cluster create a missing topic (where it allows)");
-  app->add_option("--producers", f->producers, "Kafka: producer instances, compressing in parallel (default: one per CPU, at most 4; each partition always goes through the same one)")
-      ->check(CLI::Range(1, 64));
+  AddProducersFlag(app, &f->producers);
   AddKafkaFlags(app, &f->kafka, 0);
   app->add_option("--compression", f->compression, "Batch codec: none, gzip, snappy, lz4, zstd")
       ->check(CLI::IsMember({"none", "gzip", "snappy", "lz4", "zstd"}));
