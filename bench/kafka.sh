@@ -18,9 +18,7 @@ RUNS=${2:-5}
 OUT=${BENCH_DIR:-bench/out}/kafka
 PARTS=128
 mkdir -p "$OUT"
-SETTINGS=(-X linger.ms=5 -X batch.num.messages=10000 -X batch.size=1000000)
-KCAT_SETTINGS=("${SETTINGS[@]}" -X compression.codec=zstd -X acks=all -X enable.idempotence=true
-               -X partitioner=murmur2_random -X queue.buffering.max.kbytes=262144)
+source bench/sandbox_common.sh
 
 echo "generating $COUNT records of ~500 B over $PARTS partitions" >&2
 rm -rf "$OUT/seg"
@@ -30,15 +28,11 @@ rm -rf "$OUT/seg"
 now() { date +%s.%N; }
 declare -a P_EVT P_KCAT C_EVT C_EVTE C_KCAT
 for i in $(seq "$RUNS"); do
-  "$EVT" sandbox --topics "e:$PARTS,k:$PARTS" >"$OUT/addr" 2>/dev/null &
-  SB=$!
-  for _ in $(seq 100); do [ -s "$OUT/addr" ] && break; sleep 0.1; done
-  B=$(head -1 "$OUT/addr")
+  start_sandbox "e:$PARTS,k:$PARTS" "$OUT/addr"
   t0=$(now); "$EVT" write "kafka://$B/e" --in "$OUT/seg" "${SETTINGS[@]}"; t1=$(now)
-  kcat -P -b "$B" -t k "${KCAT_SETTINGS[@]}" -K $'\t' -H content-type=application/json \
-    -H trace-id=0123456789abcdef0123456789abcdef -l "$OUT/kv.txt"; t2=$(now)
-  n_evt=$("$EVT" inspect "kafka://$B/e" --json | python3 -c 'import sys,json; print(sum(json.loads(l)["high"] for l in sys.stdin))')
-  n_kcat=$("$EVT" inspect "kafka://$B/k" --json | python3 -c 'import sys,json; print(sum(json.loads(l)["high"] for l in sys.stdin))')
+  kcat -P -b "$B" -t k "${KCAT_SETTINGS[@]}" -K $'\t' "${KCAT_HEADERS[@]}" -l "$OUT/kv.txt"; t2=$(now)
+  n_evt=$(stored e)
+  n_kcat=$(stored k)
   [ "$n_evt" = "$COUNT" ] && [ "$n_kcat" = "$COUNT" ] || { echo "run $i: stored $n_evt (evt) / $n_kcat (kcat) of $COUNT" >&2; exit 1; }
   t3=$(now); "$EVT" cat "kafka://$B/e" -f value >/dev/null; t4=$(now)
   kcat -C -b "$B" -t e -e -q -o beginning >/dev/null; t5=$(now)

@@ -20,10 +20,7 @@ RUNS=${2:-5}
 OUT=${BENCH_DIR:-bench/out}/replay
 PARTS=128
 mkdir -p "$OUT"
-SETTINGS=(-X linger.ms=5 -X batch.num.messages=10000 -X batch.size=1000000)
-KCAT_SETTINGS=("${SETTINGS[@]}" -X compression.codec=zstd -X acks=all -X enable.idempotence=true
-               -X partitioner=murmur2_random -X queue.buffering.max.kbytes=262144)
-TRACE=0123456789abcdef0123456789abcdef
+source bench/sandbox_common.sh
 if [ ! -d "$OUT/seg" ] || [ ! -d "$OUT/same" ]; then
   rm -rf "$OUT/seg" "$OUT/same"
   echo "generating $COUNT records of ~500 B over $PARTS partitions" >&2
@@ -36,14 +33,10 @@ fi
 now() { date +%s.%N; }
 declare -a R_SAME R_DEF R_KCAT B_EVT
 for i in $(seq "$RUNS"); do
-  rm -f "$OUT/addr"
-  "$EVT" sandbox --topics "e:$PARTS,d:$PARTS,k:$PARTS" >"$OUT/addr" 2>/dev/null &
-  SB=$!
-  for _ in $(seq 100); do [ -s "$OUT/addr" ] && break; sleep 0.1; done
-  B=$(head -1 "$OUT/addr")
+  start_sandbox "e:$PARTS,d:$PARTS,k:$PARTS" "$OUT/addr"
   # alternate who goes first, so that neither gets the sandbox fresher
   run_same() { "$EVT" replay "$OUT/same" "kafka://$B/e" --partition hash --now-timestamps "${SETTINGS[@]}" 2>/dev/null; }
-  run_kcat() { kcat -P -b "$B" -t k "${KCAT_SETTINGS[@]}" -K $'\t' -H content-type=application/json -H trace-id=$TRACE -l "$OUT/kv.txt"; }
+  run_kcat() { kcat -P -b "$B" -t k "${KCAT_SETTINGS[@]}" -K $'\t' "${KCAT_HEADERS[@]}" -l "$OUT/kv.txt"; }
   if [ $((i % 2)) = 1 ]; then
     t0=$(now); run_same; t1=$(now); run_kcat; t2=$(now)
     d_same=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'); d_kcat=$(awk -v a="$t1" -v b="$t2" 'BEGIN { print b - a }')
@@ -55,7 +48,7 @@ for i in $(seq "$RUNS"); do
   "$EVT" replay "$OUT/seg" "kafka://$B/d" --partition hash "${SETTINGS[@]}" 2>/dev/null
   t3=$(now)
   for t in e d k; do
-    n=$("$EVT" inspect "kafka://$B/$t" --json | python3 -c 'import sys,json; print(sum(json.loads(l)["high"] for l in sys.stdin))')
+    n=$(stored $t)
     [ "$n" = "$COUNT" ] || { echo "run $i: topic $t stored $n of $COUNT" >&2; exit 1; }
   done
   kill -INT $SB; wait $SB || true
