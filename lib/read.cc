@@ -24,13 +24,7 @@ Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* rep
     if (spec.merge_time) return Status::InvalidArgument("--merge time is for segment files; not for Kafka topics");
     if (spec.read.include_control)
       return Status::InvalidArgument("--include-control: Kafka consumers never see control records");
-    auto t = kafka::ParseKafkaUrl(spec.paths[0]);
-    if (!t.ok()) return t.status();
-    kafka::KafkaReadOptions ro = spec.kafka_read;
-    ro.from = spec.read.from;
-    ro.until = spec.read.until;
-    ro.target_records = spec.read.target_records;
-    auto src = kafka::KafkaSource::Open(*t, spec.kafka, ro, reporter);
+    auto src = OpenKafkaSource(spec.paths[0], spec.read, spec.kafka, spec.kafka_read, {}, reporter);
     if (!src.ok()) return src.status();
     return MaybeWhere(std::move(*src), spec.where, reporter);
   }
@@ -42,6 +36,20 @@ Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* rep
   else
     src = std::make_unique<SegmentSource>(std::move(*parts), spec.read, reporter);
   return MaybeWhere(std::move(src), spec.where, reporter);
+}
+
+Result<std::unique_ptr<Source>> OpenKafkaSource(const std::string& url, const ReadOptions& read,
+                                                const kafka::KafkaConfig& cfg, kafka::KafkaReadOptions ro,
+                                                const std::vector<int32_t>& partitions, Reporter* reporter) {
+  auto t = kafka::ParseKafkaUrl(url);
+  if (!t.ok()) return t.status();
+  if (!partitions.empty()) t->partitions = partitions;
+  ro.from = read.from;
+  ro.until = read.until;
+  ro.target_records = read.target_records;
+  auto src = kafka::KafkaSource::Open(*t, cfg, ro, reporter);
+  if (!src.ok()) return src.status();
+  return std::unique_ptr<Source>(std::move(*src));
 }
 
 Status Drain(Source* src, Sink* sink, int64_t limit, uint64_t* count) {

@@ -25,6 +25,11 @@ struct SourceSpec {
 // Resolves all paths (segment files/dirs, or one kafka:// URL) into one Source (merged by
 // time if asked).
 Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* reporter);
+// Opens the Kafka topic `url` as a consumer bounded by `read` (from, until, target_records);
+// a non-empty `partitions` replaces the URL's ?partition= list.
+Result<std::unique_ptr<Source>> OpenKafkaSource(const std::string& url, const ReadOptions& read,
+                                                const kafka::KafkaConfig& cfg, kafka::KafkaReadOptions ro,
+                                                const std::vector<int32_t>& partitions, Reporter* reporter);
 // Resolves the partition directories the paths name (for commands that work per partition).
 Result<std::vector<PartitionDir>> ResolvePartitions(const std::vector<std::string>& paths);
 

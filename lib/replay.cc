@@ -219,17 +219,10 @@ Result<std::unique_ptr<Selection>> Selection::Open(const SelectionOptions& o, co
   if (kafka_count > 0) {
     if (o.sources.size() != 1) return Status::InvalidArgument("replay one Kafka topic at a time");
     if (o.merge_time) return Status::InvalidArgument("--merge time is for segment sources, not for Kafka topics");
-    auto t = kafka::ParseKafkaUrl(o.sources[0]);
-    if (!t.ok()) return t.status();
-    if (!o.partitions.empty()) t->partitions = o.partitions;
-    kafka::KafkaReadOptions ro = o.kafka_read;
-    ro.from = o.read.from;
-    ro.until = o.read.until;
-    ro.target_records = o.read.target_records;
     // Resume: reading starts at the original position again (a partition the checkpoint
     // does not name may not have been read at all); records below each partition's
     // checkpointed position are skipped as they come.
-    auto src = kafka::KafkaSource::Open(*t, o.kafka, ro, reporter);
+    auto src = OpenKafkaSource(o.sources[0], o.read, o.kafka, o.kafka_read, o.partitions, reporter);
     if (!src.ok()) return src.status();
     s.src = std::move(*src);
     s.kafka = true;
