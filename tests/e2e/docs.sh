@@ -62,7 +62,18 @@ expect_exit 2 "$E" completion tcsh
 # 4. Scripts parse; bash completes for real.
 bash -n "$SRC/completions/evt.bash" && pass || fail "bash completion has a syntax error"
 if command -v zsh >/dev/null; then zsh -n "$SRC/completions/_evt" && pass || fail "zsh completion has a syntax error"; fi
-if command -v fish >/dev/null; then fish -n "$SRC/completions/evt.fish" && pass || fail "fish completion has a syntax error"; fi
+if command -v fish >/dev/null; then
+  fish -n "$SRC/completions/evt.fish" && pass || fail "fish completion has a syntax error"
+else  # without fish: at least every line's quotes must close (a stray ' breaks the whole file)
+  python3 -c 'import shlex, sys
+bad = []
+for n, l in enumerate(open(sys.argv[1]), 1):
+    try:
+        shlex.split(l, comments=True)
+    except ValueError:
+        bad.append(n)
+sys.exit("unbalanced quotes on lines %s" % bad if bad else 0)' "$SRC/completions/evt.fish" && pass || fail "fish completion: unbalanced quotes"
+fi
 complete_words() {  # complete_words WORD...: COMPREPLY for the last word
   bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
            _init_completion() { return 1; }; unset -f _init_completion; _evt; printf "%s\n" "${COMPREPLY[@]}"' \
