@@ -1,6 +1,7 @@
 #include "lib/read.h"
 
 #include "lib/base/term.h"
+#include "lib/read_ahead.h"
 #include "lib/text_sink.h"
 
 namespace evt {
@@ -33,8 +34,14 @@ Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* rep
   std::unique_ptr<Source> src;
   if (spec.merge_time && parts->size() > 1)
     src = MergeByTime(SegmentSource::PerPartition(*parts, spec.read, reporter));
-  else
-    src = std::make_unique<SegmentSource>(std::move(*parts), spec.read, reporter);
+  else  // decoded one batch ahead on a thread, overlapping with the sink
+    src = std::make_unique<ReadAheadSource>(
+        [&](Reporter* thread_reporter) {
+          ReadOptions ro = spec.read;
+          ro.hold = 2;
+          return std::make_unique<SegmentSource>(std::move(*parts), ro, thread_reporter);
+        },
+        reporter);
   return MaybeWhere(std::move(src), spec.where, reporter);
 }
 

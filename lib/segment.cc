@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <deque>
 #include <map>
 
 #include "lib/base/coding.h"
@@ -238,11 +239,13 @@ struct SegmentSource::State {
   bool part_started = false;
   bool part_done = false;
   std::unique_ptr<MappedFile> file;
-  // A finished segment whose bytes the records last returned may still point into; kept
-  // mapped until the next call.
-  std::unique_ptr<MappedFile> retired;
+  // Finished segments whose bytes the records last returned may still point into, with
+  // the call that retired them; kept mapped for ReadOptions::hold calls.
+  std::deque<std::pair<std::unique_ptr<MappedFile>, uint64_t>> retired;
+  uint64_t calls = 0;
   uint64_t pos = 0;
   uint64_t released = 0;  // bytes of `file` handed back with Release()
+  uint64_t mark = 0;      // pos of `file` when the previous call started (hold >= 2)
   // Resolved per-partition bounds.
   int64_t start_offset = 0;  // records below are skipped
   int64_t start_time = -1;   // kTime: first record with ts >= this starts the range
@@ -303,12 +306,16 @@ int64_t PartitionEndOffset(const PartitionDir& pd) {
 Status SegmentSource::Next(RecordBatch* out, bool* eof) {
   State& s = *s_;
   out->Clear();
-  s.retired.reset();
-  // Records of the previous batch are gone: release the pages read so far.
-  if (s.file && s.pos > s.released) {
-    s.file->Release(s.released, s.pos - s.released);
-    s.released = s.pos;
+  const uint64_t call = ++s.calls;
+  const uint64_t hold = static_cast<uint64_t>(std::max(1, s.opts.hold));
+  while (!s.retired.empty() && s.retired.front().second + hold <= call) s.retired.pop_front();
+  // Records of the batches no longer held are gone: release the pages they were read from.
+  uint64_t upto = hold >= 2 ? s.mark : s.pos;
+  if (s.file && upto > s.released) {
+    s.file->Release(s.released, upto - s.released);
+    s.released = upto;
   }
+  s.mark = s.pos;
   *eof = false;
   kafka::DecodeOptions dopts;
   dopts.verify_crc = s.opts.verify_crc;
@@ -367,6 +374,7 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
       s.file->AdviseSequential();
       s.pos = 0;
       s.released = 0;
+      s.mark = 0;
     }
     out->topic = pd.topic;
     out->partition = pd.partition;
@@ -426,11 +434,12 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
       if (s.part_done) return Status::OK();
     }
     // End of this segment file. Records returned may point into its mapping: keep it
-    // until the next call, and never mix two files in one batch (diagnostics name one).
-    s.retired = std::move(s.file);
+    // while they are held, and never mix two files in one batch (diagnostics name one).
+    s.retired.emplace_back(std::move(s.file), call);
     ++s.seg;
     if (!out->records.empty() || !out->batches.empty()) return Status::OK();
-    s.retired.reset();
+    // Nothing of this call points into it; earlier batches still held may.
+    if (hold == 1) s.retired.pop_back();
   }
   *eof = out->records.empty() && out->batches.empty();
   return Status::OK();

@@ -66,6 +66,11 @@ struct ReadOptions {
   bool verify_crc = true;
   bool decode_records = true;
   size_t target_records = 4096;  // records per yielded RecordBatch (approximate)
+  // Calls of Next() a returned batch stays valid for: 1 = until the next call (the Source
+  // contract); 2 = also through the next call, so a ReadAheadSource can decode batch N+1
+  // while its caller still uses batch N. Records of stored (uncompressed) batches point
+  // into the segment's mapping, which is kept that much longer.
+  int hold = 1;
 };
 
 // Reads records from partition directories, partition by partition, in offset order.

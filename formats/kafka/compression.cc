@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "lib/base/coding.h"
 
@@ -205,7 +206,9 @@ Status Lz4Decompress(std::string_view in, size_t max_out, OutBuf* out) {
 
 // ---------------------------------------------------------------- zstd
 Status ZstdCompress(int level, std::string_view in, std::string* out) {
-  thread_local ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  // One context per thread, freed when the thread ends (read-ahead threads come and go).
+  thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> owned(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  ZSTD_CCtx* cctx = owned.get();
   if (level < 0) level = 3;
   size_t bound = ZSTD_compressBound(in.size());
   size_t start = out->size();
@@ -220,7 +223,8 @@ Status ZstdCompress(int level, std::string_view in, std::string* out) {
 }
 
 Status ZstdDecompress(std::string_view in, size_t max_out, OutBuf* out) {
-  thread_local ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> owned(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  ZSTD_DCtx* dctx = owned.get();
   unsigned long long content = ZSTD_getFrameContentSize(in.data(), in.size());
   if (content == ZSTD_CONTENTSIZE_ERROR) return Status::Corruption("zstd payload is corrupt (bad frame header)");
   if (content != ZSTD_CONTENTSIZE_UNKNOWN && content > max_out) return Bomb("zstd", max_out);
