@@ -3,7 +3,7 @@
 # SETTINGS go to both tools; kcat also gets evt's producer defaults spelled out.
 SETTINGS=(-X linger.ms=5 -X batch.num.messages=10000 -X batch.size=1000000)
 KCAT_SETTINGS=("${SETTINGS[@]}" -X compression.codec=zstd -X acks=all -X enable.idempotence=true
-               -X partitioner=murmur2_random -X queue.buffering.max.kbytes=262144)
+               -X partitioner=murmur2_random -X queue.buffering.max.kbytes=32768)
 # kcat's fixed headers, the sizes of evt gen's (content-type, trace-id)
 TRACE=0123456789abcdef0123456789abcdef
 KCAT_HEADERS=(-H content-type=application/json -H trace-id=$TRACE)

@@ -4,8 +4,10 @@
 // the RecordBatch that holds them (an mmap'd segment, a decompression buffer or its arena),
 // valid until the batch is refilled.
 #pragma once
+#include <atomic>
 #include <cstdint>
-#include <deque>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,6 +79,15 @@ struct BatchInfo {
   int64_t last_offset() const { return base_offset + last_offset_delta; }
 };
 
+// A scratch buffer for decompressed batch payloads. Shared: a sink that sends records
+// without copying them (KafkaSink) holds the buffers their bytes are in until they are
+// delivered, while the batch goes on to be refilled with new buffers.
+using SharedBuffer = std::shared_ptr<std::string>;
+
+// A buffer from the process's pool of buffers no one holds any more (with its capacity,
+// so reading does not fault in and zero new memory for every batch).
+SharedBuffer PooledBuffer();
+
 // A group of records from one topic-partition, with the storage their bytes live in.
 class RecordBatch {
  public:
@@ -93,21 +104,52 @@ class RecordBatch {
     headers.clear();
     batches.clear();
     arena.Reset();
-    buffers_used_ = 0;
+    // This batch's own buffers that no one else holds are kept for the next fill; the
+    // others, and buffers shared from other batches, are let go.
+    for (SharedBuffer& b : own_)
+      if (b.use_count() == 1) spare_.push_back(std::move(b));
+    own_.clear();
+    shared_.clear();
+    std::atomic_thread_fence(std::memory_order_acquire);  // other holders' reads came before our writes
   }
   // A scratch buffer that lives (with its capacity) until the next Clear(); records may
   // point into it. Used for decompressed batch payloads.
   // Its contents are stale (whatever it held before): callers overwrite it, which lets
   // decompression reuse the memory without zero-filling it again.
   std::string* NewBuffer() {
-    if (buffers_used_ == buffers_.size()) buffers_.emplace_back();
-    return &buffers_[buffers_used_++];
+    if (spare_.empty()) {
+      own_.push_back(PooledBuffer());
+    } else {
+      own_.push_back(std::move(spare_.back()));
+      spare_.pop_back();
+    }
+    return own_.back().get();
+  }
+  // Records copied from `from` into this batch may point into its buffers: hold them too.
+  void ShareBuffers(const RecordBatch& from) {
+    shared_.insert(shared_.end(), from.own_.begin(), from.own_.end());
+    shared_.insert(shared_.end(), from.shared_.begin(), from.shared_.end());
+  }
+  // The buffer held by this batch that holds [p, p + n), or null (the bytes are in the
+  // arena, a file mapping or elsewhere). `hint` remembers the last hit for the next lookup.
+  const SharedBuffer* BufferHolding(const char* p, size_t n, size_t* hint) const {
+    auto at = [&](size_t i) -> const SharedBuffer& { return i < own_.size() ? own_[i] : shared_[i - own_.size()]; };
+    auto in = [&](size_t i) {
+      const std::string& b = *at(i);
+      return std::less_equal<const char*>()(b.data(), p) && std::less_equal<const char*>()(p + n, b.data() + b.size());
+    };
+    const size_t count = own_.size() + shared_.size();
+    if (*hint < count && in(*hint)) return &at(*hint);
+    for (size_t i = 0; i < count; ++i)
+      if (in(i)) return &at(*hint = i);
+    return nullptr;
   }
   const Header* HeadersOf(const Record& r) const { return headers.data() + r.header_begin; }
 
  private:
-  std::deque<std::string> buffers_;  // deque: growing it never moves existing buffers
-  size_t buffers_used_ = 0;
+  std::vector<SharedBuffer> own_;     // buffers this fill made (NewBuffer)
+  std::vector<SharedBuffer> shared_;  // buffers of other batches records were copied from
+  std::vector<SharedBuffer> spare_;   // own buffers of earlier fills, for reuse
 };
 
 }  // namespace evt

@@ -360,7 +360,9 @@ Status Selection::Next(RecordBatch* out, bool* eof) {
       out->records.push_back(c);
     }
     if (!out->records.empty()) {
-      // `out` points into `s.in`'s memory, valid until the next call.
+      // `out` points into `s.in`'s memory, valid until the next call; its buffers are
+      // shared, so a sink may hold them longer (KafkaSink sends without copying).
+      out->ShareBuffers(s.in);
       *eof = false;
       return Status::OK();
     }
@@ -720,6 +722,7 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
       out.topic = topic;
       out.partition = o.partition == ReplayPartition::kFixed ? o.fixed_partition : in.partition;
       out.file = in.file;
+      out.ShareBuffers(in);
       stamp_count = 0;
       for (; i < in.records.size(); ++i) {
         const Record& r = in.records[i];

@@ -993,7 +993,57 @@ Status KafkaSource::Ack(const Record* upto) {
 
 // ---------------------------------------------------------------- sink
 
+// Values at least this long are produced without a copy when they are in a shared buffer;
+// shorter ones are cheaper to copy than to account for.
+constexpr uint32_t kZeroCopyMin = 64;
+// A buffer is held until the last of its records is delivered, so the buffers held add up
+// to more than the bytes in flight (about twice, with the default queue). Past this many
+// bytes held, values are copied again.
+constexpr size_t kMaxHeldBytes = size_t{128} << 20;
+
 struct KafkaSink::Impl {
+  // A decompressed buffer that records were produced from without a copy: held until each
+  // of them has its delivery report. `pending` counts those records, plus one while the
+  // Write() that made it runs. Leases live in a list so that whatever librdkafka never
+  // reports (it was destroyed with records queued) is freed after the producers are.
+  struct Lease {
+    SharedBuffer buf;
+    uint32_t pending = 1;
+    Impl* sink = nullptr;
+    Lease* prev = nullptr;
+    Lease* next = nullptr;
+  };
+  struct Leases {
+    Lease head;  // sentinel
+    Leases() { head.prev = head.next = &head; }
+    ~Leases() {
+      while (head.next != &head) Drop(head.next);
+    }
+    size_t bytes = 0;  // capacity of the buffers held
+    Lease* Make(const SharedBuffer& b, Impl* sink) {
+      auto* l = new Lease;
+      l->buf = b;
+      l->sink = sink;
+      bytes += b->capacity();
+      l->next = head.next;
+      l->prev = &head;
+      head.next->prev = l;
+      head.next = l;
+      return l;
+    }
+    void Drop(Lease* l) {
+      bytes -= l->buf ? l->buf->capacity() : 0;
+      l->prev->next = l->next;
+      l->next->prev = l->prev;
+      delete l;
+    }
+  };
+  static void Unref(Lease* l) {
+    if (--l->pending == 0) l->sink->leases.Drop(l);
+  }
+
+  Leases leases;    // declared before `producers`: destroyed after them
+  Lease copied;     // the opaque of records librdkafka copied (no buffer held)
   KafkaTarget target;
   KafkaConfig cfg;
   KafkaWriteOptions wo;
@@ -1010,6 +1060,7 @@ struct KafkaSink::Impl {
   std::atomic<uint64_t> failed{0};
   std::string first_failure;  // delivery reports run in rd_kafka_poll/flush, on the writing thread
   bool closed = false;
+  std::vector<std::pair<const std::string*, Lease*>> made;  // Write()'s leases (kept for its capacity)
 
   ~Impl() {
     for (rd_kafka_topic_t* t : rkts) rd_kafka_topic_destroy(t);
@@ -1029,7 +1080,9 @@ struct KafkaSink::Impl {
   }
 
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
-    auto* self = static_cast<Impl*>(m->_private);  // RD_KAFKA_V_OPAQUE
+    auto* lease = static_cast<Lease*>(m->_private);  // RD_KAFKA_V_OPAQUE
+    Impl* self = lease->sink;
+    if (lease != &self->copied) Unref(lease);
     if (m->err) {
       if (self->failed++ == 0)
         self->first_failure = fmt::format("partition {}: {}", m->partition, rd_kafka_err2str(m->err));
@@ -1057,6 +1110,7 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Open(const KafkaTarget& t, const K
   std::unique_ptr<KafkaSink> sink(new KafkaSink());
   sink->impl_ = std::make_unique<Impl>();
   Impl& s = *sink->impl_;
+  s.copied.sink = &s;
   s.target = t;
   s.cfg = cfg;
   s.wo = wo;
@@ -1069,7 +1123,7 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Open(const KafkaTarget& t, const K
       {"linger.ms", "5"},
       {"batch.num.messages", "10000"},
       {"batch.size", "1000000"},
-      {"queue.buffering.max.kbytes", "262144"},
+      {"queue.buffering.max.kbytes", "32768"},  // 32 MiB, the Java producer's buffer.memory
       {"message.timeout.ms", std::to_string(std::max<int64_t>(1000, cfg.timeout_ms))},
       {"allow.auto.create.topics", wo.create_topic ? "true" : "false"},
   };
@@ -1137,6 +1191,19 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Open(const KafkaTarget& t, const K
 
 Status KafkaSink::Write(const RecordBatch& b) {
   Impl& s = *impl_;
+  // Values in the batch's shared buffers are produced without a copy, each holding its
+  // buffer (a lease) until delivered; other values (in a file mapping, an arena, a JSON
+  // Lines buffer) are copied by librdkafka. The leases made here are held until the end.
+  std::vector<std::pair<const std::string*, Impl::Lease*>>& made = s.made;
+  made.clear();
+  struct Release {
+    std::vector<std::pair<const std::string*, Impl::Lease*>>& made;
+    ~Release() {
+      for (auto& [_, l] : made) Impl::Unref(l);
+      made.clear();
+    }
+  } release{made};
+  size_t hint = 0;
   for (const Record& r : b.records) {
     if (r.control) continue;
     int32_t part = RD_KAFKA_PARTITION_UA;
@@ -1172,14 +1239,30 @@ Status KafkaSink::Write(const RecordBatch& b) {
     }
     void* key = r.key.null() ? nullptr : const_cast<char*>(r.key.size ? r.key.data : "");
     void* val = r.value.null() ? nullptr : const_cast<char*>(r.value.size ? r.value.data : "");
+    Impl::Lease* lease = &s.copied;
+    int flags = RD_KAFKA_MSG_F_COPY;
+    if (r.value.size >= kZeroCopyMin && s.leases.bytes < kMaxHeldBytes) {
+      if (const SharedBuffer* buf = b.BufferHolding(r.value.data, r.value.size, &hint)) {
+        if (made.empty() || made.back().first != buf->get()) {
+          auto it = std::find_if(made.begin(), made.end(), [&](const auto& m) { return m.first == buf->get(); });
+          if (it == made.end()) {
+            made.emplace_back(buf->get(), s.leases.Make(*buf, &s));
+          } else {
+            std::iter_swap(it, made.end() - 1);
+          }
+        }
+        lease = made.back().second;
+        flags = 0;  // librdkafka keeps a pointer to the value until the delivery report
+      }
+    }
     size_t inst = part >= 0 ? static_cast<size_t>(part) % s.producers.size() : 0;
     rd_kafka_t* prk = s.producers[inst]->rk;
     for (;;) {
       rd_kafka_resp_err_t err = rd_kafka_producev(
-          prk, RD_KAFKA_V_RKT(s.rkts[inst]), RD_KAFKA_V_PARTITION(part), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+          prk, RD_KAFKA_V_RKT(s.rkts[inst]), RD_KAFKA_V_PARTITION(part), RD_KAFKA_V_MSGFLAGS(flags),
           RD_KAFKA_V_KEY(key, r.key.null() ? 0 : r.key.size), RD_KAFKA_V_VALUE(val, r.value.null() ? 0 : r.value.size),
           RD_KAFKA_V_TIMESTAMP(r.timestamp > 0 ? r.timestamp : 0), RD_KAFKA_V_HEADERS(hdrs),
-          RD_KAFKA_V_OPAQUE(&s), RD_KAFKA_V_END);
+          RD_KAFKA_V_OPAQUE(lease), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         if (InterruptRequested()) {
           if (hdrs) rd_kafka_headers_destroy(hdrs);
@@ -1195,6 +1278,7 @@ Status KafkaSink::Write(const RecordBatch& b) {
       }
       break;
     }
+    if (lease != &s.copied) ++lease->pending;
     ++s.produced;
     if ((s.produced & 63) == 0) s.PollAll();
   }
