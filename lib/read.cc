@@ -1,5 +1,7 @@
 #include "lib/read.h"
 
+#include <fmt/format.h>
+
 #include "lib/base/term.h"
 #include "lib/read_ahead.h"
 #include "lib/text_sink.h"
@@ -34,15 +36,63 @@ Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* rep
   std::unique_ptr<Source> src;
   if (spec.merge_time && parts->size() > 1)
     src = MergeByTime(SegmentSource::PerPartition(*parts, spec.read, reporter));
-  else  // decoded one batch ahead on a thread, overlapping with the sink
-    src = std::make_unique<ReadAheadSource>(
-        [&](Reporter* thread_reporter) {
-          ReadOptions ro = spec.read;
-          ro.hold = 2;
-          return std::make_unique<SegmentSource>(std::move(*parts), ro, thread_reporter);
-        },
-        reporter);
+  else {  // decoded one batch ahead on a thread, overlapping with the sink
+    std::vector<std::pair<PartitionDir, ReadOptions>> plan;
+    for (auto& pd : *parts) plan.emplace_back(std::move(pd), spec.read);
+    src = ReadSegmentsAhead(std::move(plan), reporter);
+  }
   return MaybeWhere(std::move(src), spec.where, reporter);
+}
+
+namespace {
+
+// Sources read one after another.
+class Concat : public Source {
+ public:
+  explicit Concat(std::vector<std::unique_ptr<Source>> v) : v_(std::move(v)) {}
+  Status Next(RecordBatch* out, bool* eof) override {
+    // Sources that ended before the previous call: no batch still held points into them
+    // (batches stay valid through one further call; ReadOptions::hold = 2).
+    for (; freed_ < i_; ++freed_) v_[freed_].reset();
+    while (i_ < v_.size()) {
+      bool e = false;
+      EVT_RETURN_IF_ERROR(v_[i_]->Next(out, &e));
+      if (!e) {
+        *eof = false;
+        return Status::OK();
+      }
+      ++i_;
+    }
+    out->Clear();
+    *eof = true;
+    return Status::OK();
+  }
+  std::string Describe() const override {
+    if (v_.size() == 1 && v_[0]) return v_[0]->Describe();
+    return fmt::format("{} partitions", v_.size());
+  }
+
+ private:
+  std::vector<std::unique_ptr<Source>> v_;
+  size_t i_ = 0, freed_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Source> ReadSegmentsAhead(std::vector<std::pair<PartitionDir, ReadOptions>> plan,
+                                          Reporter* reporter) {
+  return std::make_unique<ReadAheadSource>(
+      [&plan](Reporter* thread_reporter) -> std::unique_ptr<Source> {
+        std::vector<std::unique_ptr<Source>> per;
+        for (auto& [pd, ro] : plan) {
+          ReadOptions held = ro;
+          held.hold = 2;
+          per.push_back(std::make_unique<SegmentSource>(std::vector<PartitionDir>{std::move(pd)}, held,
+                                                        thread_reporter));
+        }
+        return std::make_unique<Concat>(std::move(per));
+      },
+      reporter);
 }
 
 Result<std::unique_ptr<Source>> OpenKafkaSource(const std::string& url, const ReadOptions& read,

@@ -2,6 +2,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lib/kafka/client.h"
@@ -32,6 +33,10 @@ Result<std::unique_ptr<Source>> OpenKafkaSource(const std::string& url, const Re
                                                 const std::vector<int32_t>& partitions, Reporter* reporter);
 // Resolves the partition directories the paths name (for commands that work per partition).
 Result<std::vector<PartitionDir>> ResolvePartitions(const std::vector<std::string>& paths);
+// Segment partitions, each with its own bounds, read one after another and decoded one
+// batch ahead on a thread (ReadAheadSource over SegmentSources with ReadOptions::hold = 2).
+std::unique_ptr<Source> ReadSegmentsAhead(std::vector<std::pair<PartitionDir, ReadOptions>> plan,
+                                          Reporter* reporter);
 
 // Reads every batch of `src` into `sink`, stopping after `limit` records (< 0: no limit) or
 // when interrupted. Returns the records copied in *count.

@@ -18,7 +18,6 @@
 #include "lib/base/timeutil.h"
 #include "lib/jsonl_source.h"
 #include "lib/read.h"
-#include "lib/read_ahead.h"
 #include "lib/text_sink.h"
 #include "lib/write.h"
 
@@ -257,43 +256,7 @@ Result<std::unique_ptr<Selection>> Selection::Open(const SelectionOptions& o, co
     } else {
       // One partition after another, in order, decoded one batch ahead on a thread
       // (decompression overlaps with the sink).
-      class Concat : public Source {
-       public:
-        explicit Concat(std::vector<std::unique_ptr<Source>> v) : v_(std::move(v)) {}
-        Status Next(RecordBatch* out, bool* eof) override {
-          // Sources that ended before the previous call: no batch still held points into
-          // them (batches stay valid through one further call; ReadOptions::hold = 2).
-          for (; freed_ < i_; ++freed_) v_[freed_].reset();
-          while (i_ < v_.size()) {
-            bool e = false;
-            EVT_RETURN_IF_ERROR(v_[i_]->Next(out, &e));
-            if (!e) {
-              *eof = false;
-              return Status::OK();
-            }
-            ++i_;
-          }
-          out->Clear();
-          *eof = true;
-          return Status::OK();
-        }
-        std::string Describe() const override { return i_ < v_.size() ? v_[i_]->Describe() : "segments"; }
-
-       private:
-        std::vector<std::unique_ptr<Source>> v_;
-        size_t i_ = 0, freed_ = 0;
-      };
-      s.src = std::make_unique<ReadAheadSource>(
-          [&plan](Reporter* thread_reporter) -> std::unique_ptr<Source> {
-            std::vector<std::unique_ptr<Source>> per;
-            for (auto& [pd, ro] : plan) {
-              ReadOptions held = ro;
-              held.hold = 2;
-              per.push_back(std::make_unique<SegmentSource>(std::vector<PartitionDir>{pd}, held, thread_reporter));
-            }
-            return std::make_unique<Concat>(std::move(per));
-          },
-          reporter);
+      s.src = ReadSegmentsAhead(std::move(plan), reporter);
     }
   } else {
     std::vector<std::string> files;
