@@ -19,7 +19,7 @@ RunFn SetupBackfill(CLI::App* app) {
     int workers = 1, retries = 3;
     int64_t max_failures = -1;
     size_t depth = 64;
-    bool dry_run = false;
+    bool dry_run = false, create_topic = false;
   };
   auto f = std::make_shared<Flags>();
   app->add_option("SRC", f->sources, "Segment files/directories, kafka://HOST/TOPIC, or JSON Lines files")->required();
@@ -32,15 +32,16 @@ RunFn SetupBackfill(CLI::App* app) {
                   "retry REASON, fail REASON)");
   app->add_option("--input", f->input, "--exec stdin: envelope (default: the JSON line) or value (the raw value)")
       ->check(CLI::IsMember({"envelope", "value"}));
-  app->add_option("--workers", f->workers, "Workers in parallel (default 1)")->check(CLI::Range(1, 4096));
+  app->add_option("--workers", f->workers, "Workers in parallel (default 1)")->check(Between(1, 4096));
   app->add_option("--pipeline", f->depth, "--pipe: records in flight per worker (default 64)")
-      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
-  app->add_option("--retries", f->retries, "Retries of a failed record (default 3)")->check(CLI::Range(0, 1000000));
+      ->check(Between(1, 1 << 20));
+  app->add_option("--retries", f->retries, "Retries of a failed record (default 3)")->check(Between(0, 1000000));
   app->add_option("--backoff", f->backoff, "Exponential backoff with jitter between retries: MIN..MAX (default 100ms..30s)");
   app->add_option("--dead-letter", f->dead_letter,
                   "Where records go after the last retry (JSON Lines file, segment directory or kafka://HOST/TOPIC); "
                   "without it a final failure stops the run");
-  app->add_option("--max-failures", f->max_failures, "Stop after N dead letters")->check(CLI::Range(int64_t{0}, INT64_MAX));
+  AddCreateTopicFlag(app, &f->create_topic);
+  app->add_option("--max-failures", f->max_failures, "Stop after N dead letters")->check(AtLeast(0));
   app->add_option("--drain-timeout", f->drain_timeout,
                   "On Ctrl-C or a stopping failure: how long to wait for records in flight (default 30s)");
   app->add_flag("--dry-run", f->dry_run, "Print the plan (per partition: offsets, records, times, bytes) and run nothing");
@@ -70,6 +71,8 @@ RunFn SetupBackfill(CLI::App* app) {
     o.dead_letter = f->dead_letter;
     if (o.dead_letter.rfind("kafka:///", 0) == 0 && !f->sel.kafka.brokers.empty())
       o.dead_letter = "kafka://" + f->sel.kafka.brokers + o.dead_letter.substr(8);
+    if (Status k = CheckKafkaSinkFlags(kafka::IsKafkaUrl(o.dead_letter), f->create_topic, 0); !k.ok()) return Finish(k);
+    o.dlq_kafka.create_topic = f->create_topic;
     o.max_failures = f->max_failures;
     if (o.max_failures >= 0 && o.dead_letter.empty())
       return Finish(Status::InvalidArgument("--max-failures counts dead letters: give --dead-letter"));

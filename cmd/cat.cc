@@ -23,7 +23,7 @@ RunFn SetupCat(CLI::App* app) {
   app->add_option("--format,-f", f->format,
                   "Output: envelope (JSON Lines, default), value, cloudevents, or a template with %t %p %o %T %k %v %h "
                   "%K %S (e.g. '%k %v\\n')");
-  app->add_option("-n,--limit", f->limit, "Stop after N records");
+  app->add_option("-n,--limit", f->limit, "Stop after N records")->check(AtLeast(0));
   return [f]() {
     if (WantsPropertyList(f->kafka)) {
       kafka::PrintProperties();

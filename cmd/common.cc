@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
 
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
@@ -115,6 +118,68 @@ Status ResolveReadFlags(const ReadFlags& f, ReadOptions* ro, bool* merge_time) {
   return Status::OK();
 }
 
+namespace {
+// The number in `v`, or nullopt when it is not one (CLI11 then says so itself).
+std::optional<double> NumberIn(const std::string& v) {
+  if (v.empty()) return std::nullopt;
+  char* end = nullptr;
+  double d = std::strtod(v.c_str(), &end);
+  if (end != v.c_str() + v.size()) return std::nullopt;
+  return d;
+}
+std::string Shown(double d) { return fmt::format("{}", d); }
+}  // namespace
+
+void GuardNumberFlags(CLI::App* app) {
+  for (CLI::Option* o : app->get_options()) {
+    const std::string& type = o->get_type_name();
+    if (type == "UINT") {
+      o->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            size_t i = v.find_first_not_of(" \t");
+            return i != std::string::npos && v[i] == '-' ? "must be >= 0, not " + v : "";
+          },
+          "", "non-negative"));
+    } else if (type == "FLOAT") {
+      o->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            auto d = NumberIn(v);
+            return d && !std::isfinite(*d) ? "must be a finite number, not " + v : "";
+          },
+          "", "finite"));
+    }
+  }
+  for (CLI::App* sub : app->get_subcommands({})) GuardNumberFlags(sub);
+}
+
+CLI::Validator AtLeast(double min) {
+  return CLI::Validator(
+      [min](std::string& v) -> std::string {
+        auto d = NumberIn(v);
+        return d && !(*d >= min) ? fmt::format("must be >= {}, not {}", Shown(min), v) : "";
+      },
+      fmt::format(">= {}", Shown(min)), "at-least");
+}
+
+CLI::Validator Positive() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        auto d = NumberIn(v);
+        return d && !(*d > 0 && std::isfinite(*d)) ? "must be > 0, not " + v : "";
+      },
+      "> 0", "positive");
+}
+
+CLI::Validator Between(double min, double max) {
+  return CLI::Validator(
+      [min, max](std::string& v) -> std::string {
+        auto d = NumberIn(v);
+        return d && !(*d >= min && *d <= max) ? fmt::format("must be between {} and {}, not {}", Shown(min), Shown(max), v)
+                                              : "";
+      },
+      fmt::format("{}..{}", Shown(min), Shown(max)), "between");
+}
+
 CLI::Option* AddRepeatable(CLI::App* app, const std::string& name, std::vector<std::string>* v,
                            const std::string& desc) {
   return app->add_option(name, *v, desc)->expected(1)->allow_extra_args(false)->multi_option_policy(
@@ -125,7 +190,19 @@ void AddProducersFlag(CLI::App* app, int* producers) {
   app->add_option("--producers", *producers,
                   "Kafka: producer instances, compressing in parallel (default: one per CPU, at most 4; each "
                   "partition always goes through the same one)")
-      ->check(CLI::Range(1, 64));
+      ->check(Between(1, 64));
+}
+
+void AddCreateTopicFlag(CLI::App* app, bool* create_topic) {
+  app->add_flag("--create-topic", *create_topic,
+                "Kafka: let the cluster create a missing destination topic (where it allows)");
+}
+
+Status CheckKafkaSinkFlags(bool to_kafka, bool create_topic, int producers) {
+  if (to_kafka) return Status::OK();
+  if (create_topic) return Status::InvalidArgument("--create-topic is for Kafka destinations");
+  if (producers > 0) return Status::InvalidArgument("--producers is for Kafka destinations");
+  return Status::OK();
 }
 
 void AddKafkaFlags(CLI::App* app, KafkaFlags* f, unsigned which) {

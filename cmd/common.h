@@ -96,6 +96,10 @@ enum KafkaFlagSet : unsigned {
 void AddKafkaFlags(CLI::App* app, KafkaFlags* f, unsigned which);
 // --producers N for commands that produce to Kafka (write, replay); 0 stays automatic.
 void AddProducersFlag(CLI::App* app, int* producers);
+// --create-topic for commands that produce to Kafka (write, replay, backfill's dead letters);
+// CheckKafkaSinkFlags refuses it, and --producers, when the destination is not a topic.
+void AddCreateTopicFlag(CLI::App* app, bool* create_topic);
+Status CheckKafkaSinkFlags(bool to_kafka, bool create_topic, int producers);
 // `-X list`: print librdkafka's properties; the caller exits 0.
 bool WantsPropertyList(const KafkaFlags& f);
 Status ResolveKafkaConfig(const KafkaFlags& f, kafka::KafkaConfig* cfg);
@@ -103,6 +107,18 @@ Status ResolveKafkaRead(const KafkaFlags& f, kafka::KafkaReadOptions* ro);
 // -b/-t as a source: appends kafka://BROKERS/TOPIC when -t was given; fills in -b for
 // kafka:/// URLs without hosts. Errors when there is no source at all.
 Status KafkaSourcePaths(const KafkaFlags& f, std::vector<std::string>* sources, bool topic_optional = false);
+
+// Number flags. CLI11 takes "-5" for an unsigned option as 2^64-5 and "nan"/"inf" for a
+// floating one; GuardNumberFlags (main.cc calls it on every subcommand) refuses both for
+// every number flag, so only the bounds that mean something need saying per flag:
+//   ->check(AtLeast(0))      "-n must be >= 0"
+//   ->check(Positive())      "--rate must be > 0"
+//   ->check(Between(1, 64))  "--producers must be between 1 and 64"
+// Each error names the flag and the value given (exit 2, as every usage error).
+void GuardNumberFlags(CLI::App* app);
+CLI::Validator AtLeast(double min);
+CLI::Validator Positive();
+CLI::Validator Between(double min, double max);
 
 // A repeatable option that takes exactly one value per use (CLI11 2.1.2 would otherwise
 // swallow the positional arguments after it).

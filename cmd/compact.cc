@@ -34,7 +34,7 @@ RunFn SetupCompact(CLI::App* app) {
       ->check(CLI::IsMember({"error", "keep", "drop"}));
   app->add_option("--min-cleanable-ratio", f->min_ratio,
                   "Skip partitions whose dirty part is a smaller share of the log than this (default 0.5)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(Between(0.0, 1.0));
   app->add_flag("--force", f->force, "Compact even below --min-cleanable-ratio");
   app->add_option("--segment-bytes", f->segment_bytes,
                   "Largest cleaned segment: source segments are grouped up to this size (default 1G)");

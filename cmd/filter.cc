@@ -21,9 +21,9 @@ RunFn SetupFilter(CLI::App* app) {
   app->add_option("FILE", f->files, "JSON Lines files (default: stdin); .zst and .gz are decompressed");
   app->add_flag("-c,--count", f->count, "Print the number of selected lines instead of the lines");
   app->add_flag("-v,--invert", f->invert, "Select the lines for which the expression is false or null");
-  app->add_option("-n,--limit", f->limit, "Stop after N selected lines");
+  app->add_option("-n,--limit", f->limit, "Stop after N selected lines")->check(AtLeast(0));
   app->add_flag("--strict", f->strict, "A line that is not valid JSON is an error (exit 1) instead of being skipped and counted");
-  app->add_option("-j,--threads", f->threads, "Worker threads (default: one per core)")->check(CLI::Range(0, 64));
+  app->add_option("-j,--threads", f->threads, "Worker threads (default: one per core)")->check(Between(0, 64));
   return [f]() {
     FilterRunOptions o;
     o.exprs = {f->expr};

@@ -35,7 +35,7 @@ RunFn SetupGen(CLI::App* app) {
   app->add_option("--topic", f->g.topic, "Topic name")->default_val("events");
   app->add_option("--partitions", f->g.partitions, "Partitions (records spread by key)")
       ->default_val(1)
-      ->check(CLI::Range(1, 100000));
+      ->check(Between(1, 100000));
   app->add_option("--start", f->start, "Timestamp of the first event (RFC 3339; default 2023-11-14T22:13:20Z)");
   app->add_option("--step", f->step, "Average gap between events (duration)")->default_val("1s");
   app->add_option("--output,-o", f->output,
@@ -46,11 +46,11 @@ RunFn SetupGen(CLI::App* app) {
       ->check(CLI::IsMember({"none", "gzip", "snappy", "lz4", "zstd"}));
   app->add_option("--compression-level", f->level, "With --output: codec level");
   app->add_option("--segment-bytes", f->segment_bytes, "With --output: segment size limit")
-      ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 31));
+      ->check(Between(1024, 1ull << 31));
   app->add_option("--batch-records", f->batch_records, "With --output: records per batch at most")
-      ->check(CLI::Range(1, 1 << 20));
+      ->check(Between(1, 1 << 20));
   app->add_option("--batch-bytes", f->batch_bytes, "With --output: uncompressed bytes per batch")
-      ->check(CLI::Range(1, 256 << 20));
+      ->check(Between(1, 256 << 20));
   return [f]() {
     GenOptions g = f->g;
     if (!f->types.empty()) {

@@ -37,10 +37,10 @@ RunFn SetupInspect(CLI::App* app) {
     o.source.where = WhereFrom(f->read);
     if (!s.ok()) return Finish(s);
     bool json = f->json || (!f->table && !IsTerminal(1));
-    // A Kafka topic or cluster without --where: metadata and watermarks, no full read.
-    if (o.source.paths.size() == 1 && kafka::IsKafkaUrl(o.source.paths[0]) && o.source.where.exprs.empty()) {
-      if (f->read.from != "beginning" || !f->read.until.empty())
-        return Finish(Status::InvalidArgument("--from/--until on a Kafka topic need --where (a counting read)"));
+    // A Kafka topic or cluster without --where or a range: metadata and watermarks, no
+    // full read. With them, the records of the selection are read and counted.
+    if (o.source.paths.size() == 1 && kafka::IsKafkaUrl(o.source.paths[0]) && o.source.where.exprs.empty() &&
+        f->read.from == "beginning" && f->read.until.empty()) {
       auto t = kafka::ParseKafkaUrl(o.source.paths[0]);
       if (!t.ok()) return Finish(t.status());
       kafka::KafkaClusterInfo info;
@@ -56,11 +56,13 @@ RunFn SetupInspect(CLI::App* app) {
     std::vector<PartitionStats> parts;
     PartitionStats total;
     s = RunInspect(o, &rep, &parts, &total);
-    if (!s.ok()) return Finish(s);
+    // What could be read is summarised even when a read stopped at corruption; the error
+    // (and exit 1) follows it.
+    if (!s.ok() && (s.code() != Code::kCorruption || parts.empty())) return Finish(s);
     auto out = Stdout();
-    s = out->Append(json ? InspectJson(parts, total) : InspectTable(parts, total));
-    if (s.ok()) s = out->Flush();
-    return Finish(s);
+    Status w = out->Append(json ? InspectJson(parts, total) : InspectTable(parts, total));
+    if (w.ok()) w = out->Flush();
+    return Finish(s.ok() ? w : s);
   };
 }
 

@@ -27,8 +27,9 @@ RunFn SetupCompletion(CLI::App*);
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> table = {
-      {"cat", "Print records of segment files as JSON Lines, values, CloudEvents or a template", SetupCat},
-      {"write", "Write JSON Lines records into a segment directory", SetupWrite},
+      {"cat", "Print records of segment files, JSON Lines or Kafka topics as JSON Lines, values, CloudEvents or a template",
+       SetupCat},
+      {"write", "Write JSON Lines records into a segment directory or a Kafka topic", SetupWrite},
       {"inspect", "Summarise partitions: offsets, times, sizes, codecs, keys", SetupInspect},
       {"verify", "Check CRCs, offsets and indexes; --repair torn tails and indexes", SetupVerify},
       {"dump", "List batches and records, like kafka-dump-log", SetupDump},
@@ -46,16 +47,52 @@ const std::vector<Command>& Commands() {
 
 namespace {
 
+// Edits between a and b, a swap of two neighbours counting as one ("cta" -> "cat").
 size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i)
+    for (size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.size()][b.size()];
+}
+
+// The name in `names` closest to `word`, when it is close enough to be a typo: at most a
+// third of the word's letters off (so "man" suggests nothing, "inpsect" suggests "inspect").
+std::string Closest(const std::string& word, const std::vector<std::string>& names) {
+  std::string best;
+  size_t best_d = std::max<size_t>(1, word.size() / 3) + 1;
+  for (const std::string& n : names) {
+    size_t d = EditDistance(word, n);
+    if (d < best_d) {
+      best_d = d;
+      best = n;
+    }
   }
-  return prev[b.size()];
+  return best;
+}
+
+// "did you mean '--format'?" for the first unknown flag among `extras`, or "".
+std::string FlagSuggestion(const CLI::App* sub, const std::vector<std::string>& extras) {
+  std::vector<std::string> names;
+  for (const CLI::Option* o : sub->get_options()) {
+    for (const std::string& l : o->get_lnames()) names.push_back("--" + l);
+    for (const std::string& n : o->get_snames()) names.push_back("-" + n);
+  }
+  for (const std::string& e : extras) {
+    if (e.size() < 2 || e[0] != '-') continue;
+    std::string word = e.substr(0, e.find('='));
+    // A flag cut short ("--form") means the one flag it begins, before any close spelling.
+    std::vector<std::string> longer;
+    for (const std::string& n : names)
+      if (word.size() > 2 && n.size() > word.size() && n.compare(0, word.size(), word) == 0) longer.push_back(n);
+    std::string best = longer.size() == 1 ? longer[0] : Closest(word, names);
+    if (!best.empty()) return fmt::format("unknown flag '{}'; did you mean '{}'?", word, best);
+  }
+  return "";
 }
 
 void OnSignal(int) { g_interrupted.store(true); }
@@ -83,27 +120,33 @@ int Main(int argc, char** argv) {
     CLI::App* sub = app.add_subcommand(c.name, c.summary);
     runs.emplace_back(sub, c.setup(sub));
   }
+  GuardNumberFlags(&app);
+  // `evt version`, `evt -V`: the version; `evt help [CMD]`: that command's help.
+  std::vector<char*> args(argv, argv + argc);
+  std::string help_flag = "--help";
+  if (argc == 2 && (std::strcmp(argv[1], "version") == 0 || std::strcmp(argv[1], "-V") == 0)) {
+    std::string v = std::string("evt ") + EVT_VERSION + "\n";
+    (void)!::write(1, v.data(), v.size());
+    return kExitOk;
+  }
+  if (argc >= 2 && std::strcmp(argv[1], "help") == 0) {
+    args.erase(args.begin() + 1);
+    args.push_back(help_flag.data());
+  }
   // An unknown subcommand gets a suggestion from the table.
-  if (argc > 1 && argv[1][0] != '-') {
-    std::string name = argv[1];
-    bool known = std::any_of(Commands().begin(), Commands().end(), [&](const Command& c) { return name == c.name; });
-    if (!known) {
-      std::string best;
-      size_t best_d = 3;
-      for (const Command& c : Commands()) {
-        size_t d = EditDistance(name, c.name);
-        if (d < best_d) {
-          best_d = d;
-          best = c.name;
-        }
-      }
+  if (args.size() > 1 && args[1][0] != '-') {
+    std::string name = args[1];
+    std::vector<std::string> names;
+    for (const Command& c : Commands()) names.push_back(c.name);
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      std::string best = Closest(name, names);
       PrintError(best.empty() ? fmt::format("unknown command '{}' (see evt --help)", name)
                               : fmt::format("unknown command '{}'; did you mean '{}'?", name, best));
       return kExitUsage;
     }
   }
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -111,10 +154,17 @@ int Main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    PrintError(e.what());
-    std::string hint = "run 'evt --help' for usage";
+    CLI::App* parsed = nullptr;
     for (auto& [sub, run] : runs)
-      if (sub->parsed()) hint = fmt::format("run 'evt {} --help' for usage", sub->get_name());
+      if (sub->parsed()) parsed = sub;
+    // "--limit: must be >= 0, not -5" reads "--limit must be >= 0, not -5".
+    std::string msg = e.what();
+    if (size_t at = msg.find(": must be "); at != std::string::npos && msg.rfind(' ', at) == std::string::npos)
+      msg.erase(at, 1);
+    std::string suggestion = parsed ? FlagSuggestion(parsed, parsed->remaining()) : "";
+    PrintError(suggestion.empty() ? msg : suggestion);
+    std::string hint = parsed ? fmt::format("run 'evt {} --help' for usage", parsed->get_name())
+                              : "run 'evt --help' for usage";
     (void)!::write(2, ("evt: " + hint + "\n").data(), hint.size() + 6);
     return kExitUsage;
   }

@@ -69,7 +69,7 @@ RunFn SetupReplay(CLI::App* app) {
                                         checkpoint_interval = "1s";
     double rate = 0, speed = 0;
     int producers = 0;
-    bool keep_ts = false, now_ts = false, provenance = false, dry_run = false, dedupe = false;
+    bool keep_ts = false, now_ts = false, provenance = false, dry_run = false, dedupe = false, create_topic = false;
   };
   auto f = std::make_shared<Flags>();
   app->add_option("SRC DST", f->args,
@@ -84,10 +84,10 @@ RunFn SetupReplay(CLI::App* app) {
   app->add_flag("--now-timestamps", f->now_ts, "Stamp records with the time they are replayed");
   app->add_flag("--provenance", f->provenance,
                 "Add headers evt.source (topic/partition/offset) and evt.replay.id");
-  app->add_option("--rate", f->rate, "Pace at N records per second")->check(CLI::PositiveNumber);
+  app->add_option("--rate", f->rate, "Pace at N records per second")->check(Positive());
   app->add_option("--speed", f->speed,
                   "Replay with the original gaps between records scaled: 10 is ten times faster than it happened")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   app->add_option("--max-gap", f->max_gap, "With --speed: cap idle gaps at this duration (e.g. 5s)");
   app->add_flag("--dry-run", f->dry_run,
                 "Print the plan (per partition: offsets, records, times, bytes; JSON Lines) and write nothing");
@@ -101,6 +101,7 @@ RunFn SetupReplay(CLI::App* app) {
   app->add_option("--compression", f->compression, "Batch codec of the destination: none, gzip, snappy, lz4, zstd")
       ->check(CLI::IsMember({"none", "gzip", "snappy", "lz4", "zstd"}));
   AddProducersFlag(app, &f->producers);
+  AddCreateTopicFlag(app, &f->create_topic);
   app->add_option("--stats-json", f->stats_json, "Write the run's figures as JSON to FILE");
   return [f]() {
     if (WantsPropertyList(f->sel.kafka)) {
@@ -151,9 +152,10 @@ RunFn SetupReplay(CLI::App* app) {
     o.progress = IsTerminal(2) && !f->dry_run;
     o.writer.encode.codec = *kafka::ParseCodec(f->compression);
     o.kafka_write.compression = f->compression;
-    if (f->producers > 0 && !kafka::IsKafkaUrl(o.dst))
-      return Finish(Status::InvalidArgument("--producers is for Kafka destinations"));
+    if (Status k = CheckKafkaSinkFlags(kafka::IsKafkaUrl(o.dst), f->create_topic, f->producers); !k.ok())
+      return Finish(k);
     o.kafka_write.producers = f->producers;
+    o.kafka_write.create_topic = f->create_topic;
     o.identity = fmt::format("replay|{}|dst={}|to-topic={}|partition={}|now-ts={}|provenance={}", sel_identity, o.dst,
                              f->to_topic, f->partition, f->now_ts, f->provenance);
     StderrReporter rep;

@@ -24,7 +24,7 @@ RunFn SetupSandbox(CLI::App* app) {
     std::vector<std::string> command;
   };
   auto f = std::make_shared<Flags>();
-  app->add_option("--brokers", f->brokers, "Number of brokers in the mock cluster")->default_val(1)->check(CLI::Range(1, 16));
+  app->add_option("--brokers", f->brokers, "Number of brokers in the mock cluster")->default_val(1)->check(Between(1, 16));
   app->add_option("--topics", f->topics, "Topics to create: name:partitions,name2:partitions (partitions default 1)");
   AddRepeatable(app, "--load", &f->loads,
                 "Preload TOPIC=PATH from a segment file/dir or envelope JSON Lines (.jsonl, .zst, .gz, -); "

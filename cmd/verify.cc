@@ -13,12 +13,14 @@ RunFn SetupVerify(CLI::App* app) {
     bool repair = false;
     bool json = false;
     bool no_index = false;
+    bool wait = false;
   };
   auto f = std::make_shared<Flags>();
   app->add_option("SRC", f->sources, "Segment files, partition directories, topic or broker data directories")
       ->required();
   app->add_flag("--repair", f->repair,
                 "Truncate torn tails and rebuild missing or inconsistent indexes (atomically: temp file + rename)");
+  app->add_flag("--wait", f->wait, "With --repair: wait for another evt process holding a partition lock");
   app->add_flag("--no-index", f->no_index, "Skip the index checks");
   app->add_flag("--json", f->json, "One JSON object per partition on stdout");
   return [f]() {
@@ -26,6 +28,8 @@ RunFn SetupVerify(CLI::App* app) {
     o.paths = f->sources;
     o.repair = f->repair;
     o.check_indexes = !f->no_index;
+    o.wait_for_lock = f->wait;
+    if (f->wait && !f->repair) return Finish(Status::InvalidArgument("--wait goes with --repair"));
     StderrReporter rep;
     std::vector<VerifyReport> reports;
     Status s = RunVerify(o, &rep, &reports);
@@ -40,8 +44,9 @@ RunFn SetupVerify(CLI::App* app) {
                             "\"repaired\":{}}}\n",
                             r.errors == 0, r.segments, r.batches, r.records, r.errors, r.warnings, r.repaired);
       } else {
-        text += fmt::format("{} {}-{}: {} segments, {} batches, {} records{}{}{}\n", r.errors ? "FAIL" : "ok  ", r.topic,
-                            r.partition, r.segments, r.batches, r.records,
+        // Labelled by path: two `__consumer_offsets-11` of different data dirs stay apart.
+        text += fmt::format("{} {}: {} segments, {} batches, {} records{}{}{}\n", r.errors ? "FAIL" : "ok  ", r.path,
+                            r.segments, r.batches, r.records,
                             r.errors ? fmt::format(", {} errors", r.errors) : "",
                             r.warnings ? fmt::format(", {} warnings", r.warnings) : "",
                             r.repaired ? fmt::format(", {} files repaired", r.repaired) : "");

@@ -47,17 +47,17 @@ RunFn SetupWrite(CLI::App* app) {
   app->add_option("--partition", f->partition,
                   "N: every record to partition N; keep: the record's own partition (default for directories); "
                   "hash: Java's murmur2 of the key (default for Kafka; keyless records spread randomly)");
-  app->add_flag("--create-topic", f->create_topic, "Kafka: let the cluster create a missing topic (where it allows)");
+  AddCreateTopicFlag(app, &f->create_topic);
   AddProducersFlag(app, &f->producers);
   AddKafkaFlags(app, &f->kafka, 0);
   app->add_option("--compression", f->compression, "Batch codec: none, gzip, snappy, lz4, zstd")
       ->check(CLI::IsMember({"none", "gzip", "snappy", "lz4", "zstd"}));
   app->add_option("--compression-level", f->level, "Codec level (default: the codec's own)");
   app->add_option("--segment-bytes", f->segment_bytes, "Roll to a new segment before one would exceed this size")
-      ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 31));
-  app->add_option("--batch-records", f->batch_records, "Records per batch at most")->check(CLI::Range(1, 1 << 20));
+      ->check(Between(1024, 1ull << 31));
+  app->add_option("--batch-records", f->batch_records, "Records per batch at most")->check(Between(1, 1 << 20));
   app->add_option("--batch-bytes", f->batch_bytes, "Uncompressed bytes per batch (approximate upper bound)")
-      ->check(CLI::Range(1, 256 << 20));
+      ->check(Between(1, 256 << 20));
   app->add_flag("--keep-offsets", f->keep_offsets, "Keep the offsets of the input records (they must be above the log end)");
   app->add_option("--fsync", f->fsync, "When to fsync: never, batch (every batch), end (default)")
       ->check(CLI::IsMember({"never", "batch", "end"}));
@@ -97,8 +97,7 @@ RunFn SetupWrite(CLI::App* app) {
       o.kafka_write.policy = kafka::PartitionPolicy::kFixed;
       o.kafka_write.fixed_partition = fixed_partition;
     }
-    if (!to_kafka && f->create_topic) return Finish(Status::InvalidArgument("--create-topic is for Kafka destinations"));
-    if (!to_kafka && f->producers > 0) return Finish(Status::InvalidArgument("--producers is for Kafka destinations"));
+    if (Status k = CheckKafkaSinkFlags(to_kafka, f->create_topic, f->producers); !k.ok()) return Finish(k);
     o.kafka_write.create_topic = f->create_topic;
     o.kafka_write.producers = f->producers;
     o.kafka_write.compression = f->compression;

@@ -74,6 +74,7 @@ complete -c evt -n "__fish_seen_subcommand_from inspect" -l table -d 'Table outp
 # verify
 complete -c evt -n "__fish_seen_subcommand_from verify" -F
 complete -c evt -n "__fish_seen_subcommand_from verify" -l repair -d 'Truncate torn tails and rebuild indexes'
+complete -c evt -n "__fish_seen_subcommand_from verify" -l wait -d 'With --repair: wait for a partition lock'
 complete -c evt -n "__fish_seen_subcommand_from verify" -l no-index -d 'Skip the index checks'
 complete -c evt -n "__fish_seen_subcommand_from verify" -l json -d 'One JSON object per partition'
 
@@ -141,6 +142,7 @@ complete -c evt -n "__fish_seen_subcommand_from replay" -l max-gap -x -d 'Longes
 complete -c evt -n "__fish_seen_subcommand_from replay" -l dedupe -d 'Exactly once into Kafka on resume'
 complete -c evt -n "__fish_seen_subcommand_from replay" -l compression -x -a 'none gzip snappy lz4 zstd' -d 'Destination batch codec'
 complete -c evt -n "__fish_seen_subcommand_from replay" -l producers -x -d 'Kafka producer instances'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l create-topic -d 'Let the cluster create a missing topic'
 
 # backfill
 complete -c evt -n "__fish_seen_subcommand_from backfill" -l exec -x -d 'Run CMD once per record'

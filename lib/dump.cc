@@ -6,6 +6,7 @@
 #include "formats/kafka/compression.h"
 #include "lib/base/coding.h"
 #include "lib/base/term.h"
+#include "lib/verify.h"
 
 namespace evt {
 
@@ -121,9 +122,9 @@ void RecordText(const RecordBatch& batch, const Record& r, const BatchInfo* bi, 
 }  // namespace
 
 namespace {
-// A Kafka topic: consumers see records, not batches, so each record is listed with the
-// partition it belongs to.
-Status DumpKafka(const DumpOptions& opts, WritableFile* out, Reporter* reporter) {
+// A Kafka topic or JSON Lines: there are records, not batches, so each record is listed
+// with the partition it belongs to.
+Status DumpRecords(const DumpOptions& opts, WritableFile* out, Reporter* reporter) {
   auto srcp = OpenSource(opts.source, reporter);
   if (!srcp.ok()) return srcp.status();
   Source& src = **srcp;
@@ -155,9 +156,126 @@ Status DumpKafka(const DumpOptions& opts, WritableFile* out, Reporter* reporter)
 }
 }  // namespace
 
+namespace {
+
+bool NameEndsWith(const std::string& name, std::string_view suffix) {
+  return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// `.index` and `.timeindex` files: their entries (up to the preallocated zero padding),
+// then, when the segment is beside them, the check `verify` makes.
+Status DumpIndex(const std::string& path, bool is_time, bool json, WritableFile* out, Reporter* reporter) {
+  auto content = ReadFileToString(path);
+  if (!content.ok()) return content.status();
+  const size_t entry = is_time ? kafka::kTimeIndexEntrySize : kafka::kOffsetIndexEntrySize;
+  int64_t base = 0;
+  ParseSegmentFileName(Basename(path), is_time ? ".timeindex" : ".index", &base);
+  std::string o;
+  if (!json) fmt::format_to(std::back_inserter(o), "Dumping {}\n", path);
+  const std::string& c = *content;
+  for (size_t i = 0; i + entry <= c.size(); i += entry) {
+    const char* p = c.data() + i;
+    if (is_time) {
+      int64_t ts = static_cast<int64_t>(DecodeFixed64BE(p));
+      int32_t rel = static_cast<int32_t>(DecodeFixed32BE(p + 8));
+      if (i > 0 && ts == 0 && rel == 0) break;
+      if (json) fmt::format_to(std::back_inserter(o), "{{\"timestamp\":{},\"offset\":{}}}\n", ts, base + rel);
+      else fmt::format_to(std::back_inserter(o), "timestamp: {} offset: {}\n", ts, base + rel);
+    } else {
+      int32_t rel = static_cast<int32_t>(DecodeFixed32BE(p));
+      int32_t pos = static_cast<int32_t>(DecodeFixed32BE(p + 4));
+      if (i > 0 && rel == 0 && pos == 0) break;
+      if (json) fmt::format_to(std::back_inserter(o), "{{\"offset\":{},\"position\":{}}}\n", base + rel, pos);
+      else fmt::format_to(std::back_inserter(o), "offset: {} position: {}\n", base + rel, pos);
+    }
+  }
+  EVT_RETURN_IF_ERROR(out->Append(o));
+  if (c.size() % entry != 0)
+    return Status::Corruption(fmt::format("{}@{}: size {} is not a multiple of {}", path, c.size() - c.size() % entry,
+                                          c.size(), entry));
+  bool checked = false;
+  std::string problem = CheckIndexBesideLog(path, is_time, &checked);
+  if (!problem.empty()) return Status::Corruption(fmt::format("{}@0: {} (`evt verify --repair` rebuilds it)", path, problem));
+  if (!checked) reporter->Notice(fmt::format("{}: no segment beside it: entries not checked against the log", path));
+  return Status::OK();
+}
+
+// Kafka's checkpoint files (leader-epoch-checkpoint, recovery-point-offset-checkpoint, ...):
+// a version line, a count line, then one entry a line.
+Status DumpCheckpoint(const std::string& path, bool json, WritableFile* out) {
+  auto content = ReadFileToString(path);
+  if (!content.ok()) return content.status();
+  std::vector<std::string_view> lines;
+  std::string_view rest = *content;
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    lines.push_back(rest.substr(0, nl));
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+  }
+  auto bad = [&](size_t line, const std::string& what) {
+    return Status::Corruption(fmt::format("{}:{}: {}", path, line + 1, what));
+  };
+  auto number = [](std::string_view v, int64_t* n) {
+    if (v.empty()) return false;
+    char* end = nullptr;
+    std::string s(v);
+    *n = std::strtoll(s.c_str(), &end, 10);
+    return *end == 0;
+  };
+  int64_t version = 0, count = 0;
+  if (lines.size() < 2 || !number(lines[0], &version) || !number(lines[1], &count) || count < 0)
+    return bad(0, "not a Kafka checkpoint file (a version line and an entry count line first)");
+  const bool epochs = Basename(path) == "leader-epoch-checkpoint";
+  std::string o;
+  if (!json) fmt::format_to(std::back_inserter(o), "Dumping {}\nversion: {} entries: {}\n", path, version, count);
+  int64_t seen = 0;
+  for (size_t i = 2; i < lines.size(); ++i) {
+    if (lines[i].empty()) continue;
+    std::vector<std::string_view> f;
+    std::string_view l = lines[i];
+    while (!l.empty()) {
+      size_t sp = l.find(' ');
+      if (sp != 0) f.push_back(l.substr(0, sp));
+      l = sp == std::string_view::npos ? std::string_view() : l.substr(sp + 1);
+    }
+    int64_t a = 0, b = 0;
+    if (epochs) {
+      if (f.size() != 2 || !number(f[0], &a) || !number(f[1], &b)) return bad(i, "expected 'EPOCH START_OFFSET'");
+      if (json) fmt::format_to(std::back_inserter(o), "{{\"epoch\":{},\"start_offset\":{}}}\n", a, b);
+      else fmt::format_to(std::back_inserter(o), "epoch: {} start_offset: {}\n", a, b);
+    } else {
+      if (f.size() != 3 || !number(f[1], &a) || !number(f[2], &b)) return bad(i, "expected 'TOPIC PARTITION OFFSET'");
+      if (json) {
+        o.append("{\"topic\":");
+        envelope::AppendJsonString(f[0], &o);
+        fmt::format_to(std::back_inserter(o), ",\"partition\":{},\"offset\":{}}}\n", a, b);
+      } else {
+        fmt::format_to(std::back_inserter(o), "topic: {} partition: {} offset: {}\n", f[0], a, b);
+      }
+    }
+    ++seen;
+  }
+  EVT_RETURN_IF_ERROR(out->Append(o));
+  if (seen != count) return bad(1, fmt::format("says {} entries, holds {}", count, seen));
+  return Status::OK();
+}
+
+}  // namespace
+
 Status RunDump(const DumpOptions& opts, WritableFile* out, Reporter* reporter) {
+  // Files of a partition directory that hold no records: their own listing.
+  for (const auto& p : opts.source.paths) {
+    if (InputKindOf(p) != InputKind::kNotRecords) continue;
+    if (opts.source.paths.size() != 1)
+      return Status::InvalidArgument(fmt::format("{}: dump an index or checkpoint file on its own", p));
+    const std::string name = Basename(p);
+    if (NameEndsWith(name, ".index")) return DumpIndex(p, false, opts.json, out, reporter);
+    if (NameEndsWith(name, ".timeindex")) return DumpIndex(p, true, opts.json, out, reporter);
+    if (NameEndsWith(name, "checkpoint")) return DumpCheckpoint(p, opts.json, out);
+    return Status::InvalidArgument(fmt::format("{}: not a segment file, an index or a checkpoint", p));
+  }
   for (const auto& p : opts.source.paths)
-    if (kafka::IsKafkaUrl(p)) return DumpKafka(opts, out, reporter);
+    if (InputKindOf(p) == InputKind::kKafka || InputKindOf(p) == InputKind::kJsonl) return DumpRecords(opts, out, reporter);
   auto dirs = ResolvePartitions(opts.source.paths);
   if (!dirs.ok()) return dirs.status();
   ReadOptions ro = opts.source.read;
@@ -165,6 +283,7 @@ Status RunDump(const DumpOptions& opts, WritableFile* out, Reporter* reporter) {
   ro.verify_crc = false;  // show bad CRCs as isvalid: false rather than stopping
   ro.target_records = 1024;
   std::string o;
+  uint64_t bad_crcs = 0;  // shown as isvalid: false, and still a data problem (exit 1)
   for (const PartitionDir& pd : *dirs) {
     auto srcp = MaybeWhere(std::make_unique<SegmentSource>(std::vector<PartitionDir>{pd}, ro, reporter),
                            opts.source.where, reporter);
@@ -184,6 +303,11 @@ Status RunDump(const DumpOptions& opts, WritableFile* out, Reporter* reporter) {
       }
       size_t ri = 0;
       for (const BatchInfo& bi : batch.batches) {
+        if (!bi.crc_ok) {
+          ++bad_crcs;
+          reporter->Corruption(batch.file, bi.position, 0,
+                               fmt::format("crc mismatch (stored {:#010x}, computed {:#010x})", bi.crc, bi.computed_crc));
+        }
         // With --where, list only batches that hold a matching record.
         if (!opts.source.where.exprs.empty() &&
             (ri >= batch.records.size() || batch.records[ri].source_pos != bi.position))
@@ -223,6 +347,8 @@ Status RunDump(const DumpOptions& opts, WritableFile* out, Reporter* reporter) {
       if (eof) break;
     }
   }
+  if (bad_crcs > 0)
+    return Status::Corruption(fmt::format("{} batch{} with a bad CRC", bad_crcs, bad_crcs == 1 ? "" : "es"));
   return Status::OK();
 }
 

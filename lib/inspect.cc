@@ -61,8 +61,8 @@ void CountRecord(const RecordBatch& batch, const Record& r, PartitionStats* st) 
   }
 }
 
-// A Kafka topic with --where: the same statistics, from the records a consumer sees.
-Status InspectKafkaRecords(const InspectOptions& opts, Reporter* reporter, std::vector<PartitionStats>* parts,
+// A Kafka topic or JSON Lines: the same statistics, from the records a consumer sees.
+Status InspectRecords(const InspectOptions& opts, Reporter* reporter, std::vector<PartitionStats>* parts,
                            PartitionStats* total) {
   auto srcp = OpenSource(opts.source, reporter);
   if (!srcp.ok()) return srcp.status();
@@ -92,10 +92,12 @@ Status InspectKafkaRecords(const InspectOptions& opts, Reporter* reporter, std::
 
 Status RunInspect(const InspectOptions& opts, Reporter* reporter, std::vector<PartitionStats>* parts,
                   PartitionStats* total) {
+  // Topics and JSON Lines have records, not batches: statistics from the records.
   for (const auto& p : opts.source.paths)
-    if (kafka::IsKafkaUrl(p)) return InspectKafkaRecords(opts, reporter, parts, total);
+    if (InputKindOf(p) != InputKind::kSegments) return InspectRecords(opts, reporter, parts, total);
   auto dirs = ResolvePartitions(opts.source.paths);
   if (!dirs.ok()) return dirs.status();
+  Status first_error;
   for (const PartitionDir& pd : *dirs) {
     PartitionStats st;
     st.topic = pd.topic;
@@ -109,10 +111,11 @@ Status RunInspect(const InspectOptions& opts, Reporter* reporter, std::vector<Pa
     if (!srcp.ok()) return srcp.status();
     Source& src = **srcp;
     RecordBatch batch;
+    Status read;
     for (;;) {
       if (InterruptRequested()) return Status::Interrupted();
       bool eof = false;
-      EVT_RETURN_IF_ERROR(src.Next(&batch, &eof));
+      read = src.Next(&batch, &eof);
       if (eof) break;
       for (const BatchInfo& bi : batch.batches) {
         ++st.batches;
@@ -127,11 +130,15 @@ Status RunInspect(const InspectOptions& opts, Reporter* reporter, std::vector<Pa
       }
       for (const Record& r : batch.records)
         if (!r.control) CountRecord(batch, r, &st);
+      if (!read.ok()) break;  // what was decoded before it is counted
     }
     total->Merge(st);
     parts->push_back(std::move(st));
+    // The other partitions are still summarised; the first error is returned at the end.
+    if (!read.ok() && read.code() != Code::kCorruption) return read;
+    if (!read.ok() && first_error.ok()) first_error = read;
   }
-  return Status::OK();
+  return first_error;
 }
 
 namespace {

@@ -280,6 +280,7 @@ Status JsonlSource::Next(RecordBatch* out, bool* eof) {
       Status st = s.parser.Parse(line, out, &pr);
       if (!st.ok()) return st.WithContext(where);
       rec = pr.record;
+      if (!pr.has_timestamp) rec.timestamp = NowMs();  // like a producer: CreateTime = now
       topic = pr.topic;
       partition = pr.partition;
       if (!s.opts.topic.empty()) topic = s.opts.topic;

@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <map>
+
 #include "lib/base/term.h"
+#include "lib/jsonl_source.h"
 #include "lib/read_ahead.h"
 #include "lib/text_sink.h"
 
@@ -18,9 +22,107 @@ Result<std::vector<PartitionDir>> ResolvePartitions(const std::vector<std::strin
   return all;
 }
 
+namespace {
+
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// JSON Lines records bounded by --from/--until, per partition, as segments are: offsets
+// and times; positions that need the end of the input (`end`, `-N`) cannot be known from a
+// stream and are refused when the source is opened.
+class BoundedJsonl : public Source {
+ public:
+  BoundedJsonl(std::unique_ptr<Source> src, const ReadOptions& ro) : src_(std::move(src)), ro_(ro) {}
+  Status Next(RecordBatch* out, bool* eof) override {
+    for (;;) {
+      Status s = src_->Next(out, eof);
+      size_t w = 0;
+      for (size_t i = 0; i < out->records.size(); ++i) {
+        const Record& r = out->records[i];
+        auto& started = started_[{out->topic, r.partition}];
+        if (ro_.until.kind == Bound::kOffset && r.offset >= ro_.until.value) continue;
+        if (ro_.until.kind == Bound::kTime && r.timestamp >= ro_.until.value) continue;
+        if (ro_.from.kind == Bound::kOffset && r.offset < ro_.from.value) continue;
+        if (ro_.from.kind == Bound::kTime && !started) {
+          if (r.timestamp < ro_.from.value) continue;
+          started = true;
+        }
+        out->records[w++] = r;
+      }
+      out->records.resize(w);
+      if (!s.ok() || *eof || w > 0) return s;
+    }
+  }
+  std::string Describe() const override { return src_->Describe(); }
+
+ private:
+  std::unique_ptr<Source> src_;
+  ReadOptions ro_;
+  std::map<std::pair<std::string, int32_t>, bool> started_;
+};
+
+Result<std::unique_ptr<Source>> OpenJsonl(const SourceSpec& spec) {
+  if (spec.merge_time) return Status::InvalidArgument("--merge time is for segment files; not for JSON Lines input");
+  for (const Bound* b : {&spec.read.from, &spec.read.until})
+    if (b->kind == Bound::kEnd || b->kind == Bound::kFromEnd)
+      return Status::InvalidArgument(
+          "JSON Lines input is read as a stream: --from/--until take an offset or a time there, not `end` or -N");
+  JsonlSourceOptions jo;
+  jo.target_records = spec.read.target_records;
+  std::unique_ptr<Source> src = std::make_unique<JsonlSource>(spec.paths, jo);
+  if (spec.read.from.kind != Bound::kBeginning || spec.read.until.kind != Bound::kNone)
+    src = std::make_unique<BoundedJsonl>(std::move(src), spec.read);
+  return src;
+}
+
+}  // namespace
+
+InputKind InputKindOf(const std::string& path) {
+  if (kafka::IsKafkaUrl(path)) return InputKind::kKafka;
+  if (path == "-") return InputKind::kJsonl;
+  if (IsDirectory(path)) return InputKind::kSegments;
+  const std::string name = Basename(path);
+  for (std::string_view s : {".log", ".log.swap", ".log.deleted", ".log.cleaned"})
+    if (EndsWith(name, s)) return InputKind::kSegments;
+  for (std::string_view s : {".jsonl", ".json", ".ndjson", ".zst", ".gz"})
+    if (EndsWith(name, s)) return InputKind::kJsonl;
+  for (std::string_view s : {".index", ".timeindex", ".txnindex", ".snapshot", "checkpoint", ".index.swap",
+                             ".timeindex.swap", ".index.deleted", ".timeindex.deleted"})
+    if (EndsWith(name, s)) return InputKind::kNotRecords;
+  if (name == "partition.metadata" || name == ".lock" || name == ".evt.lock") return InputKind::kNotRecords;
+  // Anything else: JSON Lines if it starts like a JSON object, else read as a segment (a
+  // batch starts with an 8-byte big-endian offset, never with '{').
+  char c = 0;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    int ch;
+    while ((ch = std::fgetc(f)) != EOF && (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r')) {
+    }
+    c = ch == EOF ? 0 : static_cast<char>(ch);
+    std::fclose(f);
+  }
+  return c == '{' ? InputKind::kJsonl : InputKind::kSegments;
+}
+
 Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* reporter) {
-  size_t kafka_count = 0;
-  for (const auto& p : spec.paths) kafka_count += kafka::IsKafkaUrl(p);
+  size_t kafka_count = 0, jsonl_count = 0;
+  for (const auto& p : spec.paths) {
+    switch (InputKindOf(p)) {
+      case InputKind::kKafka: ++kafka_count; break;
+      case InputKind::kJsonl: ++jsonl_count; break;
+      case InputKind::kNotRecords:
+        return Status::InvalidArgument(fmt::format(
+            "{}: not a segment file (an index, snapshot or checkpoint holds no records; `evt dump` shows it)", p));
+      case InputKind::kSegments: break;
+    }
+  }
+  if (jsonl_count > 0) {
+    if (jsonl_count != spec.paths.size())
+      return Status::InvalidArgument("give either segment files/directories, JSON Lines files or one topic, not a mix");
+    auto src = OpenJsonl(spec);
+    if (!src.ok()) return src.status();
+    return MaybeWhere(std::move(*src), spec.where, reporter);
+  }
   if (kafka_count > 0) {
     if (spec.paths.size() != 1)
       return Status::InvalidArgument("read one Kafka topic at a time, without other sources in the same command");
@@ -148,7 +250,15 @@ Status Drain(Source* src, Sink* sink, int64_t limit, uint64_t* count) {
       result = ws.ok() ? s : ws;
       break;
     }
-    if (eof) break;
+    if (eof) {
+      // Consumer groups commit the position read in every partition, not only where the
+      // last written record came from: records --where passed over were consumed too.
+      if (src->wants_ack()) {
+        result = sink->Flush();
+        if (result.ok()) result = src->Ack(nullptr);
+      }
+      break;
+    }
     result = emit();
     if (!result.ok()) break;
     if (limit >= 0 && n >= static_cast<uint64_t>(limit)) break;

@@ -23,8 +23,16 @@ struct SourceSpec {
   kafka::KafkaReadOptions kafka_read;
 };
 
-// Resolves all paths (segment files/dirs, or one kafka:// URL) into one Source (merged by
-// time if asked).
+// What a path names, for every reader: a Kafka topic (kafka://), segments (a directory, or
+// a `.log` file, or a file that is not text), JSON Lines (`-` for stdin, `.jsonl`/`.json`/
+// `.ndjson`, `.zst`/`.gz`, or a file whose first byte is `{`), or another file of a
+// partition directory (`.index`, `.timeindex`, `.snapshot`, checkpoints), which holds no
+// records.
+enum class InputKind { kKafka, kSegments, kJsonl, kNotRecords };
+InputKind InputKindOf(const std::string& path);
+
+// Resolves all paths (segment files/dirs, envelope JSON Lines files or `-`, or one kafka://
+// URL) into one Source (merged by time if asked).
 Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* reporter);
 // Opens the Kafka topic `url` as a consumer bounded by `read` (from, until, target_records);
 // a non-empty `partitions` replaces the URL's ?partition= list.

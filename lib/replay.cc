@@ -398,13 +398,19 @@ int64_t SteadyNs() {
 
 // The pacing schedule: when each record is due, relative to the start.
 class Pacer {
+  // A due time past what int64 nanoseconds hold (--speed 1e-12 over an hour of history) is
+  // as good as never: the run waits (Ctrl-C stops it) rather than wrapping to the past.
+  static int64_t Saturate(double ns) {
+    return ns >= 1e18 ? int64_t{1000000000000000000} : static_cast<int64_t>(ns);  // 31 years
+  }
+
  public:
   Pacer(double rate, double speed, int64_t max_gap_ms) : rate_(rate), speed_(speed), max_gap_(max_gap_ms) {}
   bool active() const { return rate_ > 0 || speed_ > 0; }
   // Due time (ns after start) of the next record with time `t`.
   int64_t Due(int64_t t) {
     ++n_;
-    if (rate_ > 0) return static_cast<int64_t>((n_ - 1) * 1e9 / rate_);
+    if (rate_ > 0) return Saturate((n_ - 1) * 1e9 / rate_);
     if (hw_ < 0) {
       hw_ = t;
       return 0;
@@ -415,7 +421,7 @@ class Pacer {
       virt_ms_ += gap;
       hw_ = t;
     }
-    return static_cast<int64_t>(virt_ms_ * 1e6 / speed_);
+    return Saturate(virt_ms_ * 1e6 / speed_);
   }
 
  private:

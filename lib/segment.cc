@@ -100,7 +100,7 @@ Status Discover(const std::string& dir, int depth, std::vector<PartitionDir>* ou
 Result<PartitionDir> ScanPartitionDir(const std::string& dir) {
   PartitionDir pd;
   pd.path = dir;
-  std::string name = Basename(dir);
+  std::string name = RealBasename(dir);
   if (!ParsePartitionDirName(name, &pd.topic, &pd.partition)) {
     pd.topic = name;
     pd.partition = 0;
@@ -155,8 +155,8 @@ Result<std::vector<PartitionDir>> DiscoverPartitions(const std::string& path) {
     }
     PartitionDir pd;
     pd.path = Dirname(path);
-    if (!ParsePartitionDirName(Basename(pd.path), &pd.topic, &pd.partition)) {
-      pd.topic = Basename(pd.path);
+    if (!ParsePartitionDirName(RealBasename(pd.path), &pd.topic, &pd.partition)) {
+      pd.topic = RealBasename(pd.path);
       pd.partition = 0;
     }
     SegmentFile sf;
@@ -253,6 +253,7 @@ struct SegmentSource::State {
   int64_t stop_offset = INT64_MAX;
   int64_t stop_time = INT64_MAX;
   bool stop_at_time = false;
+  int64_t prev_last = -1;  // last offset of the partition's previous batch
 };
 
 SegmentSource::SegmentSource(std::vector<PartitionDir> parts, ReadOptions opts, Reporter* reporter)
@@ -303,6 +304,18 @@ int64_t PartitionEndOffset(const PartitionDir& pd) {
 
 }  // namespace
 
+std::string BatchOffsetProblem(const PartitionDir& pd, size_t seg, int64_t prev_last, int64_t base, int64_t last) {
+  const SegmentFile& sf = pd.segments[seg];
+  if (base <= prev_last) return fmt::format("offset {} is not above the previous batch's last offset {}", base, prev_last);
+  if (base < sf.base_offset)
+    return fmt::format("offset {} is below the segment's base offset {} (from its file name)", base, sf.base_offset);
+  if (last < base || last - sf.base_offset > INT32_MAX)
+    return fmt::format("offset {} does not fit a 4-byte offset relative to the segment base {}", last, sf.base_offset);
+  if (seg + 1 < pd.segments.size() && last >= pd.segments[seg + 1].base_offset)
+    return fmt::format("offset {} reaches into the next segment (base {})", last, pd.segments[seg + 1].base_offset);
+  return "";
+}
+
 Status SegmentSource::Next(RecordBatch* out, bool* eof) {
   State& s = *s_;
   out->Clear();
@@ -334,6 +347,7 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
       s.started = true;
       s.stop_offset = INT64_MAX;
       s.stop_at_time = false;
+      s.prev_last = -1;
       const Bound& f = s.opts.from;
       const Bound& u = s.opts.until;
       bool need_end = f.kind == Bound::kEnd || f.kind == Bound::kFromEnd || u.kind == Bound::kFromEnd ||
@@ -397,10 +411,21 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
         return Status::Corruption(fmt::format("{}@{}: {}", sf.log_path, s.pos, reason));
       std::string_view entry = data.substr(s.pos, h.total_size());
       uint64_t entry_pos = s.pos;
-      s.pos += h.total_size();
+      auto offsets_ok = [&](int64_t base, int64_t last) -> Status {
+        std::string problem = BatchOffsetProblem(pd, s.seg, s.prev_last, base, last);
+        if (!problem.empty()) return Status::Corruption(fmt::format("{}@{}: {}", sf.log_path, entry_pos, problem));
+        s.prev_last = last;
+        return Status::OK();
+      };
       // Cheap skips from the v2 header, without decoding, for batches outside the range.
-      if (h.magic == 2 && entry.size() >= static_cast<size_t>(kafka::kBatchHeaderSize)) {
+      const bool v2 = h.magic == 2 && entry.size() >= static_cast<size_t>(kafka::kBatchHeaderSize);
+      if (v2) {
         int64_t last = h.base_offset + static_cast<int32_t>(DecodeFixed32BE(entry.data() + kafka::kLastOffsetDeltaOffset));
+        EVT_RETURN_IF_ERROR(offsets_ok(h.base_offset, last));
+      }
+      s.pos += h.total_size();
+      if (v2) {
+        int64_t last = s.prev_last;
         int64_t max_ts = static_cast<int64_t>(DecodeFixed64BE(entry.data() + kafka::kMaxTimestampOffset));
         if (last < s.start_offset) continue;
         if (!s.started && max_ts < s.start_time && last >= s.start_offset) continue;
@@ -413,7 +438,10 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
       size_t first_batch = out->batches.size();
       Status st2 = kafka::DecodeEntry(entry, entry_pos, dopts, out);
       if (!st2.ok()) return st2.WithContext(fmt::format("{}@{}", sf.log_path, entry_pos));
-      for (size_t b = first_batch; b < out->batches.size(); ++b) out->batches[b].position = entry_pos;
+      for (size_t b = first_batch; b < out->batches.size(); ++b) {
+        out->batches[b].position = entry_pos;
+        if (!v2) EVT_RETURN_IF_ERROR(offsets_ok(out->batches[b].base_offset, out->batches[b].last_offset()));
+      }
       // Apply bounds record by record.
       size_t w = first_rec;
       for (size_t i = first_rec; i < out->records.size(); ++i) {

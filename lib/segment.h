@@ -44,6 +44,14 @@ Result<int64_t> SegmentNextOffset(const std::string& log_path, int64_t base_offs
 // Parses "<20 digits><suffix>"; false if the name does not have that form.
 bool ParseSegmentFileName(const std::string& name, const char* suffix, int64_t* base);
 
+// Why a batch holding offsets [base, last], found in segment `seg` of `pd` after a batch
+// whose last offset was `prev_last` (-1 for the first), cannot be where it is, or "" when
+// it can: offsets rise through a partition, stay at or above the segment's base offset
+// (its file name), fit the 4-byte relative offsets of the indexes, and stay below the next
+// segment's base. The base offset is outside the CRC, so a flipped byte there is caught
+// only by this rule; readers and `verify` share it.
+std::string BatchOffsetProblem(const PartitionDir& pd, size_t seg, int64_t prev_last, int64_t base, int64_t last);
+
 // Resolves a source path: a .log file, a partition directory, or any directory that holds
 // partition directories (a topic backup dir, a broker data dir), searched a few levels
 // deep. Partition dirs Kafka is deleting or moving (`-delete`, `-future`) are skipped.

@@ -8,6 +8,7 @@
 #include "formats/kafka/batch.h"
 #include "lib/base/coding.h"
 #include "lib/base/term.h"
+#include "lib/segment_writer.h"
 
 namespace evt {
 namespace {
@@ -81,6 +82,39 @@ std::string CheckTimeIndex(std::string_view idx, int64_t seg_base, const std::ve
 
 }  // namespace
 
+std::string CheckIndexBesideLog(const std::string& index_path, bool is_time, bool* checked) {
+  *checked = false;
+  const std::string suffix = is_time ? ".timeindex" : ".index";
+  std::string name = Basename(index_path);
+  int64_t base = 0;
+  if (!ParseSegmentFileName(name, suffix.c_str(), &base)) return "";
+  std::string log_path = JoinPath(Dirname(index_path), SegmentFileStem(base) + ".log");
+  if (!IsRegularFile(log_path)) return "";
+  auto mf = MappedFile::Open(log_path);
+  auto idx = ReadFileToString(index_path);
+  if (!mf.ok()) return mf.status().message();
+  if (!idx.ok()) return idx.status().message();
+  *checked = true;
+  std::string_view data = (*mf)->data();
+  std::vector<BatchSpan> spans;
+  RecordBatch scratch;
+  kafka::DecodeOptions dopts;
+  dopts.decode_records = false;
+  uint64_t pos = 0;
+  while (pos < data.size()) {
+    kafka::EntryHeader h;
+    std::string reason;
+    if (kafka::PeekEntry(data, pos, &h, &reason) != kafka::EntryState::kOk) break;  // checked up to here
+    scratch.Clear();
+    if (!kafka::DecodeEntry(data.substr(pos, h.total_size()), pos, dopts, &scratch).ok() || scratch.batches.empty())
+      return fmt::format("{}@{}: the batch there does not decode; `evt verify` says why", log_path, pos);
+    const BatchInfo& bi = scratch.batches.back();
+    spans.push_back({pos, bi.base_offset, bi.last_offset(), bi.max_timestamp});
+    pos += h.total_size();
+  }
+  return is_time ? CheckTimeIndex(*idx, base, spans) : CheckOffsetIndex(*idx, base, spans, pos);
+}
+
 Status RunVerify(const VerifyOptions& opts, Reporter* reporter, std::vector<VerifyReport>* out) {
   auto dirs = ResolvePartitions(opts.paths);
   if (!dirs.ok()) return dirs.status();
@@ -92,6 +126,14 @@ Status RunVerify(const VerifyOptions& opts, Reporter* reporter, std::vector<Veri
     rep.path = pd.path;
     rep.segments = pd.segments.size();
     int64_t prev_last = -1;
+    // --repair changes the directory: not under a running broker, nor beside another evt
+    // writing it (the lock write, compact and retain take).
+    std::unique_ptr<FileLock> lock;
+    if (opts.repair) {
+      auto l = LockPartition(pd.path, opts.wait_for_lock);
+      if (!l.ok()) return l.status();
+      lock = std::move(*l);
+    }
     auto error = [&](const std::string& file, uint64_t pos, const std::string& what) {
       ++rep.errors;
       reporter->Corruption(file, pos, 0, what);
@@ -144,19 +186,17 @@ Status RunVerify(const VerifyOptions& opts, Reporter* reporter, std::vector<Veri
           continue;
         }
         const BatchInfo& bi = scratch.batches.back();
-        if (bi.base_offset <= prev_last)
-          error(sf.log_path, pos,
-                fmt::format("offset {} is not above the previous batch's last offset {}", bi.base_offset, prev_last));
-        if (bi.base_offset < sf.base_offset)
-          error(sf.log_path, pos, fmt::format("offset {} is below the segment's base offset {} (from its file name)",
-                                              bi.base_offset, sf.base_offset));
-        if (bi.last_offset() - sf.base_offset > INT32_MAX)
-          error(sf.log_path, pos, fmt::format("offset {} does not fit a 4-byte offset relative to the segment base {}",
-                                              bi.last_offset(), sf.base_offset));
-        if (si + 1 < pd.segments.size() && bi.last_offset() >= pd.segments[si + 1].base_offset)
-          error(sf.log_path, pos, fmt::format("offset {} reaches into the next segment (base {})", bi.last_offset(),
-                                              pd.segments[si + 1].base_offset));
-        prev_last = std::max(prev_last, bi.last_offset());
+        // One fault per bad batch: its offsets are not taken as the partition's, so the
+        // batches after it are judged against the last good one, and the segment's indexes
+        // (which would disagree with it too) are not checked on top.
+        std::string problem = BatchOffsetProblem(pd, si, prev_last, bi.base_offset, bi.last_offset());
+        if (!problem.empty()) {
+          error(sf.log_path, pos, problem);
+          seg_ok = false;
+          pos += h.total_size();
+          continue;
+        }
+        prev_last = bi.last_offset();
         spans.push_back({pos, bi.base_offset, bi.last_offset(), bi.max_timestamp});
         ++rep.batches;
         rep.records += scratch.records.size();

@@ -12,6 +12,7 @@ struct VerifyOptions {
   std::vector<std::string> paths;
   bool repair = false;
   bool check_indexes = true;
+  bool wait_for_lock = false;  // --repair: wait for another evt process's partition lock
 };
 
 struct VerifyReport {
@@ -25,6 +26,11 @@ struct VerifyReport {
   uint64_t warnings = 0;
   uint64_t repaired = 0;  // files rewritten or truncated
 };
+
+// An `.index` (is_time false) or `.timeindex` file checked against the `.log` beside it, by
+// the rules `verify` uses. Returns the problem, "" when consistent; *checked is false (and
+// nothing is checked) when there is no segment beside it.
+std::string CheckIndexBesideLog(const std::string& index_path, bool is_time, bool* checked);
 
 // Problems go to the reporter (Corruption = error, Warning = warning). Returns Corruption
 // if any error was found, OK otherwise.

@@ -9,7 +9,7 @@ namespace evt {
 bool IsPartitionDirTarget(const std::string& dst) {
   std::string topic;
   int32_t part;
-  if (!ParsePartitionDirName(Basename(dst), &topic, &part)) return false;
+  if (!ParsePartitionDirName(RealBasename(dst), &topic, &part)) return false;
   if (!IsDirectory(dst)) return true;
   auto entries = ListDir(dst);
   if (!entries.ok()) return true;
@@ -27,6 +27,29 @@ bool IsSegmentInput(const std::string& p) {
   return IsDirectory(p) || (p.size() > 4 && p.compare(p.size() - 4, 4, ".log") == 0);
 }
 
+// Segment records keep their topic and partition unless --topic / --partition N (or a
+// partition directory as the destination) say otherwise, as for JSON Lines.
+class Retarget : public Source {
+ public:
+  Retarget(std::unique_ptr<Source> src, std::string topic, int32_t partition)
+      : src_(std::move(src)), topic_(std::move(topic)), partition_(partition) {}
+  Status Next(RecordBatch* out, bool* eof) override {
+    Status s = src_->Next(out, eof);
+    if (!topic_.empty()) out->topic = topic_;
+    if (partition_ >= 0) {
+      out->partition = partition_;
+      for (Record& r : out->records) r.partition = partition_;
+    }
+    return s;
+  }
+  std::string Describe() const override { return src_->Describe(); }
+
+ private:
+  std::unique_ptr<Source> src_;
+  std::string topic_;
+  int32_t partition_;
+};
+
 // The records to write: JSON Lines (stdin or files), or segment files/directories.
 Result<std::unique_ptr<Source>> OpenInputs(const std::vector<std::string>& inputs, const JsonlSourceOptions& in,
                                            Reporter* reporter) {
@@ -39,7 +62,9 @@ Result<std::unique_ptr<Source>> OpenInputs(const std::vector<std::string>& input
     return Status::InvalidArgument("--input lines/values is for JSON Lines, not for segment inputs");
   SourceSpec spec;
   spec.paths = inputs;
-  return OpenSource(spec, reporter);
+  auto src = OpenSource(spec, reporter);
+  if (!src.ok() || (in.topic.empty() && in.partition < 0)) return src;
+  return std::unique_ptr<Source>(std::make_unique<Retarget>(std::move(*src), in.topic, in.partition));
 }
 
 Status RunWriteKafka(const WriteOptions& opts, Reporter* reporter, WriteStats* stats) {
@@ -81,7 +106,7 @@ Status RunWrite(const WriteOptions& opts, Reporter* reporter, WriteStats* stats)
     // Records take the directory's topic and partition.
     std::string topic;
     int32_t part = 0;
-    ParsePartitionDirName(Basename(opts.dst), &topic, &part);
+    ParsePartitionDirName(RealBasename(opts.dst), &topic, &part);
     in.topic = topic;
     in.partition = part;
   } else if (in.format != InputFormat::kEnvelope && (in.topic.empty() || in.partition < 0)) {

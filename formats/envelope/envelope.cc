@@ -7,6 +7,8 @@
 
 #include <cstring>
 
+#include "lib/base/timeutil.h"
+
 namespace evt::envelope {
 
 // ---------------------------------------------------------------- UTF-8 and JSON checks
@@ -517,7 +519,18 @@ Status Parser::Parse(std::string_view line, RecordBatch* batch, ParsedRecord* ou
       st = ReadInt(v, "offset", &rec.offset);
       if (st.ok() && rec.offset < -1) st = Status::Corruption(fmt::format("offset {} is out of range", rec.offset));
     } else if (k == "timestamp") {
-      st = ReadInt(v, "timestamp", &rec.timestamp);
+      // Milliseconds since the epoch, or an RFC 3339 string ("2024-05-01T14:00:00.250Z").
+      out->has_timestamp = true;
+      sj::json_type t;
+      if (v.type().get(t) == simdjson::SUCCESS && t == sj::json_type::string) {
+        std::string_view text;
+        if (auto e = v.get_string().get(text)) return fail(JsonError("timestamp", e));
+        auto ms = ParseRfc3339(text);
+        if (!ms.ok()) st = Status::Corruption("timestamp: " + ms.status().message());
+        else rec.timestamp = *ms;
+      } else {
+        st = ReadInt(v, "timestamp", &rec.timestamp);
+      }
     } else if (k == "timestamp_type") {
       std::string_view s;
       if (auto e = v.get_string().get(s)) return fail(JsonError("timestamp_type", e));

@@ -35,6 +35,9 @@ struct ParsedRecord {
   bool has_topic = false;
   int32_t partition = -1;  // -1 when absent
   Record record;           // offset -1 when absent; timestamp -1 when absent
+  // False when the line has no "timestamp": the writer then stamps the time of writing,
+  // as a producer does (every sink alike). An explicit -1 (no timestamp) stays -1.
+  bool has_timestamp = false;
 };
 
 // Parses envelope lines. Bytes of key/value/headers/topic are copied into batch->arena;

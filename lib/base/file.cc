@@ -1,5 +1,7 @@
 #include "lib/base/file.h"
 
+#include <cstdlib>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -287,6 +289,14 @@ std::string Basename(std::string_view path) {
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   size_t p = path.rfind('/');
   return std::string(p == std::string_view::npos ? path : path.substr(p + 1));
+}
+
+std::string RealBasename(const std::string& path) {
+  char* real = ::realpath(path.c_str(), nullptr);
+  if (!real) return Basename(path);
+  std::string name = Basename(real);
+  ::free(real);
+  return name;
 }
 
 std::string Dirname(std::string_view path) {

@@ -96,6 +96,10 @@ bool PathExists(const std::string& path);
 Status MakeDirs(const std::string& path);
 std::string Basename(std::string_view path);
 std::string Dirname(std::string_view path);
+// The name of the file or directory `path` really is: `.`, `..` and symlinks resolved
+// (`cd orders-0 && evt cat .` reads topic orders, partition 0). A path that does not exist
+// yet keeps its own last component.
+std::string RealBasename(const std::string& path);
 std::string JoinPath(std::string_view a, std::string_view b);
 Status RemoveFile(const std::string& path);
 Status RenameFile(const std::string& from, const std::string& to);

@@ -226,6 +226,19 @@ ends = c.end_offsets(parts)
 got = {tp: c.committed(tp) for tp in parts}
 assert all(got[tp] == ends[tp] for tp in parts), (got, ends)
 EOF
+  # With --where, every partition read is committed to its end, matches or not.
+  k=$(head -1 "$TMP/gen.jsonl" | jq -r .key)
+  "$E" cat "kafka://$B/orders" -G g3 --where "\$key == \"$k\"" -X session.timeout.ms=6000 >"$TMP/g3.out"
+  [ -s "$TMP/g3.out" ] && pass || fail "-G --where selected nothing"
+  "$PY" - "$B" <<'EOF' && pass || fail "-G --where left partitions without a match uncommitted"
+import sys
+from kafka import KafkaConsumer, TopicPartition
+c = KafkaConsumer(bootstrap_servers=sys.argv[1], group_id="g3", enable_auto_commit=False)
+parts = [TopicPartition("orders", p) for p in range(4)]
+ends = c.end_offsets(parts)
+got = {tp: c.committed(tp) for tp in parts}
+assert all(got[tp] == ends[tp] for tp in parts), (got, ends)
+EOF
 fi
 stop_sandbox
 
