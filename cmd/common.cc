@@ -10,6 +10,7 @@
 
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
+#include "lib/bound.h"
 
 namespace evt::cmd {
 

@@ -11,6 +11,7 @@
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
 #include "lib/compact.h"
+#include "lib/segment.h"
 #include "lib/segment_writer.h"
 
 namespace evt {

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/segment.h"
+#include "lib/bound.h"
 #include "lib/source.h"
 
 namespace evt {

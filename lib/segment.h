@@ -10,6 +10,7 @@
 #include "formats/kafka/batch.h"
 #include "lib/base/file.h"
 #include "lib/base/status.h"
+#include "lib/bound.h"  // Bound, ParseBound: for ReadOptions and existing includers
 #include "lib/source.h"
 
 namespace evt {
@@ -58,14 +59,6 @@ std::string BatchOffsetProblem(const PartitionDir& pd, size_t seg, int64_t prev_
 Result<std::vector<PartitionDir>> DiscoverPartitions(const std::string& path);
 // Lists the segments of one partition directory.
 Result<PartitionDir> ScanPartitionDir(const std::string& dir);
-
-// A bound on where reading of one partition starts and stops.
-struct Bound {
-  enum Kind { kBeginning, kEnd, kOffset, kFromEnd, kTime, kNone } kind = kNone;
-  int64_t value = 0;  // offset, count (kFromEnd) or ms (kTime)
-};
-// Parses `beginning`, `end`, an offset, `-N`, an RFC 3339 time, or `-<duration>` (now - d).
-Result<Bound> ParseBound(const std::string& text, int64_t now_ms);
 
 struct ReadOptions {
   Bound from{Bound::kBeginning, 0};

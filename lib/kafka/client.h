@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "lib/base/status.h"
-#include "lib/segment.h"
+#include "lib/bound.h"
 #include "lib/source.h"
 
 namespace evt::kafka {

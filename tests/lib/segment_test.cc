@@ -26,26 +26,6 @@ TEST_CASE("partition dir names", "[segment]") {
   CHECK(SegmentFileStem(42) == "00000000000000000042");
 }
 
-TEST_CASE("positions parse", "[segment]") {
-  int64_t now = 1'000'000'000;
-  CHECK(ParseBound("beginning", now)->kind == Bound::kBeginning);
-  CHECK(ParseBound("end", now)->kind == Bound::kEnd);
-  auto o = ParseBound("123", now);
-  CHECK(o->kind == Bound::kOffset);
-  CHECK(o->value == 123);
-  auto n = ParseBound("-5", now);
-  CHECK(n->kind == Bound::kFromEnd);
-  CHECK(n->value == 5);
-  auto d = ParseBound("-1h", now);
-  CHECK(d->kind == Bound::kTime);
-  CHECK(d->value == now - 3600000);
-  auto t = ParseBound("1970-01-01T00:00:01Z", now);
-  CHECK(t->kind == Bound::kTime);
-  CHECK(t->value == 1000);
-  CHECK_FALSE(ParseBound("soon", now).ok());
-  CHECK_FALSE(ParseBound("-", now).ok());
-}
-
 TEST_CASE("index builder follows Kafka's recovery rule", "[segment][index]") {
   IndexBuilder b(100);
   // batches of 3000 bytes: entries appear when pos - last > 4096

@@ -1,0 +1,437 @@
+#include "lib/kafka/client.h"
+
+#include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <mutex>
+
+#include "lib/base/term.h"
+#include "lib/kafka/internal.h"
+
+namespace evt::kafka {
+
+using namespace internal;
+
+namespace {
+
+const char* IsolationName(Isolation i) {
+  return i == Isolation::kReadCommitted ? "read_committed" : "read_uncommitted";
+}
+
+}  // namespace
+
+struct KafkaSource::Impl {
+  KafkaTarget target;
+  KafkaConfig cfg;
+  KafkaReadOptions ro;
+  Reporter* reporter = nullptr;
+  ErrorState errors;
+  Handle consumer;
+  Handle probe_handle;  // metadata, watermarks and time searches (always open)
+  rd_kafka_queue_t* queue = nullptr;
+
+  struct Part : PartitionProgress {
+    int32_t id = -1;
+    int64_t low = 0, high = 0;
+    int64_t start = 0;
+    int64_t returned = -1;  // next offset after the last record handed out
+    bool assigned = false;
+  };
+  std::map<int32_t, Part> parts;
+  bool group_assigned = false;  // -G: an assignment arrived
+  Status rebalance_error;
+
+  std::vector<rd_kafka_message_t*> held;     // backing the batch last returned
+  std::deque<rd_kafka_message_t*> ready;     // consumed, not yet returned
+  std::vector<rd_kafka_message_t*> scratch;  // consume_batch buffer
+  int64_t last_progress = 0;
+
+  ~Impl() {
+    for (auto* m : held) rd_kafka_message_destroy(m);
+    for (auto* m : ready) rd_kafka_message_destroy(m);
+    if (queue) rd_kafka_queue_destroy(queue);
+    if (consumer.rk) rd_kafka_consumer_close(consumer.rk);
+  }
+
+  std::vector<std::pair<std::string, std::string>> ConsumerDefaults(const std::string& group) const {
+    return {{"group.id", group.empty() ? "evt" : group},
+            {"enable.auto.commit", "false"},
+            {"enable.auto.offset.store", "false"},
+            {"enable.partition.eof", "true"},
+            {"allow.auto.create.topics", "false"},
+            {"auto.offset.reset", "earliest"},
+            {"isolation.level", IsolationName(ro.isolation)},
+            {"fetch.wait.max.ms", "100"},
+            {"queued.min.messages", "200000"},
+            {"fetch.error.backoff.ms", "100"}};
+  }
+
+  Result<rd_kafka_t*> NewConsumer(bool with_group) {
+    auto conf = MakeConf(target.brokers, cfg, ConsumerDefaults(with_group ? ro.group : ""), &errors);
+    if (!conf.ok()) return conf.status();
+    if (with_group) {
+      errors.owner = this;  // the handle's opaque is &errors
+      rd_kafka_conf_set_rebalance_cb(*conf, &Impl::OnRebalance);
+    }
+    return NewClient(RD_KAFKA_CONSUMER, *conf);
+  }
+
+  // Resolves --from/--until for one partition from its watermarks (p->low, p->high).
+  Status Resolve(Part* p, int64_t committed) {
+    auto clamp = [&](int64_t o) { return std::min(std::max(o, p->low), p->high); };
+    int64_t end = p->high;
+    const Bound& f = ro.from;
+    const Bound& u = ro.until;
+    switch (f.kind) {
+      case Bound::kOffset: p->start = clamp(f.value); break;
+      case Bound::kEnd: p->start = p->high; break;
+      case Bound::kFromEnd: p->start = std::max(p->low, p->high - f.value); break;
+      case Bound::kTime: EVT_RETURN_IF_ERROR(OffsetForTime(p, f.value, &p->start)); break;
+      default: p->start = p->low; break;
+    }
+    if (committed >= 0) p->start = clamp(committed);
+    p->end = ro.follow ? INT64_MAX : end;
+    switch (u.kind) {
+      case Bound::kOffset: p->end = std::min(p->end, u.value); break;
+      case Bound::kEnd: p->end = end; break;
+      case Bound::kFromEnd: p->end = std::max(p->low, end - u.value); break;
+      case Bound::kTime: p->stop_time = u.value; break;
+      default: break;
+    }
+    p->pos = p->start;
+    p->done = p->start >= p->end;
+    return Status::OK();
+  }
+
+  Status OffsetForTime(Part* p, int64_t t, int64_t* out) {
+    if (p->high <= p->low) {
+      *out = p->high;
+      return Status::OK();
+    }
+    rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, target.topic.c_str(), p->id)->offset = t;
+    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(probe_handle.rk, l, static_cast<int>(cfg.timeout_ms));
+    int64_t o = l->elems[0].offset;
+    rd_kafka_resp_err_t perr = l->elems[0].err;
+    rd_kafka_topic_partition_list_destroy(l);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && perr == RD_KAFKA_RESP_ERR_NO_ERROR && o >= 0) {
+      *out = std::min(std::max(o, p->low), p->high);
+      return Status::OK();
+    }
+    // The broker found nothing (or cannot answer time lookups, like the mock cluster):
+    // search on the client side. It answers `high` when no record is at or after t.
+    Probe probe{probe_handle.rk, target.topic, cfg.timeout_ms, &errors};
+    return probe.SearchTime(p->id, p->low, p->high, t, out);
+  }
+
+  Status Assign() {
+    rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(static_cast<int>(parts.size()));
+    for (auto& [id, p] : parts) {
+      if (p.done) continue;
+      rd_kafka_topic_partition_list_add(l, target.topic.c_str(), id)->offset = p.start;
+      p.assigned = true;
+    }
+    rd_kafka_resp_err_t err = rd_kafka_assign(consumer.rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (err) return Status::IOError(fmt::format("{}: assign: {}", target.Describe(), rd_kafka_err2str(err)));
+    return Status::OK();
+  }
+
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* l, void* opaque) {
+    auto* self = static_cast<Impl*>(static_cast<ErrorState*>(opaque)->owner);
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      self->group_assigned = true;
+      // Committed offsets of the group, then --from for partitions without one.
+      rd_kafka_committed(rk, l, static_cast<int>(self->cfg.timeout_ms));
+      std::vector<int32_t> ids;
+      for (int i = 0; i < l->cnt; ++i) ids.push_back(l->elems[i].partition);
+      std::map<int32_t, std::pair<int64_t, int64_t>> marks;
+      Status ws = Watermarks(self->probe_handle.rk, self->target.topic, ids, self->cfg.timeout_ms, &self->errors,
+                             &marks);
+      if (!ws.ok() && self->rebalance_error.ok()) self->rebalance_error = ws;
+      for (int i = 0; i < l->cnt; ++i) {
+        Part p;
+        p.id = l->elems[i].partition;
+        p.low = marks[p.id].first;
+        p.high = marks[p.id].second;
+        int64_t committed = l->elems[i].err ? -1 : l->elems[i].offset;
+        Status s = ws.ok() ? self->Resolve(&p, committed) : ws;
+        if (!s.ok() && self->rebalance_error.ok()) self->rebalance_error = s;
+        l->elems[i].offset = p.start;
+        p.assigned = true;
+        self->parts[p.id] = p;
+      }
+      rd_kafka_assign(rk, l);
+    } else {
+      for (int i = 0; i < l->cnt; ++i) self->parts.erase(l->elems[i].partition);
+      rd_kafka_assign(rk, nullptr);
+    }
+  }
+
+  int64_t SessionTimeoutMs() const {
+    int64_t v = 45000;
+    for (const auto& [k, val] : cfg.props)
+      if (k == "session.timeout.ms") ParseInt(val, &v);
+    return v;
+  }
+
+  bool AllDone() const {
+    if (ro.follow) return false;
+    if (!ro.group.empty() && !group_assigned) return false;
+    for (const auto& [id, p] : parts)
+      if (!p.done) return false;
+    return true;
+  }
+
+  void Progress() {
+    last_progress = SteadyMs();
+    std::lock_guard<std::mutex> l(errors.mu);
+    errors.first_error_ms = 0;
+  }
+
+  // Errors for longer than the timeout: is the cluster still there? (An idle --follow
+  // sees no progress, so ask for metadata before giving up.)
+  Status CheckCluster() {
+    int64_t since;
+    {
+      std::lock_guard<std::mutex> l(errors.mu);
+      since = errors.first_error_ms;
+    }
+    if (since == 0 || SteadyMs() - since <= cfg.timeout_ms) return Status::OK();
+    const rd_kafka_metadata_t* md = nullptr;
+    rd_kafka_resp_err_t err =
+        rd_kafka_metadata(consumer.rk, 0, nullptr, &md, static_cast<int>(std::min<int64_t>(cfg.timeout_ms, 5000)));
+    if (md) rd_kafka_metadata_destroy(md);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      std::lock_guard<std::mutex> l(errors.mu);
+      errors.first_error_ms = 0;
+      return Status::OK();
+    }
+    return Status::IOError(fmt::format("{}: lost the cluster for more than {} ms: {}", target.Describe(),
+                                       cfg.timeout_ms, LastError(&errors)));
+  }
+
+  // Moves consumed messages into `ready`, dropping what lies outside the bounds.
+  Status Take(rd_kafka_message_t* m) {
+    if (m->err) {
+      auto it = parts.find(m->partition);
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        // The fetch position reached the end: positions, not the last offset received.
+        if (it != parts.end()) it->second.OnEnd(m->offset);
+        Progress();
+        rd_kafka_message_destroy(m);
+        return Status::OK();
+      }
+      std::string where = m->partition >= 0 ? fmt::format("{}/{}", target.Describe(), m->partition)
+                                            : target.Describe();
+      std::string what = rd_kafka_message_errstr(m);
+      rd_kafka_resp_err_t err = m->err;
+      rd_kafka_message_destroy(m);
+      switch (err) {
+        case RD_KAFKA_RESP_ERR__TRANSPORT:
+        case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+        case RD_KAFKA_RESP_ERR__RESOLVE:
+        case RD_KAFKA_RESP_ERR__TIMED_OUT:
+        case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+        case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+          // librdkafka retries these; the progress timeout bounds how long.
+          {
+            std::lock_guard<std::mutex> l(errors.mu);
+            errors.last = what;
+            if (errors.first_error_ms == 0) errors.first_error_ms = SteadyMs();
+          }
+          return Status::OK();
+        default:
+          return Status::IOError(fmt::format("{}: {}", where, what));
+      }
+    }
+    auto it = parts.find(m->partition);
+    rd_kafka_timestamp_type_t tt;
+    if (it != parts.end() && !it->second.done) Progress();
+    if (it == parts.end() || !it->second.OnRecord(m->offset, rd_kafka_message_timestamp(m, &tt))) {
+      rd_kafka_message_destroy(m);
+      return Status::OK();
+    }
+    ready.push_back(m);
+    return Status::OK();
+  }
+
+  Status Poll() {
+    if (scratch.empty()) scratch.resize(std::max<size_t>(ro.target_records, 64));
+    ssize_t n = rd_kafka_consume_batch_queue(queue, 100, scratch.data(), scratch.size());
+    if (n < 0) return Status::IOError(fmt::format("{}: consume: {}", target.Describe(),
+                                                  rd_kafka_err2str(rd_kafka_last_error())));
+    Status result;
+    for (ssize_t i = 0; i < n; ++i) {
+      if (!result.ok()) {
+        rd_kafka_message_destroy(scratch[i]);
+        continue;
+      }
+      result = Take(scratch[i]);
+    }
+    if (!result.ok()) return result;
+    if (!rebalance_error.ok()) return rebalance_error;
+    if (n == 0) EVT_RETURN_IF_ERROR(CheckCluster());
+    {
+      std::lock_guard<std::mutex> l(errors.mu);
+      if (errors.fatal) return Status::IOError(fmt::format("{}: {}", target.Describe(), errors.fatal_msg));
+    }
+    // Joining a group waits for the members the coordinator still knows, up to their
+    // session timeout (librdkafka's mock cluster keeps a member that left until then).
+    int64_t bound = cfg.timeout_ms;
+    if (!ro.group.empty() && !group_assigned) bound += SessionTimeoutMs();
+    if (n == 0 && !ro.follow && SteadyMs() - last_progress > bound) {
+      std::string where;
+      for (const auto& [id, p] : parts)
+        if (!p.done) {
+          where = fmt::format(" (partition {} at offset {} of {})", id, p.pos, p.end);
+          break;
+        }
+      std::string last = LastError(&errors);
+      return Status::IOError(fmt::format("{}: no progress for {} ms{}{}", target.Describe(), bound,
+                                         !ro.group.empty() && !group_assigned ? " (no partitions assigned by the group)" : where,
+                                         last.empty() ? "" : ": " + last));
+    }
+    return Status::OK();
+  }
+
+  void Fill(rd_kafka_message_t* m, RecordBatch* out) {
+    Record r;
+    r.partition = m->partition;
+    r.offset = m->offset;
+    rd_kafka_timestamp_type_t tt;
+    r.timestamp = rd_kafka_message_timestamp(m, &tt);
+    r.timestamp_type = tt == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? TimestampType::kLogAppendTime
+                       : tt == RD_KAFKA_TIMESTAMP_CREATE_TIME  ? TimestampType::kCreateTime
+                                                               : TimestampType::kNone;
+    r.key = m->key ? Bytes{static_cast<const char*>(m->key), static_cast<uint32_t>(m->key_len), false}
+                   : Bytes::Null();
+    r.value = m->payload ? Bytes{static_cast<const char*>(m->payload), static_cast<uint32_t>(m->len), false}
+                         : Bytes::Null();
+    r.source_pos = static_cast<uint64_t>(m->offset);
+    r.header_begin = static_cast<uint32_t>(out->headers.size());
+    rd_kafka_headers_t* hdrs = nullptr;
+    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
+      const char* name;
+      const void* val;
+      size_t size;
+      for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+        Header h;
+        h.key = std::string_view(name);
+        h.value = val ? Bytes{static_cast<const char*>(val), static_cast<uint32_t>(size), false} : Bytes::Null();
+        out->headers.push_back(h);
+        ++r.header_count;
+      }
+    }
+    out->records.push_back(r);
+  }
+};
+
+KafkaSource::~KafkaSource() = default;
+
+Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const KafkaTarget& t, const KafkaConfig& cfg,
+                                                       const KafkaReadOptions& ro, Reporter* reporter) {
+  if (t.topic.empty()) return Status::InvalidArgument(fmt::format("{}: no topic given", t.Describe()));
+  std::unique_ptr<KafkaSource> src(new KafkaSource());
+  src->impl_ = std::make_unique<Impl>();
+  Impl& s = *src->impl_;
+  s.target = t;
+  s.cfg = cfg;
+  s.ro = ro;
+  s.reporter = reporter;
+  if (!ro.group.empty() && !t.partitions.empty())
+    return Status::InvalidArgument("-G consumes the partitions the group assigns: drop ?partition=");
+
+  // A probe consumer answers metadata, watermarks and time searches; the main consumer reads.
+  auto probe = s.NewConsumer(false);
+  if (!probe.ok()) return probe.status();
+  s.probe_handle.rk = *probe;
+  rd_kafka_poll_set_consumer(s.probe_handle.rk);
+  std::vector<int32_t> ids;
+  EVT_RETURN_IF_ERROR(TopicPartitions(s.probe_handle.rk, t, cfg.timeout_ms, &s.errors, &ids));
+
+  auto rk = s.NewConsumer(!ro.group.empty());
+  if (!rk.ok()) return rk.status();
+  s.consumer.rk = *rk;
+  rd_kafka_poll_set_consumer(s.consumer.rk);
+  s.queue = rd_kafka_queue_get_consumer(s.consumer.rk);
+  s.last_progress = SteadyMs();
+
+  if (ro.group.empty()) {
+    std::map<int32_t, std::pair<int64_t, int64_t>> marks;
+    EVT_RETURN_IF_ERROR(Watermarks(s.probe_handle.rk, t.topic, ids, cfg.timeout_ms, &s.errors, &marks));
+    for (int32_t id : ids) {
+      Impl::Part p;
+      p.id = id;
+      p.low = marks[id].first;
+      p.high = marks[id].second;
+      EVT_RETURN_IF_ERROR(s.Resolve(&p, -1));
+      s.parts[id] = p;
+    }
+    EVT_RETURN_IF_ERROR(s.Assign());
+  } else {
+    rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, t.topic.c_str(), RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(s.consumer.rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (err) return Status::IOError(fmt::format("{}: subscribe: {}", t.Describe(), rd_kafka_err2str(err)));
+  }
+  return src;
+}
+
+Status KafkaSource::Next(RecordBatch* out, bool* eof) {
+  Impl& s = *impl_;
+  for (auto* m : s.held) rd_kafka_message_destroy(m);
+  s.held.clear();
+  out->Clear();
+  out->topic = s.target.topic;
+  out->file.clear();
+  *eof = false;
+  for (;;) {
+    if (!s.ready.empty()) {
+      int32_t part = s.ready.front()->partition;
+      out->partition = part;
+      while (!s.ready.empty() && s.ready.front()->partition == part && out->records.size() < s.ro.target_records) {
+        rd_kafka_message_t* m = s.ready.front();
+        s.ready.pop_front();
+        s.Fill(m, out);
+        s.held.push_back(m);
+      }
+      s.parts[part].returned = out->records.back().offset + 1;
+      return Status::OK();
+    }
+    if (s.AllDone()) {
+      *eof = true;
+      return Status::OK();
+    }
+    if (InterruptRequested()) return Status::Interrupted();
+    EVT_RETURN_IF_ERROR(s.Poll());
+  }
+}
+
+std::string KafkaSource::Describe() const { return impl_->target.Describe(); }
+
+bool KafkaSource::wants_ack() const { return !impl_->ro.group.empty(); }
+
+Status KafkaSource::Ack(const Record* upto) {
+  Impl& s = *impl_;
+  if (s.ro.group.empty()) return Status::OK();
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(4);
+  if (upto) {
+    rd_kafka_topic_partition_list_add(l, s.target.topic.c_str(), upto->partition)->offset = upto->offset + 1;
+  } else {
+    for (auto& [id, p] : s.parts)
+      if (p.returned >= 0) rd_kafka_topic_partition_list_add(l, s.target.topic.c_str(), id)->offset = p.returned;
+  }
+  rd_kafka_resp_err_t err = l->cnt ? rd_kafka_commit(s.consumer.rk, l, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
+  rd_kafka_topic_partition_list_destroy(l);
+  if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+    return Status::IOError(fmt::format("{}: committing offsets for group {}: {}", s.target.Describe(), s.ro.group,
+                                       rd_kafka_err2str(err)));
+  return Status::OK();
+}
+
+}  // namespace evt::kafka
