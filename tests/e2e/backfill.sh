@@ -180,7 +180,7 @@ expect_exit 2 "$E" backfill "$TMP/src" --exec true --backoff 5s..1s
 expect_exit 2 "$E" backfill "$TMP/src" --exec true --max-failures 3
 
 # ---- dead letters into the sandbox, read with kcat ----
-if command -v kcat >/dev/null; then
+if have_cmd kcat; then
   "$E" sandbox --topics dlq:1 -- sh -c '"$0" backfill "$1" --until 2 --retries 0 --dead-letter kafka:///dlq --exec "exit 1" 2>/dev/null;
     kcat -C -b "$EVT_BROKERS" -t dlq -e -q -f "%h\n"' "$E" "$TMP/src" >"$TMP/kdl" 2>/dev/null
   expect_eq 6 "$(grep -c '__connect.errors.exception.class.name=evt.backfill.WorkerFailure' "$TMP/kdl")" "dead letters in a Kafka topic"
