@@ -5,7 +5,7 @@ if [ -z "$CORPUS" ] || [ ! -d "$CORPUS/real" ]; then
   echo "SKIP: corpus not found at '${CORPUS}' (expected ../shared/corpus beside the project)"
   exit 77
 fi
-command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
+require_cmd jq
 
 # 1. Every segment decodes to exactly the expected records (compared as parsed JSON).
 while IFS= read -r exp; do

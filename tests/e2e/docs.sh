@@ -85,7 +85,7 @@ complete_words evt cat --inc | grep -qx -- --include-control && pass || fail "ba
 complete_words evt completion "" | grep -qx fish && pass || fail "bash does not complete completion shells"
 
 # 5. Man pages render without warnings.
-if command -v groff >/dev/null; then
+if have_cmd groff; then
   for m in "$SRC"/man/*.1; do
     w=$(groff -man -ww -z "$m" 2>&1)
     [ -z "$w" ] && pass || fail "$(basename "$m") renders with warnings: $w"

@@ -2,15 +2,18 @@
 source "$(dirname "$0")/lib.sh"
 E=$EVT
 
+# jq is the reference these tests compare with (scripts/deps.sh installs it). Without it the
+# comparisons are skipped on a developer's machine; under CI they fail (see have in lib.sh).
+HAVE_JQ=0
+have_cmd jq && HAVE_JQ=1
+
 # ---- differential test against jq (hundreds of expressions)
-if command -v jq >/dev/null && command -v python3 >/dev/null; then
+if [ "$HAVE_JQ" = 1 ] && have_cmd python3; then
   mkdir -p "$TMP/diff"
   if python3 "$(dirname "$0")/filter_jq.py" "$E" "$TMP/diff" >"$TMP/diff.out" 2>&1; then pass; else
     fail "evt filter disagrees with jq"; tail -20 "$TMP/diff.out" >&2
   fi
   tail -1 "$TMP/diff.out"
-else
-  echo "note: jq or python3 missing, differential test skipped"
 fi
 
 # ---- evt filter: lines out unchanged, flags
@@ -46,7 +49,7 @@ b=$("$E" filter --threads 2 '.data.amount > 5000 and .type == "order.paid"' "$TM
 c=$("$E" filter -j 4 '.data.amount > 5000 and .type == "order.paid"' <"$TMP/vals.jsonl" | md5sum)
 expect_eq "$a" "$b" "parallel output keeps order (mmap)"
 expect_eq "$a" "$c" "parallel output keeps order (stdin)"
-if command -v jq >/dev/null; then
+if [ "$HAVE_JQ" = 1 ]; then
   d=$(jq -c 'select(.data.amount > 5000 and .type == "order.paid")' "$TMP/vals.jsonl" | md5sum)
   expect_eq "$d" "$a" "same lines as jq on gen output"
 fi
@@ -78,9 +81,12 @@ printf '%s\n' \
   '{"topic":"events","partition":0,"offset":-1,"timestamp":1,"key":"{\"id\":7}","value":"plain text","headers":[{"key":"trace","value":"t-1"},{"key":"content-type","value":"text/plain"},{"key":"nul","value":null}]}' \
   | "$E" write "$TMP/w/events-0"
 W="$TMP/w/events-0"
-n_jq=$("$E" cat "$W" | jq -c 'select(.value.type? == "order.paid")' | wc -l)
-expect_eq "$n_jq" "$("$E" cat "$W" --where '.type == "order.paid"' | wc -l)" "cat --where on the value"
-expect_eq "$n_jq" "$("$E" cat "$W" -w '.type == "order.paid"' | wc -l)" "cat -w"
+n_paid=$("$E" cat "$W" --where '.type == "order.paid"' | wc -l)
+[ "$n_paid" -gt 0 ] && pass || fail "cat --where on the value selected nothing"
+if [ "$HAVE_JQ" = 1 ]; then
+  expect_eq "$("$E" cat "$W" | jq -c 'select(.value.type? == "order.paid")' | wc -l)" "$n_paid" "cat --where on the value (jq)"
+fi
+expect_eq "$n_paid" "$("$E" cat "$W" -w '.type == "order.paid"' | wc -l)" "cat -w"
 expect_eq 0 "$("$E" cat "$W" --where '.type == "order.paid"' --where '.type == "order.created"' | wc -l)" "--where is ANDed"
 expect_eq "100 101 102" "$("$E" cat "$W" --where '$offset >= 100 and $offset < 103' -f '%o\n' | paste -sd' ')" "\$offset"
 expect_eq 300 "$("$E" cat "$W" --where '$offset == 300' -f '%o\n')" "appended record offset"
@@ -91,15 +97,19 @@ expect_eq 300 "$("$E" cat "$W" --where '$key.id == 7' -f '%o\n')" "\$key embedde
 expect_eq 300 "$("$E" cat "$W" --where '$timestamp == 1' -f '%o\n')" "\$timestamp"
 expect_eq 301 "$("$E" cat "$W" --where '$topic == "events" and $partition == 0' | wc -l)" "\$topic \$partition"
 expect_eq 300 "$("$E" cat "$W" --where '. == null' -f '%o\n')" "a value that is not JSON is null"
-expect_eq "$("$E" cat "$W" --where '$key == "key-3"' | wc -l)" "$("$E" cat "$W" | jq -c 'select(.key == "key-3")' | wc -l)" "\$key string"
+if [ "$HAVE_JQ" = 1 ]; then
+  expect_eq "$("$E" cat "$W" --where '$key == "key-3"' | wc -l)" "$("$E" cat "$W" | jq -c 'select(.key == "key-3")' | wc -l)" "\$key string"
+fi
 expect_exit 1 "$E" cat "$W" --where '.type == "x"' --strict
 expect_contains "$TMP/err" "not valid JSON"
 expect_exit 2 "$E" cat "$W" --where '.type =='
 expect_contains "$TMP/err" "^"
 expect_exit 0 "$E" cat "$W" --where '.data.amount + "x"'
 expect_contains "$TMP/err" "evaluation raised an error"
-expect_eq "$n_jq" "$("$E" inspect --json "$W" --where '.type == "order.paid"' | jq .total.records)" "inspect --where counts"
-expect_eq "$n_jq" "$("$E" dump --json "$W" --where '.type == "order.paid"' | jq '.records | length' | awk '{s+=$1} END {print s}')" "dump --where"
+if [ "$HAVE_JQ" = 1 ]; then
+  expect_eq "$n_paid" "$("$E" inspect --json "$W" --where '.type == "order.paid"' | jq .total.records)" "inspect --where counts"
+  expect_eq "$n_paid" "$("$E" dump --json "$W" --where '.type == "order.paid"' | jq '.records | length' | awk '{s+=$1} END {print s}')" "dump --where"
+fi
 expect_eq 0 "$("$E" dump --json "$W" --where '$offset < 0' | wc -l)" "dump --where hides batches without matches"
 expect_eq 5 "$("$E" cat "$W" --where '.type == "order.paid"' -n 5 | wc -l)" "--where with --limit"
 finish

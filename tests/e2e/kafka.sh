@@ -2,10 +2,10 @@
 # and kafka-python as independent clients; faults injected with `evt sandbox --fault`.
 source "$(dirname "$0")/lib.sh"
 E=$EVT
-command -v kcat >/dev/null || { echo "SKIP: kcat not installed"; exit 77; }
+require_cmd kcat
 PY=/usr/bin/python3
 HAVE_KPY=0
-$PY -c 'import kafka' 2>/dev/null && HAVE_KPY=1
+have python3-kafka $PY -c 'import kafka' && HAVE_KPY=1
 
 start_sandbox() {  # start_sandbox ARGS...: sets B and SB
   "$E" sandbox "$@" >"$TMP/addr" 2>"$TMP/sb.err" &

@@ -21,6 +21,37 @@ expect_exit() {
 # expect_eq WANT GOT WHAT
 expect_eq() { if [ "$1" == "$2" ]; then pass; else fail "$3: want [$1] got [$2]"; fi; }
 expect_contains() { if grep -q -- "$2" "$1"; then pass; else fail "$1 does not contain '$2'"; sed 's/^/  /' "$1" | head -5 >&2; fi; }
+# Tools beyond evt that tests use; scripts/deps.sh installs every one of them. Without one,
+# a developer's run skips what needs it. Under CI (CI=true in the environment, as CI systems
+# set it) a skip would pass without having tested anything, so it fails instead.
+in_ci() { case "${CI:-}" in "" | false | 0) return 1 ;; *) return 0 ;; esac; }
+# require WHAT CMD...: the whole script needs WHAT, present when CMD succeeds. Without it:
+# exit 77 (ctest's skip), or under CI exit 1 with a message saying why.
+require() {
+  local what=$1; shift
+  "$@" >/dev/null 2>&1 && return 0
+  if in_ci; then
+    echo "FAIL: $what is not installed, and CI=$CI does not allow skipping this test (scripts/deps.sh installs it)" >&2
+    exit 1
+  fi
+  echo "SKIP: $what not installed (scripts/deps.sh installs it)"
+  exit 77
+}
+require_cmd() { require "$1" command -v "$1"; }
+# have WHAT CMD...: for the part of a script that needs WHAT: true when CMD succeeds;
+# otherwise false after a note, or under CI false after a failure (the script then fails).
+#   if have_cmd kcat; then ...; fi
+have() {
+  local what=$1; shift
+  "$@" >/dev/null 2>&1 && return 0
+  if in_ci; then
+    fail "$what is not installed, and CI=$CI does not allow skipping the checks that need it (scripts/deps.sh installs it)"
+  else
+    echo "note: $what not installed: the checks that need it are skipped (scripts/deps.sh installs it)" >&2
+  fi
+  return 1
+}
+have_cmd() { have "$1" command -v "$1"; }
 finish() {
   echo "$PASSES passed, $FAILS failed"
   [ "$FAILS" -eq 0 ]

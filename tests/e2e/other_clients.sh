@@ -3,8 +3,8 @@
 # the records that were put in.
 source "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
-if ! $PY -c 'import kafka.record' 2>/dev/null; then echo "SKIP: python3-kafka not installed"; exit 77; fi
-command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
+require python3-kafka $PY -c 'import kafka.record'
+require_cmd jq
 $PY - "$TMP" <<'PYEOF'
 import json, os, sys
 from kafka.record.default_records import DefaultRecordBatchBuilder

@@ -1,7 +1,7 @@
 # evt sandbox: librdkafka's mock cluster, checked with kcat as an independent client.
 source "$(dirname "$0")/lib.sh"
 E=$EVT
-command -v kcat >/dev/null || { echo "SKIP: kcat not installed"; exit 77; }
+require_cmd kcat
 
 # ---- serve: the bootstrap address is the only line on stdout; kcat produces and consumes
 "$E" sandbox --topics t:3,u >"$TMP/addr" 2>"$TMP/sb.err" &
