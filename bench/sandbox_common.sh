@@ -19,5 +19,5 @@ start_sandbox() {
 
 # stored TOPIC: records in the sandbox topic (sum of high watermarks).
 stored() {
-  "$EVT" inspect "kafka://$B/$1" --json | python3 -c 'import sys,json; print(sum(json.loads(l)["high"] for l in sys.stdin))'
+  "$EVT" inspect "kafka://$B/$1" --json | python3 -c 'import sys,json; print(sum(p["high"] for p in json.load(sys.stdin)["partitions"]))'
 }

@@ -50,10 +50,7 @@ RunFn SetupBackfill(CLI::App* app) {
   app->add_option("--checkpoint-interval", f->checkpoint_interval, "How often to write the checkpoint (default 1s)");
   app->add_option("--stats-json", f->stats_json, "Write the run's figures as JSON to FILE");
   return [f]() {
-    if (WantsPropertyList(f->sel.kafka)) {
-      kafka::PrintProperties();
-      return kExitOk;
-    }
+    if (PrintPropertyListIfAsked(f->sel.kafka)) return kExitOk;
     BackfillOptions o;
     std::string sel_identity;
     Status s = ResolveSelection(f->sel, f->sources, &o.sel, &sel_identity);
@@ -69,19 +66,15 @@ RunFn SetupBackfill(CLI::App* app) {
     s = ParseBackoff(f->backoff, &o.backoff_min_ms, &o.backoff_max_ms);
     if (!s.ok()) return Finish(s);
     o.dead_letter = f->dead_letter;
-    if (o.dead_letter.rfind("kafka:///", 0) == 0 && !f->sel.kafka.brokers.empty())
-      o.dead_letter = "kafka://" + f->sel.kafka.brokers + o.dead_letter.substr(8);
+    o.dead_letter = WithBrokers(o.dead_letter, f->sel.kafka);
     if (Status k = CheckKafkaSinkFlags(kafka::IsKafkaUrl(o.dead_letter), f->create_topic, 0); !k.ok()) return Finish(k);
     o.dlq_kafka.create_topic = f->create_topic;
     o.max_failures = f->max_failures;
     if (o.max_failures >= 0 && o.dead_letter.empty())
       return Finish(Status::InvalidArgument("--max-failures counts dead letters: give --dead-letter"));
-    for (auto [flag, text, dst] : {std::tuple<const char*, std::string*, int64_t*>{"--drain-timeout", &f->drain_timeout, &o.drain_timeout_ms},
-                                   {"--checkpoint-interval", &f->checkpoint_interval, &o.checkpoint_interval_ms}}) {
-      auto d = ParseDuration(*text);
-      if (!d.ok() || *d < 0) return Finish(Status::InvalidArgument(fmt::format("{}: bad duration '{}'", flag, *text)));
-      *dst = *d;
-    }
+    if (Status d = ParseDurationFlag("--drain-timeout", f->drain_timeout, &o.drain_timeout_ms); !d.ok()) return Finish(d);
+    if (Status d = ParseDurationFlag("--checkpoint-interval", f->checkpoint_interval, &o.checkpoint_interval_ms); !d.ok())
+      return Finish(d);
     o.dry_run = f->dry_run;
     o.checkpoint = f->checkpoint;
     o.progress = IsTerminal(2) && !f->dry_run;
@@ -89,7 +82,7 @@ RunFn SetupBackfill(CLI::App* app) {
     o.identity = fmt::format("backfill|{}|mode={}|input={}", sel_identity, f->exec.empty() ? "pipe" : "exec", f->input);
     StderrReporter rep;
     BackfillStats st;
-    s = RunBackfill(o, &rep, &st);
+    s = AfterRead(RunBackfill(o, &rep, &st), o.sel.read, rep);
     if (!f->stats_json.empty()) {
       Status js = WriteFileAtomic(f->stats_json, BackfillStatsJson(st));
       if (s.ok()) s = js;

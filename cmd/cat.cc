@@ -25,10 +25,7 @@ RunFn SetupCat(CLI::App* app) {
                   "%K %S (e.g. '%k %v\\n')");
   app->add_option("-n,--limit", f->limit, "Stop after N records")->check(AtLeast(0));
   return [f]() {
-    if (WantsPropertyList(f->kafka)) {
-      kafka::PrintProperties();
-      return kExitOk;
-    }
+    if (PrintPropertyListIfAsked(f->kafka)) return kExitOk;
     SourceSpec spec;
     spec.paths = f->sources;
     Status s = KafkaSourcePaths(f->kafka, &spec.paths);
@@ -40,6 +37,7 @@ RunFn SetupCat(CLI::App* app) {
     if (!s.ok()) return Finish(s);
     auto fmt = ParseTextFormat(f->format);
     if (!fmt.ok()) return Finish(fmt.status());
+    if (Status c = CheckOnCorruption(spec.read, spec.paths); !c.ok()) return Finish(c);
     StderrReporter rep;
     auto src = OpenSource(spec, &rep);
     if (!src.ok()) return Finish(src.status());
@@ -49,7 +47,9 @@ RunFn SetupCat(CLI::App* app) {
     s = Drain(src->get(), sink->get(), f->limit, &n);
     Status c = (*sink)->Close();
     if (s.ok()) s = c;
-    return Finish(s);
+    // Ctrl-C is how a reader of a live topic (--follow) ends: 130, and nothing to say.
+    if (s.code() == Code::kInterrupted) return kExitInterrupted;
+    return Finish(AfterRead(s, spec.read, rep));
   };
 }
 

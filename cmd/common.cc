@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "lib/base/term.h"
+#include "lib/read.h"
 #include "lib/base/timeutil.h"
 #include "lib/bound.h"
 
@@ -87,6 +88,10 @@ void AddReadFlags(CLI::App* app, ReadFlags* f, bool with_merge, bool with_contro
         ->check(CLI::IsMember({"time", "none"}));
   if (with_control)
     app->add_flag("--include-control", f->include_control, "Include control records (transaction markers)");
+  app->add_option("--on-corruption", f->on_corruption,
+                  "Segment files: stop (default) at a corrupt batch, or skip it: report each bad range, go on at the "
+                  "next good batch, exit 1 at the end")
+      ->check(CLI::IsMember({"stop", "skip"}));
 }
 
 void AddWhereFlags(CLI::App* app, ReadFlags* f) {
@@ -113,8 +118,10 @@ Status ResolveReadFlags(const ReadFlags& f, ReadOptions* ro, bool* merge_time) {
     if (!until.ok()) return Status::InvalidArgument("--until: " + until.status().message());
     if (until->kind == Bound::kBeginning) return Status::InvalidArgument("--until beginning selects nothing");
     ro->until = *until;
+    if (std::string why = BoundsOutOfOrder(ro->from, ro->until); !why.empty()) return Status::InvalidArgument(why);
   }
   ro->include_control = f.include_control;
+  ro->skip_corruption = f.on_corruption == "skip";
   if (merge_time) *merge_time = f.merge == "time";
   return Status::OK();
 }
@@ -181,6 +188,23 @@ CLI::Validator Between(double min, double max) {
       fmt::format("{}..{}", Shown(min), Shown(max)), "between");
 }
 
+Status CheckOnCorruption(const ReadOptions& ro, const std::vector<std::string>& sources) {
+  if (!ro.skip_corruption) return Status::OK();
+  for (const auto& p : sources)
+    if (InputKindOf(p) == InputKind::kKafka || InputKindOf(p) == InputKind::kJsonl)
+      return Status::InvalidArgument(fmt::format("--on-corruption skip is for segment files, not for {}", p));
+  return Status::OK();
+}
+
+Status AfterRead(Status s, const ReadOptions& ro, const StderrReporter& rep) {
+  if (s.ok() && ro.skip_corruption && rep.errors > 0)
+    return Status::Corruption(fmt::format("{} corrupt range{} skipped (each named above)", rep.errors,
+                                          rep.errors == 1 ? "" : "s"));
+  if (s.code() == Code::kCorruption && !ro.skip_corruption && s.message().find('@') != std::string::npos)
+    return Status::Corruption(s.message() + " (--on-corruption skip reads the good batches after it)");
+  return s;
+}
+
 CLI::Option* AddRepeatable(CLI::App* app, const std::string& name, std::vector<std::string>* v,
                            const std::string& desc) {
   return app->add_option(name, *v, desc)->expected(1)->allow_extra_args(false)->multi_option_policy(
@@ -231,13 +255,46 @@ bool WantsPropertyList(const KafkaFlags& f) {
   return false;
 }
 
+bool PrintPropertyListIfAsked(const KafkaFlags& f) {
+  if (!WantsPropertyList(f)) return false;
+  kafka::PrintProperties();
+  return true;
+}
+
+std::string WithBrokers(const std::string& url, const KafkaFlags& f) {
+  if (f.brokers.empty() || url.rfind("kafka:///", 0) != 0) return url;
+  return "kafka://" + f.brokers + url.substr(8);
+}
+
+Status ParseDurationFlag(const char* flag, const std::string& text, int64_t* ms, bool positive) {
+  auto d = ParseDuration(text);
+  if (!d.ok() || *d < 0 || (positive && *d == 0))
+    return Status::InvalidArgument(fmt::format("{}: bad duration '{}' ({}e.g. 500ms, 30s, 5m, 1h30m, 2d)", flag, text,
+                                               positive ? "greater than zero, " : ""));
+  *ms = *d;
+  return Status::OK();
+}
+
+Status ParsePartitionFlag(const std::string& text, PartitionChoice* choice, int32_t* n) {
+  if (text == "keep") {
+    *choice = PartitionChoice::kKeep;
+  } else if (text == "hash") {
+    *choice = PartitionChoice::kHash;
+  } else {
+    char* end = nullptr;
+    long v = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end || v < 0 || v > INT32_MAX)
+      return Status::InvalidArgument(fmt::format("--partition: expected keep, hash or a partition number, got '{}'", text));
+    *choice = PartitionChoice::kFixed;
+    *n = static_cast<int32_t>(v);
+  }
+  return Status::OK();
+}
+
 Status ResolveKafkaConfig(const KafkaFlags& f, kafka::KafkaConfig* cfg) {
   for (const auto& file : f.config_files) EVT_RETURN_IF_ERROR(kafka::AddPropertiesFile(file, cfg));
   for (const auto& p : f.props) EVT_RETURN_IF_ERROR(kafka::AddProperty(p, cfg));
-  auto t = ParseDuration(f.timeout);
-  if (!t.ok() || *t <= 0) return Status::InvalidArgument(fmt::format("--timeout: bad duration '{}'", f.timeout));
-  cfg->timeout_ms = *t;
-  return Status::OK();
+  return ParseDurationFlag("--timeout", f.timeout, &cfg->timeout_ms, true);
 }
 
 Status ResolveKafkaRead(const KafkaFlags& f, kafka::KafkaReadOptions* ro) {
@@ -249,8 +306,7 @@ Status ResolveKafkaRead(const KafkaFlags& f, kafka::KafkaReadOptions* ro) {
 }
 
 Status KafkaSourcePaths(const KafkaFlags& f, std::vector<std::string>* sources, bool topic_optional) {
-  for (auto& s : *sources)
-    if (!f.brokers.empty() && s.rfind("kafka:///", 0) == 0) s = "kafka://" + f.brokers + s.substr(8);
+  for (auto& s : *sources) s = WithBrokers(s, f);
   if (!f.topic.empty() || (topic_optional && sources->empty() && !f.brokers.empty()))
     sources->push_back("kafka://" + f.brokers + "/" + f.topic);
   else if (!f.brokers.empty() && sources->empty())

@@ -68,6 +68,7 @@ struct ReadFlags {
   bool include_control = false;
   std::vector<std::string> where;
   bool strict = false;
+  std::string on_corruption = "stop";
 };
 void AddReadFlags(CLI::App* app, ReadFlags* f, bool with_merge, bool with_control);
 // --where EXPR (repeatable, ANDed) and --strict.
@@ -75,6 +76,11 @@ void AddWhereFlags(CLI::App* app, ReadFlags* f);
 WhereOptions WhereFrom(const ReadFlags& f);
 // Resolves ReadFlags into ReadOptions; *merge_time set from --merge.
 Status ResolveReadFlags(const ReadFlags& f, ReadOptions* ro, bool* merge_time);
+// --on-corruption skip applies to segment sources only: an error for topics and JSON Lines.
+Status CheckOnCorruption(const ReadOptions& ro, const std::vector<std::string>& sources);
+// The end of a read: with --on-corruption skip, skipped ranges (counted by the reporter)
+// make it a data problem (exit 1); a read stopped by corruption says how to get past it.
+Status AfterRead(Status s, const ReadOptions& ro, const StderrReporter& rep);
 
 // Kafka client flags: -b, -t, -X, --config, --timeout, and for readers --isolation,
 // --follow and -G.
@@ -102,6 +108,16 @@ void AddCreateTopicFlag(CLI::App* app, bool* create_topic);
 Status CheckKafkaSinkFlags(bool to_kafka, bool create_topic, int producers);
 // `-X list`: print librdkafka's properties; the caller exits 0.
 bool WantsPropertyList(const KafkaFlags& f);
+// Prints librdkafka's properties when -X list was given; true when it did (exit 0).
+bool PrintPropertyListIfAsked(const KafkaFlags& f);
+// kafka:///TOPIC with -b BROKERS becomes kafka://BROKERS/TOPIC; anything else is returned as is.
+std::string WithBrokers(const std::string& url, const KafkaFlags& f);
+// A duration flag ("1s", "5m"): `flag` names it in the error. Negative durations are
+// refused; with `positive`, zero too.
+Status ParseDurationFlag(const char* flag, const std::string& text, int64_t* ms, bool positive = false);
+// --partition keep|hash|N (write, replay): which one, and N.
+enum class PartitionChoice { kKeep, kHash, kFixed };
+Status ParsePartitionFlag(const std::string& text, PartitionChoice* choice, int32_t* n);
 Status ResolveKafkaConfig(const KafkaFlags& f, kafka::KafkaConfig* cfg);
 Status ResolveKafkaRead(const KafkaFlags& f, kafka::KafkaReadOptions* ro);
 // -b/-t as a source: appends kafka://BROKERS/TOPIC when -t was given; fills in -b for

@@ -58,17 +58,11 @@ RunFn SetupCompact(CLI::App* app) {
     o.null_keys = f->null_keys == "keep" ? NullKeyPolicy::kKeep
                   : f->null_keys == "drop" ? NullKeyPolicy::kDrop
                                            : NullKeyPolicy::kError;
-    auto duration = [](const std::string& flag, const std::string& v, int64_t* out) -> Status {
-      auto d = ParseDuration(v);
-      if (!d.ok() || *d < 0) return Status::InvalidArgument(fmt::format("{}: bad duration '{}'", flag, v));
-      *out = *d;
-      return Status::OK();
-    };
     if (!f->min_lag.empty()) {
-      Status s = duration("--min-compaction-lag", f->min_lag, &o.min_compaction_lag_ms);
+      Status s = ParseDurationFlag("--min-compaction-lag", f->min_lag, &o.min_compaction_lag_ms);
       if (!s.ok()) return Finish(s);
     }
-    Status ds = duration("--delete-retention", f->delete_retention, &o.delete_retention_ms);
+    Status ds = ParseDurationFlag("--delete-retention", f->delete_retention, &o.delete_retention_ms);
     if (!ds.ok()) return Finish(ds);
     if (!f->now.empty()) {
       auto t = ParseRfc3339(f->now);

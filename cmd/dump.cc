@@ -22,10 +22,7 @@ RunFn SetupDump(CLI::App* app) {
   app->add_flag("--json", f->json, "One JSON object per batch (with its records) per line");
   app->add_flag("--batches-only", f->batches_only, "List batches without their records");
   return [f]() {
-    if (WantsPropertyList(f->kafka)) {
-      kafka::PrintProperties();
-      return kExitOk;
-    }
+    if (PrintPropertyListIfAsked(f->kafka)) return kExitOk;
     DumpOptions o;
     o.source.paths = f->sources;
     Status s = KafkaSourcePaths(f->kafka, &o.source.paths);
@@ -37,11 +34,12 @@ RunFn SetupDump(CLI::App* app) {
     if (!s.ok()) return Finish(s);
     o.json = f->json;
     o.records = !f->batches_only;
+    if (Status c = CheckOnCorruption(o.source.read, o.source.paths); !c.ok()) return Finish(c);
     StderrReporter rep;
     auto out = Stdout();
     s = RunDump(o, out.get(), &rep);
     Status c = out->Flush();
-    return Finish(s.ok() ? c : s);
+    return Finish(AfterRead(s.ok() ? c : s, o.source.read, rep));
   };
 }
 

@@ -23,10 +23,7 @@ RunFn SetupInspect(CLI::App* app) {
   app->add_flag("--json", f->json, "JSON output (the default when stdout is not a terminal)");
   app->add_flag("--table", f->table, "Table output (the default on a terminal)");
   return [f]() {
-    if (WantsPropertyList(f->kafka)) {
-      kafka::PrintProperties();
-      return kExitOk;
-    }
+    if (PrintPropertyListIfAsked(f->kafka)) return kExitOk;
     InspectOptions o;
     o.source.paths = f->sources;
     Status s = KafkaSourcePaths(f->kafka, &o.source.paths, true);
@@ -52,6 +49,7 @@ RunFn SetupInspect(CLI::App* app) {
       if (s.ok()) s = out->Flush();
       return Finish(s);
     }
+    if (Status c = CheckOnCorruption(o.source.read, o.source.paths); !c.ok()) return Finish(c);
     StderrReporter rep;
     std::vector<PartitionStats> parts;
     PartitionStats total;
@@ -62,7 +60,7 @@ RunFn SetupInspect(CLI::App* app) {
     auto out = Stdout();
     Status w = out->Append(json ? InspectJson(parts, total) : InspectTable(parts, total));
     if (w.ok()) w = out->Flush();
-    return Finish(s.ok() ? w : s);
+    return Finish(AfterRead(s.ok() ? w : s, o.source.read, rep));
   };
 }
 

@@ -27,8 +27,9 @@ Status ResolveSelection(const SelectionFlags& f, const std::vector<std::string>&
                         std::string* identity) {
   o->sources = sources;
   for (auto& s : o->sources)
-    if (s.rfind("kafka:///", 0) == 0 && !f.kafka.brokers.empty()) s = "kafka://" + f.kafka.brokers + s.substr(8);
+    s = WithBrokers(s, f.kafka);
   EVT_RETURN_IF_ERROR(ResolveReadFlags(f.read, &o->read, &o->merge_time));
+  EVT_RETURN_IF_ERROR(CheckOnCorruption(o->read, o->sources));
   o->where = WhereFrom(f.read);
   EVT_RETURN_IF_ERROR(ResolveKafkaConfig(f.kafka, &o->kafka));
   EVT_RETURN_IF_ERROR(ResolveKafkaRead(f.kafka, &o->kafka_read));
@@ -104,50 +105,34 @@ RunFn SetupReplay(CLI::App* app) {
   AddCreateTopicFlag(app, &f->create_topic);
   app->add_option("--stats-json", f->stats_json, "Write the run's figures as JSON to FILE");
   return [f]() {
-    if (WantsPropertyList(f->sel.kafka)) {
-      kafka::PrintProperties();
-      return kExitOk;
-    }
+    if (PrintPropertyListIfAsked(f->sel.kafka)) return kExitOk;
     if (f->args.size() < 2) return Finish(Status::InvalidArgument("give at least one source and a destination"));
     if (f->keep_ts && f->now_ts) return Finish(Status::InvalidArgument("--keep-timestamps or --now-timestamps: one"));
     ReplayOptions o;
     std::vector<std::string> sources(f->args.begin(), f->args.end() - 1);
     o.dst = f->args.back();
-    if (o.dst.rfind("kafka:///", 0) == 0 && !f->sel.kafka.brokers.empty())
-      o.dst = "kafka://" + f->sel.kafka.brokers + o.dst.substr(8);
+    o.dst = WithBrokers(o.dst, f->sel.kafka);
     std::string sel_identity;
     Status s = ResolveSelection(f->sel, sources, &o.sel, &sel_identity);
     if (!s.ok()) return Finish(s);
     o.to_topic = f->to_topic;
-    if (f->partition == "keep") {
-      o.partition = ReplayPartition::kKeep;
-    } else if (f->partition == "hash") {
-      o.partition = ReplayPartition::kHash;
-    } else {
-      char* end = nullptr;
-      long v = std::strtol(f->partition.c_str(), &end, 10);
-      if (f->partition.empty() || *end || v < 0 || v > INT32_MAX)
-        return Finish(Status::InvalidArgument(
-            fmt::format("--partition: expected keep, hash or a partition number, got '{}'", f->partition)));
-      o.partition = ReplayPartition::kFixed;
-      o.fixed_partition = static_cast<int32_t>(v);
-    }
+    PartitionChoice pc;
+    if (Status ps = ParsePartitionFlag(f->partition, &pc, &o.fixed_partition); !ps.ok()) return Finish(ps);
+    o.partition = pc == PartitionChoice::kKeep   ? ReplayPartition::kKeep
+                  : pc == PartitionChoice::kHash ? ReplayPartition::kHash
+                                                 : ReplayPartition::kFixed;
     o.now_timestamps = f->now_ts;
     o.provenance = f->provenance;
     o.rate = f->rate;
     o.speed = f->speed;
     if (!f->max_gap.empty()) {
-      auto d = ParseDuration(f->max_gap);
-      if (!d.ok() || *d < 0) return Finish(Status::InvalidArgument(fmt::format("--max-gap: bad duration '{}'", f->max_gap)));
+      if (Status d = ParseDurationFlag("--max-gap", f->max_gap, &o.max_gap_ms); !d.ok()) return Finish(d);
       if (f->speed <= 0) return Finish(Status::InvalidArgument("--max-gap goes with --speed"));
-      o.max_gap_ms = *d;
     }
     o.dry_run = f->dry_run;
     o.checkpoint = f->checkpoint;
-    auto ci = ParseDuration(f->checkpoint_interval);
-    if (!ci.ok() || *ci < 0)
-      return Finish(Status::InvalidArgument(fmt::format("--checkpoint-interval: bad duration '{}'", f->checkpoint_interval)));
-    o.checkpoint_interval_ms = *ci;
+    if (Status d = ParseDurationFlag("--checkpoint-interval", f->checkpoint_interval, &o.checkpoint_interval_ms); !d.ok())
+      return Finish(d);
     o.dedupe = f->dedupe;
     o.progress = IsTerminal(2) && !f->dry_run;
     o.writer.encode.codec = *kafka::ParseCodec(f->compression);
@@ -160,7 +145,7 @@ RunFn SetupReplay(CLI::App* app) {
                              f->to_topic, f->partition, f->now_ts, f->provenance);
     StderrReporter rep;
     ReplayStats st;
-    s = RunReplay(o, &rep, &st);
+    s = AfterRead(RunReplay(o, &rep, &st), o.sel.read, rep);
     if (!f->stats_json.empty()) {
       Status js = WriteFileAtomic(f->stats_json, ReplayStatsJson(st));
       if (s.ok()) s = js;

@@ -33,9 +33,7 @@ RunFn SetupRetain(CLI::App* app) {
     o.dry_run = f->dry_run;
     o.wait_for_lock = f->wait;
     if (!f->max_age.empty()) {
-      auto d = ParseDuration(f->max_age);
-      if (!d.ok() || *d < 0) return Finish(Status::InvalidArgument(fmt::format("--max-age: bad duration '{}'", f->max_age)));
-      o.max_age_ms = *d;
+      if (Status d = ParseDurationFlag("--max-age", f->max_age, &o.max_age_ms); !d.ok()) return Finish(d);
     }
     if (!f->max_bytes.empty()) {
       auto b = ParseByteSize(f->max_bytes);

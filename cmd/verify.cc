@@ -40,13 +40,15 @@ RunFn SetupVerify(CLI::App* app) {
         envelope::AppendJsonString(r.topic, &text);
         text += fmt::format(",\"partition\":{},\"path\":", r.partition);
         envelope::AppendJsonString(r.path, &text);
-        text += fmt::format(",\"ok\":{},\"segments\":{},\"batches\":{},\"records\":{},\"errors\":{},\"warnings\":{},"
-                            "\"repaired\":{}}}\n",
-                            r.errors == 0, r.segments, r.batches, r.records, r.errors, r.warnings, r.repaired);
+        text += fmt::format(",\"ok\":{},\"segments\":{},\"batches\":{},\"records\":{},\"control_records\":{},"
+                            "\"errors\":{},\"warnings\":{},\"repaired\":{}}}\n",
+                            r.errors == 0, r.segments, r.batches, r.records, r.control_records, r.errors, r.warnings,
+                            r.repaired);
       } else {
         // Labelled by path: two `__consumer_offsets-11` of different data dirs stay apart.
-        text += fmt::format("{} {}: {} segments, {} batches, {} records{}{}{}\n", r.errors ? "FAIL" : "ok  ", r.path,
+        text += fmt::format("{} {}: {} segments, {} batches, {} records{}{}{}{}\n", r.errors ? "FAIL" : "ok  ", r.path,
                             r.segments, r.batches, r.records,
+                            r.control_records ? fmt::format(" (+{} control)", r.control_records) : "",
                             r.errors ? fmt::format(", {} errors", r.errors) : "",
                             r.warnings ? fmt::format(", {} warnings", r.warnings) : "",
                             r.repaired ? fmt::format(", {} files repaired", r.repaired) : "");

@@ -1,8 +1,9 @@
-// evt write DST: JSON Lines from stdin (or files) into a segment directory.
+// evt write DST: JSON Lines from stdin (or files) into a segment directory or a Kafka topic.
 #include <fmt/format.h>
 
-#include "cmd/common.h"
 #include <cstdlib>
+
+#include "cmd/common.h"
 
 #include "formats/kafka/compression.h"
 #include "lib/read.h"
@@ -63,10 +64,7 @@ RunFn SetupWrite(CLI::App* app) {
       ->check(CLI::IsMember({"never", "batch", "end"}));
   app->add_flag("--wait", f->wait, "Wait for another evt process holding the partition lock");
   return [f]() {
-    if (WantsPropertyList(f->kafka)) {
-      kafka::PrintProperties();
-      return kExitOk;
-    }
+    if (PrintPropertyListIfAsked(f->kafka)) return kExitOk;
     WriteOptions o;
     o.dst = f->dst;
     bool to_kafka = kafka::IsKafkaUrl(o.dst);
@@ -75,26 +73,20 @@ RunFn SetupWrite(CLI::App* app) {
         return Finish(Status::InvalidArgument("DST is required (or -b BROKERS -t TOPIC for a Kafka topic)"));
       o.dst = "kafka://" + f->kafka.brokers + "/" + f->topic;
       to_kafka = true;
-    } else if (to_kafka && !f->kafka.brokers.empty() && o.dst.rfind("kafka:///", 0) == 0) {
-      o.dst = "kafka://" + f->kafka.brokers + o.dst.substr(8);
+    } else if (to_kafka) {
+      o.dst = WithBrokers(o.dst, f->kafka);
     }
     Status ks = ResolveKafkaConfig(f->kafka, &o.kafka);
     if (!ks.ok()) return Finish(ks);
     int32_t fixed_partition = -1;
-    if (f->partition == "hash") {
-      if (!to_kafka)
+    if (!f->partition.empty()) {
+      PartitionChoice pc;
+      if (Status ps = ParsePartitionFlag(f->partition, &pc, &fixed_partition); !ps.ok()) return Finish(ps);
+      if (pc == PartitionChoice::kHash && !to_kafka)
         return Finish(Status::InvalidArgument("--partition hash needs a Kafka destination (it needs the partition count)"));
-      o.kafka_write.policy = kafka::PartitionPolicy::kHash;
-    } else if (f->partition == "keep") {
-      o.kafka_write.policy = kafka::PartitionPolicy::kKeep;
-    } else if (!f->partition.empty()) {
-      char* end = nullptr;
-      long v = std::strtol(f->partition.c_str(), &end, 10);
-      if (*end || v < 0 || v > INT32_MAX)
-        return Finish(Status::InvalidArgument(
-            fmt::format("--partition: expected hash, keep or a partition number, got '{}'", f->partition)));
-      fixed_partition = static_cast<int32_t>(v);
-      o.kafka_write.policy = kafka::PartitionPolicy::kFixed;
+      o.kafka_write.policy = pc == PartitionChoice::kKeep   ? kafka::PartitionPolicy::kKeep
+                             : pc == PartitionChoice::kHash ? kafka::PartitionPolicy::kHash
+                                                            : kafka::PartitionPolicy::kFixed;
       o.kafka_write.fixed_partition = fixed_partition;
     }
     if (Status k = CheckKafkaSinkFlags(to_kafka, f->create_topic, f->producers); !k.ok()) return Finish(k);
@@ -122,7 +114,13 @@ RunFn SetupWrite(CLI::App* app) {
     o.writer.wait_for_lock = f->wait;
     StderrReporter rep;
     WriteStats stats;
-    return Finish(RunWrite(o, &rep, &stats));
+    Status s = RunWrite(o, &rep, &stats);
+    // One line at the end, as replay prints, for a destination the user cannot see in the
+    // pipe (stdout carries no data here).
+    if (s.ok())
+      PrintSummary(fmt::format("wrote {} record{}, {} acknowledged, to {}", stats.records, stats.records == 1 ? "" : "s",
+                               stats.acknowledged, o.dst));
+    return Finish(s);
   };
 }
 

@@ -27,6 +27,7 @@ for c in cat inspect dump
   complete -c evt -n "__fish_seen_subcommand_from $c" -l until -x -a 'beginning end' -d 'Stop position (exclusive)'
   complete -c evt -n "__fish_seen_subcommand_from $c" -s w -l where -x -d 'Keep records for which this jq expression is true'
   complete -c evt -n "__fish_seen_subcommand_from $c" -l strict -d 'With --where: invalid JSON values are errors'
+  complete -c evt -n "__fish_seen_subcommand_from $c" -l on-corruption -x -a 'stop skip' -d 'Stop at a corrupt batch, or skip it'
 end
 
 # Kafka client flags (cat, inspect, dump, write).
@@ -115,6 +116,7 @@ complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l until -x -d 
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l merge -x -a 'time none' -d 'Interleave partitions by time'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l where -x -d 'Keep records matching this expression'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l strict -d 'Invalid JSON values are errors'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l on-corruption -x -a 'stop skip' -d 'Stop at a corrupt batch, or skip it'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l time-field -x -d 'Bound times by event time from this field'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l keys -r -F -d 'Only keys listed in FILE'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l partitions -x -d 'Only these source partitions'

@@ -10,8 +10,22 @@
 
 namespace evt {
 
+namespace {
+Status NotAPosition(const std::string& text) {
+  return Status::InvalidArgument(
+      fmt::format("'{}' is not a position: use beginning, end, now, an offset, -N, an RFC 3339 time, @EPOCH_MS or "
+                  "-DURATION (e.g. -1h)",
+                  text));
+}
+}  // namespace
+
 Result<Bound> ParseBound(const std::string& text, int64_t now_ms) {
   Bound b;
+  if (text == "now") {
+    b.kind = Bound::kTime;
+    b.value = now_ms;
+    return b;
+  }
   if (text == "beginning" || text == "earliest" || text == "start") {
     b.kind = Bound::kBeginning;
     return b;
@@ -29,6 +43,15 @@ Result<Bound> ParseBound(const std::string& text, int64_t now_ms) {
     b.kind = Bound::kOffset;
     return b;
   }
+  // @1700001000000: a time in epoch milliseconds (a bare 13-digit number stays an offset).
+  if (text.size() > 1 && text[0] == '@') {
+    std::string_view rest = std::string_view(text).substr(1);
+    if (!all_digits(rest)) return NotAPosition(text);
+    auto [p, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), b.value);
+    if (ec != std::errc()) return Status::InvalidArgument(fmt::format("time out of range: {}", text));
+    b.kind = Bound::kTime;
+    return b;
+  }
   if (text.size() > 1 && text[0] == '-') {
     std::string_view rest = std::string_view(text).substr(1);
     if (all_digits(rest)) {
@@ -38,22 +61,24 @@ Result<Bound> ParseBound(const std::string& text, int64_t now_ms) {
       return b;
     }
     auto d = ParseDuration(rest);
-    if (!d.ok())
-      return Status::InvalidArgument(fmt::format(
-          "'{}' is not a position: use beginning, end, an offset, -N, an RFC 3339 time or -DURATION (e.g. -1h)",
-          text));
+    if (!d.ok()) return NotAPosition(text);
     b.kind = Bound::kTime;
     b.value = now_ms - *d;
     return b;
   }
   auto t = ParseRfc3339(text);
-  if (!t.ok())
-    return Status::InvalidArgument(fmt::format(
-        "'{}' is not a position: use beginning, end, an offset, -N, an RFC 3339 time or -DURATION (e.g. -1h)",
-        text));
+  if (!t.ok()) return NotAPosition(text);
   b.kind = Bound::kTime;
   b.value = *t;
   return b;
+}
+
+std::string BoundsOutOfOrder(const Bound& from, const Bound& until) {
+  bool after = false;
+  if (from.kind == until.kind && (from.kind == Bound::kOffset || from.kind == Bound::kTime)) after = from.value > until.value;
+  if (from.kind == Bound::kFromEnd && until.kind == Bound::kFromEnd) after = from.value < until.value;
+  if (from.kind == Bound::kEnd && (until.kind == Bound::kFromEnd || until.kind == Bound::kBeginning)) after = true;
+  return after ? "--from is after --until: the range selects nothing" : "";
 }
 
 }  // namespace evt

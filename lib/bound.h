@@ -13,7 +13,11 @@ struct Bound {
   enum Kind { kBeginning, kEnd, kOffset, kFromEnd, kTime, kNone } kind = kNone;
   int64_t value = 0;  // offset, count (kFromEnd) or ms (kTime)
 };
-// Parses `beginning`, `end`, an offset, `-N`, an RFC 3339 time, or `-<duration>` (now - d).
+// Parses `beginning`, `end`, `now`, an offset, `-N`, an RFC 3339 time, `@EPOCH_MS`, or
+// `-<duration>` (now - d).
 Result<Bound> ParseBound(const std::string& text, int64_t now_ms);
+// Why [from, until) is empty for every partition whatever it holds (both offsets, both
+// times, both -N, ...), or "". Bounds of different kinds cannot be compared before reading.
+std::string BoundsOutOfOrder(const Bound& from, const Bound& until);
 
 }  // namespace evt

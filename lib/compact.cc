@@ -669,9 +669,11 @@ Status Cleaner::Run(const PartitionDir& pd0, CompactPartition* cp) {
   cp->dirty_ratio = clean_bytes + dirty_bytes ? static_cast<double>(dirty_bytes) / (clean_bytes + dirty_bytes) : 0;
   const bool nothing_new = dirty_bytes == 0 || clean_end <= first_dirty;
   if (k == 0 || (nothing_new && !horizon_due && !o_.force)) {
-    cp->skipped = k == 0 ? "no segment can be cleaned (the active segment, --min-compaction-lag or an open "
-                           "transaction holds them all)"
-                         : "nothing new since the last compaction and no delete horizon has passed";
+    cp->skipped = k == 0 && n == 1 && !o_.include_active
+                      ? "only the active segment (--include-active compacts it too)"
+                  : k == 0 ? "no segment can be cleaned (the active segment, --min-compaction-lag or an open "
+                             "transaction holds them all)"
+                           : "nothing new since the last compaction and no delete horizon has passed";
     return Status::OK();
   }
   if (cp->dirty_ratio < o_.min_cleanable_ratio && !o_.force && !horizon_due) {
@@ -906,8 +908,18 @@ std::string CompactSummary(const std::vector<CompactPartition>& parts, bool dry_
     tomb += p.tombstones_removed;
     secs += p.seconds;
   }
-  if (cleaned == 0)
-    return fmt::format("compact: nothing to do in {} partition{}", parts.size(), parts.size() == 1 ? "" : "s");
+  if (cleaned == 0) {
+    // Say why: the most common reason, and how many partitions it holds back.
+    std::map<std::string, size_t> why;
+    for (const auto& p : parts)
+      if (!p.skipped.empty()) ++why[p.skipped];
+    auto top = std::max_element(why.begin(), why.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    std::string reason;
+    if (top != why.end())
+      reason = top->second == parts.size() ? ": " + top->first
+                                           : fmt::format(": {} of them: {}", top->second, top->first);
+    return fmt::format("compact: nothing to do in {} partition{}{}", parts.size(), parts.size() == 1 ? "" : "s", reason);
+  }
   return fmt::format("compact: {} {} of {} partition{}: {} -> {} records, {} -> {}, {} tombstone{} removed, {:.1f} s",
                      dry_run ? "would clean" : "cleaned", cleaned, parts.size(), parts.size() == 1 ? "" : "s", rb, ra,
                      HumanBytes(bb), HumanBytes(ba), tomb, tomb == 1 ? "" : "s", secs);

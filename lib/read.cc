@@ -126,10 +126,10 @@ Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* rep
   if (kafka_count > 0) {
     if (spec.paths.size() != 1)
       return Status::InvalidArgument("read one Kafka topic at a time, without other sources in the same command");
-    if (spec.merge_time) return Status::InvalidArgument("--merge time is for segment files; not for Kafka topics");
     if (spec.read.include_control)
       return Status::InvalidArgument("--include-control: Kafka consumers never see control records");
-    auto src = OpenKafkaSource(spec.paths[0], spec.read, spec.kafka, spec.kafka_read, {}, reporter);
+    auto src = spec.merge_time ? OpenKafkaMerged(spec.paths[0], spec.read, spec.kafka, spec.kafka_read, {}, reporter)
+                               : OpenKafkaSource(spec.paths[0], spec.read, spec.kafka, spec.kafka_read, {}, reporter);
     if (!src.ok()) return src.status();
     return MaybeWhere(std::move(*src), spec.where, reporter);
   }
@@ -209,6 +209,31 @@ Result<std::unique_ptr<Source>> OpenKafkaSource(const std::string& url, const Re
   auto src = kafka::KafkaSource::Open(*t, cfg, ro, reporter);
   if (!src.ok()) return src.status();
   return std::unique_ptr<Source>(std::move(*src));
+}
+
+Result<std::unique_ptr<Source>> OpenKafkaMerged(const std::string& url, const ReadOptions& read,
+                                                const kafka::KafkaConfig& cfg, const kafka::KafkaReadOptions& ro,
+                                                std::vector<int32_t> partitions, Reporter* reporter) {
+  if (!ro.group.empty()) return Status::InvalidArgument("--merge time reads partitions itself: not with -G");
+  if (ro.follow) return Status::InvalidArgument("--merge time needs an end: not with --follow");
+  auto t = kafka::ParseKafkaUrl(url);
+  if (!t.ok()) return t.status();
+  if (partitions.empty()) partitions = t->partitions;
+  if (partitions.empty()) {
+    kafka::KafkaClusterInfo info;
+    EVT_RETURN_IF_ERROR(kafka::InspectKafka(*t, cfg, &info));
+    for (const auto& topic : info.topics)
+      for (const auto& p : topic.partitions) partitions.push_back(p.partition);
+    if (partitions.empty()) return Status::NotFound(fmt::format("{}: the topic has no partitions", t->Describe()));
+  }
+  if (partitions.size() == 1) return OpenKafkaSource(url, read, cfg, ro, partitions, reporter);
+  std::vector<std::unique_ptr<Source>> per;
+  for (int32_t p : partitions) {
+    auto src = OpenKafkaSource(url, read, cfg, ro, {p}, reporter);
+    if (!src.ok()) return src.status();
+    per.push_back(std::move(*src));
+  }
+  return MergeByTime(std::move(per));
 }
 
 Status Drain(Source* src, Sink* sink, int64_t limit, uint64_t* count) {

@@ -39,6 +39,13 @@ Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* rep
 Result<std::unique_ptr<Source>> OpenKafkaSource(const std::string& url, const ReadOptions& read,
                                                 const kafka::KafkaConfig& cfg, kafka::KafkaReadOptions ro,
                                                 const std::vector<int32_t>& partitions, Reporter* reporter);
+// The partitions of a topic (`partitions` when given, else all, from metadata), one
+// consumer each, merged by record timestamp (--merge time, replay --speed over a whole
+// topic). Memory is one fetched batch per partition. Not for consumer groups or --follow:
+// a merge waits for every partition, and an idle live partition would hold it forever.
+Result<std::unique_ptr<Source>> OpenKafkaMerged(const std::string& url, const ReadOptions& read,
+                                                const kafka::KafkaConfig& cfg, const kafka::KafkaReadOptions& ro,
+                                                std::vector<int32_t> partitions, Reporter* reporter);
 // Resolves the partition directories the paths name (for commands that work per partition).
 Result<std::vector<PartitionDir>> ResolvePartitions(const std::vector<std::string>& paths);
 // Segment partitions, each with its own bounds, read one after another and decoded one

@@ -218,14 +218,15 @@ Result<std::unique_ptr<Selection>> Selection::Open(const SelectionOptions& o, co
   if (o.sources.empty()) return Status::InvalidArgument("no source given");
   if (kafka_count > 0) {
     if (o.sources.size() != 1) return Status::InvalidArgument("replay one Kafka topic at a time");
-    if (o.merge_time) return Status::InvalidArgument("--merge time is for segment sources, not for Kafka topics");
     // Resume: reading starts at the original position again (a partition the checkpoint
     // does not name may not have been read at all); records below each partition's
     // checkpointed position are skipped as they come.
-    auto src = OpenKafkaSource(o.sources[0], o.read, o.kafka, o.kafka_read, o.partitions, reporter);
+    auto src = o.merge_time ? OpenKafkaMerged(o.sources[0], o.read, o.kafka, o.kafka_read, o.partitions, reporter)
+                            : OpenKafkaSource(o.sources[0], o.read, o.kafka, o.kafka_read, o.partitions, reporter);
     if (!src.ok()) return src.status();
     s.src = std::move(*src);
     s.kafka = true;
+    s.partitions = o.partitions.size() == 1 ? 1 : 2;  // several, or all of a topic
   } else if (seg_count > 0) {
     if (seg_count != o.sources.size())
       return Status::InvalidArgument("give either segment files/directories or JSON Lines files, not both");
@@ -442,9 +443,6 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
     return Status::InvalidArgument("--dedupe needs a Kafka destination, --partition keep and --provenance");
   if (o.partition == ReplayPartition::kHash && kind != DestKind::kKafka)
     return Status::InvalidArgument("--partition hash needs a Kafka destination (it needs the partition count)");
-  if (o.speed > 0 && kafka::IsKafkaUrl(o.sel.sources.empty() ? "" : o.sel.sources[0]) &&
-      (o.sel.partitions.size() != 1))
-    return Status::InvalidArgument("--speed from a Kafka topic: select one partition with --partitions");
 
   // ---- checkpoint: resume or start ----
   Checkpoint ck;

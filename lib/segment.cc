@@ -269,6 +269,29 @@ std::string BatchOffsetProblem(const PartitionDir& pd, size_t seg, int64_t prev_
   return "";
 }
 
+namespace {
+// The first position at or after `from` where a whole entry starts that decodes with a good
+// CRC and offsets that may follow `prev_last` in segment `seg`; data.size() when none does.
+// Used only after corruption, so a byte-by-byte scan is fine.
+uint64_t NextGoodEntry(const PartitionDir& pd, size_t seg, std::string_view data, uint64_t from, int64_t prev_last) {
+  kafka::DecodeOptions check;
+  check.verify_crc = true;
+  check.decode_records = false;
+  check.include_control = true;
+  RecordBatch scratch;
+  for (uint64_t p = from; p + kafka::kLogOverhead <= data.size(); ++p) {
+    kafka::EntryHeader h;
+    std::string reason;
+    if (kafka::PeekEntry(data, p, &h, &reason) != kafka::EntryState::kOk) continue;
+    scratch.Clear();
+    if (!kafka::DecodeEntry(data.substr(p, h.total_size()), p, check, &scratch).ok() || scratch.batches.empty()) continue;
+    const BatchInfo& bi = scratch.batches.front();
+    if (BatchOffsetProblem(pd, seg, prev_last, bi.base_offset, scratch.batches.back().last_offset()).empty()) return p;
+  }
+  return data.size();
+}
+}  // namespace
+
 Status SegmentSource::Next(RecordBatch* out, bool* eof) {
   State& s = *s_;
   out->Clear();
@@ -360,21 +383,38 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
         s.pos = data.size();
         break;
       }
-      if (st != kafka::EntryState::kOk)
-        return Status::Corruption(fmt::format("{}@{}: {}", sf.log_path, s.pos, reason));
+      // A bad entry at `at`: the end of the read, or with --on-corruption skip a reported
+      // range and the next good batch.
+      auto bad = [&](uint64_t at, const std::string& reason) -> Status {
+        if (!s.opts.skip_corruption) return Status::Corruption(fmt::format("{}@{}: {}", sf.log_path, at, reason));
+        uint64_t next = NextGoodEntry(pd, s.seg, data, at + 1, s.prev_last);
+        if (s.reporter)
+          s.reporter->Corruption(sf.log_path, at, next - at,
+                                 fmt::format("{}; skipped {} bytes{}", reason, next - at,
+                                             next < data.size() ? fmt::format(" to the next good batch at {}", next)
+                                                                : " to the end of the segment"));
+        s.pos = next;
+        return Status::OK();
+      };
+      if (st != kafka::EntryState::kOk) {
+        EVT_RETURN_IF_ERROR(bad(s.pos, reason));
+        continue;
+      }
       std::string_view entry = data.substr(s.pos, h.total_size());
       uint64_t entry_pos = s.pos;
-      auto offsets_ok = [&](int64_t base, int64_t last) -> Status {
+      auto offset_problem = [&](int64_t base, int64_t last) {
         std::string problem = BatchOffsetProblem(pd, s.seg, s.prev_last, base, last);
-        if (!problem.empty()) return Status::Corruption(fmt::format("{}@{}: {}", sf.log_path, entry_pos, problem));
-        s.prev_last = last;
-        return Status::OK();
+        if (problem.empty()) s.prev_last = last;
+        return problem;
       };
       // Cheap skips from the v2 header, without decoding, for batches outside the range.
       const bool v2 = h.magic == 2 && entry.size() >= static_cast<size_t>(kafka::kBatchHeaderSize);
       if (v2) {
         int64_t last = h.base_offset + static_cast<int32_t>(DecodeFixed32BE(entry.data() + kafka::kLastOffsetDeltaOffset));
-        EVT_RETURN_IF_ERROR(offsets_ok(h.base_offset, last));
+        if (std::string problem = offset_problem(h.base_offset, last); !problem.empty()) {
+          EVT_RETURN_IF_ERROR(bad(entry_pos, problem));
+          continue;
+        }
       }
       s.pos += h.total_size();
       if (v2) {
@@ -390,10 +430,17 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
       size_t first_rec = out->records.size();
       size_t first_batch = out->batches.size();
       Status st2 = kafka::DecodeEntry(entry, entry_pos, dopts, out);
-      if (!st2.ok()) return st2.WithContext(fmt::format("{}@{}", sf.log_path, entry_pos));
-      for (size_t b = first_batch; b < out->batches.size(); ++b) {
+      std::string problem = st2.ok() ? "" : st2.message();
+      for (size_t b = first_batch; problem.empty() && b < out->batches.size(); ++b) {
         out->batches[b].position = entry_pos;
-        if (!v2) EVT_RETURN_IF_ERROR(offsets_ok(out->batches[b].base_offset, out->batches[b].last_offset()));
+        if (!v2) problem = offset_problem(out->batches[b].base_offset, out->batches[b].last_offset());
+      }
+      if (!problem.empty()) {
+        if (!s.opts.skip_corruption && !st2.ok()) return st2.WithContext(fmt::format("{}@{}", sf.log_path, entry_pos));
+        out->records.resize(first_rec);  // nothing of a bad entry is returned
+        out->batches.resize(first_batch);
+        EVT_RETURN_IF_ERROR(bad(entry_pos, problem));
+        continue;
       }
       // Apply bounds record by record.
       size_t w = first_rec;

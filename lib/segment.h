@@ -66,6 +66,11 @@ struct ReadOptions {
   bool include_control = false;
   bool verify_crc = true;
   bool decode_records = true;
+  // --on-corruption skip: a bad batch is reported to the Reporter as Corruption (file,
+  // position, bytes dropped, reason) and reading goes on at the next position that holds a
+  // batch with a good CRC and rising offsets. Otherwise (stop) it ends the read with a
+  // Corruption status, as without the flag.
+  bool skip_corruption = false;
   size_t target_records = 4096;  // records per yielded RecordBatch (approximate)
   // Calls of Next() a returned batch stays valid for: 1 = until the next call (the Source
   // contract); 2 = also through the next call, so a ReadAheadSource can decode batch N+1

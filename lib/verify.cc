@@ -199,7 +199,7 @@ Status RunVerify(const VerifyOptions& opts, Reporter* reporter, std::vector<Veri
         prev_last = bi.last_offset();
         spans.push_back({pos, bi.base_offset, bi.last_offset(), bi.max_timestamp});
         ++rep.batches;
-        rep.records += scratch.records.size();
+        for (const Record& r : scratch.records) ++(r.control ? rep.control_records : rep.records);
         pos += h.total_size();
       }
       uint64_t log_size = torn_at == UINT64_MAX ? data.size() : torn_at;

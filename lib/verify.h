@@ -21,7 +21,8 @@ struct VerifyReport {
   std::string path;
   uint64_t segments = 0;
   uint64_t batches = 0;
-  uint64_t records = 0;
+  uint64_t records = 0;          // data records, as inspect counts them
+  uint64_t control_records = 0;  // transaction markers, counted apart
   uint64_t errors = 0;
   uint64_t warnings = 0;
   uint64_t repaired = 0;  // files rewritten or truncated

@@ -92,7 +92,7 @@ Status RunWriteKafka(const WriteOptions& opts, Reporter* reporter, WriteStats* s
                                  produced != delivered ? fmt::format(", {} not delivered", produced - delivered) : ""));
     return s;
   }
-  stats->records = delivered;
+  stats->acknowledged = delivered;
   return c;
 }
 
@@ -121,6 +121,7 @@ Status RunWrite(const WriteOptions& opts, Reporter* reporter, WriteStats* stats)
   // Whatever happened, close the segments cleanly so what was written stays readable.
   Status c = sink.Close();
   if (s.ok()) s = c;
+  if (s.ok()) stats->acknowledged = stats->records;
   return s;
 }
 

@@ -20,7 +20,8 @@ struct WriteOptions {
 };
 
 struct WriteStats {
-  uint64_t records = 0;
+  uint64_t records = 0;       // records read and handed to the destination
+  uint64_t acknowledged = 0;  // Kafka: delivered (acks=all); a directory: written and closed
 };
 
 // True when `dst` names one partition directory (its name is <topic>-<N> and it does not

@@ -165,25 +165,37 @@ std::string JsonStr(std::string_view s) {
 }
 }  // namespace
 
+// The shape of `evt inspect` on files: one object, {"partitions":[...],"total":{...}}, so a
+// script reads a topic's and a data directory's output the same way.
 std::string KafkaInfoJson(const KafkaClusterInfo& info, bool with_ts) {
-  std::string o;
+  std::string o = "{\"partitions\":[";
+  bool first = true;
+  int64_t span_total = 0;
+  size_t partitions = 0;
   for (const auto& t : info.topics) {
     for (const auto& p : t.partitions) {
-      fmt::format_to(std::back_inserter(o), "{{\"topic\":{},\"partition\":{},\"leader\":{},\"replicas\":[",
-                     JsonStr(t.topic), p.partition, p.leader);
+      int64_t span = p.high >= p.low && p.low >= 0 ? p.high - p.low : 0;
+      span_total += span;
+      ++partitions;
+      fmt::format_to(std::back_inserter(o), "{}{{\"topic\":{},\"partition\":{},\"leader\":{},\"replicas\":[",
+                     first ? "" : ",", JsonStr(t.topic), p.partition, p.leader);
+      first = false;
       for (size_t i = 0; i < p.replicas.size(); ++i) fmt::format_to(std::back_inserter(o), "{}{}", i ? "," : "", p.replicas[i]);
-      fmt::format_to(std::back_inserter(o), "],\"low\":{},\"high\":{},\"span\":{}", p.low, p.high,
-                     p.high >= p.low && p.low >= 0 ? p.high - p.low : 0);
+      fmt::format_to(std::back_inserter(o), "],\"low\":{},\"high\":{},\"span\":{}", p.low, p.high, span);
       if (with_ts)
         fmt::format_to(std::back_inserter(o), ",\"first_timestamp\":{},\"last_timestamp\":{}", p.first_timestamp,
                        p.last_timestamp);
       if (!p.error.empty()) fmt::format_to(std::back_inserter(o), ",\"error\":{}", JsonStr(p.error));
-      o += "}\n";
+      o += "}";
     }
-    if (t.partitions.empty())
-      fmt::format_to(std::back_inserter(o), "{{\"topic\":{},\"error\":{}}}\n", JsonStr(t.topic),
+    if (t.partitions.empty()) {
+      fmt::format_to(std::back_inserter(o), "{}{{\"topic\":{},\"error\":{}}}", first ? "" : ",", JsonStr(t.topic),
                      JsonStr(t.error.empty() ? "no partitions" : t.error));
+      first = false;
+    }
   }
+  fmt::format_to(std::back_inserter(o), "],\"total\":{{\"topics\":{},\"partitions\":{},\"span\":{}}}}}\n",
+                 info.topics.size(), partitions, span_total);
   return o;
 }
 

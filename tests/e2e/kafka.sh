@@ -88,13 +88,16 @@ expect_eq 10 "$("$E" cat "kafka://$B/orders" -n 10 | wc -l)" "-n on a topic"
 expect_contains "$TMP/dump.txt" "offset: 1 CreateTime"
 expect_eq 2 "$("$E" dump "kafka://$B/one" --json | wc -l)" "dump --json on a topic"
 "$E" inspect "kafka://$B/" --json >"$TMP/insp.json"
-expect_eq 16 "$(wc -l <"$TMP/insp.json")" "inspect kafka://HOST/ lists every partition of every topic"
+expect_eq 16 "$(jq '.partitions | length' "$TMP/insp.json")" "inspect kafka://HOST/ lists every partition of every topic"
+expect_eq 1 "$(wc -l <"$TMP/insp.json")" "inspect of a cluster is one JSON object, as for files"
 "$E" inspect "kafka://$B/orders" --json >"$TMP/insp2.json"
 "$PY" - "$TMP/insp2.json" "$TMP/all.jsonl" <<'EOF' && pass || fail "inspect kafka://HOST/TOPIC watermarks/timestamps"
 import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
+doc = json.load(open(sys.argv[1]))
+rows = doc["partitions"]
 recs = [json.loads(l) for l in open(sys.argv[2])]
 assert len(rows) == 4, rows
+assert doc["total"]["span"] == len(recs), doc["total"]
 for r in rows:
     mine = [x for x in recs if x["partition"] == r["partition"]]
     assert r["low"] == 0 and r["high"] == len(mine) == r["span"], (r, len(mine))
@@ -209,6 +212,7 @@ kill -INT $F
 rc=0; wait $F || rc=$?
 expect_eq 130 "$rc" "--follow exit code on Ctrl-C"
 grep -q '^later$' "$TMP/follow.out" && pass || fail "--follow did not see a record produced later"
+if grep -q "interrupted" "$TMP/follow.err"; then fail "Ctrl-C on cat --follow printed an error"; else pass; fi
 
 # ---- -G: commits only what was written; a second client sees the commits
 "$E" cat "kafka://$B/orders" -G g2 -n 100 -X session.timeout.ms=6000 >"$TMP/g.first"
@@ -272,7 +276,7 @@ rc=0; wait $W || rc=$?
 expect_eq 130 "$rc" "interrupted producer exit code"
 expect_contains "$TMP/int.err" "not delivered"
 acked=$(sed -n 's/.*interrupted: \([0-9]*\) records acknowledged.*/\1/p' "$TMP/int.err")
-stored=$("$E" inspect "kafka://$B/t" --json | "$PY" -c 'import sys,json; print(sum(json.loads(l)["high"] for l in sys.stdin))')
+stored=$("$E" inspect "kafka://$B/t" --json | "$PY" -c 'import sys,json; print(sum(p["high"] for p in json.load(sys.stdin)["partitions"]))')
 [ -n "$acked" ] && [ "$acked" -le "$stored" ] && pass || fail "acknowledged count $acked exceeds what the broker stored ($stored)"
 stop_sandbox
 

@@ -173,6 +173,49 @@ expect_exit 0 "$E" write --in "$TMP/d/orders-0" "$TMP/moved" --partition 7 --top
 expect_eq "other-7" "$(ls "$TMP/moved")" "write --in DIR --partition 7 --topic other"
 expect_eq 200 "$("$E" cat "$TMP/moved/other-7" | wc -l)" "every record moved"
 
+# ---- --on-corruption skip: every good record out, each bad range named, exit 1
+expect_exit 1 "$E" cat "$TMP/flip/orders-0"
+expect_contains "$TMP/err" "--on-corruption skip"
+expect_exit 1 "$E" cat "$TMP/flip/orders-0" --on-corruption skip -f '%o\n'
+expect_eq 180 "$(wc -l <"$TMP/out")" "skip: the records of every good batch"
+expect_eq "0 39 60 199" "$(sed -n '1p;40p;41p;$p' "$TMP/out" | tr '\n' ' ' | sed 's/ $//')" "skip: around the bad batch"
+expect_contains "$TMP/err" "skipped [0-9]* bytes to the next good batch"
+expect_contains "$TMP/err" "1 corrupt range skipped"
+expect_exit 1 "$E" cat "$TMP/crc/orders-0" --on-corruption skip
+expect_eq 180 "$(wc -l <"$TMP/out")" "skip past a bad CRC"
+expect_exit 1 "$E" inspect --json "$TMP/crc/orders-0" --on-corruption skip
+expect_eq 180 "$(jq .total.records "$TMP/out")" "inspect --on-corruption skip counts the good batches"
+expect_exit 1 "$E" replay "$TMP/crc/orders-0" "$TMP/skipped.jsonl" --on-corruption skip
+expect_eq 180 "$(wc -l <"$TMP/skipped.jsonl")" "replay --on-corruption skip"
+# junk in the middle of a segment: resynchronised at the next batch
+cp -r "$TMP/d" "$TMP/junk"
+seg=$(ls "$TMP/junk/orders-0"/*.log)
+pos=$("$E" dump --json --batches-only "$seg" | sed -n 5p | jq .position)
+head -c 300 /dev/urandom | dd of="$seg" bs=1 seek=$((pos + 20)) conv=notrunc 2>/dev/null
+expect_exit 1 "$E" cat "$TMP/junk/orders-0" --on-corruption skip -f '%o\n'
+[ "$(wc -l <"$TMP/out")" -ge 160 ] && pass || fail "skip over junk kept only $(wc -l <"$TMP/out") records"
+expect_eq 199 "$(tail -1 "$TMP/out")" "skip over junk reaches the end"
+expect_exit 0 "$E" cat "$TMP/d/orders-0" --on-corruption skip  # a clean log: exit 0
+expect_exit 2 "$E" cat "$TMP/two.jsonl" --on-corruption skip
+expect_contains "$TMP/err" "is for segment files"
+expect_exit 2 "$E" cat "$TMP/d/orders-0" --on-corruption maybe
+
+# ---- positions: @epoch-ms, now, and a --from after --until
+expect_exit 0 "$E" cat "$TMP/d/orders-0" --from @1700000100000 -f '%T\n' -n 1
+[ "$(cat "$TMP/out")" -ge 1700000100000 ] && pass || fail "--from @EPOCH_MS"
+expect_exit 0 "$E" cat "$TMP/d/orders-0" --from now
+expect_eq 0 "$(wc -l <"$TMP/out")" "--from now on a closed log"
+expect_exit 2 "$E" cat "$TMP/d/orders-0" --from 50 --until 10
+expect_contains "$TMP/err" "--from is after --until"
+expect_exit 2 "$E" cat "$TMP/d/orders-0" --from 2024-01-02T00:00:00Z --until 2024-01-01T00:00:00Z
+expect_exit 2 "$E" cat "$TMP/d/orders-0" --from @x
+
+# ---- write says what it wrote; compact that does nothing says why
+expect_exit 0 "$E" write "$TMP/sum/orders-0" --in "$TMP/two.jsonl"
+expect_contains "$TMP/err" "wrote 200 records, 200 acknowledged, to $TMP/sum/orders-0"
+expect_exit 0 "$E" compact "$TMP/sum"
+expect_contains "$TMP/err" "nothing to do in 1 partition: only the active segment (--include-active"
+
 # ---- Kafka: every hint names a flag of the command that prints it; inspect counts a range
 if command -v kcat >/dev/null; then
   "$E" sandbox --topics have:1 >"$TMP/addr" 2>"$TMP/sb.err" &
@@ -187,8 +230,21 @@ if command -v kcat >/dev/null; then
   expect_exit 2 "$E" replay "$TMP/d/orders-0" "$TMP/r.jsonl" --create-topic
   expect_contains "$TMP/err" "is for Kafka destinations"
   expect_exit 0 "$E" write "kafka://$B/have" --in "$TMP/two.jsonl"
+  expect_contains "$TMP/err" "wrote 200 records, 200 acknowledged, to kafka://$B/have"
   expect_exit 0 "$E" inspect --json "kafka://$B/have" --from 150
   expect_eq 50 "$(jq .total.records "$TMP/out")" "inspect of a topic with --from counts the range"
+  # --merge time and --speed over a topic of several partitions
+  "$E" gen --count 300 --keys 30 --partitions 3 --topic m3 >"$TMP/m3.jsonl"
+  expect_exit 0 "$E" write "kafka://$B/m3" --create-topic --partition keep --in "$TMP/m3.jsonl"
+  expect_exit 0 "$E" cat "kafka://$B/m3" --merge time -f '%T\n'
+  expect_eq 300 "$(wc -l <"$TMP/out")" "cat --merge time on a topic reads every partition"
+  if sort -n -c "$TMP/out" 2>/dev/null; then pass; else fail "cat --merge time on a topic is not in time order"; fi
+  expect_exit 2 "$E" cat "kafka://$B/m3" --merge time --follow
+  expect_exit 0 "$E" replay "kafka://$B/m3" "$TMP/m3out.jsonl" --merge time --speed 100000
+  expect_eq 300 "$(wc -l <"$TMP/m3out.jsonl")" "replay --speed --merge time from a topic"
+  if jq .timestamp "$TMP/m3out.jsonl" | sort -n -c 2>/dev/null; then pass; else fail "replay --merge time from a topic out of order"; fi
+  expect_exit 2 "$E" replay "kafka://$B/m3" "$TMP/m3b.jsonl" --speed 10
+  expect_contains "$TMP/err" "--merge time"
   kill -INT $SB; wait $SB 2>/dev/null || true
   trap 'rm -rf "$TMP"' EXIT
 else
