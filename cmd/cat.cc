@@ -6,12 +6,9 @@
 namespace evt::cmd {
 
 RunFn SetupCat(CLI::App* app) {
-  struct Flags {
-    std::vector<std::string> sources;
-    ReadFlags read;
+  struct Flags : SourceFlags {
     std::string format = "envelope";
     int64_t limit = -1;
-    KafkaFlags kafka;
   };
   auto f = std::make_shared<Flags>();
   app->add_option("SRC", f->sources,
@@ -27,17 +24,10 @@ RunFn SetupCat(CLI::App* app) {
   return [f]() {
     if (PrintPropertyListIfAsked(f->kafka)) return kExitOk;
     SourceSpec spec;
-    spec.paths = f->sources;
-    Status s = KafkaSourcePaths(f->kafka, &spec.paths);
-    if (s.ok()) s = ResolveKafkaConfig(f->kafka, &spec.kafka);
-    if (s.ok()) s = ResolveKafkaRead(f->kafka, &spec.kafka_read);
-    if (!s.ok()) return Finish(s);
-    s = ResolveReadFlags(f->read, &spec.read, &spec.merge_time);
-    spec.where = WhereFrom(f->read);
+    Status s = ResolveSourceFlags(*f, &spec);
     if (!s.ok()) return Finish(s);
     auto fmt = ParseTextFormat(f->format);
     if (!fmt.ok()) return Finish(fmt.status());
-    if (Status c = CheckOnCorruption(spec.read, spec.paths); !c.ok()) return Finish(c);
     StderrReporter rep;
     auto src = OpenSource(spec, &rep);
     if (!src.ok()) return Finish(src.status());

@@ -188,6 +188,16 @@ CLI::Validator Between(double min, double max) {
       fmt::format("{}..{}", Shown(min), Shown(max)), "between");
 }
 
+Status ResolveSourceFlags(const SourceFlags& f, SourceSpec* spec, bool topic_optional) {
+  spec->paths = f.sources;
+  EVT_RETURN_IF_ERROR(KafkaSourcePaths(f.kafka, &spec->paths, topic_optional));
+  EVT_RETURN_IF_ERROR(ResolveKafkaConfig(f.kafka, &spec->kafka));
+  EVT_RETURN_IF_ERROR(ResolveKafkaRead(f.kafka, &spec->kafka_read));
+  EVT_RETURN_IF_ERROR(ResolveReadFlags(f.read, &spec->read, &spec->merge_time));
+  spec->where = WhereFrom(f.read);
+  return CheckOnCorruption(spec->read, spec->paths);
+}
+
 Status CheckOnCorruption(const ReadOptions& ro, const std::vector<std::string>& sources) {
   if (!ro.skip_corruption) return Status::OK();
   for (const auto& p : sources)

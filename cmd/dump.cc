@@ -5,12 +5,9 @@
 namespace evt::cmd {
 
 RunFn SetupDump(CLI::App* app) {
-  struct Flags {
-    std::vector<std::string> sources;
-    ReadFlags read;
+  struct Flags : SourceFlags {
     bool json = false;
     bool batches_only = false;
-    KafkaFlags kafka;
   };
   auto f = std::make_shared<Flags>();
   app->add_option("SRC", f->sources,
@@ -24,17 +21,10 @@ RunFn SetupDump(CLI::App* app) {
   return [f]() {
     if (PrintPropertyListIfAsked(f->kafka)) return kExitOk;
     DumpOptions o;
-    o.source.paths = f->sources;
-    Status s = KafkaSourcePaths(f->kafka, &o.source.paths);
-    if (s.ok()) s = ResolveKafkaConfig(f->kafka, &o.source.kafka);
-    if (s.ok()) s = ResolveKafkaRead(f->kafka, &o.source.kafka_read);
-    if (!s.ok()) return Finish(s);
-    s = ResolveReadFlags(f->read, &o.source.read, nullptr);
-    o.source.where = WhereFrom(f->read);
+    Status s = ResolveSourceFlags(*f, &o.source);
     if (!s.ok()) return Finish(s);
     o.json = f->json;
     o.records = !f->batches_only;
-    if (Status c = CheckOnCorruption(o.source.read, o.source.paths); !c.ok()) return Finish(c);
     StderrReporter rep;
     auto out = Stdout();
     s = RunDump(o, out.get(), &rep);

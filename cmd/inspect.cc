@@ -6,12 +6,9 @@
 namespace evt::cmd {
 
 RunFn SetupInspect(CLI::App* app) {
-  struct Flags {
-    std::vector<std::string> sources;
-    ReadFlags read;
+  struct Flags : SourceFlags {
     bool json = false;
     bool table = false;
-    KafkaFlags kafka;
   };
   auto f = std::make_shared<Flags>();
   app->add_option("SRC", f->sources,
@@ -25,13 +22,7 @@ RunFn SetupInspect(CLI::App* app) {
   return [f]() {
     if (PrintPropertyListIfAsked(f->kafka)) return kExitOk;
     InspectOptions o;
-    o.source.paths = f->sources;
-    Status s = KafkaSourcePaths(f->kafka, &o.source.paths, true);
-    if (s.ok()) s = ResolveKafkaConfig(f->kafka, &o.source.kafka);
-    if (s.ok()) s = ResolveKafkaRead(f->kafka, &o.source.kafka_read);
-    if (!s.ok()) return Finish(s);
-    s = ResolveReadFlags(f->read, &o.source.read, nullptr);
-    o.source.where = WhereFrom(f->read);
+    Status s = ResolveSourceFlags(*f, &o.source, /*topic_optional=*/true);
     if (!s.ok()) return Finish(s);
     bool json = f->json || (!f->table && !IsTerminal(1));
     // A Kafka topic or cluster without --where or a range: metadata and watermarks, no
@@ -49,7 +40,6 @@ RunFn SetupInspect(CLI::App* app) {
       if (s.ok()) s = out->Flush();
       return Finish(s);
     }
-    if (Status c = CheckOnCorruption(o.source.read, o.source.paths); !c.ok()) return Finish(c);
     StderrReporter rep;
     std::vector<PartitionStats> parts;
     PartitionStats total;

@@ -402,9 +402,12 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
       }
       std::string_view entry = data.substr(s.pos, h.total_size());
       uint64_t entry_pos = s.pos;
+      // The partition's last offset moves on only past a batch that is whole: checked by its
+      // CRC when decoded, or skipped unread (outside the range) on its header's word.
+      int64_t entry_last = s.prev_last;
       auto offset_problem = [&](int64_t base, int64_t last) {
-        std::string problem = BatchOffsetProblem(pd, s.seg, s.prev_last, base, last);
-        if (problem.empty()) s.prev_last = last;
+        std::string problem = BatchOffsetProblem(pd, s.seg, entry_last, base, last);
+        if (problem.empty()) entry_last = last;
         return problem;
       };
       // Cheap skips from the v2 header, without decoding, for batches outside the range.
@@ -418,10 +421,13 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
       }
       s.pos += h.total_size();
       if (v2) {
-        int64_t last = s.prev_last;
+        int64_t last = entry_last;
         int64_t max_ts = static_cast<int64_t>(DecodeFixed64BE(entry.data() + kafka::kMaxTimestampOffset));
-        if (last < s.start_offset) continue;
-        if (!s.started && max_ts < s.start_time && last >= s.start_offset) continue;
+        bool skip = last < s.start_offset || (!s.started && max_ts < s.start_time && last >= s.start_offset);
+        if (skip) {
+          s.prev_last = last;
+          continue;
+        }
         if (h.base_offset >= s.stop_offset) {
           s.part_done = true;
           break;
@@ -442,6 +448,7 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
         EVT_RETURN_IF_ERROR(bad(entry_pos, problem));
         continue;
       }
+      s.prev_last = entry_last;
       // Apply bounds record by record.
       size_t w = first_rec;
       for (size_t i = first_rec; i < out->records.size(); ++i) {
