@@ -235,14 +235,16 @@ bool IsEmbeddableJson(std::string_view s) {
   return JsonValidator(s).Validate();
 }
 
-void AppendJsonString(std::string_view s, std::string* out) {
+namespace {
+template <bool kEscapeDel>
+void AppendEscaped(std::string_view s, std::string* out) {
   out->push_back('"');
   const char* p = s.data();
   const char* end = p + s.size();
   const char* run = p;
   while (p < end) {
     unsigned char c = static_cast<unsigned char>(*p);
-    if (c >= 0x20 && c != '"' && c != '\\') {
+    if (c >= 0x20 && c != '"' && c != '\\' && (!kEscapeDel || c != 0x7F)) {
       ++p;
       continue;
     }
@@ -265,6 +267,10 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->append(run, end - run);
   out->push_back('"');
 }
+}  // namespace
+
+void AppendJsonString(std::string_view s, std::string* out) { AppendEscaped<false>(s, out); }
+void AppendJqJsonString(std::string_view s, std::string* out) { AppendEscaped<true>(s, out); }
 
 void AppendBase64(std::string_view in, std::string* out) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -24,6 +24,8 @@ void AppendBytesField(std::string_view name, const Bytes& b, bool allow_embed, s
 
 // JSON string with quotes; escapes only '"', '\\' and bytes below 0x20.
 void AppendJsonString(std::string_view s, std::string* out);
+// The same, also escaping DEL (0x7F) as \u007f, as jq 1.6 prints strings.
+void AppendJqJsonString(std::string_view s, std::string* out);
 bool IsValidUtf8(std::string_view s);          // RFC 3629: no surrogates, no overlong forms
 bool IsEmbeddableJson(std::string_view s);     // the embedding rule above (full validation)
 void AppendBase64(std::string_view in, std::string* out);   // standard alphabet, padded

@@ -231,33 +231,6 @@ void AppendJqNumber(double d, std::string* out) {
   }
 }
 
-namespace {
-void AppendJqString(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 15]);
-        } else {
-          out->push_back(ch);
-        }
-    }
-  }
-  out->push_back('"');
-}
-}  // namespace
 
 void AppendJqJson(const Value& v, std::string* out) {
   switch (v.t) {
@@ -265,7 +238,7 @@ void AppendJqJson(const Value& v, std::string* out) {
     case VType::kFalse: out->append("false"); break;
     case VType::kTrue: out->append("true"); break;
     case VType::kNumber: AppendJqNumber(v.num, out); break;
-    case VType::kString: AppendJqString(v.sv(), out); break;
+    case VType::kString: envelope::AppendJqJsonString(v.sv(), out); break;
     case VType::kArray:
       out->push_back('[');
       for (uint32_t i = 0; i < v.n; ++i) {
@@ -278,7 +251,7 @@ void AppendJqJson(const Value& v, std::string* out) {
       out->push_back('{');
       for (uint32_t i = 0; i < v.n; ++i) {
         if (i) out->push_back(',');
-        AppendJqString(v.members[i].key, out);
+        envelope::AppendJqJsonString(v.members[i].key, out);
         out->push_back(':');
         AppendJqJson(v.members[i].val, out);
       }
@@ -543,7 +516,7 @@ struct Evaluator::Impl {
     }
     if (base.t == VType::kNull) return R::Val(Value::Null());
     std::string n;
-    AppendJqString(name, &n);
+    envelope::AppendJqJsonString(name, &n);
     return Fail(fmt::format("Cannot index {} with string {}", TypeName(base.t), n));
   }
   R IndexValue(const Value& base, const Value& idx) {
