@@ -11,7 +11,7 @@
 
 #include "cmd/common.h"
 #include "lib/base/term.h"
-#include "lib/kafka/sandbox.h"
+#include "lib/sandbox.h"
 
 namespace evt::cmd {
 

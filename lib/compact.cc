@@ -22,15 +22,12 @@
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
 #include "lib/segment.h"
+#include "lib/partition_dir.h"
 #include "lib/segment_writer.h"
 
 namespace evt {
 
 namespace {
-
-bool EndsWith(const std::string& s, std::string_view suf) {
-  return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
-}
 
 std::string Stem(const std::string& log_path) { return log_path.substr(0, log_path.size() - 4); }
 
@@ -741,7 +738,7 @@ Status Cleaner::Run(const PartitionDir& pd0, CompactPartition* cp) {
     auto entries = ListDir(pd.path);
     if (!entries.ok()) return entries.status();
     for (const auto& e : *entries)
-      if (e.is_file && EndsWith(e.name, ".snapshot")) EVT_RETURN_IF_ERROR(RemoveFile(JoinPath(pd.path, e.name)));
+      if (e.is_file && e.name.ends_with(".snapshot")) EVT_RETURN_IF_ERROR(RemoveFile(JoinPath(pd.path, e.name)));
     auto after = ScanPartitionDir(pd.path);
     if (after.ok()) {
       cp->segments_after = after->segments.size();
@@ -754,79 +751,6 @@ Status Cleaner::Run(const PartitionDir& pd0, CompactPartition* cp) {
 }
 
 }  // namespace
-
-Status FinishInterruptedCompaction(const std::string& dir, bool dry_run, uint64_t* changes) {
-  auto entries = ListDir(dir);
-  if (!entries.ok()) return entries.status();
-  auto remove = [&](const std::string& name) -> Status {
-    ++*changes;
-    return dry_run ? Status::OK() : RemoveFile(JoinPath(dir, name));
-  };
-  for (const auto& e : *entries)
-    if (e.is_file && EndsWith(e.name, ".cleaned")) EVT_RETURN_IF_ERROR(remove(e.name));
-  for (const auto& e : *entries) {
-    int64_t base;
-    if (!e.is_file || !ParseSegmentFileName(e.name, ".log.swap", &base)) continue;
-    ++*changes;
-    if (dry_run) continue;
-    std::string swap = JoinPath(dir, e.name);
-    auto next = SegmentNextOffset(swap, base);
-    if (!next.ok()) return next.status();
-    for (const auto& o : *entries) {
-      int64_t b;
-      if (!o.is_file || !ParseSegmentFileName(o.name, ".log", &b) || b < base || b >= *next) continue;
-      std::string stem = JoinPath(dir, SegmentFileStem(b));
-      for (const char* suf : {".log", ".index", ".timeindex", ".txnindex"})
-        if (PathExists(stem + suf)) EVT_RETURN_IF_ERROR(RemoveFile(stem + suf));
-    }
-    std::string stem = JoinPath(dir, SegmentFileStem(base));
-    for (const char* suf : {".index", ".timeindex", ".txnindex"})
-      if (PathExists(stem + suf)) EVT_RETURN_IF_ERROR(RemoveFile(stem + suf));
-    EVT_RETURN_IF_ERROR(SyncDir(dir));
-    EVT_RETURN_IF_ERROR(RenameFile(swap, stem + ".log"));
-    EVT_RETURN_IF_ERROR(SyncDir(dir));
-    // Its indexes, rebuilt from the batches.
-    auto mf = MappedFile::Open(stem + ".log");
-    if (!mf.ok()) return mf.status();
-    std::string_view data = (*mf)->data();
-    IndexBuilder ib(base);
-    RecordBatch b;
-    kafka::DecodeOptions dopts;
-    dopts.decode_records = false;
-    dopts.verify_crc = false;
-    for (uint64_t pos = 0; pos < data.size();) {
-      kafka::EntryHeader h;
-      std::string reason;
-      if (kafka::PeekEntry(data, pos, &h, &reason) != kafka::EntryState::kOk) break;
-      b.Clear();
-      if (!kafka::DecodeEntry(data.substr(pos, h.total_size()), pos, dopts, &b).ok() || b.batches.empty()) break;
-      ib.OnBatch(pos, b.batches.back().last_offset(), b.batches.back().max_timestamp);
-      pos += h.total_size();
-    }
-    ib.OnClose();
-    EVT_RETURN_IF_ERROR(WriteFileAtomic(stem + ".index", ib.OffsetIndexBytes()));
-    EVT_RETURN_IF_ERROR(WriteFileAtomic(stem + ".timeindex", ib.TimeIndexBytes()));
-  }
-  if (!dry_run) {
-    entries = ListDir(dir);
-    if (!entries.ok()) return entries.status();
-  }
-  for (const auto& e : *entries) {
-    if (!e.is_file) continue;
-    bool leftover = EndsWith(e.name, ".deleted") || (EndsWith(e.name, ".swap") && !EndsWith(e.name, ".log.swap"));
-    // An index whose .log is gone (a run stopped between renames): Kafka's recovery
-    // deletes such orphans too.
-    for (std::string_view suf : {std::string_view(".index"), std::string_view(".timeindex"),
-                                 std::string_view(".txnindex")}) {
-      if (!EndsWith(e.name, suf)) continue;
-      std::string stem = e.name.substr(0, e.name.size() - suf.size());
-      leftover |= !PathExists(JoinPath(dir, stem + ".log")) && !PathExists(JoinPath(dir, stem + ".log.swap"));
-    }
-    if (leftover) EVT_RETURN_IF_ERROR(remove(e.name));
-  }
-  if (!dry_run && *changes > 0) EVT_RETURN_IF_ERROR(SyncDir(dir));
-  return Status::OK();
-}
 
 Status RunCompact(const CompactOptions& opts, Reporter* reporter, std::vector<CompactPartition>* out) {
   if (opts.min_cleanable_ratio < 0 || opts.min_cleanable_ratio > 1)

@@ -28,7 +28,7 @@
 // index files), fsync'd, renamed to `<base>.log.swap`, the old segments are renamed to
 // `*.deleted`, the swap is renamed to `<base>.log`, and the leftovers are removed. Readers
 // read a `.log.swap` in place of the segments it covers; the next compact, retain or write
-// finishes an interrupted run (FinishInterruptedCompaction).
+// finishes an interrupted run (FinishInterruptedCompaction in lib/partition_dir.h).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -82,13 +82,5 @@ Status RunCompact(const CompactOptions& opts, Reporter* reporter, std::vector<Co
 std::string CompactJson(const std::vector<CompactPartition>& parts, bool dry_run);
 // "compact: 3 of 4 partitions cleaned, 1.2 GiB -> 80 MiB, 10M -> 100k records, 2.1 s"
 std::string CompactSummary(const std::vector<CompactPartition>& parts, bool dry_run);
-
-// Finishes what an interrupted compaction or retention left in a partition directory, the
-// way Kafka's log recovery does: `*.cleaned` files are removed; each `<base>.log.swap`
-// replaces the segments it covers (their files removed, the swap renamed, its indexes
-// rebuilt); leftover `*.deleted` files and index files whose `.log` is gone are removed.
-// The caller holds the partition's lock. *changes counts what was (or, with dry_run, would
-// be) removed or renamed.
-Status FinishInterruptedCompaction(const std::string& dir, bool dry_run, uint64_t* changes);
 
 }  // namespace evt

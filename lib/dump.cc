@@ -158,10 +158,6 @@ Status DumpRecords(const DumpOptions& opts, WritableFile* out, Reporter* reporte
 
 namespace {
 
-bool NameEndsWith(const std::string& name, std::string_view suffix) {
-  return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // `.index` and `.timeindex` files: their entries (up to the preallocated zero padding),
 // then, when the segment is beside them, the check `verify` makes.
 Status DumpIndex(const std::string& path, bool is_time, bool json, WritableFile* out, Reporter* reporter) {
@@ -269,9 +265,9 @@ Status RunDump(const DumpOptions& opts, WritableFile* out, Reporter* reporter) {
     if (opts.source.paths.size() != 1)
       return Status::InvalidArgument(fmt::format("{}: dump an index or checkpoint file on its own", p));
     const std::string name = Basename(p);
-    if (NameEndsWith(name, ".index")) return DumpIndex(p, false, opts.json, out, reporter);
-    if (NameEndsWith(name, ".timeindex")) return DumpIndex(p, true, opts.json, out, reporter);
-    if (NameEndsWith(name, "checkpoint")) return DumpCheckpoint(p, opts.json, out);
+    if (name.ends_with(".index")) return DumpIndex(p, false, opts.json, out, reporter);
+    if (name.ends_with(".timeindex")) return DumpIndex(p, true, opts.json, out, reporter);
+    if (name.ends_with("checkpoint")) return DumpCheckpoint(p, opts.json, out);
     return Status::InvalidArgument(fmt::format("{}: not a segment file, an index or a checkpoint", p));
   }
   for (const auto& p : opts.source.paths)

@@ -17,11 +17,6 @@ namespace evt {
 
 namespace {
 
-bool EndsWith(const std::string& s, const char* suf) {
-  size_t n = std::strlen(suf);
-  return s.size() >= n && s.compare(s.size() - n, n, suf) == 0;
-}
-
 // A run of complete lines and, once evaluated, what came out of it.
 struct Chunk {
   const char* data = nullptr;
@@ -321,7 +316,7 @@ Status RunFilter(const FilterRunOptions& opts, WritableFile* out, Reporter* repo
     if (files.empty()) files.push_back("-");
     for (const std::string& path : files) {
       if (runner.stopped()) break;
-      bool stream = path == "-" || EndsWith(path, ".gz") || EndsWith(path, ".zst");
+      bool stream = path == "-" || path.ends_with(".gz") || path.ends_with(".zst");
       if (!stream) {
         auto mf = MappedFile::Open(path);
         if (!mf.ok()) {

@@ -20,9 +20,6 @@ namespace evt {
 // ---------------------------------------------------------------- LineReader
 namespace {
 constexpr size_t kReadChunk = 1 << 20;
-bool EndsWith(const std::string& s, std::string_view suf) {
-  return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
-}
 }  // namespace
 
 Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& path) {
@@ -35,11 +32,11 @@ Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& path) {
     if (r->fd_ < 0) return Status::IOError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
     r->owns_fd_ = true;
     r->name_ = path;
-    if (EndsWith(path, ".zst")) {
+    if (path.ends_with(".zst")) {
       r->codec_ = 4;
       r->dctx_ = ZSTD_createDStream();
       ZSTD_initDStream(static_cast<ZSTD_DStream*>(r->dctx_));
-    } else if (EndsWith(path, ".gz")) {
+    } else if (path.ends_with(".gz")) {
       r->codec_ = 1;
       auto* zs = new z_stream{};
       if (inflateInit2(zs, 15 + 32) != Z_OK) {

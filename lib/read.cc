@@ -24,10 +24,6 @@ Result<std::vector<PartitionDir>> ResolvePartitions(const std::vector<std::strin
 
 namespace {
 
-bool EndsWith(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // JSON Lines records bounded by --from/--until, per partition, as segments are: offsets
 // and times; positions that need the end of the input (`end`, `-N`) cannot be known from a
 // stream and are refused when the source is opened.
@@ -84,12 +80,12 @@ InputKind InputKindOf(const std::string& path) {
   if (IsDirectory(path)) return InputKind::kSegments;
   const std::string name = Basename(path);
   for (std::string_view s : {".log", ".log.swap", ".log.deleted", ".log.cleaned"})
-    if (EndsWith(name, s)) return InputKind::kSegments;
+    if (name.ends_with(s)) return InputKind::kSegments;
   for (std::string_view s : {".jsonl", ".json", ".ndjson", ".zst", ".gz"})
-    if (EndsWith(name, s)) return InputKind::kJsonl;
+    if (name.ends_with(s)) return InputKind::kJsonl;
   for (std::string_view s : {".index", ".timeindex", ".txnindex", ".snapshot", "checkpoint", ".index.swap",
                              ".timeindex.swap", ".index.deleted", ".timeindex.deleted"})
-    if (EndsWith(name, s)) return InputKind::kNotRecords;
+    if (name.ends_with(s)) return InputKind::kNotRecords;
   if (name == "partition.metadata" || name == ".lock" || name == ".evt.lock") return InputKind::kNotRecords;
   // Anything else: JSON Lines if it starts like a JSON object, else read as a segment (a
   // batch starts with an 8-byte big-endian offset, never with '{').

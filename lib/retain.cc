@@ -10,7 +10,7 @@
 #include "formats/envelope/envelope.h"
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
-#include "lib/compact.h"
+#include "lib/partition_dir.h"
 #include "lib/segment.h"
 #include "lib/segment_writer.h"
 

@@ -4,26 +4,9 @@
 #include <unistd.h>
 
 #include "lib/base/coding.h"
-#include "lib/compact.h"
+#include "lib/partition_dir.h"
 
 namespace evt {
-
-Result<std::unique_ptr<FileLock>> LockPartition(const std::string& dir, bool wait, bool take_lock) {
-  if (BrokerHoldsLogDir(dir))
-    return Status::Busy(fmt::format(
-        "{}: a running Kafka broker holds {} (its log dir lock); stop the broker or work on a copy", dir,
-        JoinPath(Dirname(dir), ".lock")));
-  if (!take_lock) return std::unique_ptr<FileLock>();
-  auto lock = FileLock::Acquire(JoinPath(dir, ".evt.lock"), wait);
-  if (!lock.ok() && lock.status().code() == Code::kBusy)
-    return Status::Busy(
-        fmt::format("{}: another evt process is writing or compacting this partition (use --wait to wait)", dir));
-  return lock;
-}
-
-bool BrokerHoldsLogDir(const std::string& partition_dir) {
-  return FileLock::IsLockedByOther(JoinPath(Dirname(partition_dir), ".lock"));
-}
 
 Result<std::unique_ptr<PartitionWriter>> PartitionWriter::Open(const std::string& dir, const WriterOptions& opts,
                                                                Reporter* reporter) {

@@ -94,12 +94,4 @@ Status TruncatePartitionTo(const std::string& dir, int64_t next_offset, uint64_t
 // The next offset a partition directory would assign (0 for a new one).
 Result<int64_t> PartitionNextOffset(const std::string& dir);
 
-// Refuses a partition dir whose log dir a running Kafka broker holds, then takes the
-// partition's `.evt.lock` (one evt writer, compaction or retention at a time; Busy unless
-// `wait`). With !take_lock (dry runs) only the broker check is made and null is returned.
-Result<std::unique_ptr<FileLock>> LockPartition(const std::string& dir, bool wait, bool take_lock = true);
-
-// True if `dir` (a partition dir) sits in a log dir that a running Kafka broker holds.
-bool BrokerHoldsLogDir(const std::string& partition_dir);
-
 }  // namespace evt

@@ -8,7 +8,7 @@
 #include "formats/kafka/batch.h"
 #include "lib/base/coding.h"
 #include "lib/base/term.h"
-#include "lib/segment_writer.h"
+#include "lib/partition_dir.h"
 
 namespace evt {
 namespace {

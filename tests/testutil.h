@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/record.h"
+#include "lib/base/record.h"
 
 namespace evt::test {
 

@@ -2,7 +2,7 @@
 #pragma once
 #include <string>
 
-#include "lib/record.h"
+#include "lib/base/record.h"
 
 namespace evt::cloudevents {
 

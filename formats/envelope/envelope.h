@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "lib/base/status.h"
-#include "lib/record.h"
+#include "lib/base/record.h"
 
 namespace evt::envelope {
 

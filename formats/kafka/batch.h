@@ -7,7 +7,7 @@
 
 #include "formats/kafka/layout.h"
 #include "lib/base/status.h"
-#include "lib/record.h"
+#include "lib/base/record.h"
 
 namespace evt::kafka {
 

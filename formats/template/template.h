@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "lib/base/status.h"
-#include "lib/record.h"
+#include "lib/base/record.h"
 
 namespace evt::tmpl {
 

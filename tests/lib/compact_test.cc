@@ -13,6 +13,7 @@
 #include "formats/kafka/batch.h"
 #include "lib/base/file.h"
 #include "lib/segment.h"
+#include "lib/partition_dir.h"
 #include "lib/segment_writer.h"
 #include "tests/testutil.h"
 

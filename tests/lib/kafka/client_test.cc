@@ -1,5 +1,5 @@
 // lib/kafka/client: addressing, configuration, and the source and sink
-// against an in-process mock cluster (lib/kafka/sandbox), with injected faults.
+// against an in-process mock cluster (lib/sandbox), with injected faults.
 #include "lib/kafka/client.h"
 
 #include <memory>
@@ -12,7 +12,7 @@
 #include <map>
 #include <thread>
 
-#include "lib/kafka/sandbox.h"
+#include "lib/sandbox.h"
 #include "tests/testutil.h"
 
 using namespace evt;

@@ -1,4 +1,4 @@
-#include "lib/record.h"
+#include "lib/base/record.h"
 
 #include <mutex>
 

@@ -1,4 +1,4 @@
-#include "lib/kafka/sandbox.h"
+#include "lib/sandbox.h"
 
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
@@ -15,7 +15,6 @@
 
 #include "lib/base/file.h"
 #include "lib/base/term.h"
-#include "lib/jsonl_source.h"
 #include "lib/kafka/client.h"
 #include "lib/read.h"
 
@@ -23,28 +22,12 @@ namespace evt::kafka {
 
 namespace {
 
-bool EndsWith(const std::string& s, const char* suf) {
-  size_t n = std::strlen(suf);
-  return s.size() >= n && s.compare(s.size() - n, n, suf) == 0;
-}
-
-// A JSON Lines envelope file, or segment files?
-bool IsJsonl(const std::string& path) {
-  return path == "-" || EndsWith(path, ".jsonl") || EndsWith(path, ".json") || EndsWith(path, ".zst") ||
-         EndsWith(path, ".gz") || EndsWith(path, ".ndjson");
-}
-
+// Segment files and dirs, or envelope JSON Lines: what every reader takes (OpenSource).
 Result<std::unique_ptr<Source>> OpenLoad(const SandboxLoad& l, Reporter* reporter) {
-  if (IsJsonl(l.path)) {
-    JsonlSourceOptions o;
-    o.format = InputFormat::kEnvelope;
-    return std::unique_ptr<Source>(std::make_unique<JsonlSource>(std::vector<std::string>{l.path}, o));
-  }
   SourceSpec spec;
   spec.paths = {l.path};
   return OpenSource(spec, reporter);
 }
-
 
 void QuietLogger(const rd_kafka_t*, int, const char*, const char*) {}
 
