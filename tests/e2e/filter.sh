@@ -122,4 +122,9 @@ expect_contains "$TMP/err" "records were not selected because evaluation raised 
 expect_contains "$TMP/err" "does not match format"
 expect_exit 2 "$E" cat "$W" --where '$timestamp | strftime("%A")'
 expect_contains "$TMP/err" "directive '%A' is not supported"
+# %T{iso}: the timestamp as RFC 3339 UTC with milliseconds
+expect_eq "$iso.$(printf %03d $((ms % 1000)))Z" "$("$E" cat "$W" -n 1 -f '%T{iso}')" "cat -f %T{iso}"
+expect_eq "1 1970-01-01T00:00:00.001Z" "$("$E" cat "$W" --where '$offset == 300' -f '%T %T{iso}\n')" "%T{iso} of 1 ms"
+expect_exit 2 "$E" cat "$W" -f '%T{local}'
+expect_contains "$TMP/err" "%T{iso}"
 finish
