@@ -247,8 +247,11 @@ BrokenTime FromJqFields(const double f[8]) {
 int32_t JqYear(const BrokenTime& t) { return Wrap(static_cast<int64_t>(t.year) + 1900); }
 
 bool GmTime(int64_t secs, BrokenTime* out) {
-  int64_t days = FloorDiv(secs, kSecondsPerDay);
-  int64_t rem = secs - days * kSecondsPerDay;
+  int64_t days = secs / kSecondsPerDay, rem = secs % kSecondsPerDay;  // days * 86400 may not fit
+  if (rem < 0) {
+    rem += kSecondsPerDay;
+    --days;
+  }
   int64_t y;
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
