@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "lib/base/timeutil.h"
+
 namespace evt::tmpl {
 
 Result<Template> Template::Parse(std::string_view f) {
@@ -38,7 +40,19 @@ Result<Template> Template::Parse(std::string_view f) {
       case 't': op = Op::kTopic; break;
       case 'p': op = Op::kPartition; break;
       case 'o': op = Op::kOffset; break;
-      case 'T': op = Op::kTimestamp; break;
+      case 'T':
+        op = Op::kTimestamp;
+        if (i + 1 < f.size() && f[i + 1] == '{') {
+          if (f.substr(i + 1, 5) != "{iso}") {
+            size_t close = f.find('}', i + 1);
+            return Status::InvalidArgument(fmt::format(
+                "unknown template token '%T{}' at position {}: use %T (ms since the epoch) or %T{{iso}} (RFC 3339)",
+                f.substr(i + 1, close == std::string_view::npos ? std::string_view::npos : close - i), i - 1));
+          }
+          op = Op::kTimestampIso;
+          i += 5;
+        }
+        break;
       case 'k': op = Op::kKey; break;
       case 'v': op = Op::kValue; break;
       case 'K': op = Op::kKeyLen; break;
@@ -47,7 +61,7 @@ Result<Template> Template::Parse(std::string_view f) {
       case '%': lit.push_back('%'); continue;
       default:
         return Status::InvalidArgument(fmt::format(
-            "unknown template token '%{}' at position {}: use %t %p %o %T %k %v %K %S %h or %%", tok, i - 1));
+            "unknown template token '%{}' at position {}: use %t %p %o %T %T{{iso}} %k %v %K %S %h or %%", tok, i - 1));
     }
     flush();
     t.pieces_.push_back(Piece{op, {}});
@@ -65,6 +79,15 @@ void Template::Append(const RecordBatch& b, const Record& r, std::string* out) c
       case Op::kPartition: fmt::format_to(it, "{}", r.partition >= 0 ? r.partition : b.partition); break;
       case Op::kOffset: fmt::format_to(it, "{}", r.offset); break;
       case Op::kTimestamp: fmt::format_to(it, "{}", r.timestamp); break;
+      case Op::kTimestampIso: {
+        if (r.timestamp < 0) {  // no timestamp (-1): as evt inspect shows it
+          out->push_back('-');
+          break;
+        }
+        char buf[kRfc3339MsMaxLen];
+        out->append(buf, FormatRfc3339MsTo(r.timestamp, buf));
+        break;
+      }
       case Op::kKey: out->append(r.key.view()); break;
       case Op::kValue: out->append(r.value.view()); break;
       case Op::kKeyLen: fmt::format_to(it, "{}", r.key.null() ? -1 : static_cast<int64_t>(r.key.size)); break;

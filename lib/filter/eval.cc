@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <unordered_map>
 
 #include "formats/envelope/envelope.h"
 #include "lib/filter/ast.h"
+#include "lib/filter/datetime.h"
 #include "lib/filter/filter.h"
 #include "lib/filter/value.h"
 
@@ -21,6 +23,7 @@ namespace {
 enum Fn : int {
   kTest1, kTest2, kStartswith, kEndswith, kContains, kHas, kIn, kLength, kAsciiDowncase, kAsciiUpcase,
   kTostring, kTonumber, kType, kAny0, kAll0, kAny1, kAll1, kSelect, kNot, kEmpty,
+  kNow, kMktime, kGmtime, kStrftime, kStrptime, kTodate, kFromdate,
 };
 
 int FnId(const std::string& name, size_t nargs) {
@@ -29,7 +32,10 @@ int FnId(const std::string& name, size_t nargs) {
       {"contains/1", kContains}, {"has/1", kHas}, {"in/1", kIn}, {"length/0", kLength},
       {"ascii_downcase/0", kAsciiDowncase}, {"ascii_upcase/0", kAsciiUpcase}, {"tostring/0", kTostring},
       {"tonumber/0", kTonumber}, {"type/0", kType}, {"any/0", kAny0}, {"all/0", kAll0}, {"any/1", kAny1},
-      {"all/1", kAll1}, {"select/1", kSelect}, {"not/0", kNot}, {"empty/0", kEmpty}};
+      {"all/1", kAll1}, {"select/1", kSelect}, {"not/0", kNot}, {"empty/0", kEmpty}, {"now/0", kNow},
+      {"mktime/0", kMktime}, {"gmtime/0", kGmtime}, {"strftime/1", kStrftime}, {"strptime/1", kStrptime},
+      {"todate/0", kTodate}, {"todateiso8601/0", kTodate}, {"fromdate/0", kFromdate},
+      {"fromdateiso8601/0", kFromdate}};
   auto it = m.find(fmt::format("{}/{}", name, nargs));
   return it == m.end() ? -1 : it->second;
 }
@@ -151,7 +157,8 @@ PathNode* Nav(Node* n, PathNode* ctx) {
     case NodeKind::kCall:
       switch (n->fn) {
         case kSelect: Use(n->kids[0].get(), ctx); return ctx;
-        case kEmpty: return nullptr;
+        case kEmpty:
+        case kNow: return nullptr;
         case kAny1:
         case kAll1:
           UseCtx(ctx);
@@ -336,8 +343,8 @@ bool Filter::reads_document() const { return paths_ && (paths_->full || !paths_-
 namespace {
 
 Status Resolve(Node* n, Mode mode, uint32_t* vars, const std::string& text) {
-  auto err = [&](const std::string& what) {
-    std::string caret(static_cast<size_t>(n->pos), ' ');
+  auto err = [&](const std::string& what, int pos = -1) {
+    std::string caret(static_cast<size_t>(pos < 0 ? n->pos : pos), ' ');
     return Status::InvalidArgument(fmt::format("{}\n  {}\n  {}^", what, text, caret));
   };
   if (n->kind == NodeKind::kCall) {
@@ -359,6 +366,13 @@ Status Resolve(Node* n, Mode mode, uint32_t* vars, const std::string& text) {
         if (!s.ok()) return err(s.message());
         n->aux = rx;
       }
+    }
+    // A literal time format with a directive evt lacks is an error now, not per document.
+    if ((n->fn == kStrftime || n->fn == kStrptime) && n->kids[0]->kind == NodeKind::kLiteral &&
+        n->kids[0]->lit == LitType::kString) {
+      std::string_view fmt = n->kids[0]->str;
+      Status s = CheckTimeFormat(fmt.substr(0, fmt.find('\0')), n->fn == kStrftime ? "strftime/1" : "strptime/1");
+      if (!s.ok()) return err(s.message(), n->kids[0]->pos);
     }
   } else if (n->kind == NodeKind::kVariable) {
     int id = VarId(n->str);
@@ -719,6 +733,77 @@ struct Evaluator::Impl {
     return false;
   }
 
+  // ---- dates (jq 1.6's builtins; the arithmetic is in lib/filter/datetime.cc)
+  static constexpr std::string_view kIsoFormat = "%Y-%m-%dT%H:%M:%SZ";  // todate, fromdate
+
+  // jq hands strings to libc as C strings: they end at the first NUL.
+  static std::string_view CString(std::string_view s) { return s.substr(0, s.find('\0')); }
+
+  // A broken-down time array: [year, month, day, hours, minutes, seconds, weekday, day of
+  // the year], then strptime's unparsed tail when there is one.
+  Value TimeArray(const BrokenTime& t, double seconds, std::string_view rest) {
+    std::vector<Value> es = {Value::Number(JqYear(t)), Value::Number(t.mon),  Value::Number(t.mday),
+                             Value::Number(t.hour),    Value::Number(t.min),  Value::Number(seconds),
+                             Value::Number(t.wday),    Value::Number(t.yday)};
+    if (!rest.empty()) es.push_back(MakeString(rest));
+    return MakeArray(es);
+  }
+  // jq's jv2tm: the first 8 elements must be numbers.
+  static bool ArrayToTime(const Value& v, BrokenTime* t) {
+    if (v.t != VType::kArray || v.n < 8) return false;
+    double f[8];
+    for (int i = 0; i < 8; ++i) {
+      if (v.elems[i].t != VType::kNumber) return false;
+      f[i] = v.elems[i].num;
+    }
+    *t = FromJqFields(f);
+    return true;
+  }
+  R GmtimeOf(double secs, BrokenTime* t) {
+    if (!GmTime(ToTimeT(secs), t)) return Fail("error converting number of seconds since epoch to datetime");
+    return R::Val(Value());
+  }
+  R Mktime(const BrokenTime& t) {
+    int64_t secs;
+    if (!TimeGm(t, &secs)) return Fail("mktime: the time is out of range");
+    if (secs == -1 || secs == -2)  // jq 1.6 takes these two results of timegm for its errors
+      return Fail(fmt::format("mktime: {} (1969-12-31T23:59:5{}Z) is an error value in jq 1.6", secs, secs == -1 ? 9 : 8));
+    return R::Val(Value::Number(static_cast<double>(secs)));
+  }
+  R Strftime(const Value& in, const Value& format) {
+    BrokenTime t;
+    if (in.t != VType::kNumber && in.t != VType::kArray) return Fail("strftime/1 requires parsed datetime inputs");
+    if (format.t != VType::kString) return Fail("strftime/1 requires a string format");
+    if (in.t == VType::kNumber) {
+      R g = GmtimeOf(in.num, &t);
+      if (g.s != R::kVal) return g;
+    } else if (!ArrayToTime(in, &t)) {
+      return Fail("strftime/1 requires parsed datetime inputs");
+    }
+    std::string_view f = CString(format.sv());
+    Status s = CheckTimeFormat(f, "strftime/1");
+    if (!s.ok()) return Fail(s.message());
+    scratch.clear();
+    if (!FormatTime(f, t, &scratch))
+      return Fail("strftime/1: the result is empty or more than 99 bytes longer than the format (jq 1.6's limit)");
+    return R::Val(MakeString(scratch));
+  }
+  // strptime; *out is the array (with the tail) when out is not null.
+  R Strptime(const Value& in, const Value& format, BrokenTime* t, Value* out) {
+    if (in.t != VType::kString || format.t != VType::kString)
+      return Fail("strptime/1 requires string inputs and arguments");
+    std::string_view s = CString(in.sv()), f = CString(format.sv());
+    Status st = CheckTimeFormat(f, "strptime/1");
+    if (!st.ok()) return Fail(st.message());
+    std::string_view rest;
+    if (!ParseTime(s, f, t, &rest)) {
+      std::string shown = s.size() > 60 ? std::string(s.substr(0, 57)) + "..." : std::string(s);
+      return Fail(fmt::format("date \"{}\" does not match format \"{}\"", shown, f));
+    }
+    if (out) *out = TimeArray(*t, t->sec, rest);
+    return R::Val(Value());
+  }
+
   R Call(const Node* n, const Value& in) {
     switch (n->fn) {
       case kSelect: {
@@ -812,6 +897,45 @@ struct Evaluator::Impl {
           acc = any ? (acc || r.v.truthy()) : (acc && r.v.truthy());
         }
         return R::Val(Value::Bool(acc));
+      }
+      case kNow: {
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+        return R::Val(Value::Number(static_cast<double>(us / 1000000) + static_cast<double>(us % 1000000) / 1000000.0));
+      }
+      case kGmtime: {
+        if (in.t != VType::kNumber) return Fail("gmtime() requires numeric inputs");
+        BrokenTime t;
+        R g = GmtimeOf(in.num, &t);
+        if (g.s != R::kVal) return g;
+        // jq 1.6 adds the fraction to the seconds of the time truncated toward zero.
+        return R::Val(TimeArray(t, t.sec + (in.num - std::floor(in.num)), {}));
+      }
+      case kMktime: {
+        if (in.t != VType::kArray) return Fail("mktime requires array inputs");
+        BrokenTime t;
+        if (!ArrayToTime(in, &t)) return Fail("mktime requires parsed datetime inputs");
+        return Mktime(t);
+      }
+      case kStrftime: {
+        R f = Eval(n->kids[0].get(), in);
+        if (f.s != R::kVal) return f;
+        return Strftime(in, f.v);
+      }
+      case kTodate: return Strftime(in, Value::String(kIsoFormat));
+      case kStrptime: {
+        R f = Eval(n->kids[0].get(), in);
+        if (f.s != R::kVal) return f;
+        BrokenTime t;
+        Value v;
+        R r = Strptime(in, f.v, &t, &v);
+        return r.s == R::kVal ? R::Val(v) : r;
+      }
+      case kFromdate: {
+        BrokenTime t;
+        R r = Strptime(in, Value::String(kIsoFormat), &t, nullptr);
+        return r.s == R::kVal ? Mktime(t) : r;
       }
       case kTest1:
       case kTest2: {

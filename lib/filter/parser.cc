@@ -16,7 +16,8 @@ const std::vector<std::string>& SupportedFunctions() {
   static const std::vector<std::string> f = {
       "test/1", "test/2", "startswith/1", "endswith/1", "contains/1", "has/1", "in/1", "length/0",
       "ascii_downcase/0", "ascii_upcase/0", "tostring/0", "tonumber/0", "type/0", "any/0", "all/0",
-      "any/1", "all/1", "select/1", "not/0", "empty/0"};
+      "any/1", "all/1", "select/1", "not/0", "empty/0", "now/0", "mktime/0", "gmtime/0", "strftime/1",
+      "strptime/1", "todate/0", "fromdate/0", "todateiso8601/0", "fromdateiso8601/0"};
   return f;
 }
 

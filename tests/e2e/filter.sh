@@ -112,4 +112,29 @@ if [ "$HAVE_JQ" = 1 ]; then
 fi
 expect_eq 0 "$("$E" dump --json "$W" --where '$offset < 0' | wc -l)" "dump --where hides batches without matches"
 expect_eq 5 "$("$E" cat "$W" --where '.type == "order.paid"' -n 5 | wc -l)" "--where with --limit"
+
+# ---- time builtins: now against the clock; dates with --where; errors are counted
+printf '{}\n' >"$TMP/one.jsonl"
+d=$(date +%s)
+expect_eq 1 "$("$E" filter -c "now > $d - 5 and now < $d + 5" "$TMP/one.jsonl")" "now is within seconds of date +%s"
+expect_eq 1 "$("$E" filter -c "(now | todate) >= \"$(date -u -d @"$d" +%Y-%m-%dT%H:%M:%SZ)\"" "$TMP/one.jsonl")" "now | todate"
+since='$timestamp/1000 > ("2024-01-01T00:02:00Z" | fromdate)'
+n_jq=$("$E" cat "$W" | jq -c 'select(.timestamp/1000 > ("2024-01-01T00:02:00Z" | fromdate))' | wc -l)
+[ "$n_jq" -gt 0 ] && [ "$n_jq" -lt 301 ] && pass || fail "the time bound should split the records ($n_jq)"
+expect_eq "$n_jq" "$("$E" cat "$W" --where "$since" | wc -l)" "--where with fromdate, as jq counts"
+expect_eq "$n_jq" "$("$E" inspect --json "$W" --where "$since" | jq .total.records)" "inspect --where with fromdate"
+ms=$("$E" cat "$W" -n 1 -f '%T')
+iso=$(date -u -d @$((ms / 1000)) +%Y-%m-%dT%H:%M:%S)
+expect_eq 1 "$("$E" cat "$W" --where "(\$timestamp/1000 | todate) == \"${iso}Z\"" | wc -l)" "todate on \$timestamp"
+expect_exit 0 "$E" cat "$W" --where '.type | fromdate'
+expect_eq "" "$(cat "$TMP/out")" "a string that is not a date selects nothing"
+expect_contains "$TMP/err" "records were not selected because evaluation raised an error"
+expect_contains "$TMP/err" "does not match format"
+expect_exit 2 "$E" cat "$W" --where '$timestamp | strftime("%A")'
+expect_contains "$TMP/err" "directive '%A' is not supported"
+# %T{iso}: the timestamp as RFC 3339 UTC with milliseconds
+expect_eq "$iso.$(printf %03d $((ms % 1000)))Z" "$("$E" cat "$W" -n 1 -f '%T{iso}')" "cat -f %T{iso}"
+expect_eq "1 1970-01-01T00:00:00.001Z" "$("$E" cat "$W" --where '$offset == 300' -f '%T %T{iso}\n')" "%T{iso} of 1 ms"
+expect_exit 2 "$E" cat "$W" -f '%T{local}'
+expect_contains "$TMP/err" "%T{iso}"
 finish

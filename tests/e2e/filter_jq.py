@@ -62,6 +62,23 @@ null
 {"a":-0.0,"b":"-0.0"}
 {"a":1e-7,"b":"tiny"}
 {"a":123456789012345678,"b":"int18"}
+{"t":1425599507,"s":"2015-03-05T23:51:47Z","b":"date"}
+{"t":1425599507.9,"s":"2015-03-05T23:51:47.123Z","b":"%Y-%m-%d frac"}
+{"t":-1.5,"s":"1969-12-31T23:59:59Z","b":"%s %j %a"}
+{"t":0,"s":"1970-01-01T00:00:00Z","b":"epoch %T"}
+{"t":-2,"s":"1969-12-31T23:59:58Z","b":"minus-two"}
+{"t":1700000000,"s":"2023-11-14 22:13:20","b":"%F %T"}
+{"t":253402300800,"s":"2015-02-30T00:00:00Z","b":"%Y %j"}
+{"t":-62167219201,"s":"0000-01-01T00:00:00Z","b":"year0"}
+{"t":67768036191676792,"s":"2015-12-31T23:59:61Z","b":"%s"}
+{"t":[2015,2,5,23,51,47,4,63],"s":"2015-03-05T23:51:47Z xx","b":"%a %b %e %T %Y"}
+{"t":[2015,14,40,23,51,-47,9,400],"s":"Thu Mar  5 23:51:47 2015","b":"%a %b %e %T %Y"}
+{"t":[2015.7,-2.9,5.9,123,51,47.9,-1,-5],"s":"2016 366","b":"%Y %j"}
+{"t":[2015,2,5],"s":"2015 064 07","b":"%Y %j %d"}
+{"t":[2015,2,5,23,51,"x",4,63],"s":"1425599507","b":"%s"}
+{"t":"1425599507","s":"15-3-5T1:2:3Z","b":"%Y-%m-%dT%H:%M:%SZ"}
+{"t":[1e20,2,5,23,51,47,4,63],"s":"2015-03-05T23:51:47+01:00","b":"%FT%T%z"}
+{"t":[2015,2,5,23,51,1e20,4,63],"s":" 2015-03-05T23:51:47Z","b":"%Y-%m-%dT%H:%M:%S%Z"}
 '''.strip().splitlines()
 
 PATHS = ['.a', '.b', '.c', '.d', '.s', '.d.e', '.d.f', '.c[0]', '.c[-1]', '.c[5]', '."a"', '.["b"]',
@@ -145,6 +162,32 @@ exprs += [
     # duplicates
     '.a == 2 and .b == "dup"', '.d.e == null and .b == "dup-obj"', '.d == {"f":2}',
 ]
+# Time builtins (jq 1.6 runs them in the local zone: TZ=UTC below). Every value jq computes
+# for an expression over the documents becomes an equality for both tools, so values are
+# compared, not only truth; `[(E)?] == []` compares where it raises an error. `now` is not
+# comparable (tests/e2e/filter.sh checks it against the clock). Number inputs that gmtime
+# cannot convert crash jq 1.6 in strftime/todate, so those run on .t only.
+TIME_EXPRS = [
+    '.s | fromdate', '.s | fromdateiso8601', '.s | strptime("%Y-%m-%dT%H:%M:%SZ")',
+    '.s | strptime("%Y-%m-%dT%H:%M:%SZ") | mktime', '.s | strptime("%a %b %e %T %Y")', '.s | strptime("%Y %j")',
+    '.s | strptime("%Y %j %d")', '.s | strptime("%F %T")', '.s | strptime("%FT%T%z")', '.s | strptime("%s")',
+    '.s | strptime("%Y-%m-%dT%H:%M:%S%Z")', '.s | strptime(.b)', '.s | strptime(.b) | mktime', '.s | todate',
+    '.t | todate', '.t | todateiso8601', '.t | gmtime', '.t | gmtime | mktime', '.t | gmtime | todate', '.t | mktime',
+    '.t | strftime("%Y %m %d %H %M %S %Z %z %j %a %b %e %T %F %s %%")', '.t | strftime("%s|%j|%a|%b")',
+    '.t | strftime(.b)', '.t | todate | fromdate', '.t | gmtime | .[5]', '.a | gmtime', '.a | mktime', '.c | mktime',
+    '.c | todate', '.b | strptime("%s")', '.b | fromdate', '.d | todate',
+    '"2015-03-05T23:51:47Z" | fromdate', '1425599507 | todate', '1425599507.9 | todate', '1425599507.9 | gmtime',
+    '.t | gmtime | todate | fromdate',
+]
+jq_env = dict(os.environ, TZ='UTC')
+for e in TIME_EXPRS:
+    out = subprocess.run(['jq', '-c', 'try (%s) catch empty' % e],
+                         input=''.join(d + '\n' for d in DOCS), capture_output=True, text=True, env=jq_env)
+    values = list(dict.fromkeys(out.stdout.split('\n')[:-1]))
+    exprs.append('[(%s)?] == []' % e)
+    exprs += ['(%s) == %s' % (e, v) for v in values]
+exprs += ['now > 1700000000', 'now | type == "number"', '(now | todate | length) == 20']
+
 # De-duplicate, keep order.
 seen = set()
 exprs = [e for e in exprs if not (e in seen or seen.add(e))]
@@ -171,7 +214,7 @@ for e in exprs:
         print('SKIP (this jq rejects "nan" | tonumber, Debian 12 deb12u1): %s' % e)
         continue
     jq = subprocess.run(['jq', '-c', '.[0] as $__n | .[1] | select(%s) | $__n' % e, wrapped_path],
-                        capture_output=True, text=True)
+                        capture_output=True, text=True, env=jq_env)
     if jq.returncode not in (0, 5):
         print('SKIP (jq rejects): %s: %s' % (e, jq.stderr.strip()[:120]))
         continue

@@ -19,6 +19,8 @@ std::vector<std::unique_ptr<evt::filter::Evaluator>>& Evaluators() {
         ".n + .m * 2 - 1 / .z % 3 > 0", "(.q | tonumber)? // 0 | . > 1", ".[\"k w\"]?.x? // null",
         ".a[-1] | type == \"object\"", "has(\"a\") and (.a | ascii_downcase | startswith(\"x\"))",
         ".v * 3 | length", ".o * {\"p\":{\"q\":1}} | .p.q == 1", ".s / \",\" | length > 1",
+        ".s | fromdate > .n", ".n | todate | length", ".a | mktime", ".n | gmtime | mktime",
+        ".s | strptime(.f) | mktime", ".a | strftime(.f)", ".n | strftime(\"%F %T %s %j %a %b %e %z %Z %%\")",
     };
     for (const char* e : exprs) {
       auto f = evt::filter::Filter::Compile({e}, evt::filter::Mode::kJson);

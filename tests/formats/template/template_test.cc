@@ -26,3 +26,37 @@ TEST_CASE("template: kcat tokens and escapes", "[template]") {
   CHECK_FALSE(tmpl::Template::Parse("%x").ok());
   CHECK_FALSE(tmpl::Template::Parse("abc %").ok());
 }
+
+TEST_CASE("template: %T{iso} prints the timestamp as RFC 3339 UTC with milliseconds", "[template]") {
+  RecordBatch b;
+  b.topic = "t";
+  Record r;
+  r.timestamp = 1700000000000;
+  auto t = tmpl::Template::Parse("%T{iso}|%T|%T{iso}{x}|%%T{iso}");
+  REQUIRE(t.ok());
+  std::string out;
+  t->Append(b, r, &out);
+  CHECK(out == "2023-11-14T22:13:20.000Z|1700000000000|2023-11-14T22:13:20.000Z{x}|%T{iso}");
+  out.clear();
+  r.timestamp = 1700000000123;
+  t->Append(b, r, &out);
+  CHECK(out.substr(0, 25) == "2023-11-14T22:13:20.123Z|");
+  out.clear();
+  r.timestamp = -1;  // no timestamp
+  t->Append(b, r, &out);
+  CHECK(out == "-|-1|-{x}|%T{iso}");
+  out.clear();
+  r.timestamp = 0;
+  tmpl::Template::Parse("%T{iso}")->Append(b, r, &out);
+  CHECK(out == "1970-01-01T00:00:00.000Z");
+
+  auto bad = tmpl::Template::Parse("%o %T{utc} %k");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("'%T{utc}' at position 3") != std::string::npos);
+  CHECK(bad.status().message().find("%T{iso}") != std::string::npos);
+  CHECK_FALSE(tmpl::Template::Parse("%T{iso").ok());
+  CHECK_FALSE(tmpl::Template::Parse("%T{").ok());
+  auto unknown = tmpl::Template::Parse("%x");
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.status().message().find("%T %T{iso} %k") != std::string::npos);
+}

@@ -215,3 +215,66 @@ TEST_CASE("filter: several expressions are ANDed", "[filter]") {
   CHECK(ev.Json(yes.data(), yes.size() - 64, yes.size()) == Match::kYes);
   CHECK(ev.Json(no.data(), no.size() - 64, no.size()) == Match::kNo);
 }
+
+TEST_CASE("filter: dates as jq 1.6", "[filter]") {
+  CHECK(Sel(R"("2015-03-05T23:51:47Z" | fromdate == 1425599507)", "{}"));
+  CHECK(Sel(R"("2015-03-05T23:51:47Z" | fromdateiso8601 == 1425599507)", "{}"));
+  CHECK(Sel(R"(1425599507 | todate == "2015-03-05T23:51:47Z")", "{}"));
+  CHECK(Sel(R"(1425599507.9 | todateiso8601 == "2015-03-05T23:51:47Z")", "{}"));  // fractions are dropped
+  CHECK(Sel(R"(-1.5 | todate == "1969-12-31T23:59:59Z")", "{}"));  // truncated toward zero, as jq does
+  CHECK(Sel(R"(.t | gmtime == [2015,2,5,23,51,47,4,63])", R"({"t":1425599507})"));
+  // gmtime keeps the fraction in the seconds.
+  CHECK(Sel(R"(1425599507.5 | gmtime == [2015,2,5,23,51,47.5,4,63])", "{}"));
+  CHECK(Sel(R"(-1.5 | gmtime | .[5] == 59.5)", "{}"));
+  CHECK(Sel(R"(1425599507 | gmtime | mktime == 1425599507)", "{}"));
+  CHECK(Sel(R"([2015,2,5,23,51,47,4,63,"x"] | todate == "2015-03-05T23:51:47Z")", "{}"));
+  CHECK(Sel(R"(.t | strftime("%a %b %e %T %Y %j") == "Thu Mar  5 23:51:47 2015 064")", R"({"t":1425599507})"));
+  CHECK(Sel(R"("5/3/2015" | strptime("%d/%m/%Y") | mktime | todate == "2015-03-05T00:00:00Z")", "{}"));
+  CHECK(Sel(R"("2015-03-05 23:51:47 UTC" | strptime("%F %T") == [2015,2,5,23,51,47,4,63," UTC"])", "{}"));
+  CHECK(Sel(R"("2015-03-05T23:51:47Z " | fromdate == 1425599507)", "{}"));
+  CHECK(Sel(R"(now | type == "number" and . > 1700000000)", "{}"));
+  // Errors: not selected, and counted by the caller.
+  CHECK(Run(R"("x" | fromdate)", "{}") == Match::kError);
+  CHECK(Run(R"("2015-03-05T23:51:47.123Z" | fromdate)", "{}") == Match::kError);
+  CHECK(Run(R"("2015-03-05" | fromdate)", "{}") == Match::kError);
+  CHECK(Run(R"(1 | fromdate)", "{}") == Match::kError);
+  CHECK(Run(R"("1969-12-31T23:59:59Z" | fromdate)", "{}") == Match::kError);  // jq 1.6's -1
+  CHECK(Sel(R"("1969-12-31T23:59:57Z" | fromdate == -3)", "{}"));
+  CHECK(Run(R"("x" | gmtime)", "{}") == Match::kError);
+  CHECK(Run(R"(1e20 | gmtime)", "{}") == Match::kError);
+  CHECK(Run(R"(1e20 | todate)", "{}") == Match::kError);
+  CHECK(Run(R"([2015,2,5,23,51,47] | mktime)", "{}") == Match::kError);  // 8 numbers
+  CHECK(Run(R"([2015,2,5,23,51,"x",4,63] | mktime)", "{}") == Match::kError);
+  CHECK(Run(R"({} | mktime)", "{}") == Match::kError);
+  CHECK(Run(R"(null | todate)", "{}") == Match::kError);
+  CHECK(Run(R"(1 | strftime(1))", "{}") == Match::kError);
+  CHECK(Run(R"(1 | strftime(""))", "{}") == Match::kError);
+  CHECK(Run(R"(1 | strptime("%s"))", "{}") == Match::kError);
+  // Unsupported directives: an error at compile time when the format is a literal, at run
+  // time when it is computed.
+  CHECK(CompileError(R"(.t | strftime("%A"))").find("directive '%A' is not supported") != std::string::npos);
+  CHECK(CompileError(R"(.t | strptime("%Y %c"))").find("strptime/1: directive '%c'") != std::string::npos);
+  CHECK(CompileError(R"(.t | strptime("%Y %c"))").find("\n" + std::string(16, ' ') + "^") != std::string::npos);
+  CHECK(Run(R"(1 | strftime("%" + "A"))", "{}") == Match::kError);
+  CHECK(CompileError("dateadd(\"seconds\"; 1)").find("unknown function dateadd/2") != std::string::npos);
+}
+
+TEST_CASE("filter: time builtins with --where", "[filter]") {
+  auto f = Filter::Compile({R"($timestamp / 1000 > ("2023-11-14T22:13:00Z" | fromdate))",
+                            R"($timestamp / 1000 | todate | startswith("2023-11-14T22:13:"))"},
+                           Mode::kRecord);
+  REQUIRE(f.ok());
+  CHECK_FALSE((*f)->reads_document());
+  Evaluator ev(*f);
+  evt::RecordBatch b;
+  b.topic = "t";
+  evt::Record r;
+  r.value = evt::Bytes::Of(b.arena.Copy("{}"));
+  r.timestamp = 1700000000000;  // 2023-11-14T22:13:20Z
+  CHECK(ev.Record(b, r, false) == Match::kYes);
+  r.timestamp = 1699999000000;  // 21:56:40
+  CHECK(ev.Record(b, r, false) == Match::kNo);
+  auto g = Filter::Compile({"$timestamp > now * 1000 - 3600000"}, Mode::kRecord);
+  REQUIRE(g.ok());
+  CHECK_FALSE((*g)->reads_document());
+}
