@@ -9,6 +9,7 @@ RunFn SetupInspect(CLI::App* app) {
   struct Flags : SourceFlags {
     bool json = false;
     bool table = false;
+    size_t buckets = 40;
   };
   auto f = std::make_shared<Flags>();
   app->add_option("SRC", f->sources,
@@ -19,6 +20,10 @@ RunFn SetupInspect(CLI::App* app) {
   AddKafkaFlags(app, &f->kafka, kKafkaTopic | kKafkaReader);
   app->add_flag("--json", f->json, "JSON output (the default when stdout is not a terminal)");
   app->add_flag("--table", f->table, "Table output (the default on a terminal)");
+  app->add_option("--buckets", f->buckets,
+                  "Records over time per partition in N slices of its span: a sparkline in the table, counts in "
+                  "JSON (\"histogram\"); 0 for none (default 40)")
+      ->check(Between(0, 1000));
   return [f]() {
     if (PrintPropertyListIfAsked(f->kafka)) return kExitOk;
     InspectOptions o;
@@ -48,7 +53,7 @@ RunFn SetupInspect(CLI::App* app) {
     // (and exit 1) follows it.
     if (!s.ok() && (s.code() != Code::kCorruption || parts.empty())) return Finish(s);
     auto out = Stdout();
-    Status w = out->Append(json ? InspectJson(parts, total) : InspectTable(parts, total));
+    Status w = out->Append(json ? InspectJson(parts, total, f->buckets) : InspectTable(parts, total, f->buckets));
     if (w.ok()) w = out->Flush();
     return Finish(AfterRead(s.ok() ? w : s, o.source.read, rep));
   };

@@ -70,6 +70,7 @@ complete -c evt -n "__fish_seen_subcommand_from write" -l wait -d 'Wait for anot
 
 # inspect
 complete -c evt -n "__fish_seen_subcommand_from inspect" -l json -d 'JSON output'
+complete -c evt -n "__fish_seen_subcommand_from inspect" -l buckets -x -d 'Records over time in N slices of the span'
 complete -c evt -n "__fish_seen_subcommand_from inspect" -l table -d 'Table output'
 
 # verify

@@ -36,6 +36,7 @@ void PartitionStats::Merge(const PartitionStats& o) {
   }
   header_keys_truncated |= o.header_keys_truncated;
   keys.Merge(o.keys);
+  times.Merge(o.times);
   torn_tail_bytes += o.torn_tail_bytes;
 }
 
@@ -48,6 +49,7 @@ void CountRecord(const RecordBatch& batch, const Record& r, PartitionStats* st) 
   if (r.timestamp >= 0) {
     if (st->first_timestamp < 0 || r.timestamp < st->first_timestamp) st->first_timestamp = r.timestamp;
     st->last_timestamp = std::max(st->last_timestamp, r.timestamp);
+    st->times.Add(r.timestamp);
   }
   if (r.value.null()) ++st->tombstones;
   if (!r.key.null()) st->keys.Add(r.key.view());
@@ -143,7 +145,7 @@ Status RunInspect(const InspectOptions& opts, Reporter* reporter, std::vector<Pa
 
 namespace {
 
-void AppendStatsJson(const PartitionStats& s, bool is_total, std::string* o) {
+void AppendStatsJson(const PartitionStats& s, bool is_total, size_t buckets, std::string* o) {
   o->push_back('{');
   if (!is_total) {
     o->append("\"topic\":");
@@ -182,6 +184,12 @@ void AppendStatsJson(const PartitionStats& s, bool is_total, std::string* o) {
   o->push_back(']');
   if (s.producer_ids_truncated) o->append(",\"producer_ids_truncated\":true");
   if (s.header_keys_truncated) o->append(",\"header_keys_truncated\":true");
+  if (buckets > 0) {
+    o->append(",\"histogram\":[");
+    auto counts = s.times.Counts(buckets);
+    for (size_t i = 0; i < counts.size(); ++i) fmt::format_to(std::back_inserter(*o), "{}{}", i ? "," : "", counts[i]);
+    o->push_back(']');
+  }
   o->push_back('}');
 }
 
@@ -189,19 +197,19 @@ std::string Ts(int64_t ms) { return ms < 0 ? "-" : FormatRfc3339Ms(ms); }
 
 }  // namespace
 
-std::string InspectJson(const std::vector<PartitionStats>& parts, const PartitionStats& total) {
+std::string InspectJson(const std::vector<PartitionStats>& parts, const PartitionStats& total, size_t buckets) {
   std::string o = "{\"partitions\":[";
   for (size_t i = 0; i < parts.size(); ++i) {
     if (i) o.push_back(',');
-    AppendStatsJson(parts[i], false, &o);
+    AppendStatsJson(parts[i], false, buckets, &o);
   }
   o.append("],\"total\":");
-  AppendStatsJson(total, true, &o);
+  AppendStatsJson(total, true, buckets, &o);
   o.append("}\n");
   return o;
 }
 
-std::string InspectTable(const std::vector<PartitionStats>& parts, const PartitionStats& total) {
+std::string InspectTable(const std::vector<PartitionStats>& parts, const PartitionStats& total, size_t buckets) {
   std::string o;
   auto row = [&](const std::string& name, const PartitionStats& s) {
     std::string codecs;
@@ -227,6 +235,15 @@ std::string InspectTable(const std::vector<PartitionStats>& parts, const Partiti
   }
   if (first) o.append("-");
   o.push_back('\n');
+  // Records over time: bursts, gaps, the moment a producer stopped.
+  if (buckets > 0) {
+    o.append("\nRECORDS OVER TIME (each column 1/" + std::to_string(buckets) + " of the partition's span)\n");
+    for (const auto& p : parts) {
+      if (p.times.empty()) continue;
+      fmt::format_to(std::back_inserter(o), "{:<28} |{}| {} .. {}\n", fmt::format("{}-{}", p.topic, p.partition),
+                     Sparkline(p.times.Counts(buckets)), Ts(p.times.lo()), Ts(p.times.hi()));
+    }
+  }
   return o;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "lib/base/hll.h"
+#include "lib/base/histogram.h"
 #include "lib/read.h"
 
 namespace evt {
@@ -33,6 +34,7 @@ struct PartitionStats {
   bool header_keys_truncated = false;
   HyperLogLog keys;
   uint64_t torn_tail_bytes = 0;
+  TimeHistogram times;  // record timestamps over the partition's span
   static constexpr size_t kMaxListed = 1000;
   void Merge(const PartitionStats& o);
 };
@@ -43,7 +45,9 @@ struct InspectOptions {
 
 Status RunInspect(const InspectOptions& opts, Reporter* reporter, std::vector<PartitionStats>* parts,
                   PartitionStats* total);
-std::string InspectJson(const std::vector<PartitionStats>& parts, const PartitionStats& total);
-std::string InspectTable(const std::vector<PartitionStats>& parts, const PartitionStats& total);
+// `buckets`: the records-over-time counts per partition (JSON "histogram": counts over
+// [first_timestamp, last_timestamp] in equal slices; the table: a sparkline), 0 for none.
+std::string InspectJson(const std::vector<PartitionStats>& parts, const PartitionStats& total, size_t buckets);
+std::string InspectTable(const std::vector<PartitionStats>& parts, const PartitionStats& total, size_t buckets);
 
 }  // namespace evt

@@ -201,6 +201,20 @@ expect_exit 2 "$E" cat "$TMP/two.jsonl" --on-corruption skip
 expect_contains "$TMP/err" "is for segment files"
 expect_exit 2 "$E" cat "$TMP/d/orders-0" --on-corruption maybe
 
+# ---- inspect: records over time (a gap shows), the same counts in JSON
+"$E" gen --count 2000 --step 1s >"$TMP/g2k.jsonl"
+(head -800 "$TMP/g2k.jsonl"; tail -600 "$TMP/g2k.jsonl") | "$E" write "$TMP/gap/e-0" 2>/dev/null
+expect_exit 0 "$E" inspect --json --buckets 5 "$TMP/gap/e-0"
+expect_eq "[409,391,0,200,400]" "$(jq -c '.partitions[0].histogram' "$TMP/out")" "histogram counts with a gap"
+expect_eq 1400 "$(jq '.total.histogram | add' "$TMP/out")" "histogram counts every record"
+expect_exit 0 "$E" inspect --table "$TMP/gap/e-0"
+expect_contains "$TMP/out" "RECORDS OVER TIME"
+line=$(sed -n 's/^e-0 *|\(.*\)|.*/\1/p' "$TMP/out")
+case "$line" in *[!\ ]"   "*[!\ ]*) pass ;; *) fail "the sparkline does not show the gap: [$line]" ;; esac
+expect_exit 0 "$E" inspect --json --buckets 0 "$TMP/gap/e-0"
+expect_eq null "$(jq -c '.partitions[0].histogram' "$TMP/out")" "--buckets 0"
+expect_exit 2 "$E" inspect --buckets -1 "$TMP/gap/e-0"
+
 # ---- positions: @epoch-ms, now, and a --from after --until
 expect_exit 0 "$E" cat "$TMP/d/orders-0" --from @1700000100000 -f '%T\n' -n 1
 [ "$(cat "$TMP/out")" -ge 1700000100000 ] && pass || fail "--from @EPOCH_MS"
