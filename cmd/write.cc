@@ -29,6 +29,7 @@ RunFn SetupWrite(CLI::App* app) {
     bool keep_offsets = false;
     std::string fsync = "end";
     bool wait = false;
+    HeaderFlags headers;
   };
   auto f = std::make_shared<Flags>();
   app->add_option("DST", f->dst,
@@ -47,6 +48,7 @@ RunFn SetupWrite(CLI::App* app) {
   app->add_option("--partition", f->partition,
                   "N: every record to partition N; keep: the record's own partition (default for directories); "
                   "hash: Java's murmur2 of the key (default for Kafka; keyless records spread randomly)");
+  AddHeaderFlags(app, &f->headers);
   AddCreateTopicFlag(app, &f->create_topic);
   AddProducersFlag(app, &f->producers);
   AddKafkaFlags(app, &f->kafka, 0);
@@ -102,6 +104,7 @@ RunFn SetupWrite(CLI::App* app) {
     o.kafka_write.producers = f->producers;
     o.kafka_write.compression = f->compression;
     o.kafka_write.compression_level = f->level;
+    if (Status h = ResolveHeaderFlags(f->headers, &o.headers); !h.ok()) return Finish(h);
     o.inputs = f->inputs;
     o.input.format = f->input == "lines" ? InputFormat::kLines
                      : f->input == "values" ? InputFormat::kValues

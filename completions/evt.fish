@@ -118,6 +118,9 @@ complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l strict -d 'I
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l time-field -x -d 'Bound times by event time from this field'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l keys -r -F -d 'Only keys listed in FILE'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l partitions -x -d 'Only these source partitions'
+# --keep-header/--drop-header: replay, backfill and write (cmd/common.h AddHeaderFlags)
+complete -c evt -n "__fish_seen_subcommand_from replay backfill write" -l keep-header -x -d 'Pass on only headers whose key matches GLOB'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill write" -l drop-header -x -d 'Drop headers whose key matches GLOB'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l brokers -x -d 'Kafka bootstrap brokers'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l config -r -F -d 'librdkafka properties file'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l timeout -x -d 'Kafka request timeout'

@@ -51,8 +51,8 @@ class Retarget : public Source {
 };
 
 // The records to write: JSON Lines (stdin or files), or segment files/directories.
-Result<std::unique_ptr<Source>> OpenInputs(const std::vector<std::string>& inputs, const JsonlSourceOptions& in,
-                                           Reporter* reporter) {
+Result<std::unique_ptr<Source>> OpenRecords(const std::vector<std::string>& inputs, const JsonlSourceOptions& in,
+                                            Reporter* reporter) {
   size_t segs = 0;
   for (const auto& p : inputs) segs += IsSegmentInput(p);
   if (segs == 0) return std::unique_ptr<Source>(std::make_unique<JsonlSource>(inputs, in));
@@ -67,6 +67,13 @@ Result<std::unique_ptr<Source>> OpenInputs(const std::vector<std::string>& input
   return std::unique_ptr<Source>(std::make_unique<Retarget>(std::move(*src), in.topic, in.partition));
 }
 
+// ... with --keep-header/--drop-header applied.
+Result<std::unique_ptr<Source>> OpenInputs(const WriteOptions& opts, const JsonlSourceOptions& in, Reporter* reporter) {
+  auto src = OpenRecords(opts.inputs, in, reporter);
+  if (!src.ok()) return src;
+  return FilterHeaders(std::move(*src), opts.headers);
+}
+
 Status RunWriteKafka(const WriteOptions& opts, Reporter* reporter, WriteStats* stats) {
   auto t = kafka::ParseKafkaUrl(opts.dst);
   if (!t.ok()) return t.status();
@@ -75,7 +82,7 @@ Status RunWriteKafka(const WriteOptions& opts, Reporter* reporter, WriteStats* s
     return Status::InvalidArgument("--partition keep: lines and values carry no partition");
   if (in.format != InputFormat::kEnvelope) in.partition = 0;  // ignored: the producer partitions
   if (in.topic.empty()) in.topic = t->topic;
-  auto src = OpenInputs(opts.inputs, in, reporter);
+  auto src = OpenInputs(opts, in, reporter);
   if (!src.ok()) return src.status();
   auto sink = kafka::KafkaSink::Open(*t, opts.kafka, opts.kafka_write);
   if (!sink.ok()) return sink.status();
@@ -114,7 +121,7 @@ Status RunWrite(const WriteOptions& opts, Reporter* reporter, WriteStats* stats)
         "lines and values carry no topic/partition: write to a partition directory (<topic>-<N>) or give --topic "
         "and --partition");
   }
-  auto src = OpenInputs(opts.inputs, in, reporter);
+  auto src = OpenInputs(opts, in, reporter);
   if (!src.ok()) return src.status();
   SegmentDirSink sink(opts.dst, fixed, opts.writer, reporter);
   Status s = Drain(src->get(), &sink, -1, &stats->records);

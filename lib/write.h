@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/headers.h"
 #include "lib/jsonl_source.h"
 #include "lib/kafka/client.h"
 #include "lib/segment_writer.h"
@@ -14,6 +15,7 @@ struct WriteOptions {
   std::vector<std::string> inputs;  // empty = stdin
   JsonlSourceOptions input;
   WriterOptions writer;
+  HeaderFilter headers;  // --keep-header/--drop-header
   // Kafka destinations (dst is kafka://...).
   kafka::KafkaConfig kafka;
   kafka::KafkaWriteOptions kafka_write;
