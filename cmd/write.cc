@@ -110,6 +110,7 @@ RunFn SetupWrite(CLI::App* app) {
                      : f->input == "values" ? InputFormat::kValues
                                             : InputFormat::kEnvelope;
     o.input.key_field = f->key_field;
+    o.input.suggest_input = true;
     o.input.topic = to_kafka ? "" : f->topic;
     o.input.partition = to_kafka ? -1 : fixed_partition;
     if (!f->key_field.empty() && o.input.format == InputFormat::kEnvelope)

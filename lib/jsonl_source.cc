@@ -265,12 +265,12 @@ Status JsonlSource::Next(RecordBatch* out, bool* eof) {
       }
       line_no = s.reader->line_number();
     }
-    std::string where = fmt::format("{}:{}", s.reader->name(), line_no);
     if (!line.empty() && line.back() == '\r' && s.opts.format != InputFormat::kLines) line.remove_suffix(1);
     if (line.empty() && s.opts.format != InputFormat::kLines) {
       s.pending = false;
       continue;  // blank lines separate nothing
     }
+    auto where = [&] { return fmt::format("{}:{}", s.reader->name(), line_no); };  // errors only
     Record rec;
     std::string_view topic;
     int32_t partition = -1;
@@ -278,7 +278,13 @@ Status JsonlSource::Next(RecordBatch* out, bool* eof) {
       envelope::ParsedRecord pr;
       size_t headers_before = out->headers.size();
       Status st = s.parser.Parse(line, out, &pr);
-      if (!st.ok()) return st.WithContext(where);
+      if (!st.ok()) {
+        if (s.opts.suggest_input && s.parser.problem() == envelope::ParseProblem::kNotJson)
+          st = Status::Corruption(st.message() + " (use --input lines for raw text)");
+        else if (s.opts.suggest_input && s.parser.problem() == envelope::ParseProblem::kNotObject)
+          st = Status::Corruption(st.message() + "; use --input values to write each line as a value");
+        return st.WithContext(where());
+      }
       rec = pr.record;
       if (!pr.has_timestamp) rec.timestamp = NowMs();  // like a producer: CreateTime = now
       topic = pr.topic;
@@ -296,16 +302,24 @@ Status JsonlSource::Next(RecordBatch* out, bool* eof) {
         return Status::OK();
       }
     } else {
+      // Why the line is not JSON, in words (only once simdjson found it is not).
+      auto not_json = [&] {
+        std::string why = envelope::DescribeNotJson(line);
+        return why.empty() ? std::string("not JSON") : why;
+      };
       if (s.opts.format == InputFormat::kValues && !IsValidJson(line))
-        return Status::Corruption(fmt::format("{}: not a valid JSON value (use --input lines for raw text)", where));
-      rec.value = Bytes::Of(out->arena.Copy(line));
+        return Status::Corruption(fmt::format("{}: {} (use --input lines for raw text)", where(), not_json()));
       rec.key = Bytes::Null();
       if (!s.opts.key_field.empty()) {
         bool found = false;
         Status st = ExtractJsonField(line, s.opts.key_field, &s.key_scratch, &found);
-        if (!st.ok()) return st.WithContext(where);
+        if (st.code() == Code::kCorruption)  // the line is not JSON
+          return Status::Corruption(
+              fmt::format("{}: {}, so --key-field {} has nothing to read", where(), not_json(), s.opts.key_field));
+        if (!st.ok()) return st;
         if (found) rec.key = Bytes::Of(out->arena.Copy(s.key_scratch));
       }
+      rec.value = Bytes::Of(out->arena.Copy(line));
       rec.timestamp = NowMs();  // like a producer: CreateTime = now
       rec.header_begin = static_cast<uint32_t>(out->headers.size());
       topic = s.opts.topic;

@@ -47,10 +47,13 @@ struct JsonlSourceOptions {
   std::string topic;            // override/assign topic
   int32_t partition = -1;       // override/assign partition
   size_t target_records = 4096;
+  // Errors suggest another --input where one would read the line (`evt write` has it).
+  bool suggest_input = false;
 };
 
 // Yields batches of records parsed from JSONL files (each batch holds one topic-partition;
-// a change of topic or partition starts a new batch). Errors name `file:line`.
+// a change of topic or partition starts a new batch). Errors name `file:line` and say in
+// words what is wrong with the line.
 class JsonlSource : public Source {
  public:
   JsonlSource(std::vector<std::string> paths, JsonlSourceOptions opts);

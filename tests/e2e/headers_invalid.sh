@@ -1,4 +1,5 @@
-# --keep-header/--drop-header (replay, write, backfill).
+# --keep-header/--drop-header (replay, write, backfill) and evt write's invalid lines: the
+# wording of the errors.
 source "$(dirname "$0")/lib.sh"
 E=$EVT
 py=/usr/bin/python3
@@ -73,6 +74,46 @@ expect_eq "$NO_CONNECT" "$(hdrs "$TMP/seen.jsonl")" "backfill --drop-header: wha
   --dead-letter "$TMP/bdl.jsonl" 2>/dev/null || true
 expect_eq '["trace-id","trace-id","__connect.errors.topic","__connect.errors.partition","__connect.errors.offset","__connect.errors.exception.message","__connect.errors.exception.class.name","evt.dlq.attempts","evt.dlq.time"]' \
   "$(jq -c 'select(.key == "k1") | [.headers[].key]' "$TMP/bdl.jsonl")" "backfill --keep-header: dead letter headers"
+
+# ---- evt write: invalid lines say what is wrong, in words, at file:line ----
+check_err() {  # check_err WANT WHAT LINE...: evt write of these lines on stdin exits 1, stderr WANT
+  local want=$1 what=$2 got=0
+  shift 2
+  printf '%s\n' "$@" | "$E" write "$TMP/inv/t-0" 2>"$TMP/werr" >/dev/null || got=$?
+  expect_eq "1|$want" "$got|$(cat "$TMP/werr")" "$what"
+}
+# (the records before the bad line are written, as before: nothing decoded is dropped)
+rc=0; printf '%s\n' '{"value":"a"}' '{"value":"b"}' 'hello world' | "$E" write "$TMP/first/t-0" 2>"$TMP/err" || rc=$?
+expect_eq '1|evt: error: <stdin>:3: not JSON (use --input lines for raw text)|2' \
+  "$rc|$(cat "$TMP/err")|$("$E" cat "$TMP/first/t-0" 2>/dev/null | wc -l)" "plain text"
+check_err 'evt: error: <stdin>:1: not JSON at column 11: unexpected '"'tru}'"' (use --input lines for raw text)' \
+  "broken JSON" '{"value": tru}'
+check_err 'evt: error: <stdin>:1: not JSON: the line ends before the JSON does (is a quote or bracket missing?) (use --input lines for raw text)' \
+  "unclosed string" '{"value":"a'
+check_err 'evt: error: <stdin>:1: a JSON array, not an envelope (an envelope is an object such as {"key":"k","value":"v"}); use --input values to write each line as a value' \
+  "an array" '[1,2]'
+check_err 'evt: error: <stdin>:2: a JSON string, not an envelope (an envelope is an object such as {"key":"k","value":"v"}); use --input values to write each line as a value' \
+  "a string" '{"value":1}' '"just a string"'
+check_err 'evt: error: <stdin>:1: partition must be an integer, not "x"' "partition type" '{"partition":"x","value":1}'
+check_err 'evt: error: <stdin>:1: partition must be between 0 and 2147483647 (or -1: unknown), not 4294967296' \
+  "partition range" '{"partition":4294967296}'
+check_err 'evt: error: <stdin>:1: offset must be an integer, not 1.5' "offset type" '{"offset":1.5}'
+check_err 'evt: error: <stdin>:1: topic must be a string, not an object' "topic type" '{"topic":{"a":1}}'
+check_err 'evt: error: <stdin>:1: timestamp must be milliseconds since the epoch (an integer) or an RFC 3339 string, not true' \
+  "timestamp type" '{"timestamp":true}'
+check_err 'evt: error: <stdin>:1: headers must be an array of {"key":..,"value":..} objects, not an object' \
+  "headers type" '{"headers":{"a":"b"}}'
+check_err 'evt: error: <stdin>:1: headers[1].value must be a string or null, not 5' \
+  "header value type" '{"headers":[{"key":"a","value":"b"},{"key":"c","value":5}]}'
+check_err 'evt: error: <stdin>:1: headers[0] has no "key" (or "key_base64")' "header key" '{"headers":[{"value":"b"}]}'
+check_err 'evt: error: <stdin>:1: value_base64 is not valid base64: "!!"' "base64" '{"value_base64":"!!"}'
+# --input values: a line that is not one JSON value
+printf '{"a":1}\nnope\n' | "$E" write --input values "$TMP/vals/t-0" 2>"$TMP/err" && fail "values: exit 0" || pass
+expect_eq 'evt: error: <stdin>:2: not JSON (use --input lines for raw text)' "$(cat "$TMP/err")" "--input values wording"
+# other readers name the problem without a hint for a flag they do not have
+printf '{"value":1}\nhello\n' >"$TMP/bad.jsonl"
+"$E" cat "$TMP/bad.jsonl" >/dev/null 2>"$TMP/err" && fail "cat of a bad line: exit 0" || pass
+expect_eq "evt: error: $TMP/bad.jsonl:2: not JSON" "$(cat "$TMP/err")" "cat wording"
 
 # ---- Kafka (the sandbox, checked with kcat) ----
 if command -v kcat >/dev/null; then
