@@ -35,6 +35,7 @@ _evt() {
     --compression) COMPREPLY=($(compgen -W "none gzip snappy lz4 zstd" -- "$cur")); return ;;
     --input) COMPREPLY=($(compgen -W "envelope lines values" -- "$cur")); return ;;
     --fsync) COMPREPLY=($(compgen -W "never batch end" -- "$cur")); return ;;
+    --on-invalid) COMPREPLY=($(compgen -W "error skip dead-letter:" -- "$cur")); [[ ${COMPREPLY[0]} == *: ]] && compopt -o nospace 2>/dev/null; return ;;
     --keep-header|--drop-header) return ;;
     --merge) COMPREPLY=($(compgen -W "time none" -- "$cur")); return ;;
     -f|--format) COMPREPLY=($(compgen -W "envelope value cloudevents" -- "$cur")); return ;;
@@ -56,7 +57,7 @@ _evt() {
   local flags=""
   case "$cmd" in
     cat) flags="$read_flags $kafka_flags -t --isolation --follow --group -G --merge --include-control --format -f --limit -n" ;;
-    write) flags="$kafka_flags --in -i --input --key-field --topic -t --partition --create-topic --producers --compression --compression-level --segment-bytes --batch-records --batch-bytes --keep-offsets --fsync --wait --keep-header --drop-header" ;;
+    write) flags="$kafka_flags --in -i --input --key-field --topic -t --partition --create-topic --producers --compression --compression-level --segment-bytes --batch-records --batch-bytes --keep-offsets --fsync --wait --keep-header --drop-header --on-invalid" ;;
     inspect) flags="$read_flags $kafka_flags -t --isolation --json --table" ;;
     verify) flags="--repair --wait --no-index --json" ;;
     dump) flags="$read_flags $kafka_flags -t --isolation --json --batches-only" ;;

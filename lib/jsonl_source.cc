@@ -270,7 +270,12 @@ Status JsonlSource::Next(RecordBatch* out, bool* eof) {
       s.pending = false;
       continue;  // blank lines separate nothing
     }
-    auto where = [&] { return fmt::format("{}:{}", s.reader->name(), line_no); };  // errors only
+    // A line that is not a record: the error, or the caller's on_invalid and the next line.
+    auto invalid = [&](const Status& st) -> Status {
+      if (!s.opts.on_invalid) return st.WithContext(fmt::format("{}:{}", s.reader->name(), line_no));
+      s.pending = false;
+      return s.opts.on_invalid(InvalidLine{s.reader->name(), line_no, st.message(), line});
+    };
     Record rec;
     std::string_view topic;
     int32_t partition = -1;
@@ -283,7 +288,8 @@ Status JsonlSource::Next(RecordBatch* out, bool* eof) {
           st = Status::Corruption(st.message() + " (use --input lines for raw text)");
         else if (s.opts.suggest_input && s.parser.problem() == envelope::ParseProblem::kNotObject)
           st = Status::Corruption(st.message() + "; use --input values to write each line as a value");
-        return st.WithContext(where());
+        EVT_RETURN_IF_ERROR(invalid(st));
+        continue;
       }
       rec = pr.record;
       if (!pr.has_timestamp) rec.timestamp = NowMs();  // like a producer: CreateTime = now
@@ -307,15 +313,19 @@ Status JsonlSource::Next(RecordBatch* out, bool* eof) {
         std::string why = envelope::DescribeNotJson(line);
         return why.empty() ? std::string("not JSON") : why;
       };
-      if (s.opts.format == InputFormat::kValues && !IsValidJson(line))
-        return Status::Corruption(fmt::format("{}: {} (use --input lines for raw text)", where(), not_json()));
+      if (s.opts.format == InputFormat::kValues && !IsValidJson(line)) {
+        EVT_RETURN_IF_ERROR(invalid(Status::Corruption(not_json() + " (use --input lines for raw text)")));
+        continue;
+      }
       rec.key = Bytes::Null();
       if (!s.opts.key_field.empty()) {
         bool found = false;
         Status st = ExtractJsonField(line, s.opts.key_field, &s.key_scratch, &found);
-        if (st.code() == Code::kCorruption)  // the line is not JSON
-          return Status::Corruption(
-              fmt::format("{}: {}, so --key-field {} has nothing to read", where(), not_json(), s.opts.key_field));
+        if (st.code() == Code::kCorruption) {  // the line is not JSON
+          EVT_RETURN_IF_ERROR(invalid(Status::Corruption(
+              fmt::format("{}, so --key-field {} has nothing to read", not_json(), s.opts.key_field))));
+          continue;
+        }
         if (!st.ok()) return st;
         if (found) rec.key = Bytes::Of(out->arena.Copy(s.key_scratch));
       }

@@ -1,5 +1,5 @@
 # --keep-header/--drop-header (replay, write, backfill) and evt write's invalid lines: the
-# wording of the errors.
+# wording of the errors and --on-invalid error|skip|dead-letter:FILE.
 source "$(dirname "$0")/lib.sh"
 E=$EVT
 py=/usr/bin/python3
@@ -115,12 +115,80 @@ printf '{"value":1}\nhello\n' >"$TMP/bad.jsonl"
 "$E" cat "$TMP/bad.jsonl" >/dev/null 2>"$TMP/err" && fail "cat of a bad line: exit 0" || pass
 expect_eq "evt: error: $TMP/bad.jsonl:2: not JSON" "$(cat "$TMP/err")" "cat wording"
 
+# ---- --on-invalid skip ----
+mixed() {
+  printf '%s\n' '{"key":"a","value":1}' 'hello' '{"key":"b","value":2}' '' '[1]' '{"key":"c","partition":"x"}' \
+    '{"key":"d","value":4}'
+}
+rc=0; mixed | "$E" write --on-invalid skip "$TMP/skip2/t-0" 2>"$TMP/err" >/dev/null || rc=$?
+expect_eq 1 "$rc" "--on-invalid skip exits 1"
+expect_eq 'evt: warning: <stdin>:2: skipped: not JSON (use --input lines for raw text)
+evt: warning: <stdin>:5: skipped: a JSON array, not an envelope (an envelope is an object such as {"key":"k","value":"v"}); use --input values to write each line as a value
+evt: warning: <stdin>:6: skipped: partition must be an integer, not "x"
+evt: 3 invalid lines skipped' "$(cat "$TMP/err")" "--on-invalid skip warnings and summary"
+expect_eq "a b d" "$("$E" cat "$TMP/skip2/t-0" | jq -r .key | tr '\n' ' ' | sed 's/ $//')" "--on-invalid skip writes the valid records"
+# all valid: exit 0, no summary; the one-value option before DST does not swallow it
+rc=0; printf '{"value":1}\n' | "$E" write --on-invalid skip "$TMP/ok/t-0" 2>"$TMP/err" || rc=$?
+expect_eq "0|" "$rc|$(cat "$TMP/err")" "--on-invalid skip with nothing invalid"
+# --input values and --key-field lines are invalid lines too
+rc=0; printf '{"id":1}\nnope\n{"id":3}\n' | "$E" write --input values --key-field .id --on-invalid skip "$TMP/kv/t-0" 2>"$TMP/err" || rc=$?
+expect_eq "1|1 3" "$rc|$("$E" cat "$TMP/kv/t-0" | jq -r .key | tr '\n' ' ' | sed 's/ $//')" "--input values --on-invalid skip"
+expect_contains "$TMP/err" '<stdin>:2: skipped: not JSON'
+rc=0; printf 'plain\n{"id":2}\n' | "$E" write --input lines --key-field .id --on-invalid skip "$TMP/kl/t-0" 2>"$TMP/err" || rc=$?
+expect_eq "1|2" "$rc|$("$E" cat "$TMP/kl/t-0" | jq -r .key)" "--input lines --key-field --on-invalid skip"
+expect_contains "$TMP/err" '<stdin>:1: skipped: not JSON, so --key-field .id has nothing to read'
+
+# ---- --on-invalid dead-letter:FILE ----
+# lines with quotes, backslashes, a tab, a control byte and bytes that are not UTF-8
+printf '%s\n' '{"value":"ok1"}' 'say "hi" \ there' >"$TMP/dl_in.jsonl"
+printf 'tab\there\001\n' >>"$TMP/dl_in.jsonl"
+printf '\xff\xfe not utf-8\n' >>"$TMP/dl_in.jsonl"
+printf '%s\n' '{"value":"ok2"}' '{"value":"x","offset":"7"}' >>"$TMP/dl_in.jsonl"
+rc=0; "$E" write --in "$TMP/dl_in.jsonl" --on-invalid "dead-letter:$TMP/dead.jsonl" "$TMP/dl/t-0" 2>"$TMP/err" || rc=$?
+expect_eq 1 "$rc" "--on-invalid dead-letter exits 1"
+expect_eq "evt: 4 invalid lines written to $TMP/dead.jsonl" "$(cat "$TMP/err")" "--on-invalid dead-letter summary, no warnings"
+expect_eq "ok1 ok2" "$("$E" cat "$TMP/dl/t-0" | jq -r .value | tr '\n' ' ' | sed 's/ $//')" "--on-invalid dead-letter writes the valid records"
+$py - "$TMP/dead.jsonl" "$TMP/dl_in.jsonl" <<'PY' && pass || fail "dead-letter file: file, line, error, raw"
+import base64, json, sys
+dead = [json.loads(l) for l in open(sys.argv[1], "rb")]
+raw = open(sys.argv[2], "rb").read().split(b"\n")
+assert [d["line"] for d in dead] == [2, 3, 4, 6], dead
+assert all(d["file"] == sys.argv[2] and set(d) <= {"file", "line", "error", "raw", "raw_base64"} for d in dead), dead
+for d in dead:
+    got = base64.b64decode(d["raw_base64"]) if "raw_base64" in d else d["raw"].encode()
+    assert got == raw[d["line"] - 1], (d, raw[d["line"] - 1])
+assert "raw_base64" in dead[2] and "raw" in dead[0], dead
+assert dead[0]["error"] == "not JSON (use --input lines for raw text)", dead[0]
+assert dead[2]["error"] == "not JSON (not valid UTF-8) (use --input lines for raw text)", dead[2]
+assert dead[3]["error"] == 'offset must be an integer, not "7"', dead[3]
+PY
+# a second run appends
+"$E" write --in "$TMP/dl_in.jsonl" --on-invalid "dead-letter:$TMP/dead.jsonl" "$TMP/dl/t-0" 2>/dev/null || true
+expect_eq 8 "$(wc -l <"$TMP/dead.jsonl")" "--on-invalid dead-letter appends"
+# ---- --on-invalid usage ----
+expect_exit 2 "$E" write --on-invalid bogus "$TMP/u/t-0"
+expect_contains "$TMP/err" "evt: error: --on-invalid: expected error, skip or dead-letter:FILE, got 'bogus'"
+expect_exit 2 "$E" write --on-invalid dead-letter "$TMP/u/t-0"
+expect_contains "$TMP/err" "--on-invalid dead-letter needs a file, joined with ':': --on-invalid dead-letter:FILE"
+expect_exit 2 "$E" write --on-invalid dead-letter: "$TMP/u/t-0"
+expect_contains "$TMP/err" "--on-invalid dead-letter needs a file"
+expect_exit 2 "$E" write --on-invalid "dead-letter:$TMP/u.jsonl" --in "$TMP/w/orders-0" "$TMP/u2/t-0"
+expect_contains "$TMP/err" "--on-invalid is for JSON Lines input"
+[ ! -e "$TMP/u" ] && [ ! -e "$TMP/u.jsonl" ] && pass || fail "a usage error wrote something"
+rc=0; printf '{"value":1}\nbad\n' | "$E" write --on-invalid "dead-letter:$TMP/no/such/dir/d.jsonl" "$TMP/u3/t-0" 2>"$TMP/err" || rc=$?
+expect_eq 2 "$rc" "--on-invalid dead-letter: an unwritable file"
+expect_contains "$TMP/err" "no/such/dir/d.jsonl: cannot"
+[ ! -e "$TMP/u3" ] || [ "$("$E" cat "$TMP/u3/t-0" 2>/dev/null | wc -l)" = 0 ] && pass || fail "unwritable dead-letter file: records moved first"
 # ---- Kafka (the sandbox, checked with kcat) ----
 if command -v kcat >/dev/null; then
-  "$E" sandbox --topics back:1 >"$TMP/addr" 2>"$TMP/sb.err" &
+  "$E" sandbox --topics orders:1,back:1 >"$TMP/addr" 2>"$TMP/sb.err" &
   SB=$!
   for _ in $(seq 100); do [ -s "$TMP/addr" ] && break; sleep 0.1; done
   B=$(head -1 "$TMP/addr")
+  rc=0; mixed | "$E" write "kafka://$B/orders" --on-invalid skip --partition 0 2>"$TMP/err" || rc=$?
+  expect_eq 1 "$rc" "write to Kafka --on-invalid skip exits 1"
+  expect_contains "$TMP/err" "evt: 3 invalid lines skipped"
+  expect_eq "a b d" "$(kcat -C -b "$B" -t orders -e -q -f '%k\n' 2>/dev/null | tr '\n' ' ' | sed 's/ $//')" "Kafka: the valid records"
   # the issue's example: dead letters back to their topic without the error headers
   "$E" replay "$TMP/dlq.jsonl" "kafka://$B/back" --drop-header '__connect.errors.*' 2>/dev/null
   expect_eq "trace-id=t1,content-type=json,trace-id=t1b||x-a=1,x-b=NULL,x-bb=2" \
