@@ -221,6 +221,28 @@ CLI::Option* AddRepeatable(CLI::App* app, const std::string& name, std::vector<s
       CLI::MultiOptionPolicy::TakeAll);
 }
 
+void AddHeaderFlags(CLI::App* app, HeaderFlags* f) {
+  AddRepeatable(app, "--keep-header", &f->keep,
+                "Pass on only the record headers whose key matches this glob (*, ?, [...]; repeatable: any of them)")
+      ->type_name("GLOB");
+  AddRepeatable(app, "--drop-header", &f->drop,
+                "Drop the record headers whose key matches this glob (repeatable; applies after --keep-header), "
+                "e.g. '__connect.errors.*'")
+      ->type_name("GLOB");
+}
+
+Status ResolveHeaderFlags(const HeaderFlags& f, HeaderFilter* filter) {
+  auto h = HeaderFilter::Make(f.keep, f.drop);
+  if (!h.ok()) return h.status();
+  *filter = std::move(*h);
+  return Status::OK();
+}
+
+std::string HeaderFlagsIdentity(const HeaderFlags& f) {
+  if (f.keep.empty() && f.drop.empty()) return "";
+  return fmt::format("|keep-header={}|drop-header={}", fmt::join(f.keep, "\x1f"), fmt::join(f.drop, "\x1f"));
+}
+
 void AddProducersFlag(CLI::App* app, int* producers) {
   app->add_option("--producers", *producers,
                   "Kafka: producer instances, compressing in parallel (default: one per CPU, at most 4; each "

@@ -9,6 +9,7 @@
 
 #include "lib/base/file.h"
 #include "lib/base/status.h"
+#include "lib/headers.h"
 #include "lib/kafka/client.h"
 #include "lib/read.h"
 #include "lib/segment.h"
@@ -137,6 +138,16 @@ Status ResolveKafkaRead(const KafkaFlags& f, kafka::KafkaReadOptions* ro);
 // -b/-t as a source: appends kafka://BROKERS/TOPIC when -t was given; fills in -b for
 // kafka:/// URLs without hosts. Errors when there is no source at all.
 Status KafkaSourcePaths(const KafkaFlags& f, std::vector<std::string>* sources, bool topic_optional = false);
+
+// --keep-header GLOB and --drop-header GLOB (both repeatable) for commands that pass
+// records on (replay, write, backfill).
+struct HeaderFlags {
+  std::vector<std::string> keep, drop;
+};
+void AddHeaderFlags(CLI::App* app, HeaderFlags* f);
+Status ResolveHeaderFlags(const HeaderFlags& f, HeaderFilter* filter);
+// The flags for a checkpoint's job identity: "" without them (older checkpoints still fit).
+std::string HeaderFlagsIdentity(const HeaderFlags& f);
 
 // Number flags. CLI11 takes "-5" for an unsigned option as 2^64-5 and "nan"/"inf" for a
 // floating one; GuardNumberFlags (main.cc calls it on every subcommand) refuses both for

@@ -20,6 +20,7 @@ void AddSelectionFlags(CLI::App* app, SelectionFlags* f) {
                   "strings or epoch milliseconds), a filter over the scanned range");
   app->add_option("--keys", f->keys_file, "Only records whose key is one of the lines of FILE");
   app->add_option("--partitions", f->partitions, "Only these source partitions (e.g. 0,2-4)");
+  AddHeaderFlags(app, &f->headers);
   AddKafkaFlags(app, &f->kafka, kKafkaReader);
 }
 
@@ -51,6 +52,7 @@ Status ResolveSelection(const SelectionFlags& f, const std::vector<std::string>&
     if (!p.ok()) return Status::InvalidArgument("--partitions: " + p.status().message());
     o->partitions = *p;
   }
+  EVT_RETURN_IF_ERROR(ResolveHeaderFlags(f.headers, &o->headers));
   std::string keys_hash;
   if (!f.keys_file.empty()) {
     auto k = ReadFileToString(f.keys_file);
@@ -59,6 +61,7 @@ Status ResolveSelection(const SelectionFlags& f, const std::vector<std::string>&
   *identity = fmt::format("src={}|from={}|until={}|merge={}|time-field={}|where={}|keys={}|partitions={}",
                           fmt::join(o->sources, ","), f.read.from, f.read.until, f.read.merge, f.time_field,
                           fmt::join(f.read.where, "\x1f"), keys_hash, f.partitions);
+  *identity += HeaderFlagsIdentity(f.headers);
   return Status::OK();
 }
 

@@ -1,5 +1,6 @@
 // The selection flags `evt replay` and `evt backfill` share: --from/--until, --merge,
-// --where, --time-field, --keys, --partitions and the Kafka client flags.
+// --where, --time-field, --keys, --partitions, --keep-header/--drop-header and the Kafka
+// client flags.
 #pragma once
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@ namespace evt::cmd {
 struct SelectionFlags {
   ReadFlags read;
   KafkaFlags kafka;
+  HeaderFlags headers;
   std::string time_field, keys_file, partitions;
 };
 void AddSelectionFlags(CLI::App* app, SelectionFlags* f);

@@ -11,6 +11,29 @@
 
 namespace evt::cmd {
 
+namespace {
+
+// --on-invalid error | skip | dead-letter:FILE
+Status ParseOnInvalid(const std::string& v, WriteOptions* o) {
+  static constexpr std::string_view kDead = "dead-letter";
+  if (v == "error") {
+    o->on_invalid = OnInvalid::kError;
+  } else if (v == "skip") {
+    o->on_invalid = OnInvalid::kSkip;
+  } else if (v.rfind(kDead, 0) == 0) {
+    if (v.size() <= kDead.size() + 1 || v[kDead.size()] != ':')
+      return Status::InvalidArgument("--on-invalid dead-letter needs a file, joined with ':': --on-invalid dead-letter:FILE");
+    o->on_invalid = OnInvalid::kDeadLetter;
+    o->dead_letter = v.substr(kDead.size() + 1);
+  } else {
+    return Status::InvalidArgument(
+        fmt::format("--on-invalid: expected error, skip or dead-letter:FILE, got '{}'", v));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 RunFn SetupWrite(CLI::App* app) {
   struct Flags {
     std::string dst;
@@ -30,6 +53,8 @@ RunFn SetupWrite(CLI::App* app) {
     bool keep_offsets = false;
     std::string fsync = "end";
     bool wait = false;
+    HeaderFlags headers;
+    std::string on_invalid = "error";
   };
   auto f = std::make_shared<Flags>();
   app->add_option("DST", f->dst,
@@ -48,6 +73,7 @@ RunFn SetupWrite(CLI::App* app) {
   app->add_option("--partition", f->partition,
                   "N: every record to partition N; keep: the record's own partition (default for directories); "
                   "hash: Java's murmur2 of the key (default for Kafka; keyless records spread randomly)");
+  AddHeaderFlags(app, &f->headers);
   AddCreateTopicFlag(app, &f->create_topic);
   AddProducersFlag(app, &f->producers);
   AddKafkaFlags(app, &f->kafka, 0);
@@ -63,6 +89,14 @@ RunFn SetupWrite(CLI::App* app) {
   app->add_option("--fsync", f->fsync, "When to fsync: never, batch (every batch), end (default)")
       ->check(CLI::IsMember({"never", "batch", "end"}));
   app->add_flag("--wait", f->wait, "Wait for another evt process holding the partition lock");
+  // One value (dead-letter:FILE, not two words): CLI11 2.1.2 would take the DST after an
+  // option of one or two values as its second value.
+  app->add_option("--on-invalid", f->on_invalid,
+                  "A JSON Lines line that is not a record: error (stop there; the default), skip (warn with "
+                  "file:line, go on) or dead-letter:FILE (append it to FILE as JSON, go on); any invalid line makes "
+                  "the exit status 1")
+      ->type_name("error|skip|dead-letter:FILE")
+      ->default_str("error");
   return [f]() {
     if (PrintPropertyListIfAsked(f->kafka)) return kExitOk;
     WriteOptions o;
@@ -94,11 +128,14 @@ RunFn SetupWrite(CLI::App* app) {
     o.kafka_write.producers = f->producers;
     o.kafka_write.compression = f->compression;
     o.kafka_write.compression_level = f->level;
+    if (Status h = ResolveHeaderFlags(f->headers, &o.headers); !h.ok()) return Finish(h);
     o.inputs = f->inputs;
     o.input.format = f->input == "lines" ? InputFormat::kLines
                      : f->input == "values" ? InputFormat::kValues
                                             : InputFormat::kEnvelope;
     o.input.key_field = f->key_field;
+    o.input.suggest_input = true;
+    if (Status v = ParseOnInvalid(f->on_invalid, &o); !v.ok()) return Finish(v);
     o.input.topic = to_kafka ? "" : f->topic;
     o.input.partition = to_kafka ? -1 : fixed_partition;
     if (!f->key_field.empty() && o.input.format == InputFormat::kEnvelope)
@@ -120,6 +157,11 @@ RunFn SetupWrite(CLI::App* app) {
     if (s.ok())
       PrintSummary(fmt::format("wrote {} record{}, {} acknowledged, to {}", stats.records, stats.records == 1 ? "" : "s",
                                stats.acknowledged, o.dst));
+    if (stats.invalid > 0) {
+      PrintSummary(fmt::format("{} invalid line{} {}", stats.invalid, stats.invalid == 1 ? "" : "s",
+                               o.on_invalid == OnInvalid::kSkip ? "skipped" : "written to " + o.dead_letter));
+      if (s.ok()) return kExitData;
+    }
     return Finish(s);
   };
 }

@@ -35,6 +35,8 @@ _evt() {
     --compression) COMPREPLY=($(compgen -W "none gzip snappy lz4 zstd" -- "$cur")); return ;;
     --input) COMPREPLY=($(compgen -W "envelope lines values" -- "$cur")); return ;;
     --fsync) COMPREPLY=($(compgen -W "never batch end" -- "$cur")); return ;;
+    --on-invalid) COMPREPLY=($(compgen -W "error skip dead-letter:" -- "$cur")); [[ ${COMPREPLY[0]} == *: ]] && compopt -o nospace 2>/dev/null; return ;;
+    --keep-header|--drop-header) return ;;
     --merge) COMPREPLY=($(compgen -W "time none" -- "$cur")); return ;;
     -f|--format) COMPREPLY=($(compgen -W "envelope value cloudevents" -- "$cur")); return ;;
     --from|--until) COMPREPLY=($(compgen -W "beginning end" -- "$cur")); return ;;
@@ -55,14 +57,14 @@ _evt() {
   local flags=""
   case "$cmd" in
     cat) flags="$read_flags $kafka_flags -t --isolation --follow --group -G --merge --include-control --format -f --limit -n" ;;
-    write) flags="$kafka_flags --in -i --input --key-field --topic -t --partition --create-topic --producers --compression --compression-level --segment-bytes --batch-records --batch-bytes --keep-offsets --fsync --wait" ;;
+    write) flags="$kafka_flags --in -i --input --key-field --topic -t --partition --create-topic --producers --compression --compression-level --segment-bytes --batch-records --batch-bytes --keep-offsets --fsync --wait --keep-header --drop-header --on-invalid" ;;
     inspect) flags="$read_flags $kafka_flags -t --isolation --json --table --buckets" ;;
     verify) flags="--repair --wait --no-index --json" ;;
     dump) flags="$read_flags $kafka_flags -t --isolation --json --batches-only" ;;
     filter) flags="--count -c --invert -v --limit -n --strict --threads -j" ;;
     gen) flags="--count -c --keys --seed --types --value-size --topic --partitions --start --step --output -o --format -f --compression --compression-level --segment-bytes --batch-records --batch-bytes" ;;
-    replay) flags="--from --until --merge --where -w --strict --on-corruption --time-field --keys --partitions $kafka_flags --isolation --to-topic --partition --keep-timestamps --now-timestamps --provenance --rate --speed --max-gap --dry-run --checkpoint --checkpoint-interval --dedupe --compression --producers --create-topic --stats-json" ;;
-    backfill) flags="--from --until --merge --where -w --strict --on-corruption --time-field --keys --partitions $kafka_flags --isolation --exec --pipe --input --workers --pipeline --retries --backoff --dead-letter --create-topic --max-failures --drain-timeout --dry-run --checkpoint --checkpoint-interval --stats-json" ;;
+    replay) flags="--from --until --merge --where -w --strict --on-corruption --time-field --keys --partitions $kafka_flags --isolation --to-topic --partition --keep-timestamps --now-timestamps --provenance --rate --speed --max-gap --dry-run --checkpoint --checkpoint-interval --dedupe --compression --producers --create-topic --stats-json --keep-header --drop-header" ;;
+    backfill) flags="--from --until --merge --where -w --strict --on-corruption --time-field --keys --partitions $kafka_flags --isolation --exec --pipe --input --workers --pipeline --retries --backoff --dead-letter --create-topic --max-failures --drain-timeout --dry-run --checkpoint --checkpoint-interval --stats-json --keep-header --drop-header" ;;
     compact) flags="--include-active --min-compaction-lag --delete-retention --now --null-keys --min-cleanable-ratio --force --segment-bytes --compression --compression-level --max-memory --dry-run --wait --stats-json" ;;
     retain) flags="--max-age --max-bytes --before --now --dry-run --wait --stats-json" ;;
     sandbox) flags="--brokers --topics --load --fault" ;;

@@ -67,6 +67,7 @@ complete -c evt -n "__fish_seen_subcommand_from write" -l batch-bytes -x -d 'Unc
 complete -c evt -n "__fish_seen_subcommand_from write" -l keep-offsets -d 'Keep the offsets of the input records'
 complete -c evt -n "__fish_seen_subcommand_from write" -l fsync -x -a 'never batch end' -d 'When to fsync'
 complete -c evt -n "__fish_seen_subcommand_from write" -l wait -d 'Wait for another evt holding the partition lock'
+complete -c evt -n "__fish_seen_subcommand_from write" -l on-invalid -x -a 'error skip dead-letter:' -d 'What to do with a line that is not a record'
 
 # inspect
 complete -c evt -n "__fish_seen_subcommand_from inspect" -l json -d 'JSON output'
@@ -121,6 +122,9 @@ complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l on-corruptio
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l time-field -x -d 'Bound times by event time from this field'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l keys -r -F -d 'Only keys listed in FILE'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l partitions -x -d 'Only these source partitions'
+# --keep-header/--drop-header: replay, backfill and write (cmd/common.h AddHeaderFlags)
+complete -c evt -n "__fish_seen_subcommand_from replay backfill write" -l keep-header -x -d 'Pass on only headers whose key matches GLOB'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill write" -l drop-header -x -d 'Drop headers whose key matches GLOB'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l brokers -x -d 'Kafka bootstrap brokers'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l config -r -F -d 'librdkafka properties file'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l timeout -x -d 'Kafka request timeout'

@@ -262,12 +262,17 @@ Status JsonlSource::Next(RecordBatch* out, bool* eof) {
       }
       line_no = s.reader->line_number();
     }
-    std::string where = fmt::format("{}:{}", s.reader->name(), line_no);
     if (!line.empty() && line.back() == '\r' && s.opts.format != InputFormat::kLines) line.remove_suffix(1);
     if (line.empty() && s.opts.format != InputFormat::kLines) {
       s.pending = false;
       continue;  // blank lines separate nothing
     }
+    // A line that is not a record: the error, or the caller's on_invalid and the next line.
+    auto invalid = [&](const Status& st) -> Status {
+      if (!s.opts.on_invalid) return st.WithContext(fmt::format("{}:{}", s.reader->name(), line_no));
+      s.pending = false;
+      return s.opts.on_invalid(InvalidLine{s.reader->name(), line_no, st.message(), line});
+    };
     Record rec;
     std::string_view topic;
     int32_t partition = -1;
@@ -275,7 +280,14 @@ Status JsonlSource::Next(RecordBatch* out, bool* eof) {
       envelope::ParsedRecord pr;
       size_t headers_before = out->headers.size();
       Status st = s.parser.Parse(line, out, &pr);
-      if (!st.ok()) return st.WithContext(where);
+      if (!st.ok()) {
+        if (s.opts.suggest_input && s.parser.problem() == envelope::ParseProblem::kNotJson)
+          st = Status::Corruption(st.message() + " (use --input lines for raw text)");
+        else if (s.opts.suggest_input && s.parser.problem() == envelope::ParseProblem::kNotObject)
+          st = Status::Corruption(st.message() + "; use --input values to write each line as a value");
+        EVT_RETURN_IF_ERROR(invalid(st));
+        continue;
+      }
       rec = pr.record;
       if (!pr.has_timestamp) rec.timestamp = NowMs();  // like a producer: CreateTime = now
       topic = pr.topic;
@@ -293,16 +305,28 @@ Status JsonlSource::Next(RecordBatch* out, bool* eof) {
         return Status::OK();
       }
     } else {
-      if (s.opts.format == InputFormat::kValues && !IsValidJson(line))
-        return Status::Corruption(fmt::format("{}: not a valid JSON value (use --input lines for raw text)", where));
-      rec.value = Bytes::Of(out->arena.Copy(line));
+      // Why the line is not JSON, in words (only once simdjson found it is not).
+      auto not_json = [&] {
+        std::string why = envelope::DescribeNotJson(line);
+        return why.empty() ? std::string("not JSON") : why;
+      };
+      if (s.opts.format == InputFormat::kValues && !IsValidJson(line)) {
+        EVT_RETURN_IF_ERROR(invalid(Status::Corruption(not_json() + " (use --input lines for raw text)")));
+        continue;
+      }
       rec.key = Bytes::Null();
       if (!s.opts.key_field.empty()) {
         bool found = false;
         Status st = ExtractJsonField(line, s.opts.key_field, &s.key_scratch, &found);
-        if (!st.ok()) return st.WithContext(where);
+        if (st.code() == Code::kCorruption) {  // the line is not JSON
+          EVT_RETURN_IF_ERROR(invalid(Status::Corruption(
+              fmt::format("{}, so --key-field {} has nothing to read", not_json(), s.opts.key_field))));
+          continue;
+        }
+        if (!st.ok()) return st;
         if (found) rec.key = Bytes::Of(out->arena.Copy(s.key_scratch));
       }
+      rec.value = Bytes::Of(out->arena.Copy(line));
       rec.timestamp = NowMs();  // like a producer: CreateTime = now
       rec.header_begin = static_cast<uint32_t>(out->headers.size());
       topic = s.opts.topic;

@@ -1,7 +1,9 @@
 // JSON Lines input: envelope records, raw lines, or JSON values, from files or stdin.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lib/base/status.h"
@@ -41,16 +43,30 @@ class LineReader {
 
 enum class InputFormat { kEnvelope, kLines, kValues };
 
+// A line that cannot be read as a record: its place, what is wrong, and its bytes.
+struct InvalidLine {
+  std::string_view file;
+  uint64_t line = 0;
+  std::string_view error;  // in words, without the file:line prefix
+  std::string_view raw;    // the line without its newline
+};
+
 struct JsonlSourceOptions {
   InputFormat format = InputFormat::kEnvelope;
   std::string key_field;        // lines/values: take the key from this JSON field (".a.b")
   std::string topic;            // override/assign topic
   int32_t partition = -1;       // override/assign partition
   size_t target_records = 4096;
+  // Errors suggest another --input where one would read the line (`evt write` has it).
+  bool suggest_input = false;
+  // When set, an invalid line (not JSON, not an object, a bad field) is handed here and
+  // passed over instead of ending the read with Corruption; an error it returns ends it.
+  std::function<Status(const InvalidLine&)> on_invalid;
 };
 
 // Yields batches of records parsed from JSONL files (each batch holds one topic-partition;
-// a change of topic or partition starts a new batch). Errors name `file:line`.
+// a change of topic or partition starts a new batch). Errors name `file:line` and say in
+// words what is wrong with the line.
 class JsonlSource : public Source {
  public:
   JsonlSource(std::vector<std::string> paths, JsonlSourceOptions opts);

@@ -270,7 +270,7 @@ Result<std::unique_ptr<Selection>> Selection::Open(const SelectionOptions& o, co
   }
   auto w = MaybeWhere(std::move(s.src), o.where, reporter);
   if (!w.ok()) return w.status();
-  s.src = std::move(*w);
+  s.src = FilterHeaders(std::move(*w), o.headers);
   return sel;
 }
 

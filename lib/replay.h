@@ -3,7 +3,8 @@
 //
 // Selection (shared with `evt backfill`): --from/--until as for `evt cat`, or with
 // --time-field the event time read from each value (a filter over the scanned range),
-// --where, --keys FILE, --partitions.
+// --where, --keys FILE, --partitions; the selected records' headers pass through
+// --keep-header/--drop-header (lib/headers.h).
 //
 // Checkpoint (--checkpoint FILE): per source partition the next offset to read (for JSON
 // Lines sources, the number of records consumed), and for file and segment-directory
@@ -24,6 +25,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "lib/headers.h"
 #include "lib/kafka/client.h"
 #include "lib/segment.h"
 #include "lib/segment_writer.h"
@@ -45,6 +47,9 @@ struct SelectionOptions {
   int64_t event_until = INT64_MAX;
   std::string keys_file;             // --keys: one key per line
   std::vector<int32_t> partitions;   // --partitions (empty: all)
+  // --keep-header/--drop-header: the headers the selected records carry on (applied after
+  // --where, which sees them as read).
+  HeaderFilter headers;
 };
 
 // Where a source partition stands: next offset to read.

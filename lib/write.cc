@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "formats/envelope/envelope.h"
 #include "lib/read.h"
 
 namespace evt {
@@ -21,7 +22,61 @@ bool IsPartitionDirTarget(const std::string& dst) {
   return true;
 }
 
+void AppendInvalidLine(const InvalidLine& l, std::string* out) {
+  out->append("{\"file\":");
+  envelope::AppendJsonString(l.file, out);
+  fmt::format_to(std::back_inserter(*out), ",\"line\":{},\"error\":", l.line);
+  envelope::AppendJsonString(l.error, out);
+  if (envelope::IsValidUtf8(l.raw)) {
+    out->append(",\"raw\":");
+    envelope::AppendJsonString(l.raw, out);
+  } else {
+    out->append(",\"raw_base64\":\"");
+    envelope::AppendBase64(l.raw, out);
+    out->push_back('"');
+  }
+  out->append("}\n");
+}
+
 namespace {
+
+// --on-invalid skip / dead-letter: where invalid lines go, and how many there were.
+class InvalidLines {
+ public:
+  InvalidLines(const WriteOptions& o, Reporter* reporter, uint64_t* count)
+      : policy_(o.on_invalid), path_(o.dead_letter), reporter_(reporter), count_(count) {}
+  // The dead-letter file is opened (created) before any record moves.
+  Status Open() {
+    if (policy_ != OnInvalid::kDeadLetter) return Status::OK();
+    auto f = WritableFile::Open(path_, true);
+    if (!f.ok()) return f.status();
+    file_ = std::move(*f);
+    return Status::OK();
+  }
+  Status Add(const InvalidLine& l) {
+    ++*count_;
+    if (policy_ == OnInvalid::kSkip) {
+      reporter_->Notice(fmt::format("{}:{}: skipped: {}", l.file, l.line, l.error));
+      return Status::OK();
+    }
+    line_.clear();
+    AppendInvalidLine(l, &line_);
+    EVT_RETURN_IF_ERROR(file_->Append(line_));
+    return file_->Flush();  // rare: each one reaches the file as it is found
+  }
+  Status Close() { return file_ ? file_->Close() : Status::OK(); }
+  void Attach(JsonlSourceOptions* in) {
+    if (policy_ != OnInvalid::kError) in->on_invalid = [this](const InvalidLine& l) { return Add(l); };
+  }
+
+ private:
+  OnInvalid policy_;
+  std::string path_;
+  Reporter* reporter_;
+  uint64_t* count_;
+  std::unique_ptr<WritableFile> file_;
+  std::string line_;
+};
 
 bool IsSegmentInput(const std::string& p) {
   return IsDirectory(p) || (p.size() > 4 && p.compare(p.size() - 4, 4, ".log") == 0);
@@ -51,8 +106,8 @@ class Retarget : public Source {
 };
 
 // The records to write: JSON Lines (stdin or files), or segment files/directories.
-Result<std::unique_ptr<Source>> OpenInputs(const std::vector<std::string>& inputs, const JsonlSourceOptions& in,
-                                           Reporter* reporter) {
+Result<std::unique_ptr<Source>> OpenRecords(const std::vector<std::string>& inputs, const JsonlSourceOptions& in,
+                                            Reporter* reporter) {
   size_t segs = 0;
   for (const auto& p : inputs) segs += IsSegmentInput(p);
   if (segs == 0) return std::unique_ptr<Source>(std::make_unique<JsonlSource>(inputs, in));
@@ -60,6 +115,8 @@ Result<std::unique_ptr<Source>> OpenInputs(const std::vector<std::string>& input
     return Status::InvalidArgument("--in: give either segment files/directories or JSON Lines files, not both");
   if (in.format != InputFormat::kEnvelope)
     return Status::InvalidArgument("--input lines/values is for JSON Lines, not for segment inputs");
+  if (in.on_invalid)
+    return Status::InvalidArgument("--on-invalid is for JSON Lines input; segment inputs report damage as corruption");
   SourceSpec spec;
   spec.paths = inputs;
   auto src = OpenSource(spec, reporter);
@@ -67,7 +124,17 @@ Result<std::unique_ptr<Source>> OpenInputs(const std::vector<std::string>& input
   return std::unique_ptr<Source>(std::make_unique<Retarget>(std::move(*src), in.topic, in.partition));
 }
 
-Status RunWriteKafka(const WriteOptions& opts, Reporter* reporter, WriteStats* stats) {
+// ... with --on-invalid (its dead-letter file opened) and --keep-header/--drop-header.
+Result<std::unique_ptr<Source>> OpenInputs(const WriteOptions& opts, JsonlSourceOptions in, InvalidLines* invalid,
+                                           Reporter* reporter) {
+  invalid->Attach(&in);
+  auto src = OpenRecords(opts.inputs, in, reporter);
+  if (!src.ok()) return src;
+  EVT_RETURN_IF_ERROR(invalid->Open());
+  return FilterHeaders(std::move(*src), opts.headers);
+}
+
+Status RunWriteKafka(const WriteOptions& opts, InvalidLines* invalid, Reporter* reporter, WriteStats* stats) {
   auto t = kafka::ParseKafkaUrl(opts.dst);
   if (!t.ok()) return t.status();
   JsonlSourceOptions in = opts.input;
@@ -75,7 +142,7 @@ Status RunWriteKafka(const WriteOptions& opts, Reporter* reporter, WriteStats* s
     return Status::InvalidArgument("--partition keep: lines and values carry no partition");
   if (in.format != InputFormat::kEnvelope) in.partition = 0;  // ignored: the producer partitions
   if (in.topic.empty()) in.topic = t->topic;
-  auto src = OpenInputs(opts.inputs, in, reporter);
+  auto src = OpenInputs(opts, in, invalid, reporter);
   if (!src.ok()) return src.status();
   auto sink = kafka::KafkaSink::Open(*t, opts.kafka, opts.kafka_write);
   if (!sink.ok()) return sink.status();
@@ -96,10 +163,7 @@ Status RunWriteKafka(const WriteOptions& opts, Reporter* reporter, WriteStats* s
   return c;
 }
 
-}  // namespace
-
-Status RunWrite(const WriteOptions& opts, Reporter* reporter, WriteStats* stats) {
-  if (kafka::IsKafkaUrl(opts.dst)) return RunWriteKafka(opts, reporter, stats);
+Status RunWriteSegments(const WriteOptions& opts, InvalidLines* invalid, Reporter* reporter, WriteStats* stats) {
   bool fixed = IsPartitionDirTarget(opts.dst);
   JsonlSourceOptions in = opts.input;
   if (fixed) {
@@ -114,7 +178,7 @@ Status RunWrite(const WriteOptions& opts, Reporter* reporter, WriteStats* stats)
         "lines and values carry no topic/partition: write to a partition directory (<topic>-<N>) or give --topic "
         "and --partition");
   }
-  auto src = OpenInputs(opts.inputs, in, reporter);
+  auto src = OpenInputs(opts, in, invalid, reporter);
   if (!src.ok()) return src.status();
   SegmentDirSink sink(opts.dst, fixed, opts.writer, reporter);
   Status s = Drain(src->get(), &sink, -1, &stats->records);
@@ -123,6 +187,16 @@ Status RunWrite(const WriteOptions& opts, Reporter* reporter, WriteStats* stats)
   if (s.ok()) s = c;
   if (s.ok()) stats->acknowledged = stats->records;
   return s;
+}
+
+}  // namespace
+
+Status RunWrite(const WriteOptions& opts, Reporter* reporter, WriteStats* stats) {
+  InvalidLines invalid(opts, reporter, &stats->invalid);
+  Status s = kafka::IsKafkaUrl(opts.dst) ? RunWriteKafka(opts, &invalid, reporter, stats)
+                                         : RunWriteSegments(opts, &invalid, reporter, stats);
+  Status c = invalid.Close();
+  return s.ok() ? c : s;
 }
 
 }  // namespace evt

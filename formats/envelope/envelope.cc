@@ -63,14 +63,19 @@ namespace {
 // an explicit nesting limit, so hostile input cannot overflow the stack.
 class JsonValidator {
  public:
-  explicit JsonValidator(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+  explicit JsonValidator(std::string_view s) : begin_(s.data()), p_(s.data()), end_(s.data() + s.size()) {}
 
   bool Validate() {
     SkipWs();
     if (!Value()) return false;
     SkipWs();
+    trailing_ = p_ != end_;
     return p_ == end_;
   }
+  // After Validate() failed: the byte offset where the text stopped being JSON (the end of
+  // the text when it ended too soon), and whether a complete value had text after it.
+  size_t failed_at() const { return static_cast<size_t>(p_ - begin_); }
+  bool trailing() const { return trailing_; }
 
  private:
   static constexpr int kMaxDepth = 1024;
@@ -217,11 +222,21 @@ class JsonValidator {
     }
   }
 
+  const char* begin_;
   const char* p_;
   const char* end_;
+  bool trailing_ = false;
 };
 
 constexpr char kHex[] = "0123456789abcdef";
+
+// At most `max` bytes of `s`, cut back to a UTF-8 character boundary, with "..." when cut.
+std::string Excerpt(std::string_view s, size_t max) {
+  if (s.size() <= max) return std::string(s);
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return std::string(s.substr(0, n)) + "...";
+}
 
 }  // namespace
 
@@ -233,6 +248,22 @@ bool IsEmbeddableJson(std::string_view s) {
   if (std::memchr(s.data(), '\n', s.size()) || std::memchr(s.data(), '\r', s.size())) return false;
   if (!IsValidUtf8(s)) return false;
   return JsonValidator(s).Validate();
+}
+
+std::string DescribeNotJson(std::string_view s) {
+  if (!IsValidUtf8(s)) return "not JSON (not valid UTF-8)";
+  JsonValidator v(s);
+  if (v.Validate()) return "";
+  size_t lead = s.find_first_not_of(" \t\r\n");
+  if (lead == std::string_view::npos) return "not JSON (an empty line)";
+  size_t at = v.failed_at();
+  if (at == lead) return "not JSON";  // text that does not even start like JSON needs no detail
+  if (at >= s.size()) return "not JSON: the line ends before the JSON does (is a quote or bracket missing?)";
+  unsigned char c = static_cast<unsigned char>(s[at]);
+  std::string what = c < 0x20 ? fmt::format("a raw control byte 0x{:02x} (escape it, e.g. \\n)", c)
+                              : fmt::format("'{}'", Excerpt(s.substr(at), 12));
+  if (v.trailing()) return fmt::format("not JSON: text after the end of the JSON value, at column {}: {}", at + 1, what);
+  return fmt::format("not JSON at column {}: unexpected {}", at + 1, what);
 }
 
 namespace {
@@ -403,13 +434,18 @@ struct Parser::Impl {
   sj::parser parser;
   std::string padded;  // the line copied with SIMDJSON_PADDING bytes after it
   std::string scratch;
+  ParseProblem problem = ParseProblem::kNone;
+  Status ParseObject(std::string_view line, RecordBatch* batch, ParsedRecord* out);
 };
 
 Parser::Parser() : impl_(std::make_unique<Impl>()) {}
 Parser::~Parser() = default;
+ParseProblem Parser::problem() const { return impl_->problem; }
 
 namespace {
 
+// Only reached for lines that are not JSON (Parse then says so in words) or for a field
+// name simdjson could not read.
 Status JsonError(std::string_view what, simdjson::error_code e) {
   return Status::Corruption(fmt::format("{}: {}", what, simdjson::error_message(e)));
 }
@@ -417,6 +453,28 @@ Status JsonError(std::string_view what, simdjson::error_code e) {
 std::string_view TrimRight(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
   return s;
+}
+
+const char* TypeName(sj::json_type t) {
+  switch (t) {
+    case sj::json_type::object: return "an object";
+    case sj::json_type::array: return "an array";
+    case sj::json_type::string: return "a string";
+    case sj::json_type::number: return "a number";
+    case sj::json_type::boolean: return "a boolean";
+    case sj::json_type::null: return "null";
+  }
+  return "another kind of value";
+}
+
+// "FIELD must be WANT, not GOT": GOT is the value as written (a scalar) or its kind.
+Status WrongType(std::string_view field, std::string_view want, sj::value& v) {
+  std::string got = "another kind of value";
+  sj::json_type t;
+  if (v.type().get(t) == simdjson::SUCCESS)
+    got = t == sj::json_type::object || t == sj::json_type::array ? TypeName(t)
+                                                                  : Excerpt(TrimRight(v.raw_json_token()), 40);
+  return Status::Corruption(fmt::format("{} must be {}, not {}", field, want, got));
 }
 
 // Reads a key/value field: null, a string, an embedded object/array (raw bytes), or a
@@ -468,22 +526,40 @@ Status ReadBytesValue(sj::value v, std::string_view field, RecordBatch* batch, B
 
 Status ReadBase64(sj::value v, std::string_view field, std::string* scratch, RecordBatch* batch, Bytes* out) {
   std::string_view s;
-  if (auto e = v.get_string().get(s)) return JsonError(field, e);
+  if (v.get_string().get(s)) return WrongType(field, "a base64 string", v);
   scratch->clear();
-  if (!DecodeBase64(s, scratch)) return Status::Corruption(fmt::format("{}: not valid base64", field));
+  if (!DecodeBase64(s, scratch))
+    return Status::Corruption(fmt::format("{} is not valid base64: \"{}\"", field, Excerpt(s, 40)));
   *out = Bytes::Of(batch->arena.Copy(*scratch));
   return Status::OK();
 }
 
 Status ReadInt(sj::value v, std::string_view field, int64_t* out) {
-  if (auto e = v.get_int64().get(*out)) return JsonError(field, e);
+  if (v.get_int64().get(*out)) return WrongType(field, "an integer", v);
   return Status::OK();
 }
 
 }  // namespace
 
 Status Parser::Parse(std::string_view line, RecordBatch* batch, ParsedRecord* out) {
-  Impl& im = *impl_;
+  Status st = impl_->ParseObject(line, batch, out);
+  if (st.ok()) {
+    impl_->problem = ParseProblem::kNone;
+    return st;
+  }
+  // On-Demand stops at the first thing it cannot use, with its own wording, and may stop
+  // at a type before it reaches broken text: a line that is not JSON is said so first.
+  std::string not_json = DescribeNotJson(line);
+  if (!not_json.empty()) {
+    impl_->problem = ParseProblem::kNotJson;
+    return Status::Corruption(std::move(not_json));
+  }
+  return st;
+}
+
+Status Parser::Impl::ParseObject(std::string_view line, RecordBatch* batch, ParsedRecord* out) {
+  Impl& im = *this;
+  im.problem = ParseProblem::kBadField;
   *out = ParsedRecord{};
   Record& rec = out->record;
   rec.key = Bytes::Null();
@@ -498,7 +574,23 @@ Status Parser::Parse(std::string_view line, RecordBatch* batch, ParsedRecord* ou
   if (auto e = im.parser.iterate(im.padded.data(), line.size(), im.padded.size()).get(doc))
     return JsonError("not a JSON envelope", e);
   sj::object obj;
-  if (auto e = doc.get_object().get(obj)) return JsonError("envelope must be a JSON object", e);
+  if (doc.get_object().get(obj)) {
+    im.problem = ParseProblem::kNotObject;
+    sj::json_type t;
+    const char* kind = "JSON that is not an object";
+    if (doc.type().get(t) == simdjson::SUCCESS) {
+      switch (t) {
+        case sj::json_type::array: kind = "a JSON array"; break;
+        case sj::json_type::string: kind = "a JSON string"; break;
+        case sj::json_type::number: kind = "a JSON number"; break;
+        case sj::json_type::boolean: kind = "a JSON boolean"; break;
+        case sj::json_type::null: kind = "null"; break;
+        case sj::json_type::object: break;
+      }
+    }
+    return Status::Corruption(
+        fmt::format("{}, not an envelope (an envelope is an object such as {{\"key\":\"k\",\"value\":\"v\"}})", kind));
+  }
 
   auto fail = [&](Status st) {
     batch->headers.resize(headers_start);
@@ -512,18 +604,20 @@ Status Parser::Parse(std::string_view line, RecordBatch* batch, ParsedRecord* ou
     Status st;
     if (k == "topic") {
       std::string_view s;
-      if (auto e = v.get_string().get(s)) return fail(JsonError("topic", e));
+      if (v.get_string().get(s)) return fail(WrongType("topic", "a string", v));
       out->topic = batch->arena.Copy(s);
       out->has_topic = true;
     } else if (k == "partition") {
       int64_t p;
       st = ReadInt(v, "partition", &p);
-      if (st.ok() && (p < -1 || p > INT32_MAX)) st = Status::Corruption(fmt::format("partition {} is out of range", p));  // -1: unknown
+      if (st.ok() && (p < -1 || p > INT32_MAX))  // -1: unknown
+        st = Status::Corruption(fmt::format("partition must be between 0 and {} (or -1: unknown), not {}", INT32_MAX, p));
       out->partition = static_cast<int32_t>(p);
       rec.partition = out->partition;
     } else if (k == "offset") {
       st = ReadInt(v, "offset", &rec.offset);
-      if (st.ok() && rec.offset < -1) st = Status::Corruption(fmt::format("offset {} is out of range", rec.offset));
+      if (st.ok() && rec.offset < -1)
+        st = Status::Corruption(fmt::format("offset must be 0 or more (or -1: unknown), not {}", rec.offset));
     } else if (k == "timestamp") {
       // Milliseconds since the epoch, or an RFC 3339 string ("2024-05-01T14:00:00.250Z").
       out->has_timestamp = true;
@@ -534,16 +628,16 @@ Status Parser::Parse(std::string_view line, RecordBatch* batch, ParsedRecord* ou
         auto ms = ParseRfc3339(text);
         if (!ms.ok()) st = Status::Corruption("timestamp: " + ms.status().message());
         else rec.timestamp = *ms;
-      } else {
-        st = ReadInt(v, "timestamp", &rec.timestamp);
+      } else if (v.get_int64().get(rec.timestamp)) {
+        st = WrongType("timestamp", "milliseconds since the epoch (an integer) or an RFC 3339 string", v);
       }
     } else if (k == "timestamp_type") {
       std::string_view s;
-      if (auto e = v.get_string().get(s)) return fail(JsonError("timestamp_type", e));
+      if (v.get_string().get(s)) return fail(WrongType("timestamp_type", "a string", v));
       if (s == "LogAppendTime") rec.timestamp_type = TimestampType::kLogAppendTime;
       else if (s == "CreateTime") rec.timestamp_type = TimestampType::kCreateTime;
       else if (s == "NoTimestampType") rec.timestamp_type = TimestampType::kNone;
-      else st = Status::Corruption(fmt::format("unknown timestamp_type '{}'", s));
+      else st = Status::Corruption(fmt::format("timestamp_type must be CreateTime, LogAppendTime or NoTimestampType, not \"{}\"", Excerpt(s, 40)));
     } else if (k == "key") {
       st = ReadBytesValue(v, "key", batch, &rec.key);
     } else if (k == "value") {
@@ -558,47 +652,53 @@ Status Parser::Parse(std::string_view line, RecordBatch* batch, ParsedRecord* ou
       if (auto e = v.type().get(t)) return fail(JsonError("headers", e));
       if (t == sj::json_type::null) continue;
       sj::array arr;
-      if (auto e = v.get_array().get(arr)) return fail(JsonError("headers must be an array", e));
+      if (v.get_array().get(arr))
+        return fail(WrongType("headers", "an array of {\"key\":..,\"value\":..} objects", v));
+      size_t index = 0;
       for (auto item : arr) {
+        auto name = [&](const char* sub) { return fmt::format("headers[{}]{}", index, sub); };
+        sj::value iv;
+        if (auto e = item.get(iv)) return fail(JsonError(name(""), e));
         sj::object ho;
-        if (auto e = item.get_object().get(ho)) return fail(JsonError("each header must be an object", e));
+        if (iv.get_object().get(ho)) return fail(WrongType(name(""), "an object {\"key\":..,\"value\":..}", iv));
         Header h;
         bool have_key = false;
         h.value = Bytes::Null();
         for (auto hf : ho) {
           std::string_view hk;
-          if (auto e = hf.unescaped_key().get(hk)) return fail(JsonError("bad header field name", e));
+          if (auto e = hf.unescaped_key().get(hk)) return fail(JsonError(name(": bad field name"), e));
           sj::value hv;
-          if (auto e = hf.value().get(hv)) return fail(JsonError("header", e));
+          if (auto e = hf.value().get(hv)) return fail(JsonError(name(""), e));
           if (hk == "key") {
             std::string_view s;
-            if (auto e = hv.get_string().get(s)) return fail(JsonError("header key must be a string", e));
+            if (hv.get_string().get(s)) return fail(WrongType(name(".key"), "a string", hv));
             h.key = batch->arena.Copy(s);
             have_key = true;
           } else if (hk == "key_base64") {
             Bytes b;
-            Status hs = ReadBase64(hv, "header key_base64", &im.scratch, batch, &b);
+            Status hs = ReadBase64(hv, name(".key_base64"), &im.scratch, batch, &b);
             if (!hs.ok()) return fail(hs);
             h.key = b.view();
             have_key = true;
           } else if (hk == "value") {
             sj::json_type ht;
-            if (auto e = hv.type().get(ht)) return fail(JsonError("header value", e));
+            if (auto e = hv.type().get(ht)) return fail(JsonError(name(".value"), e));
             if (ht == sj::json_type::null) {
               h.value = Bytes::Null();
             } else {
               std::string_view s;
-              if (auto e = hv.get_string().get(s)) return fail(JsonError("header value must be a string or null", e));
+              if (hv.get_string().get(s)) return fail(WrongType(name(".value"), "a string or null", hv));
               h.value = Bytes::Of(batch->arena.Copy(s));
             }
           } else if (hk == "value_base64") {
-            Status hs = ReadBase64(hv, "header value_base64", &im.scratch, batch, &h.value);
+            Status hs = ReadBase64(hv, name(".value_base64"), &im.scratch, batch, &h.value);
             if (!hs.ok()) return fail(hs);
           }
           // Unknown header fields are ignored.
         }
-        if (!have_key) return fail(Status::Corruption("header without a key"));
+        if (!have_key) return fail(Status::Corruption(name(" has no \"key\" (or \"key_base64\")")));
         batch->headers.push_back(h);
+        ++index;
       }
     }
     // Unknown fields are ignored (forward compatibility).
@@ -608,6 +708,7 @@ Status Parser::Parse(std::string_view line, RecordBatch* batch, ParsedRecord* ou
   if (!doc.current_location().get(trailing)) return fail(Status::Corruption("trailing content after the envelope object"));
   rec.header_begin = static_cast<uint32_t>(headers_start);
   rec.header_count = static_cast<uint32_t>(batch->headers.size() - headers_start);
+  im.problem = ParseProblem::kNone;
   return Status::OK();
 }
 

@@ -28,6 +28,9 @@ void AppendJsonString(std::string_view s, std::string* out);
 void AppendJqJsonString(std::string_view s, std::string* out);
 bool IsValidUtf8(std::string_view s);          // RFC 3629: no surrogates, no overlong forms
 bool IsEmbeddableJson(std::string_view s);     // the embedding rule above (full validation)
+// "" when `s` is one valid JSON value; else why not, in words: "not JSON" for text that
+// does not start like JSON, "not JSON at column 12: unexpected 'tru}'" for broken JSON.
+std::string DescribeNotJson(std::string_view s);
 void AppendBase64(std::string_view in, std::string* out);   // standard alphabet, padded
 bool DecodeBase64(std::string_view in, std::string* out);   // false on bad input
 
@@ -42,15 +45,25 @@ struct ParsedRecord {
   bool has_timestamp = false;
 };
 
+// What a failed Parse found, so a caller can suggest a remedy (another --input).
+enum class ParseProblem {
+  kNone,
+  kNotJson,    // the line is not JSON at all
+  kNotObject,  // JSON, but not an object
+  kBadField,   // an object with a field of the wrong type or out of range
+};
+
 // Parses envelope lines. Bytes of key/value/headers/topic are copied into batch->arena;
 // headers are appended to batch->headers and referenced by the returned record.
 class Parser {
  public:
   Parser();
   ~Parser();
-  // `line` has no trailing newline. Errors are InvalidArgument/Corruption with a message
-  // that names the problem (the caller adds file:line).
+  // `line` has no trailing newline. Errors are Corruption with a message that says what is
+  // wrong in words (the caller adds file:line): "not JSON", "a JSON array, not an envelope
+  // (...)", "partition must be an integer, not \"x\"".
   Status Parse(std::string_view line, RecordBatch* batch, ParsedRecord* out);
+  ParseProblem problem() const;  // of the last Parse
 
  private:
   struct Impl;

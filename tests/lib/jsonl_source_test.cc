@@ -94,3 +94,61 @@ TEST_CASE("JsonlSource: lines and values with a key field", "[jsonl]") {
   JsonlSource bad({d / "bad.jsonl"}, o);
   CHECK_FALSE(bad.Next(&b, &eof).ok());
 }
+
+TEST_CASE("JsonlSource: on_invalid passes over bad lines and hands each one over", "[jsonl]") {
+  TempDir d;
+  WriteFile(d / "in.jsonl",
+            "{\"topic\":\"a\",\"value\":1}\n"
+            "hello\n"
+            "{\"topic\":\"a\",\"value\":2}\n"
+            "[1]\n"
+            "{\"topic\":\"b\",\"value\":3,\"headers\":[{\"key\":\"h\",\"value\":\"x\"}]}\n"
+            "{\"topic\":\"b\",\"value\":4,\"headers\":[{\"key\":\"h\",\"value\":5}]}\n"
+            "{\"topic\":\"b\",\"value\":5}\n");
+  struct Seen {
+    std::string file, error, raw;
+    uint64_t line;
+  };
+  std::vector<Seen> seen;
+  JsonlSourceOptions o;
+  o.suggest_input = true;
+  o.on_invalid = [&](const InvalidLine& l) {
+    seen.push_back({std::string(l.file), std::string(l.error), std::string(l.raw), l.line});
+    return Status::OK();
+  };
+  JsonlSource src({d / "in.jsonl"}, o);
+  RecordBatch b;
+  bool eof = false;
+  std::vector<std::string> values;
+  size_t headers = 0;
+  while (true) {
+    REQUIRE(src.Next(&b, &eof).ok());
+    if (eof) break;
+    for (const Record& r : b.records) {
+      values.emplace_back(r.value.view());
+      headers += r.header_count;
+    }
+  }
+  CHECK(values == std::vector<std::string>{"1", "2", "3", "5"});
+  CHECK(headers == 1);  // the bad line's first header does not stay behind
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[0].file == d / "in.jsonl");
+  CHECK(seen[0].line == 2);
+  CHECK(seen[0].raw == "hello");
+  CHECK(seen[0].error == "not JSON (use --input lines for raw text)");
+  CHECK(seen[1].line == 4);
+  CHECK(seen[1].error.find("a JSON array, not an envelope") == 0);
+  CHECK(seen[1].error.find("use --input values") != std::string::npos);
+  CHECK(seen[2].line == 6);
+  CHECK(seen[2].error == "headers[0].value must be a string or null, not 5");
+
+  // An error from on_invalid ends the read; without suggest_input there is no hint.
+  JsonlSourceOptions stop;
+  stop.on_invalid = [](const InvalidLine& l) { return Status::IOError("dead letters: disk full"); };
+  JsonlSource src2({d / "in.jsonl"}, stop);
+  Status s = src2.Next(&b, &eof);
+  CHECK(s.code() == Code::kIOError);
+  JsonlSource src3({d / "in.jsonl"}, JsonlSourceOptions{});
+  s = src3.Next(&b, &eof);
+  CHECK(s.message() == d / "in.jsonl" + ":2: not JSON");
+}

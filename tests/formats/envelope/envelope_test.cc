@@ -173,3 +173,71 @@ TEST_CASE("envelope: parser defaults, unknown fields and errors", "[envelope]") 
   CHECK_FALSE(p.Parse(R"({"timestamp_type":"Other"})", &b, &pr).ok());
   CHECK_FALSE(p.Parse(R"({"value":{"a":tru}})", &b, &pr).ok());
 }
+
+TEST_CASE("envelope: errors say in words what is wrong", "[envelope]") {
+  Parser p;
+  RecordBatch b;
+  ParsedRecord pr;
+  auto err = [&](std::string_view line) {
+    Status s = p.Parse(line, &b, &pr);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.code() == Code::kCorruption);
+    CHECK(b.headers.empty());  // nothing of a bad line stays in the batch
+    return s.message();
+  };
+  CHECK(err("not json") == "not JSON");
+  CHECK(p.problem() == ParseProblem::kNotJson);
+  CHECK(err("{\"value\": tru}") == "not JSON at column 11: unexpected 'tru}'");
+  CHECK(err("{\"value\":\"a") == "not JSON: the line ends before the JSON does (is a quote or bracket missing?)");
+  CHECK(err("{\"value\":\"v\"} trailing") == "not JSON: text after the end of the JSON value, at column 15: 'trailing'");
+  CHECK(err("{\"value\":\"a\tb\"}") == "not JSON at column 12: unexpected a raw control byte 0x09 (escape it, e.g. \\n)");
+  CHECK(err("{\"value\":\"\xff\"}") == "not JSON (not valid UTF-8)");
+  // Broken text On-Demand stops at a type before reaching is still called not JSON.
+  CHECK(err("{\"partition\":\"x\",\"value\":tru}") == "not JSON at column 26: unexpected 'tru}'");
+  CHECK(p.problem() == ParseProblem::kNotJson);
+
+  CHECK(err("[1]") == "a JSON array, not an envelope (an envelope is an object such as {\"key\":\"k\",\"value\":\"v\"})");
+  CHECK(p.problem() == ParseProblem::kNotObject);
+  CHECK(err("42").find("a JSON number, not an envelope") == 0);
+  CHECK(err("null").find("null, not an envelope") == 0);
+  CHECK(err("\"s\"").find("a JSON string, not an envelope") == 0);
+  CHECK(err("true").find("a JSON boolean, not an envelope") == 0);
+
+  CHECK(err(R"({"partition":"x"})") == "partition must be an integer, not \"x\"");
+  CHECK(p.problem() == ParseProblem::kBadField);
+  CHECK(err(R"({"partition":-2})") == "partition must be between 0 and 2147483647 (or -1: unknown), not -2");
+  CHECK(err(R"({"offset":1.5})") == "offset must be an integer, not 1.5");
+  CHECK(err(R"({"offset":-3})") == "offset must be 0 or more (or -1: unknown), not -3");
+  CHECK(err(R"({"offset":[1]})") == "offset must be an integer, not an array");
+  CHECK(err(R"({"topic":7})") == "topic must be a string, not 7");
+  CHECK(err(R"({"timestamp":{}})") ==
+        "timestamp must be milliseconds since the epoch (an integer) or an RFC 3339 string, not an object");
+  CHECK(err(R"({"timestamp_type":"Other"})") ==
+        "timestamp_type must be CreateTime, LogAppendTime or NoTimestampType, not \"Other\"");
+  CHECK(err(R"({"headers":"h"})") == "headers must be an array of {\"key\":..,\"value\":..} objects, not \"h\"");
+  CHECK(err(R"({"headers":[{"key":"a"},1]})") == "headers[1] must be an object {\"key\":..,\"value\":..}, not 1");
+  CHECK(err(R"({"headers":[{"key":1}]})") == "headers[0].key must be a string, not 1");
+  CHECK(err(R"({"headers":[{"key":"a","value":{"b":1}}]})") == "headers[0].value must be a string or null, not an object");
+  CHECK(err(R"({"headers":[{"key":"a"},{"value":"b"}]})") == "headers[1] has no \"key\" (or \"key_base64\")");
+  CHECK(err(R"({"key_base64":5})") == "key_base64 must be a base64 string, not 5");
+  CHECK(err(R"({"value_base64":"!!"})") == "value_base64 is not valid base64: \"!!\"");
+  // A long token is cut at a character boundary.
+  std::string long_topic = R"({"partition":")" + std::string(38, 'a') + "\xc3\xa9" + std::string(20, 'b') + R"("})";
+  CHECK(err(long_topic) == "partition must be an integer, not \"" + std::string(38, 'a') + "...");
+
+  REQUIRE(p.Parse(R"({"value":"ok"})", &b, &pr).ok());
+  CHECK(p.problem() == ParseProblem::kNone);
+}
+
+TEST_CASE("envelope: DescribeNotJson", "[envelope]") {
+  CHECK(DescribeNotJson("{\"a\":[1,2,{}]}").empty());
+  CHECK(DescribeNotJson(" 12 ").empty());
+  CHECK(DescribeNotJson("\"s\"").empty());
+  CHECK(DescribeNotJson("hello") == "not JSON");
+  CHECK(DescribeNotJson("nope") == "not JSON");  // not even the start of a literal
+  CHECK(DescribeNotJson("  {x") == "not JSON at column 4: unexpected 'x'");
+  CHECK(DescribeNotJson("") == "not JSON (an empty line)");
+  CHECK(DescribeNotJson("[1,]") == "not JSON at column 4: unexpected ']'");
+  CHECK(DescribeNotJson("12 13") == "not JSON: text after the end of the JSON value, at column 4: '13'");
+  CHECK(DescribeNotJson("{\"a\":1") == "not JSON: the line ends before the JSON does (is a quote or bracket missing?)");
+}
