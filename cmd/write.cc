@@ -55,6 +55,7 @@ RunFn SetupWrite(CLI::App* app) {
     bool wait = false;
     HeaderFlags headers;
     std::string on_invalid = "error";
+    std::string on_corruption = "stop";
   };
   auto f = std::make_shared<Flags>();
   app->add_option("DST", f->dst,
@@ -91,6 +92,10 @@ RunFn SetupWrite(CLI::App* app) {
   app->add_flag("--wait", f->wait, "Wait for another evt process holding the partition lock");
   // One value (dead-letter:FILE, not two words): CLI11 2.1.2 would take the DST after an
   // option of one or two values as its second value.
+  app->add_option("--on-corruption", f->on_corruption,
+                  "Segment inputs (--in DIR): stop (default) at a corrupt batch, or skip it: report each bad range, "
+                  "write every good batch, exit 1 at the end")
+      ->check(CLI::IsMember({"stop", "skip"}));
   app->add_option("--on-invalid", f->on_invalid,
                   "A JSON Lines line that is not a record: error (stop there; the default), skip (warn with "
                   "file:line, go on) or dead-letter:FILE (append it to FILE as JSON, go on); any invalid line makes "
@@ -149,9 +154,12 @@ RunFn SetupWrite(CLI::App* app) {
     o.writer.fsync = f->fsync == "never" ? FsyncPolicy::kNever : f->fsync == "batch" ? FsyncPolicy::kBatch
                                                                                       : FsyncPolicy::kEnd;
     o.writer.wait_for_lock = f->wait;
+    o.skip_corruption = f->on_corruption == "skip";
     StderrReporter rep;
     WriteStats stats;
-    Status s = RunWrite(o, &rep, &stats);
+    ReadOptions read;
+    read.skip_corruption = o.skip_corruption;
+    Status s = AfterRead(RunWrite(o, &rep, &stats), read, rep);
     // One line at the end, as replay prints, for a destination the user cannot see in the
     // pipe (stdout carries no data here).
     if (s.ok())

@@ -57,7 +57,7 @@ _evt() {
   local flags=""
   case "$cmd" in
     cat) flags="$read_flags $kafka_flags -t --isolation --follow --group -G --merge --include-control --format -f --limit -n" ;;
-    write) flags="$kafka_flags --in -i --input --key-field --topic -t --partition --create-topic --producers --compression --compression-level --segment-bytes --batch-records --batch-bytes --keep-offsets --fsync --wait --keep-header --drop-header --on-invalid" ;;
+    write) flags="$kafka_flags --in -i --input --key-field --topic -t --partition --create-topic --producers --compression --compression-level --segment-bytes --batch-records --batch-bytes --keep-offsets --fsync --wait --keep-header --drop-header --on-invalid --on-corruption" ;;
     inspect) flags="$read_flags $kafka_flags -t --isolation --json --table --buckets" ;;
     verify) flags="--repair --wait --no-index --json" ;;
     dump) flags="$read_flags $kafka_flags -t --isolation --json --batches-only" ;;

@@ -68,6 +68,7 @@ complete -c evt -n "__fish_seen_subcommand_from write" -l keep-offsets -d 'Keep 
 complete -c evt -n "__fish_seen_subcommand_from write" -l fsync -x -a 'never batch end' -d 'When to fsync'
 complete -c evt -n "__fish_seen_subcommand_from write" -l wait -d 'Wait for another evt holding the partition lock'
 complete -c evt -n "__fish_seen_subcommand_from write" -l on-invalid -x -a 'error skip dead-letter:' -d 'What to do with a line that is not a record'
+complete -c evt -n "__fish_seen_subcommand_from write" -l on-corruption -x -a 'stop skip' -d 'Segment inputs: stop at a corrupt batch, or skip it'
 
 # inspect
 complete -c evt -n "__fish_seen_subcommand_from inspect" -l json -d 'JSON output'

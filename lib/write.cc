@@ -107,9 +107,11 @@ class Retarget : public Source {
 
 // The records to write: JSON Lines (stdin or files), or segment files/directories.
 Result<std::unique_ptr<Source>> OpenRecords(const std::vector<std::string>& inputs, const JsonlSourceOptions& in,
-                                            Reporter* reporter) {
+                                            bool skip_corruption, Reporter* reporter) {
   size_t segs = 0;
   for (const auto& p : inputs) segs += IsSegmentInput(p);
+  if (segs == 0 && skip_corruption)
+    return Status::InvalidArgument("--on-corruption is for segment inputs; JSON Lines input takes --on-invalid");
   if (segs == 0) return std::unique_ptr<Source>(std::make_unique<JsonlSource>(inputs, in));
   if (segs != inputs.size())
     return Status::InvalidArgument("--in: give either segment files/directories or JSON Lines files, not both");
@@ -119,6 +121,7 @@ Result<std::unique_ptr<Source>> OpenRecords(const std::vector<std::string>& inpu
     return Status::InvalidArgument("--on-invalid is for JSON Lines input; segment inputs report damage as corruption");
   SourceSpec spec;
   spec.paths = inputs;
+  spec.read.skip_corruption = skip_corruption;
   auto src = OpenSource(spec, reporter);
   if (!src.ok() || (in.topic.empty() && in.partition < 0)) return src;
   return std::unique_ptr<Source>(std::make_unique<Retarget>(std::move(*src), in.topic, in.partition));
@@ -128,7 +131,7 @@ Result<std::unique_ptr<Source>> OpenRecords(const std::vector<std::string>& inpu
 Result<std::unique_ptr<Source>> OpenInputs(const WriteOptions& opts, JsonlSourceOptions in, InvalidLines* invalid,
                                            Reporter* reporter) {
   invalid->Attach(&in);
-  auto src = OpenRecords(opts.inputs, in, reporter);
+  auto src = OpenRecords(opts.inputs, in, opts.skip_corruption, reporter);
   if (!src.ok()) return src;
   EVT_RETURN_IF_ERROR(invalid->Open());
   return FilterHeaders(std::move(*src), opts.headers);

@@ -25,6 +25,7 @@ struct WriteOptions {
   HeaderFilter headers;  // --keep-header/--drop-header
   OnInvalid on_invalid = OnInvalid::kError;
   std::string dead_letter;  // with kDeadLetter: a JSON Lines file, appended to
+  bool skip_corruption = false;  // segment inputs: --on-corruption skip
   // Kafka destinations (dst is kafka://...).
   kafka::KafkaConfig kafka;
   kafka::KafkaWriteOptions kafka_write;

@@ -196,6 +196,9 @@ python3 -c 'import sys; sys.stdout.buffer.write(bytes((i * 37 + 11) % 256 for i 
 expect_exit 1 "$E" cat "$TMP/junk/orders-0" --on-corruption skip -f '%o\n'
 [ "$(wc -l <"$TMP/out")" -ge 160 ] && pass || fail "skip over junk kept only $(wc -l <"$TMP/out") records"
 expect_eq 199 "$(tail -1 "$TMP/out")" "skip over junk reaches the end"
+expect_exit 1 "$E" write --in "$TMP/crc/orders-0" "$TMP/rescued/orders-0" --on-corruption skip
+expect_eq 180 "$("$E" cat "$TMP/rescued/orders-0" | wc -l)" "write --in DIR --on-corruption skip rescues every good batch"
+expect_exit 2 "$E" write --in "$TMP/two.jsonl" "$TMP/rescued2/orders-0" --on-corruption skip
 expect_exit 0 "$E" cat "$TMP/d/orders-0" --on-corruption skip  # a clean log: exit 0
 expect_exit 2 "$E" cat "$TMP/two.jsonl" --on-corruption skip
 expect_contains "$TMP/err" "is for segment files"
