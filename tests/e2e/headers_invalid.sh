@@ -6,6 +6,18 @@ py=/usr/bin/python3
 SB=
 stop_sandbox() { if [ -n "$SB" ]; then kill -INT "$SB" 2>/dev/null || true; wait "$SB" 2>/dev/null || true; SB=; fi; }
 trap 'stop_sandbox; rm -rf "$TMP"' EXIT
+run() { "$@" || fail "exit $?: $*"; }  # a step whose output later checks read
+# expect_says CODE TEXT CMD...: one check that CMD exits CODE and says TEXT on stderr
+expect_says() {
+  local want=$1 text=$2 got=0
+  shift 2
+  "$@" >"$TMP/out" 2>"$TMP/err" || got=$?
+  if [ "$got" = "$want" ] && grep -qF -- "$text" "$TMP/err"; then
+    pass
+  else
+    fail "expected exit $want saying [$text], got $got: $*"; sed 's/^/  stderr: /' "$TMP/err" | head -3 >&2
+  fi
+}
 
 # hdrs FILE: per record of an envelope JSON Lines file, its header keys=values in order
 hdrs() { jq -c '[.headers[] | "\(.key)=\(.value)"]' "$1"; }
@@ -22,44 +34,42 @@ NO_CONNECT='["trace-id=t1","content-type=json","trace-id=t1b"]
 ["x-a=1","x-b=null","x-bb=2"]'
 
 # ---- replay --drop-header / --keep-header ----
-"$E" replay "$TMP/dlq.jsonl" "$TMP/r0.jsonl" 2>/dev/null  # every header, for the write checks below
-"$E" replay "$TMP/dlq.jsonl" "$TMP/r1.jsonl" --drop-header '__connect.errors.*' 2>"$TMP/err"
+run "$E" replay "$TMP/dlq.jsonl" "$TMP/r0.jsonl" 2>/dev/null  # every header, for the write checks below
+run "$E" replay "$TMP/dlq.jsonl" "$TMP/r1.jsonl" --drop-header '__connect.errors.*' 2>"$TMP/err"
 expect_eq "$NO_CONNECT" "$(hdrs "$TMP/r1.jsonl")" "replay --drop-header '__connect.errors.*'"
 expect_eq '[{"n":1},{"n":2},{"n":3}]' "$(jq -c -s 'map(.value)' "$TMP/r1.jsonl")" "replay --drop-header keeps values"
 # repeatable, before the positional arguments (CLI11 must not take SRC/DST as glob values)
-"$E" replay --keep-header 'trace-*' --keep-header 'x-?' --drop-header x-b "$TMP/dlq.jsonl" "$TMP/r2.jsonl" 2>"$TMP/err"
+run "$E" replay --keep-header 'trace-*' --keep-header 'x-?' --drop-header x-b "$TMP/dlq.jsonl" "$TMP/r2.jsonl" 2>"$TMP/err"
 expect_eq '["trace-id=t1","trace-id=t1b"]
 []
 ["x-a=1"]' "$(hdrs "$TMP/r2.jsonl")" "replay --keep-header twice, then --drop-header"
 # [...] and ? globs; a segment destination; the headers --provenance adds are never removed
-"$E" replay "$TMP/dlq.jsonl" "$TMP/rseg" --drop-header '*' --provenance 2>/dev/null
+run "$E" replay "$TMP/dlq.jsonl" "$TMP/rseg" --drop-header '*' --provenance 2>/dev/null
 expect_eq '["evt.source","evt.replay.id"]' "$("$E" cat "$TMP/rseg" -n 1 | jq -c '[.headers[].key]')" "--provenance headers survive --drop-header '*'"
-"$E" replay "$TMP/dlq.jsonl" - --drop-header 'x-[ab]' --drop-header '???????-type' 2>/dev/null >"$TMP/r3.jsonl"
+run "$E" replay "$TMP/dlq.jsonl" - --drop-header 'x-[ab]' --drop-header '???????-type' 2>/dev/null >"$TMP/r3.jsonl"
 expect_eq '["trace-id=t1","__connect.errors.topic=orders","__connect.errors.exception.message=boom","trace-id=t1b"]
 []
 ["__connect.errors.offset=7","x-bb=2"]' "$(hdrs "$TMP/r3.jsonl")" "replay --drop-header with [...] and ?"
 # --where sees the headers as read
-"$E" replay "$TMP/dlq.jsonl" - --where '$headers["__connect.errors.topic"] == "orders"' --drop-header '__connect.*' \
+run "$E" replay "$TMP/dlq.jsonl" - --where '$headers["__connect.errors.topic"] == "orders"' --drop-header '__connect.*' \
   2>/dev/null >"$TMP/r4.jsonl"
 expect_eq '["trace-id=t1","content-type=json","trace-id=t1b"]' "$(hdrs "$TMP/r4.jsonl")" "--where before --drop-header"
 # bad globs are usage errors
-expect_exit 2 "$E" replay "$TMP/dlq.jsonl" "$TMP/bad.jsonl" --drop-header ''
-expect_contains "$TMP/err" "evt: error: --drop-header: empty glob"
-expect_exit 2 "$E" replay "$TMP/dlq.jsonl" "$TMP/bad.jsonl" --keep-header 'x\'
-expect_contains "$TMP/err" "--keep-header: 'x\\\\' ends in a lone"
+expect_says 2 "evt: error: --drop-header: empty glob" "$E" replay "$TMP/dlq.jsonl" "$TMP/bad.jsonl" --drop-header ''
+expect_says 2 "evt: error: --keep-header: 'x\\' ends in a lone '\\'" \
+  "$E" replay "$TMP/dlq.jsonl" "$TMP/bad.jsonl" --keep-header 'x\'
 # the header flags are part of a checkpoint's job: a rerun with other ones is refused
-"$E" replay "$TMP/dlq.jsonl" "$TMP/ck.jsonl" --checkpoint "$TMP/ck" --drop-header 'x-*' 2>/dev/null
-expect_exit 2 "$E" replay "$TMP/dlq.jsonl" "$TMP/ck.jsonl" --checkpoint "$TMP/ck" --drop-header 'y-*'
-expect_contains "$TMP/err" "belongs to a replay with other"
-expect_exit 0 "$E" replay "$TMP/dlq.jsonl" "$TMP/ck.jsonl" --checkpoint "$TMP/ck" --drop-header 'x-*'
-expect_contains "$TMP/err" "is complete"
+run "$E" replay "$TMP/dlq.jsonl" "$TMP/ck.jsonl" --checkpoint "$TMP/ck" --drop-header 'x-*' 2>/dev/null
+expect_says 2 "belongs to a replay with other" \
+  "$E" replay "$TMP/dlq.jsonl" "$TMP/ck.jsonl" --checkpoint "$TMP/ck" --drop-header 'y-*'
+expect_says 0 "is complete" "$E" replay "$TMP/dlq.jsonl" "$TMP/ck.jsonl" --checkpoint "$TMP/ck" --drop-header 'x-*'
 
 # ---- write --drop-header / --keep-header: JSON Lines and segment inputs ----
-"$E" write "$TMP/w/orders-0" --in "$TMP/dlq.jsonl" --drop-header '__connect.errors.*' 2>/dev/null
+run "$E" write "$TMP/w/orders-0" --in "$TMP/dlq.jsonl" --drop-header '__connect.errors.*' 2>/dev/null
 expect_eq "$NO_CONNECT" "$("$E" cat "$TMP/w/orders-0" | jq -c '[.headers[] | "\(.key)=\(.value)"]')" "write --drop-header"
-"$E" write "$TMP/w0/orders-0" --in "$TMP/dlq.jsonl" 2>/dev/null
-"$E" write --keep-header '__connect.errors.*' "$TMP/w2/orders-0" --in "$TMP/w0/orders-0" 2>/dev/null
-"$E" write --keep-header '__connect.errors.*' --keep-header content-type "$TMP/w3/orders-0" <"$TMP/r0.jsonl" 2>/dev/null
+run "$E" write "$TMP/w0/orders-0" --in "$TMP/dlq.jsonl" 2>/dev/null
+run "$E" write --keep-header '__connect.errors.*' "$TMP/w2/orders-0" --in "$TMP/w0/orders-0" 2>/dev/null
+run "$E" write --keep-header '__connect.errors.*' --keep-header content-type "$TMP/w3/orders-0" <"$TMP/r0.jsonl" 2>/dev/null
 expect_eq '["__connect.errors.topic","__connect.errors.exception.message"]
 []
 ["__connect.errors.offset"]' "$("$E" cat "$TMP/w2/orders-0" | jq -c '[.headers[].key]')" "write --keep-header from a segment input"
@@ -68,10 +78,10 @@ expect_eq '["__connect.errors.topic","__connect.errors.exception.message","conte
 ["__connect.errors.offset"]' "$("$E" cat "$TMP/w3/orders-0" | jq -c '[.headers[].key]')" "write --keep-header from stdin"
 
 # ---- backfill: workers and dead letters get the filtered headers ----
-"$E" backfill "$TMP/dlq.jsonl" --drop-header '__connect.errors.*' --exec "cat >> $TMP/seen.jsonl" 2>/dev/null
+run "$E" backfill "$TMP/dlq.jsonl" --drop-header '__connect.errors.*' --exec "cat >> $TMP/seen.jsonl" 2>/dev/null
 expect_eq "$NO_CONNECT" "$(hdrs "$TMP/seen.jsonl")" "backfill --drop-header: what --exec reads"
-"$E" backfill "$TMP/dlq.jsonl" --keep-header 'trace-*' --exec 'exit 3' --retries 0 --backoff 1ms..1ms \
-  --dead-letter "$TMP/bdl.jsonl" 2>/dev/null || true
+expect_exit 1 "$E" backfill "$TMP/dlq.jsonl" --keep-header 'trace-*' --exec 'exit 3' --retries 0 --backoff 1ms..1ms \
+  --dead-letter "$TMP/bdl.jsonl"  # dead letters: exit 1
 expect_eq '["trace-id","trace-id","__connect.errors.topic","__connect.errors.partition","__connect.errors.offset","__connect.errors.exception.message","__connect.errors.exception.class.name","evt.dlq.attempts","evt.dlq.time"]' \
   "$(jq -c 'select(.key == "k1") | [.headers[].key]' "$TMP/bdl.jsonl")" "backfill --keep-header: dead letter headers"
 
@@ -108,12 +118,12 @@ check_err 'evt: error: <stdin>:1: headers[1].value must be a string or null, not
 check_err 'evt: error: <stdin>:1: headers[0] has no "key" (or "key_base64")' "header key" '{"headers":[{"value":"b"}]}'
 check_err 'evt: error: <stdin>:1: value_base64 is not valid base64: "!!"' "base64" '{"value_base64":"!!"}'
 # --input values: a line that is not one JSON value
-printf '{"a":1}\nnope\n' | "$E" write --input values "$TMP/vals/t-0" 2>"$TMP/err" && fail "values: exit 0" || pass
-expect_eq 'evt: error: <stdin>:2: not JSON (use --input lines for raw text)' "$(cat "$TMP/err")" "--input values wording"
+rc=0; printf '{"a":1}\nnope\n' | "$E" write --input values "$TMP/vals/t-0" 2>"$TMP/err" || rc=$?
+expect_eq '1|evt: error: <stdin>:2: not JSON (use --input lines for raw text)' "$rc|$(cat "$TMP/err")" "--input values wording"
 # other readers name the problem without a hint for a flag they do not have
 printf '{"value":1}\nhello\n' >"$TMP/bad.jsonl"
-"$E" cat "$TMP/bad.jsonl" >/dev/null 2>"$TMP/err" && fail "cat of a bad line: exit 0" || pass
-expect_eq "evt: error: $TMP/bad.jsonl:2: not JSON" "$(cat "$TMP/err")" "cat wording"
+expect_says 1 "evt: error: $TMP/bad.jsonl:2: not JSON" "$E" cat "$TMP/bad.jsonl"
+expect_eq "evt: error: $TMP/bad.jsonl:2: not JSON" "$(cat "$TMP/err")" "cat wording: no hint for a flag cat lacks"
 
 # ---- --on-invalid skip ----
 mixed() {
@@ -168,19 +178,19 @@ PY
 "$E" write --in "$TMP/dl_in.jsonl" --on-invalid "dead-letter:$TMP/dead.jsonl" "$TMP/dl/t-0" 2>/dev/null || true
 expect_eq 8 "$(wc -l <"$TMP/dead.jsonl")" "--on-invalid dead-letter appends"
 # ---- --on-invalid usage ----
-expect_exit 2 "$E" write --on-invalid bogus "$TMP/u/t-0"
-expect_contains "$TMP/err" "evt: error: --on-invalid: expected error, skip or dead-letter:FILE, got 'bogus'"
-expect_exit 2 "$E" write --on-invalid dead-letter "$TMP/u/t-0"
-expect_contains "$TMP/err" "--on-invalid dead-letter needs a file, joined with ':': --on-invalid dead-letter:FILE"
-expect_exit 2 "$E" write --on-invalid dead-letter: "$TMP/u/t-0"
-expect_contains "$TMP/err" "--on-invalid dead-letter needs a file"
-expect_exit 2 "$E" write --on-invalid "dead-letter:$TMP/u.jsonl" --in "$TMP/w/orders-0" "$TMP/u2/t-0"
-expect_contains "$TMP/err" "--on-invalid is for JSON Lines input"
-[ ! -e "$TMP/u" ] && [ ! -e "$TMP/u.jsonl" ] && pass || fail "a usage error wrote something"
+expect_says 2 "evt: error: --on-invalid: expected error, skip or dead-letter:FILE, got 'bogus'" \
+  "$E" write --on-invalid bogus "$TMP/u/t-0"
+expect_says 2 "evt: error: --on-invalid dead-letter needs a file, joined with ':': --on-invalid dead-letter:FILE" \
+  "$E" write --on-invalid dead-letter "$TMP/u/t-0"
+expect_says 2 "evt: error: --on-invalid dead-letter needs a file" "$E" write --on-invalid dead-letter: "$TMP/u/t-0"
+# (and a usage error creates no dead-letter file)
+rc=0; "$E" write --on-invalid "dead-letter:$TMP/u.jsonl" --in "$TMP/w/orders-0" "$TMP/u2/t-0" 2>"$TMP/err" || rc=$?
+expect_eq "2|1|absent" "$rc|$(grep -c 'evt: error: --on-invalid is for JSON Lines input' "$TMP/err")|$(
+  [ -e "$TMP/u.jsonl" ] || [ -e "$TMP/u2" ] && echo present || echo absent)" "--on-invalid with segment inputs"
+# an unwritable dead-letter file is found before any record moves
 rc=0; printf '{"value":1}\nbad\n' | "$E" write --on-invalid "dead-letter:$TMP/no/such/dir/d.jsonl" "$TMP/u3/t-0" 2>"$TMP/err" || rc=$?
-expect_eq 2 "$rc" "--on-invalid dead-letter: an unwritable file"
-expect_contains "$TMP/err" "no/such/dir/d.jsonl: cannot"
-[ ! -e "$TMP/u3" ] || [ "$("$E" cat "$TMP/u3/t-0" 2>/dev/null | wc -l)" = 0 ] && pass || fail "unwritable dead-letter file: records moved first"
+expect_eq "2|1|absent" "$rc|$(grep -c 'no/such/dir/d.jsonl: cannot' "$TMP/err")|$([ -e "$TMP/u3" ] && echo present || echo absent)" \
+  "--on-invalid dead-letter: an unwritable file"
 # ---- Kafka (the sandbox, checked with kcat) ----
 if command -v kcat >/dev/null; then
   "$E" sandbox --topics orders:1,back:1 >"$TMP/addr" 2>"$TMP/sb.err" &
@@ -192,7 +202,7 @@ if command -v kcat >/dev/null; then
   expect_contains "$TMP/err" "evt: 3 invalid lines skipped"
   expect_eq "a b d" "$(kcat -C -b "$B" -t orders -e -q -f '%k\n' 2>/dev/null | tr '\n' ' ' | sed 's/ $//')" "Kafka: the valid records"
   # the issue's example: dead letters back to their topic without the error headers
-  "$E" replay "$TMP/dlq.jsonl" "kafka://$B/back" --drop-header '__connect.errors.*' 2>/dev/null
+  run "$E" replay "$TMP/dlq.jsonl" "kafka://$B/back" --drop-header '__connect.errors.*' 2>/dev/null
   expect_eq "trace-id=t1,content-type=json,trace-id=t1b||x-a=1,x-b=NULL,x-bb=2" \
     "$(kcat -C -b "$B" -t back -e -q -f '%h\n' 2>/dev/null | tr '\n' '|' | sed 's/|$//')" "replay to Kafka --drop-header (kcat)"
   stop_sandbox
