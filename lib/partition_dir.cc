@@ -18,7 +18,9 @@ Result<std::unique_ptr<FileLock>> LockPartition(const std::string& dir, bool wai
   auto lock = FileLock::Acquire(JoinPath(dir, ".evt.lock"), wait);
   if (!lock.ok() && lock.status().code() == Code::kBusy)
     return Status::Busy(
-        fmt::format("{}: another evt process is writing or compacting this partition (use --wait to wait)", dir));
+        fmt::format("{}: another evt process is writing or compacting this partition (run again when it is done; write, "
+                    "compact, retain and verify --repair take --wait to wait for it)",
+                    dir));
   return lock;
 }
 

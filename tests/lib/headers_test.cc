@@ -14,11 +14,19 @@ using namespace evt;
 using evt::test::AddRecord;
 using evt::test::RecordSpec;
 
-// Counts allocations made on this thread while armed: Apply must make none.
+// Counts allocations made on this thread while armed: Apply must make none. Not under
+// AddressSanitizer, which owns operator new/delete itself (a replacement pair mixes with
+// its other forms and reports alloc-dealloc mismatches); the release build checks it.
+#if defined(__SANITIZE_ADDRESS__)
+#define EVT_COUNT_ALLOCATIONS 0
+#else
+#define EVT_COUNT_ALLOCATIONS 1
+#endif
 namespace {
 thread_local bool g_counting = false;
 thread_local size_t g_allocations = 0;
 }  // namespace
+#if EVT_COUNT_ALLOCATIONS
 // GCC takes the replaced pair for a mismatch once it inlines them into a new-expression.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
@@ -30,6 +38,7 @@ void* operator new(std::size_t n) {
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 #pragma GCC diagnostic pop
+#endif
 
 namespace {
 
@@ -215,7 +224,7 @@ TEST_CASE("headers: Apply allocates nothing", "[headers]") {
   g_counting = true;
   f.Apply(&b);
   g_counting = false;
-  CHECK(g_allocations == 0);
+  if (EVT_COUNT_ALLOCATIONS) CHECK(g_allocations == 0);
   CHECK(b.records[99].header_count == 2);
   CHECK(std::string(b.HeadersOf(b.records[99])[1].key) == "k9");
 }
