@@ -37,29 +37,23 @@ Result<Bound> ParseBound(const std::string& text, int64_t now_ms) {
   auto all_digits = [](std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
-  if (all_digits(text)) {
-    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), b.value);
-    if (ec != std::errc()) return Status::InvalidArgument(fmt::format("offset out of range: {}", text));
-    b.kind = Bound::kOffset;
+  // `digits` (all digits) as a bound of `kind`; `what` names it when it does not fit.
+  auto number = [&](std::string_view digits, Bound::Kind kind, const char* what) -> Result<Bound> {
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), b.value);
+    if (ec != std::errc()) return Status::InvalidArgument(fmt::format("{} out of range: {}", what, text));
+    b.kind = kind;
     return b;
-  }
+  };
+  if (all_digits(text)) return number(text, Bound::kOffset, "offset");
   // @1700001000000: a time in epoch milliseconds (a bare 13-digit number stays an offset).
   if (text.size() > 1 && text[0] == '@') {
     std::string_view rest = std::string_view(text).substr(1);
     if (!all_digits(rest)) return NotAPosition(text);
-    auto [p, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), b.value);
-    if (ec != std::errc()) return Status::InvalidArgument(fmt::format("time out of range: {}", text));
-    b.kind = Bound::kTime;
-    return b;
+    return number(rest, Bound::kTime, "time");
   }
   if (text.size() > 1 && text[0] == '-') {
     std::string_view rest = std::string_view(text).substr(1);
-    if (all_digits(rest)) {
-      auto [p, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), b.value);
-      if (ec != std::errc()) return Status::InvalidArgument(fmt::format("count out of range: {}", text));
-      b.kind = Bound::kFromEnd;
-      return b;
-    }
+    if (all_digits(rest)) return number(rest, Bound::kFromEnd, "count");
     auto d = ParseDuration(rest);
     if (!d.ok()) return NotAPosition(text);
     b.kind = Bound::kTime;
