@@ -84,13 +84,6 @@ Status CheckOnCorruption(const ReadOptions& ro, const std::vector<std::string>& 
 // make it a data problem (exit 1); a read stopped by corruption says how to get past it.
 Status AfterRead(Status s, const ReadOptions& ro, const StderrReporter& rep);
 
-// What the readers (cat, dump, inspect) are given: SRC..., the read flags and the Kafka
-// client flags.
-struct SourceFlags;
-// SRC... into `spec`: -b/-t as a source, the Kafka settings, the read flags, --where, and
-// the check that --on-corruption applies. `topic_optional`: -b alone names the cluster.
-Status ResolveSourceFlags(const SourceFlags& f, SourceSpec* spec, bool topic_optional = false);
-
 // Kafka client flags: -b, -t, -X, --config, --timeout, and for readers --isolation,
 // --follow and -G.
 struct KafkaFlags {
@@ -110,11 +103,17 @@ enum KafkaFlagSet : unsigned {
 };
 void AddKafkaFlags(CLI::App* app, KafkaFlags* f, unsigned which);
 
+// What the readers (cat, dump, inspect) are given: SRC..., the read flags and the Kafka
+// client flags.
 struct SourceFlags {
   std::vector<std::string> sources;
   ReadFlags read;
   KafkaFlags kafka;
 };
+
+// SRC... into `spec`: -b/-t as a source, the Kafka settings, the read flags, --where, and
+// the check that --on-corruption applies. `topic_optional`: -b alone names the cluster.
+Status ResolveSourceFlags(const SourceFlags& f, SourceSpec* spec, bool topic_optional = false);
 // --producers N for commands that produce to Kafka (write, replay); 0 stays automatic.
 void AddProducersFlag(CLI::App* app, int* producers);
 // --create-topic for commands that produce to Kafka (write, replay, backfill's dead letters);

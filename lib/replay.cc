@@ -226,7 +226,7 @@ Result<std::unique_ptr<Selection>> Selection::Open(const SelectionOptions& o, co
     if (!src.ok()) return src.status();
     s.src = std::move(*src);
     s.kafka = true;
-    s.partitions = o.partitions.size() == 1 ? 1 : 2;  // several, or all of a topic
+    s.partitions = o.partitions.size();  // 0: all of the topic, not counted
   } else if (seg_count > 0) {
     if (seg_count != o.sources.size())
       return Status::InvalidArgument("give either segment files/directories or JSON Lines files, not both");
@@ -462,7 +462,9 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
   auto sel = Selection::Open(o.sel, resuming ? ck.positions : Positions{}, resuming ? ck.jsonl_records : 0, reporter);
   if (!sel.ok()) return sel.status();
   Selection& S = **sel;
-  if (o.speed > 0 && !o.sel.merge_time && S.partition_count() > 1)
+  // A topic read whole (--partitions not given) counts as several partitions.
+  const bool several = S.partition_count() > 1 || (S.is_kafka() && S.partition_count() == 0);
+  if (o.speed > 0 && !o.sel.merge_time && several)
     return Status::InvalidArgument("--speed over several partitions needs --merge time (or select one with --partitions)");
 
   // ---- destination ----

@@ -73,7 +73,7 @@ class Selection {
   // Records the scan will cover, from offsets (segment sources; -1 when unknown): an upper
   // bound on what is selected, for progress ETAs.
   int64_t estimated_records() const;
-  size_t partition_count() const;  // segment sources: partitions read (0 otherwise)
+  size_t partition_count() const;  // partitions read: segment sources, or a topic's --partitions (0 otherwise)
   uint64_t missing_time_field() const;  // records without a usable --time-field value
   // Event time of a record (--time-field, else its timestamp); -1 when absent.
   int64_t TimeOf(const Record& r) const;
