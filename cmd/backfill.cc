@@ -77,12 +77,15 @@ RunFn SetupBackfill(CLI::App* app) {
       return Finish(d);
     o.dry_run = f->dry_run;
     o.checkpoint = f->checkpoint;
-    o.progress = IsTerminal(2) && !f->dry_run;
+    auto progress = MakeProgress(f->dry_run);
+    o.progress = progress.get();
     // The command is not part of the job's identity: a fixed command may resume the job.
     o.identity = fmt::format("backfill|{}|mode={}|input={}", sel_identity, f->exec.empty() ? "pipe" : "exec", f->input);
     StderrReporter rep;
     BackfillStats st;
-    s = AfterRead(RunBackfill(o, &rep, &st), o.sel.read, rep);
+    Status run = RunBackfill(o, &rep, &st);
+    if (o.dry_run && run.ok()) run = WriteResults(true, "", PlanJson(st.plan), run);  // the plan, on stdout
+    s = AfterRead(run, o.sel.read, rep);
     if (!f->stats_json.empty()) {
       Status js = WriteFileAtomic(f->stats_json, BackfillStatsJson(st));
       if (s.ok()) s = js;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -73,6 +75,39 @@ Status WriteResults(bool dry_run, const std::string& stats_json, const std::stri
     if (s.ok()) s = js;
   }
   return s;
+}
+
+std::string FormatEta(double secs) {
+  int64_t s = static_cast<int64_t>(secs + 0.5);
+  if (s >= 3600) return fmt::format("{}h{:02d}m", s / 3600, (s % 3600) / 60);
+  if (s >= 60) return fmt::format("{}m{:02d}s", s / 60, s % 60);
+  return fmt::format("{}s", s);
+}
+
+void TerminalProgress::Update(const JobProgress& p, bool final) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  if (!final && now - last_ns_ < 250'000'000) return;
+  last_ns_ = now;
+  const double rate = p.seconds > 0 ? p.done / p.seconds : 0.0;
+  std::string line;
+  if (p.job == "backfill") {
+    line = fmt::format("backfill: {} handed, {} ok, {} retried, {} dead letters, {:.0f}/s", p.handed, p.done, p.retried,
+                       p.dead_letters, rate);
+  } else {
+    line = fmt::format("{}: {} records sent, {:.0f}/s", p.job, p.done, rate);
+  }
+  if (p.estimate > 0 && rate > 0 && !final)  // an upper bound: the offsets left to scan, at the rate so far
+    line += fmt::format(", ETA {}", FormatEta(std::max(0.0, (p.estimate - static_cast<double>(p.done)) / rate)));
+  if (p.behind_ms >= 0) line += fmt::format(", {:.0f} ms behind schedule", p.behind_ms);
+  std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), final ? "\n" : "");
+  std::fflush(stderr);
+}
+
+std::unique_ptr<Progress> MakeProgress(bool dry_run) {
+  if (dry_run || !IsTerminal(2)) return nullptr;
+  return std::make_unique<TerminalProgress>();
 }
 
 std::unique_ptr<WritableFile> Stdout() { return WritableFile::FromFd(1, "<stdout>"); }
@@ -289,7 +324,9 @@ bool WantsPropertyList(const KafkaFlags& f) {
 
 bool PrintPropertyListIfAsked(const KafkaFlags& f) {
   if (!WantsPropertyList(f)) return false;
-  kafka::PrintProperties();
+  auto out = Stdout();
+  (void)out->Append(kafka::PropertyList());
+  (void)out->Flush();
   return true;
 }
 

@@ -11,6 +11,7 @@
 #include "lib/base/status.h"
 #include "lib/headers.h"
 #include "lib/kafka/client.h"
+#include "lib/progress.h"
 #include "lib/read.h"
 #include "lib/segment.h"
 #include "lib/source.h"
@@ -58,6 +59,20 @@ class StderrReporter : public Reporter {
 // on stdout with --dry-run (when `s` is OK), into the stats file when given. Returns `s`,
 // or the first error of writing them.
 Status WriteResults(bool dry_run, const std::string& stats_json, const std::string& json, Status s);
+
+// A long job's progress line on stderr, redrawn in place at most four times a second; the
+// final one stays. Made only when stderr is a terminal and the job runs (not --dry-run):
+// MakeProgress returns null otherwise.
+class TerminalProgress : public Progress {
+ public:
+  void Update(const JobProgress& p, bool final) override;
+
+ private:
+  int64_t last_ns_ = 0;
+};
+std::unique_ptr<Progress> MakeProgress(bool dry_run);
+// "1h02m", "3m05s", "42s"
+std::string FormatEta(double seconds);
 
 // stdout as a WritableFile.
 std::unique_ptr<WritableFile> Stdout();

@@ -9,61 +9,9 @@
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
 #include "lib/replay.h"
+#include "lib/selection.h"
 
 namespace evt::cmd {
-
-void AddSelectionFlags(CLI::App* app, SelectionFlags* f) {
-  AddReadFlags(app, &f->read, /*with_merge=*/true, /*with_control=*/false);
-  AddWhereFlags(app, &f->read);
-  app->add_option("--time-field", f->time_field,
-                  "Bound --from/--until times by event time read from this field of the value (e.g. .time; RFC 3339 "
-                  "strings or epoch milliseconds), a filter over the scanned range");
-  app->add_option("--keys", f->keys_file, "Only records whose key is one of the lines of FILE");
-  app->add_option("--partitions", f->partitions, "Only these source partitions (e.g. 0,2-4)");
-  AddHeaderFlags(app, &f->headers);
-  AddKafkaFlags(app, &f->kafka, kKafkaReader);
-}
-
-Status ResolveSelection(const SelectionFlags& f, const std::vector<std::string>& sources, SelectionOptions* o,
-                        std::string* identity) {
-  o->sources = sources;
-  for (auto& s : o->sources)
-    s = WithBrokers(s, f.kafka);
-  EVT_RETURN_IF_ERROR(ResolveReadFlags(f.read, &o->read, &o->merge_time));
-  EVT_RETURN_IF_ERROR(CheckOnCorruption(o->read, o->sources));
-  o->where = WhereFrom(f.read);
-  EVT_RETURN_IF_ERROR(ResolveKafkaConfig(f.kafka, &o->kafka));
-  EVT_RETURN_IF_ERROR(ResolveKafkaRead(f.kafka, &o->kafka_read));
-  o->time_field = f.time_field;
-  if (!f.time_field.empty()) {
-    // Time bounds become event-time bounds; offsets stay offsets.
-    if (o->read.from.kind == Bound::kTime) {
-      o->event_from = o->read.from.value;
-      o->read.from = Bound{Bound::kBeginning, 0};
-    }
-    if (o->read.until.kind == Bound::kTime) {
-      o->event_until = o->read.until.value;
-      o->read.until = Bound{Bound::kNone, 0};
-    }
-  }
-  o->keys_file = f.keys_file;
-  if (!f.partitions.empty()) {
-    auto p = kafka::ParsePartitionList(f.partitions);
-    if (!p.ok()) return Status::InvalidArgument("--partitions: " + p.status().message());
-    o->partitions = *p;
-  }
-  EVT_RETURN_IF_ERROR(ResolveHeaderFlags(f.headers, &o->headers));
-  std::string keys_hash;
-  if (!f.keys_file.empty()) {
-    auto k = ReadFileToString(f.keys_file);
-    if (k.ok()) keys_hash = IdentityHash(*k);
-  }
-  *identity = fmt::format("src={}|from={}|until={}|merge={}|time-field={}|where={}|keys={}|partitions={}",
-                          fmt::join(o->sources, ","), f.read.from, f.read.until, f.read.merge, f.time_field,
-                          fmt::join(f.read.where, "\x1f"), keys_hash, f.partitions);
-  *identity += HeaderFlagsIdentity(f.headers);
-  return Status::OK();
-}
 
 RunFn SetupReplay(CLI::App* app) {
   struct Flags {
@@ -137,7 +85,8 @@ RunFn SetupReplay(CLI::App* app) {
     if (Status d = ParseDurationFlag("--checkpoint-interval", f->checkpoint_interval, &o.checkpoint_interval_ms); !d.ok())
       return Finish(d);
     o.dedupe = f->dedupe;
-    o.progress = IsTerminal(2) && !f->dry_run;
+    auto progress = MakeProgress(f->dry_run);
+    o.progress = progress.get();
     o.writer.encode.codec = *kafka::ParseCodec(f->compression);
     o.kafka_write.compression = f->compression;
     if (Status k = CheckKafkaSinkFlags(kafka::IsKafkaUrl(o.dst), f->create_topic, f->producers); !k.ok())
@@ -148,7 +97,9 @@ RunFn SetupReplay(CLI::App* app) {
                              f->to_topic, f->partition, f->now_ts, f->provenance);
     StderrReporter rep;
     ReplayStats st;
-    s = AfterRead(RunReplay(o, &rep, &st), o.sel.read, rep);
+    Status run = RunReplay(o, &rep, &st);
+    if (o.dry_run && run.ok()) run = WriteResults(true, "", PlanJson(st.plan), run);  // the plan, on stdout
+    s = AfterRead(run, o.sel.read, rep);
     if (!f->stats_json.empty()) {
       Status js = WriteFileAtomic(f->stats_json, ReplayStatsJson(st));
       if (s.ok()) s = js;

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "cmd/common.h"
-#include "lib/replay.h"
+#include "lib/selection.h"
 
 namespace evt::cmd {
 

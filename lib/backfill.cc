@@ -26,8 +26,7 @@
 #include "formats/envelope/envelope.h"
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
-#include "lib/text_sink.h"
-#include "lib/write.h"
+#include "lib/sink.h"
 
 extern char** environ;
 
@@ -575,31 +574,17 @@ struct DeadLetters {
   RecordBatch b;
   Status Open(const BackfillOptions& o, Reporter* reporter) {
     dst = o.dead_letter;
-    if (kafka::IsKafkaUrl(dst)) {
-      auto t = kafka::ParseKafkaUrl(dst);
-      if (!t.ok()) return t.status();
-      kafka::KafkaWriteOptions wo = o.dlq_kafka;
-      wo.policy = kafka::PartitionPolicy::kHash;
-      wo.producers = 1;  // dead letters are few: one connection
-      auto s = kafka::KafkaSink::Open(*t, o.sel.kafka, wo);
-      if (!s.ok()) return s.status();
-      sink = std::move(*s);
-      return Status::OK();
-    }
-    auto ends = [&](const char* s) {
-      size_t n = std::strlen(s);
-      return dst.size() >= n && dst.compare(dst.size() - n, n, s) == 0;
-    };
-    if (dst == "-") return Status::InvalidArgument("--dead-letter: stdout is not a place to keep failures");
-    if (ends(".jsonl") || ends(".json") || ends(".ndjson") || IsRegularFile(dst)) {
-      auto f = WritableFile::Open(dst, true);
-      if (!f.ok()) return f.status();
-      auto ts = TextSink::Create(TextFormat{}, std::move(*f));
-      if (!ts.ok()) return ts.status();
-      sink = std::move(*ts);
-      return Status::OK();
-    }
-    sink = std::make_unique<SegmentDirSink>(dst, IsPartitionDirTarget(dst), o.dlq_writer, reporter);
+    SinkOptions so;
+    so.allow_stdout = false;
+    so.flag = "--dead-letter";
+    so.writer = o.dlq_writer;
+    so.kafka = o.sel.kafka;
+    so.kafka_write = o.dlq_kafka;
+    so.kafka_write.policy = kafka::PartitionPolicy::kHash;
+    so.kafka_write.producers = 1;  // dead letters are few: one connection
+    auto s = OpenSink(dst, so, reporter);
+    if (!s.ok()) return s.status();
+    sink = std::move(*s);
     return Status::OK();
   }
   Status Write(const Job& j) {
@@ -657,12 +642,9 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
   if (!o.checkpoint.empty() && S.is_jsonl())
     return Status::InvalidArgument("--checkpoint needs segment or Kafka sources (records complete out of order)");
   if (o.dry_run) {
-    std::string json;
-    EVT_RETURN_IF_ERROR(PlanSelection(&S, &json, &st->selected));
+    EVT_RETURN_IF_ERROR(PlanSelection(&S, &st->plan, &st->selected));
     st->scanned = S.scanned();
-    auto outf = WritableFile::FromFd(1, "stdout");
-    EVT_RETURN_IF_ERROR(outf->Append(json));
-    return outf->Flush();
+    return Status::OK();
   }
   DeadLetters dlq;
   if (!o.dead_letter.empty()) EVT_RETURN_IF_ERROR(dlq.Open(o, reporter));
@@ -692,17 +674,15 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
   uint64_t seq = 0;
   bool stop = false;   // no more dispatching
   Status failure;      // a final failure without dead letters, or --max-failures
-  int64_t last_ck = SteadyMs(), last_progress = 0;
+  int64_t last_ck = SteadyMs();
   const int64_t start_ms = SteadyMs();
 
   auto checkpoint = [&](bool complete) -> Status {
     if (o.checkpoint.empty()) return Status::OK();
     if (dlq.sink) {
-      EVT_RETURN_IF_ERROR(dlq.sink->Flush());
-      if (auto* ks = dynamic_cast<kafka::KafkaSink*>(dlq.sink.get()); ks && ks->produced() != ks->delivered())
-        return Status::DataProblem(fmt::format("{} dead letters were not acknowledged by {}",
-                                               ks->produced() - ks->delivered(), o.dead_letter));
-      if (auto* ts = dynamic_cast<TextSink*>(dlq.sink.get())) EVT_RETURN_IF_ERROR(ts->Sync());
+      // Dead letters count as done once they are durable (or acknowledged).
+      SinkPosition at;
+      EVT_RETURN_IF_ERROR(dlq.sink->Commit(&at));
     }
     ck.positions = S.positions();
     for (const auto& [tp, offs] : pending)
@@ -749,23 +729,15 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
   };
   auto progress = [&](bool final) {
     if (!o.progress) return;
-    int64_t now = SteadyMs();
-    if (!final && now - last_progress < 250) return;
-    last_progress = now;
-    double secs = (now - start_ms) / 1e3;
-    std::string eta;
-    int64_t total = S.estimated_records();
-    double rate = secs > 0 ? st->ok / secs : 0.0;
-    if (total > 0 && rate > 0 && !final) {
-      int64_t left = static_cast<int64_t>(std::max(0.0, (total - static_cast<double>(st->ok)) / rate));
-      eta = fmt::format(", ETA {}m{:02d}s", left / 60, left % 60);
-    }
-    std::fprintf(stderr, "\r\033[Kbackfill: %llu handed, %llu ok, %llu retried, %llu dead letters, %.0f/s%s%s",
-                 static_cast<unsigned long long>(st->handed), static_cast<unsigned long long>(st->ok),
-                 static_cast<unsigned long long>(sh.retried.load()),
-                 static_cast<unsigned long long>(st->dead_lettered), secs > 0 ? st->ok / secs : 0.0, eta.c_str(),
-                 final ? "\n" : "");
-    std::fflush(stderr);
+    JobProgress p;
+    p.job = "backfill";
+    p.done = st->ok;
+    p.handed = st->handed;
+    p.retried = sh.retried.load();
+    p.dead_letters = st->dead_lettered;
+    p.estimate = S.estimated_records();
+    p.seconds = (SteadyMs() - start_ms) / 1e3;
+    o.progress->Update(p, final);
   };
 
   Status result;

@@ -23,7 +23,12 @@
 #include <cstdint>
 #include <string>
 
-#include "lib/replay.h"
+#include <vector>
+
+#include "lib/kafka/client.h"
+#include "lib/progress.h"
+#include "lib/segment_writer.h"
+#include "lib/selection.h"
 
 namespace evt {
 
@@ -44,7 +49,7 @@ struct BackfillOptions {
   std::string checkpoint;
   int64_t checkpoint_interval_ms = 1000;
   std::string identity;
-  bool progress = false;
+  Progress* progress = nullptr;  // figures for a progress line (cmd/ gives one on a terminal)
   kafka::KafkaWriteOptions dlq_kafka;
   WriterOptions dlq_writer;
 };
@@ -55,6 +60,7 @@ struct BackfillStats {
   double seconds = 0;
   bool resumed = false, already_complete = false;
   std::string first_failure;  // topic/partition@offset: reason
+  std::vector<PartitionPlan> plan;  // --dry-run: what would be handed out
 };
 
 Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* stats);

@@ -2,13 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 
 #include "lib/base/term.h"
 #include "lib/jsonl_source.h"
 #include "lib/read_ahead.h"
-#include "lib/text_sink.h"
+#include "lib/segment_writer.h"
 
 namespace evt {
 
@@ -58,6 +59,30 @@ class BoundedJsonl : public Source {
   std::map<std::pair<std::string, int32_t>, bool> started_;
 };
 
+// JSON Lines records of the --partitions asked for.
+class JsonlPartitions : public Source {
+ public:
+  JsonlPartitions(std::unique_ptr<Source> src, std::vector<int32_t> parts) : src_(std::move(src)), parts_(std::move(parts)) {}
+  Status Next(RecordBatch* out, bool* eof) override {
+    for (;;) {
+      Status s = src_->Next(out, eof);
+      size_t w = 0;
+      for (size_t i = 0; i < out->records.size(); ++i) {
+        const Record& r = out->records[i];
+        int32_t p = r.partition >= 0 ? r.partition : out->partition;
+        if (std::find(parts_.begin(), parts_.end(), p) != parts_.end()) out->records[w++] = r;
+      }
+      out->records.resize(w);
+      if (!s.ok() || *eof || w > 0) return s;
+    }
+  }
+  std::string Describe() const override { return src_->Describe(); }
+
+ private:
+  std::unique_ptr<Source> src_;
+  std::vector<int32_t> parts_;
+};
+
 Result<std::unique_ptr<Source>> OpenJsonl(const SourceSpec& spec) {
   if (spec.merge_time) return Status::InvalidArgument("--merge time is for segment files; not for JSON Lines input");
   for (const Bound* b : {&spec.read.from, &spec.read.until})
@@ -69,6 +94,7 @@ Result<std::unique_ptr<Source>> OpenJsonl(const SourceSpec& spec) {
   std::unique_ptr<Source> src = std::make_unique<JsonlSource>(spec.paths, jo);
   if (spec.read.from.kind != Bound::kBeginning || spec.read.until.kind != Bound::kNone)
     src = std::make_unique<BoundedJsonl>(std::move(src), spec.read);
+  if (!spec.partitions.empty()) src = std::make_unique<JsonlPartitions>(std::move(src), spec.partitions);
   return src;
 }
 
@@ -100,7 +126,12 @@ InputKind InputKindOf(const std::string& path) {
   return c == '{' ? InputKind::kJsonl : InputKind::kSegments;
 }
 
-Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* reporter) {
+Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* reporter, SourceInfo* info) {
+  SourceInfo local;
+  const bool want_estimate = info != nullptr;  // reads the tail of every partition
+  if (!info) info = &local;
+  *info = SourceInfo{};
+  if (spec.paths.empty()) return Status::InvalidArgument("no source given");
   size_t kafka_count = 0, jsonl_count = 0;
   for (const auto& p : spec.paths) {
     switch (InputKindOf(p)) {
@@ -115,6 +146,7 @@ Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* rep
   if (jsonl_count > 0) {
     if (jsonl_count != spec.paths.size())
       return Status::InvalidArgument("give either segment files/directories, JSON Lines files or one topic, not a mix");
+    info->kind = InputKind::kJsonl;
     auto src = OpenJsonl(spec);
     if (!src.ok()) return src.status();
     return MaybeWhere(std::move(*src), spec.where, reporter);
@@ -124,19 +156,46 @@ Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* rep
       return Status::InvalidArgument("read one Kafka topic at a time, without other sources in the same command");
     if (spec.read.include_control)
       return Status::InvalidArgument("--include-control: Kafka consumers never see control records");
-    auto src = spec.merge_time ? OpenKafkaMerged(spec.paths[0], spec.read, spec.kafka, spec.kafka_read, {}, reporter)
-                               : OpenKafkaSource(spec.paths[0], spec.read, spec.kafka, spec.kafka_read, {}, reporter);
+    info->kind = InputKind::kKafka;
+    info->partitions = spec.partitions.size();
+    auto src = spec.merge_time
+                   ? OpenKafkaMerged(spec.paths[0], spec.read, spec.kafka, spec.kafka_read, spec.partitions, reporter)
+                   : OpenKafkaSource(spec.paths[0], spec.read, spec.kafka, spec.kafka_read, spec.partitions, reporter);
     if (!src.ok()) return src.status();
     return MaybeWhere(std::move(*src), spec.where, reporter);
   }
   auto parts = ResolvePartitions(spec.paths);
   if (!parts.ok()) return parts.status();
+  // Per selected partition: where reading starts, and how many offsets the scan covers.
+  std::vector<std::pair<PartitionDir, ReadOptions>> plan;
+  for (auto& pd : *parts) {
+    if (!spec.partitions.empty() &&
+        std::find(spec.partitions.begin(), spec.partitions.end(), pd.partition) == spec.partitions.end())
+      continue;
+    ReadOptions ro = spec.read;
+    auto it = spec.start.find({pd.topic, pd.partition});
+    if (it != spec.start.end()) ro.from = Bound{Bound::kOffset, it->second};
+    if (want_estimate && !pd.segments.empty()) {
+      auto next = PartitionNextOffset(pd.path);
+      if (next.ok()) {
+        int64_t lo = ro.from.kind == Bound::kOffset ? ro.from.value : pd.segments.front().base_offset;
+        int64_t hi = ro.until.kind == Bound::kOffset ? std::min(ro.until.value, *next) : *next;
+        info->estimated_records = std::max<int64_t>(info->estimated_records, 0) + std::max<int64_t>(0, hi - lo);
+      }
+    }
+    plan.emplace_back(std::move(pd), ro);
+  }
+  if (plan.empty() && !spec.partitions.empty())
+    return Status::NotFound("no partition of the sources is selected by --partitions");
+  info->kind = InputKind::kSegments;
+  info->partitions = plan.size();
   std::unique_ptr<Source> src;
-  if (spec.merge_time && parts->size() > 1)
-    src = MergeByTime(SegmentSource::PerPartition(*parts, spec.read, reporter));
-  else {  // decoded one batch ahead on a thread, overlapping with the sink
-    std::vector<std::pair<PartitionDir, ReadOptions>> plan;
-    for (auto& pd : *parts) plan.emplace_back(std::move(pd), spec.read);
+  if (spec.merge_time && plan.size() > 1) {
+    std::vector<std::unique_ptr<Source>> per;
+    for (auto& [pd, ro] : plan)
+      per.push_back(std::make_unique<SegmentSource>(std::vector<PartitionDir>{std::move(pd)}, ro, reporter));
+    src = MergeByTime(std::move(per));
+  } else {  // one partition after another, decoded one batch ahead on a thread, overlapping with the sink
     src = ReadSegmentsAhead(std::move(plan), reporter);
   }
   return MaybeWhere(std::move(src), spec.where, reporter);
@@ -235,20 +294,13 @@ Result<std::unique_ptr<Source>> OpenKafkaMerged(const std::string& url, const Re
 Status Drain(Source* src, Sink* sink, int64_t limit, uint64_t* count) {
   RecordBatch batch;
   uint64_t n = 0;
-  auto* text = dynamic_cast<TextSink*>(sink);
   auto emit = [&]() -> Status {
     const size_t total = batch.records.size();
     size_t take = total;
     if (limit >= 0 && n + take > static_cast<uint64_t>(limit)) take = static_cast<size_t>(limit - static_cast<int64_t>(n));
     Status s;
-    if (take == batch.records.size()) {
-      s = sink->Write(batch);
-    } else if (text) {
-      s = text->WriteRange(batch, 0, take);
-    } else {
-      batch.records.resize(take);
-      s = sink->Write(batch);
-    }
+    if (take < total) batch.records.resize(take);  // a limit cuts the batch
+    s = sink->Write(batch);
     n += take;
     if (s.ok() && take > 0 && src->wants_ack()) {
       // Consumer groups commit only what reached the destination.

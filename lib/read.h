@@ -21,6 +21,12 @@ struct SourceSpec {
   // beyond `read` (from/until come from `read`).
   kafka::KafkaConfig kafka;
   kafka::KafkaReadOptions kafka_read;
+  // --partitions: only these partitions (empty: all). Segment sources skip the other
+  // directories, a topic is read only there, JSON Lines records of others are dropped.
+  std::vector<int32_t> partitions;
+  // Segment sources: where reading starts per partition (a resumed job's checkpoint),
+  // replacing `read.from` there. Topics and JSON Lines start as `read` says.
+  Positions start;
 };
 
 // What a path names, for every reader: a Kafka topic (kafka://), segments (a directory, or
@@ -31,9 +37,21 @@ struct SourceSpec {
 enum class InputKind { kKafka, kSegments, kJsonl, kNotRecords };
 InputKind InputKindOf(const std::string& path);
 
+// What OpenSource opened.
+struct SourceInfo {
+  InputKind kind = InputKind::kSegments;
+  // Segment sources: the records the scan covers, from offsets (an upper bound on what is
+  // selected, for progress ETAs); -1 when unknown.
+  int64_t estimated_records = -1;
+  // Partitions read: segment sources, or a topic's --partitions (0: all of a topic, or
+  // JSON Lines, not counted).
+  size_t partitions = 0;
+};
+
 // Resolves all paths (segment files/dirs, envelope JSON Lines files or `-`, or one kafka://
-// URL) into one Source (merged by time if asked).
-Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* reporter);
+// URL) into one Source (merged by time if asked). This is the one place that decides what
+// a source path is.
+Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec, Reporter* reporter, SourceInfo* info = nullptr);
 // Opens the Kafka topic `url` as a consumer bounded by `read` (from, until, target_records);
 // a non-empty `partitions` replaces the URL's ?partition= list.
 Result<std::unique_ptr<Source>> OpenKafkaSource(const std::string& url, const ReadOptions& read,

@@ -308,7 +308,60 @@ Status SegmentDirSink::Write(const RecordBatch& batch) {
   uint64_t before = (*w)->records_written();
   Status s = (*w)->Append(batch, 0, batch.records.size());
   records_ += (*w)->records_written() - before;
+  ends_[(*w)->dir()] = (*w)->next_offset();
   return s;
+}
+
+Result<std::vector<std::string>> SegmentDirSink::PartitionDirs() const {
+  std::vector<std::string> dirs;
+  if (fixed_) {
+    dirs.push_back(dir_);
+  } else if (IsDirectory(dir_)) {
+    auto entries = ListDir(dir_);
+    if (!entries.ok()) return entries.status();
+    for (const auto& e : *entries) {
+      std::string t;
+      int32_t p;
+      if (e.is_dir && ParsePartitionDirName(e.name, &t, &p)) dirs.push_back(JoinPath(dir_, e.name));
+    }
+  }
+  return dirs;
+}
+
+Status SegmentDirSink::Commit(SinkPosition* at) {
+  *at = SinkPosition{};
+  EVT_RETURN_IF_ERROR(Flush());
+  if (!scanned_) {
+    auto dirs = PartitionDirs();
+    if (!dirs.ok()) return dirs.status();
+    for (const auto& d : *dirs) {
+      if (ends_.count(d)) continue;
+      auto n = PartitionNextOffset(d);
+      if (!n.ok()) return n.status();
+      ends_[d] = *n;
+    }
+    scanned_ = true;
+  }
+  at->ends = ends_;
+  return Status::OK();
+}
+
+Status SegmentDirSink::Rewind(const SinkPosition& at, std::string_view provenance_id, RewindResult* r) {
+  (void)provenance_id;
+  *r = RewindResult{};
+  if (!writers_.empty()) return Status::InvalidArgument("SegmentDirSink::Rewind after the first Write");
+  auto dirs = PartitionDirs();
+  if (!dirs.ok()) return dirs.status();
+  for (const auto& d : *dirs) {
+    auto it = at.ends.find(d);
+    int64_t end = it == at.ends.end() ? 0 : it->second;
+    uint64_t removed = 0;
+    EVT_RETURN_IF_ERROR(TruncatePartitionTo(d, end, &removed));
+    r->removed += removed;
+    ends_[d] = end;
+  }
+  scanned_ = true;
+  return Status::OK();
 }
 
 Status SegmentDirSink::Flush() {
@@ -323,6 +376,7 @@ Status SegmentDirSink::Close() {
     if (first.ok() && !s.ok()) first = s;
   }
   writers_.clear();
+  closed_ = first.ok();
   return first;
 }
 

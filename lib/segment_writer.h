@@ -73,17 +73,30 @@ class SegmentDirSink : public Sink {
   ~SegmentDirSink() override;
   Status Write(const RecordBatch& batch) override;
   Status Flush() override;
+  // Flush, then the next offset of every partition directory under the destination (those
+  // written to and those that were there): SinkPosition::ends.
+  Status Commit(SinkPosition* at) override;
+  // Cuts every partition directory back to the position's next offset (0 for one it does
+  // not name: created after the checkpoint).
+  Status Rewind(const SinkPosition& at, std::string_view provenance_id, RewindResult* r) override;
+  bool rewinds_exactly() const override { return true; }
+  SinkEnd End() const override { return {records_, closed_ ? records_ : 0}; }
   Status Close() override;
   uint64_t records_written() const { return records_; }
 
  private:
   Result<PartitionWriter*> WriterFor(const std::string& topic, int32_t partition);
+  // The partition directories the destination holds now.
+  Result<std::vector<std::string>> PartitionDirs() const;
   std::string dir_;
   bool fixed_;
   WriterOptions opts_;
   Reporter* reporter_;
   std::map<std::pair<std::string, int32_t>, std::unique_ptr<PartitionWriter>> writers_;
+  std::map<std::string, int64_t> ends_;  // partition dir -> next offset, once known
+  bool scanned_ = false;                 // ends_ holds every directory that was there
   uint64_t records_ = 0;
+  bool closed_ = false;
 };
 
 // Removes every batch at or after `next_offset` from a partition directory (whole

@@ -73,6 +73,28 @@ Status TextSink::Sync() {
 }
 
 Status TextSink::Flush() { return out_->Flush(); }
-Status TextSink::Close() { return out_->Close(); }
+
+Status TextSink::Commit(SinkPosition* at) {
+  *at = SinkPosition{};
+  if (!out_->is_named_file()) return Flush();
+  EVT_RETURN_IF_ERROR(Sync());
+  at->size = static_cast<int64_t>(out_->size());
+  return Status::OK();
+}
+
+Status TextSink::Rewind(const SinkPosition& at, std::string_view provenance_id, RewindResult* r) {
+  (void)provenance_id;
+  *r = RewindResult{};
+  if (!out_->is_named_file() || at.size < 0 || static_cast<uint64_t>(at.size) >= out_->size()) return Status::OK();
+  return out_->Truncate(static_cast<uint64_t>(at.size));
+}
+
+bool TextSink::rewinds_exactly() const { return out_->is_named_file(); }
+
+Status TextSink::Close() {
+  Status s = out_->Close();
+  closed_ = s.ok();
+  return s;
+}
 
 }  // namespace evt

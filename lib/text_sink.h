@@ -28,6 +28,12 @@ class TextSink : public Sink {
   Status WriteRange(const RecordBatch& batch, size_t begin, size_t end);
   Status Flush() override;
   Status Sync();  // Flush, then fsync (files)
+  // A file opened by path: Sync, and its size. A descriptor (stdout): Flush, no position.
+  Status Commit(SinkPosition* at) override;
+  // A file: truncates it to the checkpoint's size.
+  Status Rewind(const SinkPosition& at, std::string_view provenance_id, RewindResult* r) override;
+  bool rewinds_exactly() const override;
+  SinkEnd End() const override { return {records_, closed_ ? records_ : 0}; }
   Status Close() override;
   uint64_t records_written() const { return records_; }
 
@@ -38,6 +44,7 @@ class TextSink : public Sink {
   std::unique_ptr<WritableFile> out_;
   std::string buf_;
   uint64_t records_ = 0;
+  bool closed_ = false;
 };
 
 }  // namespace evt

@@ -7,21 +7,6 @@
 
 namespace evt {
 
-bool IsPartitionDirTarget(const std::string& dst) {
-  std::string topic;
-  int32_t part;
-  if (!ParsePartitionDirName(RealBasename(dst), &topic, &part)) return false;
-  if (!IsDirectory(dst)) return true;
-  auto entries = ListDir(dst);
-  if (!entries.ok()) return true;
-  for (const auto& e : *entries) {
-    std::string t;
-    int32_t p;
-    if (e.is_dir && ParsePartitionDirName(e.name, &t, &p)) return false;
-  }
-  return true;
-}
-
 void AppendInvalidLine(const InvalidLine& l, std::string* out) {
   out->append("{\"file\":");
   envelope::AppendJsonString(l.file, out);
@@ -137,39 +122,25 @@ Result<std::unique_ptr<Source>> OpenInputs(const WriteOptions& opts, JsonlSource
   return FilterHeaders(std::move(*src), opts.headers);
 }
 
-Status RunWriteKafka(const WriteOptions& opts, InvalidLines* invalid, Reporter* reporter, WriteStats* stats) {
-  auto t = kafka::ParseKafkaUrl(opts.dst);
-  if (!t.ok()) return t.status();
-  JsonlSourceOptions in = opts.input;
-  if (in.format != InputFormat::kEnvelope && opts.kafka_write.policy == kafka::PartitionPolicy::kKeep)
-    return Status::InvalidArgument("--partition keep: lines and values carry no partition");
-  if (in.format != InputFormat::kEnvelope) in.partition = 0;  // ignored: the producer partitions
-  if (in.topic.empty()) in.topic = t->topic;
-  auto src = OpenInputs(opts, in, invalid, reporter);
-  if (!src.ok()) return src.status();
-  auto sink = kafka::KafkaSink::Open(*t, opts.kafka, opts.kafka_write);
-  if (!sink.ok()) return sink.status();
-  Status s = Drain(src->get(), sink->get(), -1, &stats->records);
-  Status c = (*sink)->Close();
-  uint64_t produced = (*sink)->produced(), delivered = (*sink)->delivered();
-  if (s.code() == Code::kInterrupted || c.code() == Code::kInterrupted) {
-    reporter->Notice(fmt::format("interrupted: {} records acknowledged by {}, {} not delivered", delivered,
-                                 t->Describe(), produced - delivered));
-    return Status::Interrupted();
-  }
-  if (!s.ok()) {
-    reporter->Notice(fmt::format("{} records were delivered before the error{}", delivered,
-                                 produced != delivered ? fmt::format(", {} not delivered", produced - delivered) : ""));
-    return s;
-  }
-  stats->acknowledged = delivered;
-  return c;
-}
+}  // namespace
 
-Status RunWriteSegments(const WriteOptions& opts, InvalidLines* invalid, Reporter* reporter, WriteStats* stats) {
-  bool fixed = IsPartitionDirTarget(opts.dst);
+Status RunWrite(const WriteOptions& opts, Reporter* reporter, WriteStats* stats) {
+  InvalidLines invalid(opts, reporter, &stats->invalid);
+  // Where records come from decides what they must carry: a topic's producer partitions
+  // them itself; a segment destination needs a topic and partition per record, or takes
+  // them from the partition directory it names.
+  const bool to_kafka = SinkKindOf(opts.dst) == SinkKind::kKafka;
   JsonlSourceOptions in = opts.input;
-  if (fixed) {
+  std::string dst_name = opts.dst;
+  if (to_kafka) {
+    auto t = kafka::ParseKafkaUrl(opts.dst);
+    if (!t.ok()) return t.status();
+    dst_name = t->Describe();
+    if (in.format != InputFormat::kEnvelope && opts.kafka_write.policy == kafka::PartitionPolicy::kKeep)
+      return Status::InvalidArgument("--partition keep: lines and values carry no partition");
+    if (in.format != InputFormat::kEnvelope) in.partition = 0;  // ignored: the producer partitions
+    if (in.topic.empty()) in.topic = t->topic;
+  } else if (IsPartitionDirTarget(opts.dst)) {
     // Records take the directory's topic and partition.
     std::string topic;
     int32_t part = 0;
@@ -181,25 +152,37 @@ Status RunWriteSegments(const WriteOptions& opts, InvalidLines* invalid, Reporte
         "lines and values carry no topic/partition: write to a partition directory (<topic>-<N>) or give --topic "
         "and --partition");
   }
-  auto src = OpenInputs(opts, in, invalid, reporter);
+  auto src = OpenInputs(opts, in, &invalid, reporter);
   if (!src.ok()) return src.status();
-  SegmentDirSink sink(opts.dst, fixed, opts.writer, reporter);
-  Status s = Drain(src->get(), &sink, -1, &stats->records);
-  // Whatever happened, close the segments cleanly so what was written stays readable.
-  Status c = sink.Close();
+  SinkOptions so;
+  so.text = false;  // `evt write` makes segments or produces to a topic
+  so.writer = opts.writer;
+  so.kafka = opts.kafka;
+  so.kafka_write = opts.kafka_write;
+  auto sink = OpenSink(opts.dst, so, reporter);
+  if (!sink.ok()) return sink.status();
+  Status s = Drain(src->get(), sink->get(), -1, &stats->records);
+  // Whatever happened, close the destination, so that what was written stays readable
+  // (segments) or is delivered (a topic).
+  Status c = (*sink)->Close();
+  Status ic = invalid.Close();
+  const SinkEnd end = (*sink)->End();
+  if (to_kafka && (s.code() == Code::kInterrupted || c.code() == Code::kInterrupted)) {
+    reporter->Notice(fmt::format("interrupted: {} records acknowledged by {}, {} not delivered", end.acknowledged,
+                                 dst_name, end.written - end.acknowledged));
+    return Status::Interrupted();
+  }
+  if (to_kafka && !s.ok()) {
+    reporter->Notice(fmt::format("{} records were delivered before the error{}", end.acknowledged,
+                                 end.written != end.acknowledged
+                                     ? fmt::format(", {} not delivered", end.written - end.acknowledged)
+                                     : ""));
+    return s;
+  }
+  if (to_kafka) stats->acknowledged = end.acknowledged;
   if (s.ok()) s = c;
-  if (s.ok()) stats->acknowledged = stats->records;
-  return s;
-}
-
-}  // namespace
-
-Status RunWrite(const WriteOptions& opts, Reporter* reporter, WriteStats* stats) {
-  InvalidLines invalid(opts, reporter, &stats->invalid);
-  Status s = kafka::IsKafkaUrl(opts.dst) ? RunWriteKafka(opts, &invalid, reporter, stats)
-                                         : RunWriteSegments(opts, &invalid, reporter, stats);
-  Status c = invalid.Close();
-  return s.ok() ? c : s;
+  if (s.ok()) stats->acknowledged = end.acknowledged;
+  return s.ok() ? ic : s;
 }
 
 }  // namespace evt

@@ -6,6 +6,7 @@
 #include "lib/jsonl_source.h"
 #include "lib/kafka/client.h"
 #include "lib/segment_writer.h"
+#include "lib/sink.h"
 
 #pragma once
 namespace evt {
@@ -36,10 +37,6 @@ struct WriteStats {
   uint64_t acknowledged = 0;  // Kafka: delivered (acks=all); a directory: written and closed
   uint64_t invalid = 0;       // lines skipped or dead-lettered (--on-invalid)
 };
-
-// True when `dst` names one partition directory (its name is <topic>-<N> and it does not
-// hold partition directories of its own).
-bool IsPartitionDirTarget(const std::string& dst);
 
 // With --on-invalid skip or dead-letter, invalid lines leave RunWrite OK and are counted in
 // stats->invalid: the caller reports them (exit 1).

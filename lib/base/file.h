@@ -49,6 +49,7 @@ class WritableFile {
   Status Truncate(uint64_t size);  // flushes first
   uint64_t size() const { return size_; }  // bytes written including buffered
   const std::string& path() const { return path_; }
+  bool is_named_file() const { return owns_; }  // opened by path (not a descriptor such as stdout)
 
  private:
   WritableFile() = default;

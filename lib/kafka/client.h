@@ -38,8 +38,8 @@ struct KafkaConfig {
 // Adds "prop=value" (from -X) and the lines of a librdkafka properties file.
 Status AddProperty(const std::string& kv, KafkaConfig* cfg);
 Status AddPropertiesFile(const std::string& path, KafkaConfig* cfg);
-// Prints librdkafka's property list (for `-X list`) to stdout.
-void PrintProperties();
+// librdkafka's property list, as text (for `-X list`).
+std::string PropertyList();
 // True for properties whose values are secrets (never echoed).
 bool IsSecretProperty(const std::string& name);
 
@@ -131,6 +131,13 @@ class KafkaSink : public Sink {
   ~KafkaSink() override;
   Status Write(const RecordBatch& batch) override;
   Status Flush() override;
+  // Waits for every delivery report (after Ctrl-C for at most min(--timeout, 5 s)): a
+  // DataProblem names the records not acknowledged. Then the high watermarks.
+  Status Commit(SinkPosition* at) override;
+  // With a provenance id: reads each partition from the position's watermark to its end
+  // and collects the evt.source references of records carrying that evt.replay.id.
+  Status Rewind(const SinkPosition& at, std::string_view provenance_id, RewindResult* r) override;
+  SinkEnd End() const override;
   Status Close() override;
   uint64_t produced() const;
   uint64_t delivered() const;

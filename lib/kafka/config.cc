@@ -196,10 +196,17 @@ Status AddPropertiesFile(const std::string& path, KafkaConfig* cfg) {
   return Status::OK();
 }
 
-void PrintProperties() {
-  std::fflush(stdout);
-  rd_kafka_conf_properties_show(stdout);
-  std::fflush(stdout);
+std::string PropertyList() {
+  // librdkafka writes the table to a FILE*: a memory stream collects it.
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* f = open_memstream(&buf, &len);
+  if (!f) return {};
+  rd_kafka_conf_properties_show(f);
+  std::fclose(f);
+  std::string out(buf ? buf : "", len);
+  std::free(buf);
+  return out;
 }
 
 }  // namespace evt::kafka

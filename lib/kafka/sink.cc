@@ -324,6 +324,75 @@ Status KafkaSink::Flush() {
   return Status::OK();
 }
 
+Status KafkaSink::Commit(SinkPosition* at) {
+  Impl& s = *impl_;
+  *at = SinkPosition{};
+  // A checkpoint may only follow what the broker acknowledged; message.timeout.ms (from
+  // --timeout) bounds each record. After Ctrl-C the wait is bounded, so the job still
+  // stops promptly with what was acknowledged.
+  int64_t deadline = -1;
+  while (s.OutqLen() > 0) {
+    if (InterruptRequested() && deadline < 0) deadline = SteadyMs() + std::min<int64_t>(s.cfg.timeout_ms, 5000);
+    if (deadline >= 0 && SteadyMs() >= deadline) break;
+    s.FlushAll(100);
+  }
+  s.PollAll();
+  const uint64_t delivered = s.delivered.load();
+  if (delivered != s.produced)
+    return Status::DataProblem(fmt::format("{} records were not acknowledged by {}{}; the checkpoint stays before them",
+                                           s.produced - delivered, s.target.Describe(),
+                                           s.first_failure.empty() ? "" : " (first: " + s.first_failure + ")"));
+  std::map<int32_t, int64_t> ends;
+  EVT_RETURN_IF_ERROR(Ends(&ends));
+  for (const auto& [p, hi] : ends) at->ends[std::to_string(p)] = hi;
+  return Status::OK();
+}
+
+Status KafkaSink::Rewind(const SinkPosition& at, std::string_view provenance_id, RewindResult* r) {
+  Impl& s = *impl_;
+  *r = RewindResult{};
+  if (provenance_id.empty()) return Status::OK();
+  std::map<int32_t, int64_t> ends;
+  EVT_RETURN_IF_ERROR(Ends(&ends));
+  CountingReporter quiet;  // errors come back as a Status
+  for (const auto& [p, hi] : ends) {
+    auto it = at.ends.find(std::to_string(p));
+    int64_t from = it == at.ends.end() ? 0 : it->second;
+    if (hi <= from) continue;
+    KafkaTarget dt = s.target;
+    dt.partitions = {p};
+    KafkaReadOptions ro;
+    ro.from = Bound{Bound::kOffset, from};
+    ro.isolation = Isolation::kReadUncommitted;
+    auto src = KafkaSource::Open(dt, s.cfg, ro, &quiet);
+    if (!src.ok()) return src.status();
+    RecordBatch b;
+    for (;;) {
+      bool eof = false;
+      EVT_RETURN_IF_ERROR((*src)->Next(&b, &eof));
+      if (eof) break;
+      for (const Record& rec : b.records) {
+        const Header* hs = b.HeadersOf(rec);
+        std::string_view ref, id;
+        for (uint32_t i = 0; i < rec.header_count; ++i) {
+          if (hs[i].key == "evt.source") ref = hs[i].value.view();
+          if (hs[i].key == "evt.replay.id") id = hs[i].value.view();
+        }
+        std::string topic;
+        int32_t part;
+        int64_t off;
+        if (id != provenance_id || !ParseSourceRef(ref, &topic, &part, &off)) continue;
+        int64_t& d = r->already_there[{topic, part}];
+        d = std::max(d, off);
+        ++r->found;
+      }
+    }
+  }
+  return Status::OK();
+}
+
+SinkEnd KafkaSink::End() const { return {impl_->produced, impl_->delivered.load()}; }
+
 Status KafkaSink::Close() {
   Impl& s = *impl_;
   if (s.closed) return Status::OK();

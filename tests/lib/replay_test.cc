@@ -1,6 +1,7 @@
 // lib/replay: source references, checkpoint files, destination truncation for resumes, and
 // the selection (event time, keys, partitions, resume positions).
 #include "lib/replay.h"
+#include "lib/selection.h"
 
 #include <catch2/catch.hpp>
 
@@ -87,7 +88,9 @@ TEST_CASE("replay: selection by event time, keys, partitions and resume position
   o.time_field = ".at";
   o.event_from = 4000;
   o.event_until = 20000;  // i in [4, 20)
-  o.keys_file = d / "keys";
+  auto keys = ReadKeysFile(d / "keys");
+  REQUIRE(keys.ok());
+  o.keys = *keys;
   o.partitions = {1};
   CountingReporter rep;
   auto run = [&](const Positions& resume) {

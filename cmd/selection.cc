@@ -1,0 +1,63 @@
+// The selection flags replay and backfill share (cmd/selection.h).
+#include "cmd/selection.h"
+
+#include <fmt/format.h>
+
+namespace evt::cmd {
+
+void AddSelectionFlags(CLI::App* app, SelectionFlags* f) {
+  AddReadFlags(app, &f->read, /*with_merge=*/true, /*with_control=*/false);
+  AddWhereFlags(app, &f->read);
+  app->add_option("--time-field", f->time_field,
+                  "Bound --from/--until times by event time read from this field of the value (e.g. .time; RFC 3339 "
+                  "strings or epoch milliseconds), a filter over the scanned range");
+  app->add_option("--keys", f->keys_file, "Only records whose key is one of the lines of FILE");
+  app->add_option("--partitions", f->partitions, "Only these source partitions (e.g. 0,2-4)");
+  AddHeaderFlags(app, &f->headers);
+  AddKafkaFlags(app, &f->kafka, kKafkaReader);
+}
+
+Status ResolveSelection(const SelectionFlags& f, const std::vector<std::string>& sources, SelectionOptions* o,
+                        std::string* identity) {
+  o->sources = sources;
+  for (auto& s : o->sources)
+    s = WithBrokers(s, f.kafka);
+  EVT_RETURN_IF_ERROR(ResolveReadFlags(f.read, &o->read, &o->merge_time));
+  EVT_RETURN_IF_ERROR(CheckOnCorruption(o->read, o->sources));
+  o->where = WhereFrom(f.read);
+  EVT_RETURN_IF_ERROR(ResolveKafkaConfig(f.kafka, &o->kafka));
+  EVT_RETURN_IF_ERROR(ResolveKafkaRead(f.kafka, &o->kafka_read));
+  o->time_field = f.time_field;
+  if (!f.time_field.empty()) {
+    // Time bounds become event-time bounds; offsets stay offsets.
+    if (o->read.from.kind == Bound::kTime) {
+      o->event_from = o->read.from.value;
+      o->read.from = Bound{Bound::kBeginning, 0};
+    }
+    if (o->read.until.kind == Bound::kTime) {
+      o->event_until = o->read.until.value;
+      o->read.until = Bound{Bound::kNone, 0};
+    }
+  }
+  std::string keys_hash;
+  if (!f.keys_file.empty()) {
+    // Read once: the selection uses the keys, the identity their hash.
+    auto k = ReadKeysFile(f.keys_file);
+    if (!k.ok()) return k.status();
+    o->keys = *k;
+    keys_hash = o->keys->hash;
+  }
+  if (!f.partitions.empty()) {
+    auto p = kafka::ParsePartitionList(f.partitions);
+    if (!p.ok()) return Status::InvalidArgument("--partitions: " + p.status().message());
+    o->partitions = *p;
+  }
+  EVT_RETURN_IF_ERROR(ResolveHeaderFlags(f.headers, &o->headers));
+  *identity = fmt::format("src={}|from={}|until={}|merge={}|time-field={}|where={}|keys={}|partitions={}",
+                          fmt::join(o->sources, ","), f.read.from, f.read.until, f.read.merge, f.time_field,
+                          fmt::join(f.read.where, "\x1f"), keys_hash, f.partitions);
+  *identity += HeaderFlagsIdentity(f.headers);
+  return Status::OK();
+}
+
+}  // namespace evt::cmd
