@@ -636,7 +636,9 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
     return Status::OK();
   }
   if (!resuming) ck.dest_kind = "exec";
-  auto sel = Selection::Open(o.sel, resuming ? ck.positions : Positions{}, 0, reporter);
+  SelectionOptions so_sel = o.sel;
+  so_sel.stop = o.stop;
+  auto sel = Selection::Open(so_sel, resuming ? ck.positions : Positions{}, 0, reporter);
   if (!sel.ok()) return sel.status();
   Selection& S = **sel;
   if (!o.checkpoint.empty() && S.is_jsonl())
@@ -743,7 +745,7 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
   Status result;
   RecordBatch in;
   while (!stop) {
-    if (InterruptRequested()) {
+    if (o.stop.requested()) {
       result = Status::Interrupted();
       break;
     }
@@ -761,9 +763,9 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
       // Bound the records in flight: wait for completions.
       while (jobs.size() >= max_in_flight && !stop) {
         EVT_RETURN_IF_ERROR(handle(sh.done.Take(50)));
-        if (InterruptRequested()) break;
+        if (o.stop.requested()) break;
       }
-      if (InterruptRequested() || stop) break;
+      if (o.stop.requested() || stop) break;
       auto job = std::make_unique<Job>();
       Job* j = job.get();
       j->topic = in.topic;
@@ -804,7 +806,7 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
       EVT_RETURN_IF_ERROR(checkpoint(false));
       last_ck = SteadyMs();
     }
-    if (InterruptRequested()) {
+    if (o.stop.requested()) {
       result = Status::Interrupted();
       break;
     }
@@ -812,7 +814,7 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
   // ---- drain ----
   // At the end every queued record is processed; on Ctrl-C or a stopping failure, nothing
   // new is handed out and what is in flight finishes (--drain-timeout bounds the wait).
-  const bool interrupted = result.code() == Code::kInterrupted || InterruptRequested();
+  const bool interrupted = result.code() == Code::kInterrupted || o.stop.requested();
   if (interrupted || stop) sh.draining = true;
   for (auto& ib : inboxes) ib->Close();
   const int64_t drain_deadline = SteadyMs() + o.drain_timeout_ms;
@@ -821,7 +823,7 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
     hs = handle(sh.done.Take(50));
     if (!hs.ok()) break;
     progress(false);
-    if (InterruptRequested() && !sh.draining) sh.draining = true;  // Ctrl-C during the final drain
+    if (o.stop.requested() && !sh.draining) sh.draining = true;  // Ctrl-C during the final drain
     if (sh.draining && SteadyMs() > drain_deadline && !sh.kill_now) {
       reporter->Notice(fmt::format("backfill: --drain-timeout: stopping workers with records in flight"));
       sh.kill_now = true;
@@ -843,7 +845,7 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
   Status cs = dlq.sink ? dlq.sink->Close() : Status::OK();
   progress(true);
   st->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (interrupted || InterruptRequested()) return Status::Interrupted();
+  if (interrupted || o.stop.requested()) return Status::Interrupted();
   if (!result.ok()) return result;
   if (!failure.ok()) return failure;
   if (!cks.ok()) return cks;

@@ -25,6 +25,7 @@
 
 #include <vector>
 
+#include "lib/base/term.h"
 #include "lib/kafka/client.h"
 #include "lib/progress.h"
 #include "lib/segment_writer.h"
@@ -50,6 +51,7 @@ struct BackfillOptions {
   int64_t checkpoint_interval_ms = 1000;
   std::string identity;
   Progress* progress = nullptr;  // figures for a progress line (cmd/ gives one on a terminal)
+  StopToken stop;                // Ctrl-C: stop cleanly, checkpoint what reached the destination
   kafka::KafkaWriteOptions dlq_kafka;
   WriterOptions dlq_writer;
 };

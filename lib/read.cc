@@ -100,13 +100,20 @@ Result<std::unique_ptr<Source>> OpenJsonl(const SourceSpec& spec) {
 
 }  // namespace
 
+bool NamesSegments(const std::string& path) {
+  if (kafka::IsKafkaUrl(path) || path == "-") return false;
+  if (IsDirectory(path)) return true;
+  const std::string name = Basename(path);
+  for (std::string_view s : {".log", ".log.swap", ".log.deleted", ".log.cleaned"})
+    if (name.ends_with(s)) return true;
+  return false;
+}
+
 InputKind InputKindOf(const std::string& path) {
   if (kafka::IsKafkaUrl(path)) return InputKind::kKafka;
   if (path == "-") return InputKind::kJsonl;
-  if (IsDirectory(path)) return InputKind::kSegments;
+  if (NamesSegments(path)) return InputKind::kSegments;
   const std::string name = Basename(path);
-  for (std::string_view s : {".log", ".log.swap", ".log.deleted", ".log.cleaned"})
-    if (name.ends_with(s)) return InputKind::kSegments;
   for (std::string_view s : {".jsonl", ".json", ".ndjson", ".zst", ".gz"})
     if (name.ends_with(s)) return InputKind::kJsonl;
   for (std::string_view s : {".index", ".timeindex", ".txnindex", ".snapshot", "checkpoint", ".index.swap",

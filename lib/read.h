@@ -36,6 +36,10 @@ struct SourceSpec {
 // records.
 enum class InputKind { kKafka, kSegments, kJsonl, kNotRecords };
 InputKind InputKindOf(const std::string& path);
+// The part of that rule that needs no sniffing: a directory or a `.log` file (also
+// `.log.swap`, `.log.deleted`, `.log.cleaned`). `evt write --in` takes everything else as
+// text in its --input format.
+bool NamesSegments(const std::string& path);
 
 // What OpenSource opened.
 struct SourceInfo {

@@ -14,9 +14,9 @@ namespace evt {
 namespace {
 
 // Waits until `deadline_ns` (steady clock), in slices, unless interrupted.
-void SleepUntil(int64_t deadline_ns) {
+void SleepUntil(int64_t deadline_ns, const StopToken& stop) {
   for (;;) {
-    if (InterruptRequested()) return;
+    if (stop.requested()) return;
     int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                       std::chrono::steady_clock::now().time_since_epoch())
                       .count();
@@ -92,7 +92,9 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
   st->replay_id = ck.replay_id;
 
   // ---- source ----
-  auto sel = Selection::Open(o.sel, resuming ? ck.positions : Positions{}, resuming ? ck.jsonl_records : 0, reporter);
+  SelectionOptions so_sel = o.sel;
+  so_sel.stop = o.stop;
+  auto sel = Selection::Open(so_sel, resuming ? ck.positions : Positions{}, resuming ? ck.jsonl_records : 0, reporter);
   if (!sel.ok()) return sel.status();
   Selection& S = **sel;
   // A topic read whole (--partitions not given) counts as several partitions.
@@ -217,8 +219,8 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
           if (pending_due < 0) pending_due = pacer.Due(S.TimeOf(r));
           if (pending_due > SteadyNs() - start_ns) {
             if (!out.records.empty()) break;  // send what is due first
-            SleepUntil(start_ns + pending_due);
-            if (InterruptRequested()) break;
+            SleepUntil(start_ns + pending_due, o.stop);
+            if (o.stop.requested()) break;
           }
           st->max_lag_ms = std::max(st->max_lag_ms, (SteadyNs() - start_ns - pending_due) / 1e6);
           pending_due = -1;
@@ -254,10 +256,10 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
       }
       st->written += out.records.size();
       st->selected += out.records.size();
-      if (InterruptRequested()) break;
+      if (o.stop.requested()) break;
     }
     if (!result.ok()) break;
-    if (InterruptRequested()) {
+    if (o.stop.requested()) {
       result = Status::Interrupted();
       break;
     }

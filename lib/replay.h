@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/base/term.h"
 #include "lib/kafka/client.h"
 #include "lib/progress.h"
 #include "lib/segment_writer.h"
@@ -45,6 +46,7 @@ struct ReplayOptions {
   bool dedupe = false;
   std::string identity;  // flags that define the job (the checkpoint refuses others)
   Progress* progress = nullptr;  // figures for a progress line (cmd/ gives one on a terminal)
+  StopToken stop;                // Ctrl-C: stop cleanly, checkpoint what reached the destination
   WriterOptions writer;  // segment destinations
   kafka::KafkaWriteOptions kafka_write;
   int64_t checkpoint_interval_ms = 1000;

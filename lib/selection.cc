@@ -99,7 +99,7 @@ void Selection::SkipUpTo(const Positions& done) {
 Status Selection::Next(RecordBatch* out, bool* eof) {
   Impl& s = *impl_;
   for (;;) {
-    if (InterruptRequested()) return Status::Interrupted();
+    if (s.o.stop.requested()) return Status::Interrupted();
     bool e = false;
     EVT_RETURN_IF_ERROR(s.src->Next(&s.in, &e));
     if (e) {

@@ -10,6 +10,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "lib/base/term.h"
 #include "lib/checkpoint.h"
 #include "lib/headers.h"
 #include "lib/kafka/client.h"
@@ -43,6 +44,7 @@ struct SelectionOptions {
   // --keep-header/--drop-header: the headers the selected records carry on (applied after
   // --where, which sees them as read).
   HeaderFilter headers;
+  StopToken stop;  // Next() returns Interrupted once it is set
 };
 
 // The selected records of the sources, resumable from Positions.

@@ -63,10 +63,6 @@ class InvalidLines {
   std::string line_;
 };
 
-bool IsSegmentInput(const std::string& p) {
-  return IsDirectory(p) || (p.size() > 4 && p.compare(p.size() - 4, 4, ".log") == 0);
-}
-
 // Segment records keep their topic and partition unless --topic / --partition N (or a
 // partition directory as the destination) say otherwise, as for JSON Lines.
 class Retarget : public Source {
@@ -94,7 +90,7 @@ class Retarget : public Source {
 Result<std::unique_ptr<Source>> OpenRecords(const std::vector<std::string>& inputs, const JsonlSourceOptions& in,
                                             bool skip_corruption, Reporter* reporter) {
   size_t segs = 0;
-  for (const auto& p : inputs) segs += IsSegmentInput(p);
+  for (const auto& p : inputs) segs += NamesSegments(p);
   if (segs == 0 && skip_corruption)
     return Status::InvalidArgument("--on-corruption is for segment inputs; JSON Lines input takes --on-invalid");
   if (segs == 0) return std::unique_ptr<Source>(std::make_unique<JsonlSource>(inputs, in));
