@@ -745,17 +745,9 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
   Status result;
   RecordBatch in;
   while (!stop) {
-    if (o.stop.requested()) {
-      result = Status::Interrupted();
-      break;
-    }
     bool eof = false;
-    Status s = S.Next(&in, &eof);
-    if (!s.ok()) {
-      result = s;
-      break;
-    }
-    if (eof) break;
+    result = S.Next(&in, &eof);  // Interrupted once the token is set
+    if (!result.ok() || eof) break;
     auto& pend = pending[{in.topic, in.partition}];
     for (const Record& r : in.records) pend.insert(r.offset);
     for (size_t i = 0; i < in.records.size() && !stop; ++i) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <map>
 
 #include "lib/base/term.h"
@@ -25,63 +26,53 @@ Result<std::vector<PartitionDir>> ResolvePartitions(const std::vector<std::strin
 
 namespace {
 
+// The records of a source that a predicate keeps (batches left empty are skipped).
+class KeepRecords : public Source {
+ public:
+  using Keep = std::function<bool(const RecordBatch&, const Record&)>;
+  KeepRecords(std::unique_ptr<Source> src, Keep keep) : src_(std::move(src)), keep_(std::move(keep)) {}
+  Status Next(RecordBatch* out, bool* eof) override {
+    for (;;) {
+      Status s = src_->Next(out, eof);
+      size_t w = 0;
+      for (size_t i = 0; i < out->records.size(); ++i)
+        if (keep_(*out, out->records[i])) out->records[w++] = out->records[i];
+      out->records.resize(w);
+      if (!s.ok() || *eof || w > 0) return s;
+    }
+  }
+  std::string Describe() const override { return src_->Describe(); }
+
+ private:
+  std::unique_ptr<Source> src_;
+  Keep keep_;
+};
+
 // JSON Lines records bounded by --from/--until, per partition, as segments are: offsets
 // and times; positions that need the end of the input (`end`, `-N`) cannot be known from a
 // stream and are refused when the source is opened.
-class BoundedJsonl : public Source {
- public:
-  BoundedJsonl(std::unique_ptr<Source> src, const ReadOptions& ro) : src_(std::move(src)), ro_(ro) {}
-  Status Next(RecordBatch* out, bool* eof) override {
-    for (;;) {
-      Status s = src_->Next(out, eof);
-      size_t w = 0;
-      for (size_t i = 0; i < out->records.size(); ++i) {
-        const Record& r = out->records[i];
-        auto& started = started_[{out->topic, r.partition}];
-        if (ro_.until.kind == Bound::kOffset && r.offset >= ro_.until.value) continue;
-        if (ro_.until.kind == Bound::kTime && r.timestamp >= ro_.until.value) continue;
-        if (ro_.from.kind == Bound::kOffset && r.offset < ro_.from.value) continue;
-        if (ro_.from.kind == Bound::kTime && !started) {
-          if (r.timestamp < ro_.from.value) continue;
-          started = true;
-        }
-        out->records[w++] = r;
-      }
-      out->records.resize(w);
-      if (!s.ok() || *eof || w > 0) return s;
+KeepRecords::Keep Bounded(const ReadOptions& ro) {
+  auto started = std::make_shared<std::map<std::pair<std::string, int32_t>, bool>>();
+  return [ro, started](const RecordBatch& b, const Record& r) {
+    if (ro.until.kind == Bound::kOffset && r.offset >= ro.until.value) return false;
+    if (ro.until.kind == Bound::kTime && r.timestamp >= ro.until.value) return false;
+    if (ro.from.kind == Bound::kOffset && r.offset < ro.from.value) return false;
+    if (ro.from.kind == Bound::kTime) {
+      bool& on = (*started)[{b.topic, r.partition}];
+      if (!on && r.timestamp < ro.from.value) return false;
+      on = true;
     }
-  }
-  std::string Describe() const override { return src_->Describe(); }
-
- private:
-  std::unique_ptr<Source> src_;
-  ReadOptions ro_;
-  std::map<std::pair<std::string, int32_t>, bool> started_;
-};
+    return true;
+  };
+}
 
 // JSON Lines records of the --partitions asked for.
-class JsonlPartitions : public Source {
- public:
-  JsonlPartitions(std::unique_ptr<Source> src, std::vector<int32_t> parts) : src_(std::move(src)), parts_(std::move(parts)) {}
-  Status Next(RecordBatch* out, bool* eof) override {
-    for (;;) {
-      Status s = src_->Next(out, eof);
-      size_t w = 0;
-      for (size_t i = 0; i < out->records.size(); ++i) {
-        const Record& r = out->records[i];
-        int32_t p = r.partition >= 0 ? r.partition : out->partition;
-        if (std::find(parts_.begin(), parts_.end(), p) != parts_.end()) out->records[w++] = r;
-      }
-      out->records.resize(w);
-      if (!s.ok() || *eof || w > 0) return s;
-    }
-  }
-  std::string Describe() const override { return src_->Describe(); }
-
- private:
-  std::unique_ptr<Source> src_;
-  std::vector<int32_t> parts_;
-};
+KeepRecords::Keep InPartitions(std::vector<int32_t> parts) {
+  return [parts = std::move(parts)](const RecordBatch& b, const Record& r) {
+    int32_t p = r.partition >= 0 ? r.partition : b.partition;
+    return std::find(parts.begin(), parts.end(), p) != parts.end();
+  };
+}
 
 Result<std::unique_ptr<Source>> OpenJsonl(const SourceSpec& spec) {
   if (spec.merge_time) return Status::InvalidArgument("--merge time is for segment files; not for JSON Lines input");
@@ -93,8 +84,8 @@ Result<std::unique_ptr<Source>> OpenJsonl(const SourceSpec& spec) {
   jo.target_records = spec.read.target_records;
   std::unique_ptr<Source> src = std::make_unique<JsonlSource>(spec.paths, jo);
   if (spec.read.from.kind != Bound::kBeginning || spec.read.until.kind != Bound::kNone)
-    src = std::make_unique<BoundedJsonl>(std::move(src), spec.read);
-  if (!spec.partitions.empty()) src = std::make_unique<JsonlPartitions>(std::move(src), spec.partitions);
+    src = std::make_unique<KeepRecords>(std::move(src), Bounded(spec.read));
+  if (!spec.partitions.empty()) src = std::make_unique<KeepRecords>(std::move(src), InPartitions(spec.partitions));
   return src;
 }
 

@@ -197,12 +197,9 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
   Status result;
   for (;;) {
     bool eof = false;
-    Status s = S.Next(&in, &eof);
-    if (!s.ok()) {
-      result = s;
-      break;
-    }
-    if (eof) break;
+    result = S.Next(&in, &eof);
+    if (!result.ok() || eof) break;
+    Status s;
     const std::string& topic = o.to_topic.empty() ? in.topic : o.to_topic;
     // Map, stamp and pace, in runs of records that are due.
     size_t i = 0;

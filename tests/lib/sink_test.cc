@@ -15,19 +15,19 @@ using namespace evt;
 
 namespace {
 
-// n records of topic t, partition p, keys k<first+i>.
+// n records of topic t, partition p, keys k<first+i> (test::AddRecord).
 void Fill(RecordBatch* b, int first, int n, int32_t p) {
   b->Clear();
   b->topic = "t";
   b->partition = p;
-  for (int i = 0; i < n; ++i) {
-    Record r;
-    r.partition = p;
-    r.offset = first + i;
-    r.timestamp = 1000 + first + i;
-    r.key = Bytes::Of(b->arena.Copy("k" + std::to_string(first + i)));
-    r.value = Bytes::Of(b->arena.Copy("v"));
-    b->records.push_back(r);
+  for (int i = first; i < first + n; ++i) {
+    test::RecordSpec r;
+    r.offset = i;
+    r.timestamp = 1000 + i;
+    r.key_bytes = "k" + std::to_string(i);
+    r.has_key = true;
+    r.value = "v";
+    test::AddRecord(b, r);
   }
 }
 
