@@ -4,7 +4,7 @@
 
 #include "cmd/common.h"
 #include "cmd/selection.h"
-#include "lib/backfill.h"
+#include "lib/jobs/backfill.h"
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
 

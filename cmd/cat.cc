@@ -1,7 +1,7 @@
 // evt cat SRC...: records as envelope JSONL, raw values, CloudEvents, or a template.
 #include "cmd/common.h"
-#include "lib/read.h"
-#include "lib/text_sink.h"
+#include "lib/pipeline/read.h"
+#include "lib/pipeline/text_sink.h"
 
 namespace evt::cmd {
 

@@ -11,9 +11,9 @@
 #include <optional>
 
 #include "lib/base/term.h"
-#include "lib/read.h"
+#include "lib/pipeline/read.h"
 #include "lib/base/timeutil.h"
-#include "lib/bound.h"
+#include "lib/base/bound.h"
 
 namespace evt::cmd {
 

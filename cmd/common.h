@@ -9,13 +9,13 @@
 
 #include "lib/base/file.h"
 #include "lib/base/status.h"
-#include "lib/headers.h"
+#include "lib/pipeline/headers.h"
 #include "lib/kafka/client.h"
-#include "lib/progress.h"
-#include "lib/read.h"
-#include "lib/segment.h"
-#include "lib/source.h"
-#include "lib/where.h"
+#include "lib/pipeline/progress.h"
+#include "lib/pipeline/read.h"
+#include "lib/log/segment.h"
+#include "lib/base/source.h"
+#include "lib/pipeline/where.h"
 
 namespace evt::cmd {
 

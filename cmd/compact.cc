@@ -5,8 +5,8 @@
 #include "cmd/common.h"
 #include "formats/kafka/compression.h"
 #include "lib/base/timeutil.h"
-#include "lib/compact.h"
-#include "lib/retain.h"
+#include "lib/jobs/compact.h"
+#include "lib/jobs/retain.h"
 
 namespace evt::cmd {
 

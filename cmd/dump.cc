@@ -1,6 +1,6 @@
 // evt dump SRC...: batch- and record-level listing.
 #include "cmd/common.h"
-#include "lib/dump.h"
+#include "lib/jobs/dump.h"
 
 namespace evt::cmd {
 

@@ -1,6 +1,6 @@
 // evt filter EXPR [FILE...]: JSON Lines whose documents satisfy a jq-style expression.
 #include "cmd/common.h"
-#include "lib/filter_run.h"
+#include "lib/jobs/filter_run.h"
 
 namespace evt::cmd {
 

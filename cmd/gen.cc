@@ -4,11 +4,11 @@
 #include "cmd/common.h"
 #include "formats/kafka/compression.h"
 #include "lib/base/timeutil.h"
-#include "lib/gen.h"
-#include "lib/read.h"
-#include "lib/segment_writer.h"
-#include "lib/text_sink.h"
-#include "lib/write.h"
+#include "lib/jobs/gen.h"
+#include "lib/pipeline/read.h"
+#include "lib/log/segment_writer.h"
+#include "lib/pipeline/text_sink.h"
+#include "lib/jobs/write.h"
 
 namespace evt::cmd {
 

@@ -1,7 +1,7 @@
 // evt inspect SRC...: per-partition and total statistics.
 #include "cmd/common.h"
 #include "lib/base/term.h"
-#include "lib/inspect.h"
+#include "lib/jobs/inspect.h"
 
 namespace evt::cmd {
 

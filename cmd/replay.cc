@@ -8,8 +8,8 @@
 #include "formats/kafka/compression.h"
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
-#include "lib/replay.h"
-#include "lib/selection.h"
+#include "lib/jobs/replay.h"
+#include "lib/pipeline/selection.h"
 
 namespace evt::cmd {
 

@@ -4,7 +4,7 @@
 
 #include "cmd/common.h"
 #include "lib/base/timeutil.h"
-#include "lib/retain.h"
+#include "lib/jobs/retain.h"
 
 namespace evt::cmd {
 

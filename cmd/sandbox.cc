@@ -11,7 +11,7 @@
 
 #include "cmd/common.h"
 #include "lib/base/term.h"
-#include "lib/sandbox.h"
+#include "lib/jobs/sandbox.h"
 
 namespace evt::cmd {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "cmd/common.h"
-#include "lib/selection.h"
+#include "lib/pipeline/selection.h"
 
 namespace evt::cmd {
 

@@ -3,7 +3,7 @@
 
 #include "cmd/common.h"
 #include "formats/envelope/envelope.h"
-#include "lib/verify.h"
+#include "lib/jobs/verify.h"
 
 namespace evt::cmd {
 

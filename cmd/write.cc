@@ -6,8 +6,8 @@
 #include "cmd/common.h"
 
 #include "formats/kafka/compression.h"
-#include "lib/read.h"
-#include "lib/write.h"
+#include "lib/pipeline/read.h"
+#include "lib/jobs/write.h"
 
 namespace evt::cmd {
 

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "lib/base/status.h"
-#include "lib/bound.h"
-#include "lib/source.h"
+#include "lib/base/bound.h"
+#include "lib/base/source.h"
 
 namespace evt::kafka {
 

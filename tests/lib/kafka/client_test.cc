@@ -12,7 +12,7 @@
 #include <map>
 #include <thread>
 
-#include "lib/sandbox.h"
+#include "lib/jobs/sandbox.h"
 #include "tests/testutil.h"
 
 using namespace evt;

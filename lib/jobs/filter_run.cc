@@ -1,0 +1,365 @@
+#include "lib/jobs/filter_run.h"
+
+#include <fmt/format.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "lib/base/term.h"
+#include "lib/filter/filter.h"
+#include "lib/pipeline/jsonl_source.h"
+
+namespace evt {
+
+namespace {
+
+// A run of complete lines and, once evaluated, what came out of it.
+struct Chunk {
+  const char* data = nullptr;
+  size_t len = 0;
+  size_t capacity = 0;  // readable bytes from data (for simdjson padding)
+  std::string owned;    // backing store when the lines were copied (streams)
+  // Results.
+  std::string out;       // selected lines, each with '\n'
+  uint64_t lines = 0;    // lines in the chunk (blank included), for line numbers
+  uint64_t docs = 0;
+  uint64_t selected = 0;
+  uint64_t errors = 0;
+  uint64_t invalid = 0;
+  uint64_t first_error_line = 0;  // 1-based within the chunk
+  std::string first_error;
+  uint64_t first_invalid_line = 0;
+  size_t out_before_invalid = 0;   // bytes of `out` before the first invalid line
+  uint64_t selected_before_invalid = 0;
+  bool done = false;
+};
+
+void Process(filter::Evaluator* ev, const FilterRunOptions& o, Chunk* c) {
+  const char* p = c->data;
+  const char* end = c->data + c->len;
+  const char* cap_end = c->data + c->capacity;
+  while (p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const char* le = nl ? nl : end;
+    ++c->lines;
+    // Blank lines (whitespace only) are not documents, as in jq.
+    const char* q = p;
+    while (q < le && (*q == ' ' || *q == '\t' || *q == '\r')) ++q;
+    if (q < le) {
+      ++c->docs;
+      size_t len = static_cast<size_t>(le - p);
+      filter::Match m = ev->Json(p, len, static_cast<size_t>(cap_end - p));
+      bool sel = false;
+      if (m == filter::Match::kYes) {
+        sel = !o.invert;
+      } else if (m == filter::Match::kNo) {
+        sel = o.invert;
+      } else if (m == filter::Match::kError) {
+        if (c->errors++ == 0) {
+          c->first_error_line = c->lines;
+          c->first_error = ev->error();
+        }
+      } else {
+        if (c->invalid++ == 0) {
+          c->first_invalid_line = c->lines;
+          c->out_before_invalid = c->out.size();
+          c->selected_before_invalid = c->selected;
+        }
+      }
+      if (sel) {
+        ++c->selected;
+        if (!o.count) {
+          c->out.append(p, len);
+          c->out.push_back('\n');
+        }
+      }
+    }
+    p = nl ? nl + 1 : end;
+  }
+}
+
+class Pool {
+ public:
+  Pool(std::shared_ptr<const filter::Filter> f, const FilterRunOptions& o, int threads) : o_(o) {
+    for (int i = 0; i < threads; ++i)
+      workers_.emplace_back([this, f] {
+        filter::Evaluator ev(f);
+        while (true) {
+          Chunk* c;
+          {
+            std::unique_lock<std::mutex> l(mu_);
+            cv_work_.wait(l, [&] { return stop_ || !queue_.empty(); });
+            if (queue_.empty()) return;
+            c = queue_.front();
+            queue_.pop_front();
+          }
+          Process(&ev, o_, c);
+          {
+            std::lock_guard<std::mutex> l(mu_);
+            c->done = true;
+          }
+          cv_done_.notify_all();
+        }
+      });
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_work_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+  void Submit(Chunk* c) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      queue_.push_back(c);
+    }
+    cv_work_.notify_one();
+  }
+  void Wait(Chunk* c) {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_done_.wait(l, [&] { return c->done; });
+  }
+  // Takes back queued chunks that no worker has started (used when stopping early).
+  void Cancel() {
+    std::lock_guard<std::mutex> l(mu_);
+    for (Chunk* c : queue_) c->done = true;
+    queue_.clear();
+  }
+
+ private:
+  const FilterRunOptions& o_;
+  std::mutex mu_;
+  std::condition_variable cv_work_, cv_done_;
+  std::deque<Chunk*> queue_;
+  std::vector<std::thread> workers_;
+  bool stop_ = false;
+};
+
+class Runner {
+ public:
+  Runner(std::shared_ptr<const filter::Filter> f, const FilterRunOptions& o, WritableFile* out, FilterRunStats* st)
+      : f_(std::move(f)), o_(o), out_(out), st_(st) {
+    int threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
+    threads = std::max(1, std::min(threads, 16));
+    if (threads > 1) pool_ = std::make_unique<Pool>(f_, o_, threads);
+    else inline_ev_ = std::make_unique<filter::Evaluator>(f_);
+    max_inflight_ = static_cast<size_t>(threads) * 2 + 1;
+  }
+  ~Runner() { Abort(); }
+
+  // Stops: drops queued chunks and waits for the ones being evaluated, so the memory they
+  // point into (a mapped file) can be released.
+  void Abort() {
+    stop_ = true;
+    if (pool_) {
+      pool_->Cancel();
+      for (auto& c : inflight_) pool_->Wait(c.get());
+    }
+    inflight_.clear();
+  }
+
+  bool stopped() const { return stop_; }
+  // Start of the oldest chunk not yet written (nullptr when none is in flight).
+  const char* OldestPending() const { return inflight_.empty() ? nullptr : inflight_.front()->data; }
+
+  // Submits a chunk; writes finished chunks in order.
+  Status Add(std::unique_ptr<Chunk> c) {
+    if (stop_) return Status::OK();
+    if (!pool_) {
+      Process(inline_ev_.get(), o_, c.get());
+      return Emit(*c);
+    }
+    pool_->Submit(c.get());
+    inflight_.push_back(std::move(c));
+    while (inflight_.size() >= max_inflight_ && !stop_) EVT_RETURN_IF_ERROR(PopOne());
+    return Status::OK();
+  }
+  // Writes everything still in flight (call at the end of each file).
+  Status Drain() {
+    while (!inflight_.empty() && !stop_) EVT_RETURN_IF_ERROR(PopOne());
+    if (stop_ && pool_) {
+      pool_->Cancel();
+      for (auto& c : inflight_) pool_->Wait(c.get());
+      inflight_.clear();
+    }
+    return Status::OK();
+  }
+  void StartFile(const std::string& name) {
+    file_ = name;
+    line_base_ = 0;
+  }
+
+ private:
+  Status PopOne() {
+    std::unique_ptr<Chunk> c = std::move(inflight_.front());
+    inflight_.pop_front();
+    pool_->Wait(c.get());
+    return Emit(*c);
+  }
+
+  Status Emit(const Chunk& c) {
+    if (stop_) return Status::OK();
+    bool strict_stop = o_.strict && c.invalid > 0;
+    uint64_t sel = strict_stop ? c.selected_before_invalid : c.selected;
+    size_t out_bytes = strict_stop ? c.out_before_invalid : c.out.size();
+    st_->lines += c.docs;
+    if (c.errors) {
+      if (st_->errors == 0) st_->first_error = fmt::format("{}:{}: {}", file_, line_base_ + c.first_error_line, c.first_error);
+      st_->errors += c.errors;
+    }
+    if (c.invalid) {
+      if (st_->invalid == 0) st_->first_invalid = fmt::format("{}:{}", file_, line_base_ + c.first_invalid_line);
+      st_->invalid += c.invalid;
+    }
+    // --limit: cut the output after the limit-th selected line.
+    if (o_.limit >= 0 && st_->selected + sel >= static_cast<uint64_t>(o_.limit)) {
+      uint64_t take = static_cast<uint64_t>(o_.limit) - st_->selected;
+      if (!o_.count) {
+        size_t pos = 0;
+        for (uint64_t i = 0; i < take; ++i) pos = c.out.find('\n', pos) + 1;
+        out_bytes = pos;
+      }
+      sel = take;
+      stop_ = true;
+    }
+    st_->selected += sel;
+    line_base_ += c.lines;
+    if (!o_.count && out_bytes) EVT_RETURN_IF_ERROR(out_->Append(std::string_view(c.out.data(), out_bytes)));
+    if (strict_stop) {
+      stop_ = true;
+      return Status::DataProblem(fmt::format("{}:{}: not valid JSON (--strict)", file_, line_base_ - c.lines + c.first_invalid_line));
+    }
+    return Status::OK();
+  }
+
+  std::shared_ptr<const filter::Filter> f_;
+  const FilterRunOptions& o_;
+  WritableFile* out_;
+  FilterRunStats* st_;
+  std::unique_ptr<Pool> pool_;
+  std::unique_ptr<filter::Evaluator> inline_ev_;
+  std::deque<std::unique_ptr<Chunk>> inflight_;
+  size_t max_inflight_ = 3;
+  bool stop_ = false;
+  std::string file_;
+  uint64_t line_base_ = 0;
+};
+
+Status RunMapped(Runner* r, const FilterRunOptions& o, MappedFile& mf) {
+  std::string_view d = mf.data();
+  size_t pos = 0;
+  size_t released = 0;
+  while (pos < d.size() && !r->stopped()) {
+    if (InterruptRequested()) return Status::Interrupted();
+    size_t end = std::min(d.size(), pos + o.chunk_bytes);
+    if (end < d.size()) {
+      const void* nl = std::memchr(d.data() + end, '\n', d.size() - end);
+      end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - d.data()) + 1 : d.size();
+    }
+    auto c = std::make_unique<Chunk>();
+    c->data = d.data() + pos;
+    c->len = end - pos;
+    c->capacity = d.size() - pos;
+    EVT_RETURN_IF_ERROR(r->Add(std::move(c)));
+    pos = end;
+    // Pages of chunks already written are not needed again: keep RSS flat.
+    const char* keep = r->OldestPending();
+    size_t upto = keep ? static_cast<size_t>(keep - d.data()) : pos;
+    if (upto > released) {
+      mf.Release(released, upto - released);
+      released = upto;
+    }
+  }
+  return r->Drain();
+}
+
+Status RunStream(Runner* r, const FilterRunOptions& o, LineReader* lr) {
+  std::string_view line;
+  auto c = std::make_unique<Chunk>();
+  auto flush = [&]() -> Status {
+    c->owned.append(64, '\0');  // simdjson padding after the last line
+    c->data = c->owned.data();
+    c->len = c->owned.size() - 64;
+    c->capacity = c->owned.size();
+    EVT_RETURN_IF_ERROR(r->Add(std::move(c)));
+    c = std::make_unique<Chunk>();
+    return Status::OK();
+  };
+  uint64_t n = 0;
+  while (!r->stopped() && lr->Next(&line)) {
+    if ((++n & 1023) == 0 && InterruptRequested()) return Status::Interrupted();
+    c->owned.append(line);
+    c->owned.push_back('\n');
+    if (c->owned.size() >= o.chunk_bytes) EVT_RETURN_IF_ERROR(flush());
+  }
+  if (!lr->status().ok()) return lr->status();
+  if (!c->owned.empty()) EVT_RETURN_IF_ERROR(flush());
+  return r->Drain();
+}
+
+}  // namespace
+
+Status RunFilter(const FilterRunOptions& opts, WritableFile* out, Reporter* reporter, FilterRunStats* stats) {
+  auto f = filter::Filter::Compile(opts.exprs, filter::Mode::kJson);
+  if (!f.ok()) return f.status();
+  *stats = FilterRunStats{};
+  Status result;
+  {
+    Runner runner(*f, opts, out, stats);
+    std::vector<std::string> files = opts.files;
+    if (files.empty()) files.push_back("-");
+    for (const std::string& path : files) {
+      if (runner.stopped()) break;
+      bool stream = path == "-" || path.ends_with(".gz") || path.ends_with(".zst");
+      if (!stream) {
+        auto mf = MappedFile::Open(path);
+        if (!mf.ok()) {
+          // Pipes and other non-mappable files are read as streams.
+          if (mf.status().code() != Code::kIOError) {
+            result = mf.status();
+            break;
+          }
+          stream = true;
+        } else {
+          runner.StartFile(path);
+          (*mf)->AdviseSequential();
+          result = RunMapped(&runner, opts, **mf);
+          if (!result.ok()) {
+            runner.Abort();  // before the mapping goes away
+            break;
+          }
+          continue;
+        }
+      }
+      auto lr = LineReader::Open(path);
+      if (!lr.ok()) {
+        result = lr.status();
+        break;
+      }
+      runner.StartFile((*lr)->name());
+      result = RunStream(&runner, opts, lr->get());
+      if (!result.ok()) {
+        runner.Abort();
+        break;
+      }
+    }
+  }
+  if (result.ok() && opts.count) result = out->Append(fmt::format("{}\n", stats->selected));
+  if (reporter) {
+    if (stats->invalid && !(opts.strict && !result.ok()))
+      reporter->Notice(fmt::format("{} line{} not valid JSON and not selected (first: {})", stats->invalid,
+                                   stats->invalid == 1 ? " was" : "s were", stats->first_invalid));
+    if (stats->errors)
+      reporter->Notice(fmt::format("{} line{} not selected because evaluation raised an error (first: {})",
+                                   stats->errors, stats->errors == 1 ? " was" : "s were", stats->first_error));
+  }
+  return result;
+}
+
+}  // namespace evt

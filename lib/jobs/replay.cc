@@ -1,0 +1,293 @@
+#include "lib/jobs/replay.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "lib/base/term.h"
+#include "lib/base/timeutil.h"
+#include "lib/pipeline/sink.h"
+
+namespace evt {
+namespace {
+
+// Waits until `deadline_ns` (steady clock), in slices, unless interrupted.
+void SleepUntil(int64_t deadline_ns, const StopToken& stop) {
+  for (;;) {
+    if (stop.requested()) return;
+    int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count();
+    if (now >= deadline_ns) return;
+    std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<int64_t>(deadline_ns - now, 50'000'000)));
+  }
+}
+
+int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// The pacing schedule: when each record is due, relative to the start.
+class Pacer {
+  // A due time past what int64 nanoseconds hold (--speed 1e-12 over an hour of history) is
+  // as good as never: the run waits (Ctrl-C stops it) rather than wrapping to the past.
+  static int64_t Saturate(double ns) {
+    return ns >= 1e18 ? int64_t{1000000000000000000} : static_cast<int64_t>(ns);  // 31 years
+  }
+
+ public:
+  Pacer(double rate, double speed, int64_t max_gap_ms) : rate_(rate), speed_(speed), max_gap_(max_gap_ms) {}
+  bool active() const { return rate_ > 0 || speed_ > 0; }
+  // Due time (ns after start) of the next record with time `t`.
+  int64_t Due(int64_t t) {
+    ++n_;
+    if (rate_ > 0) return Saturate((n_ - 1) * 1e9 / rate_);
+    if (hw_ < 0) {
+      hw_ = t;
+      return 0;
+    }
+    if (t > hw_) {
+      int64_t gap = t - hw_;
+      if (max_gap_ >= 0) gap = std::min(gap, max_gap_);
+      virt_ms_ += gap;
+      hw_ = t;
+    }
+    return Saturate(virt_ms_ * 1e6 / speed_);
+  }
+
+ private:
+  double rate_, speed_;
+  int64_t max_gap_;
+  uint64_t n_ = 0;
+  int64_t hw_ = -1;
+  int64_t virt_ms_ = 0;
+};
+
+}  // namespace
+
+Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
+  auto t0 = std::chrono::steady_clock::now();
+  const SinkKind kind = SinkKindOf(o.dst);
+  if (o.rate > 0 && o.speed > 0) return Status::InvalidArgument("--rate and --speed: choose one");
+  if (o.dedupe && (kind != SinkKind::kKafka || o.partition != ReplayPartition::kKeep || !o.provenance))
+    return Status::InvalidArgument("--dedupe needs a Kafka destination, --partition keep and --provenance");
+  if (o.partition == ReplayPartition::kHash && kind != SinkKind::kKafka)
+    return Status::InvalidArgument("--partition hash needs a Kafka destination (it needs the partition count)");
+
+  // ---- checkpoint: resume or start ----
+  Checkpoint ck;
+  bool resuming = false, complete = false;
+  EVT_RETURN_IF_ERROR(OpenCheckpoint(o.dry_run ? "" : o.checkpoint, o.identity, "replay",
+                                     "sources, selection or destination", reporter, &ck, &resuming, &complete));
+  st->resumed = resuming;
+  if (complete) {
+    st->already_complete = true;
+    st->replay_id = ck.replay_id;
+    return Status::OK();
+  }
+  if (!resuming) ck.dest_kind = SinkKindName(kind);
+  st->replay_id = ck.replay_id;
+
+  // ---- source ----
+  SelectionOptions so_sel = o.sel;
+  so_sel.stop = o.stop;
+  auto sel = Selection::Open(so_sel, resuming ? ck.positions : Positions{}, resuming ? ck.jsonl_records : 0, reporter);
+  if (!sel.ok()) return sel.status();
+  Selection& S = **sel;
+  // A topic read whole (--partitions not given) counts as several partitions.
+  const bool several = S.partition_count() > 1 || (S.is_kafka() && S.partition_count() == 0);
+  if (o.speed > 0 && !o.sel.merge_time && several)
+    return Status::InvalidArgument("--speed over several partitions needs --merge time (or select one with --partitions)");
+
+  // ---- destination ----
+  std::unique_ptr<Sink> sink;
+  if (!o.dry_run) {
+    SinkOptions so;
+    so.writer = o.writer;
+    so.kafka = o.sel.kafka;
+    so.kafka_write = o.kafka_write;
+    so.kafka_write.policy = o.partition == ReplayPartition::kKeep   ? kafka::PartitionPolicy::kKeep
+                            : o.partition == ReplayPartition::kHash ? kafka::PartitionPolicy::kHash
+                                                                    : kafka::PartitionPolicy::kFixed;
+    so.kafka_write.fixed_partition = o.fixed_partition;
+    if (kind == SinkKind::kKafka) {
+      auto t = kafka::ParseKafkaUrl(o.dst);
+      if (!t.ok()) return t.status();
+      if (t->topic.empty()) {
+        // The destination topic: --to-topic, else the source topic's name.
+        so.default_topic = o.to_topic;
+        if (so.default_topic.empty() && !o.sel.sources.empty() && kafka::IsKafkaUrl(o.sel.sources[0])) {
+          auto s = kafka::ParseKafkaUrl(o.sel.sources[0]);
+          if (s.ok()) so.default_topic = s->topic;
+        }
+        if (so.default_topic.empty())
+          return Status::InvalidArgument(fmt::format("{}: name the destination topic (kafka://HOST/TOPIC or --to-topic)", o.dst));
+      }
+    }
+    auto opened = OpenSink(o.dst, so, reporter);
+    if (!opened.ok()) return opened.status();
+    sink = std::move(*opened);
+    if (resuming) {
+      // Back to where the checkpoint left the destination: files and segment directories
+      // cut what was written after it (exactly once); with --dedupe, a topic is read past
+      // it for this replay's records, which are then skipped at the source.
+      RewindResult rr;
+      EVT_RETURN_IF_ERROR(sink->Rewind(ck.dest(), o.dedupe ? std::string_view(ck.replay_id) : std::string_view(), &rr));
+      if (rr.removed)
+        reporter->Notice(fmt::format("replay: removed {} records from {} written after the checkpoint", rr.removed, o.dst));
+      if (rr.found)
+        reporter->Notice(fmt::format("replay: --dedupe: {} records past the checkpoint are already in {}; they are skipped",
+                                     rr.found, o.dst));
+      if (!rr.already_there.empty()) S.SkipUpTo(rr.already_there);
+    }
+    if (!resuming || (!sink->rewinds_exactly() && ck.dest_ends.empty())) {
+      // Where the destination starts: what a rerun goes back to.
+      SinkPosition at;
+      EVT_RETURN_IF_ERROR(sink->Commit(&at));
+      ck.set_dest(at);
+    }
+  }
+
+  if (!o.checkpoint.empty() && !o.dry_run && !resuming) EVT_RETURN_IF_ERROR(WriteCheckpoint(o.checkpoint, ck));
+
+  if (o.dry_run) {
+    EVT_RETURN_IF_ERROR(PlanSelection(&S, &st->plan, &st->selected));
+    st->scanned = S.scanned();
+    st->missing_time_field = S.missing_time_field();
+    st->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return Status::OK();
+  }
+
+  Pacer pacer(o.rate, o.speed, o.max_gap_ms);
+  const int64_t start_ns = SteadyNs();
+  int64_t last_ck_ns = start_ns;
+  RecordBatch in, out;
+  std::string prov;
+  int64_t pending_due = -1;  // due time of the record the pacer has scheduled but not sent
+  const int64_t now_ts = NowMs();
+  int64_t stamp = now_ts;  // --now-timestamps
+  uint64_t stamp_count = 0;
+
+  auto checkpoint = [&](bool complete) -> Status {
+    if (o.checkpoint.empty() || o.dry_run) return Status::OK();
+    // Everything handed to the sink is made durable or acknowledged first.
+    SinkPosition at;
+    EVT_RETURN_IF_ERROR(sink->Commit(&at));
+    ck.positions = S.positions();
+    ck.jsonl_records = S.jsonl_records();
+    ck.complete = complete;
+    ck.set_dest(at);
+    return WriteCheckpoint(o.checkpoint, ck);
+  };
+
+  auto progress = [&](bool final) {
+    if (!o.progress) return;
+    JobProgress p;
+    p.job = "replay";
+    p.done = st->written;
+    p.estimate = S.estimated_records();
+    p.seconds = (SteadyNs() - start_ns) / 1e9;
+    p.behind_ms = pacer.active() ? st->max_lag_ms : -1;
+    o.progress->Update(p, final);
+  };
+
+  Status result;
+  for (;;) {
+    bool eof = false;
+    result = S.Next(&in, &eof);
+    if (!result.ok() || eof) break;
+    Status s;
+    const std::string& topic = o.to_topic.empty() ? in.topic : o.to_topic;
+    // Map, stamp and pace, in runs of records that are due.
+    size_t i = 0;
+    while (i < in.records.size()) {
+      out.Clear();
+      out.topic = topic;
+      out.partition = o.partition == ReplayPartition::kFixed ? o.fixed_partition : in.partition;
+      out.file = in.file;
+      out.ShareBuffers(in);
+      stamp_count = 0;
+      for (; i < in.records.size(); ++i) {
+        const Record& r = in.records[i];
+        if (pacer.active()) {
+          if (pending_due < 0) pending_due = pacer.Due(S.TimeOf(r));
+          if (pending_due > SteadyNs() - start_ns) {
+            if (!out.records.empty()) break;  // send what is due first
+            SleepUntil(start_ns + pending_due, o.stop);
+            if (o.stop.requested()) break;
+          }
+          st->max_lag_ms = std::max(st->max_lag_ms, (SteadyNs() - start_ns - pending_due) / 1e6);
+          pending_due = -1;
+        }
+        Record c = r;
+        if (o.partition == ReplayPartition::kFixed) c.partition = o.fixed_partition;
+        if (o.now_timestamps) {
+          // The time of sending: unpaced, read every 64 records of a run (a clock read per
+          // record costs more than the millisecond it could add); paced, per record.
+          if (pacer.active() || (stamp_count++ & 63) == 0) stamp = now_ts + (SteadyNs() - start_ns) / 1000000;
+          c.timestamp = stamp;
+          c.timestamp_type = TimestampType::kCreateTime;
+        }
+        c.header_begin = static_cast<uint32_t>(out.headers.size());
+        const Header* hs = in.HeadersOf(r);
+        out.headers.insert(out.headers.end(), hs, hs + r.header_count);
+        if (o.provenance) {
+          prov = fmt::format("{}/{}/{}", in.topic, in.partition, r.offset);
+          out.headers.push_back(Header{"evt.source", Bytes::Of(out.arena.Copy(prov))});
+          out.headers.push_back(Header{"evt.replay.id", Bytes::Of(out.arena.Copy(ck.replay_id))});
+          c.header_count += 2;
+        }
+        out.records.push_back(c);
+        if (st->first_ts < 0) st->first_ts = r.timestamp;
+        st->last_ts = r.timestamp;
+        st->bytes += r.key.size + r.value.size;
+      }
+      if (out.records.empty()) break;
+      s = sink->Write(out);
+      if (!s.ok()) {
+        result = s;
+        break;
+      }
+      st->written += out.records.size();
+      st->selected += out.records.size();
+      if (o.stop.requested()) break;
+    }
+    if (!result.ok()) break;
+    if (o.stop.requested()) {
+      result = Status::Interrupted();
+      break;
+    }
+    progress(false);
+    if (!o.checkpoint.empty() && SteadyNs() - last_ck_ns >= o.checkpoint_interval_ms * 1000000) {
+      result = checkpoint(false);
+      if (!result.ok()) break;
+      last_ck_ns = SteadyNs();
+    }
+  }
+  st->scanned = S.scanned();
+  st->missing_time_field = S.missing_time_field();
+  // Ctrl-C or an error: what reached the sink is made durable and checkpointed (Commit
+  // waits for it, boundedly, also after Ctrl-C).
+  bool interrupted = result.code() == Code::kInterrupted;
+  Status ckst = (result.ok() || interrupted) ? checkpoint(result.ok()) : Status::OK();
+  Status cs = sink ? sink->Close() : Status::OK();
+  progress(true);
+  st->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!result.ok()) return result;
+  if (!ckst.ok()) return ckst;
+  return cs;
+}
+
+std::string ReplayStatsJson(const ReplayStats& s) {
+  return fmt::format(
+      "{{\"replay_id\":\"{}\",\"resumed\":{},\"already_complete\":{},\"scanned\":{},\"selected\":{},\"written\":{},"
+      "\"missing_time_field\":{},\"first_timestamp\":{},\"last_timestamp\":{},\"bytes\":{},\"seconds\":{:.3f},"
+      "\"max_lag_ms\":{:.1f}}}\n",
+      s.replay_id, s.resumed, s.already_complete, s.scanned, s.selected, s.written, s.missing_time_field, s.first_ts,
+      s.last_ts, s.bytes, s.seconds, s.max_lag_ms);
+}
+
+}  // namespace evt
