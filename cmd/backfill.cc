@@ -84,12 +84,7 @@ RunFn SetupBackfill(CLI::App* app) {
     StderrReporter rep;
     BackfillStats st;
     Status run = RunBackfill(o, &rep, &st);
-    if (o.dry_run && run.ok()) run = WriteResults(true, "", PlanJson(st.plan), run);  // the plan, on stdout
-    s = AfterRead(run, o.sel.read, rep);
-    if (!f->stats_json.empty()) {
-      Status js = WriteFileAtomic(f->stats_json, BackfillStatsJson(st));
-      if (s.ok()) s = js;
-    }
+    s = FinishSelectionJob(run, o.dry_run, st.plan, o.sel.read, rep, f->stats_json, BackfillStatsJson(st));
     if (!st.already_complete) {
       if (o.dry_run) {
         PrintSummary(fmt::format("backfill: would hand {} of {} records scanned to the workers", st.selected, st.scanned));

@@ -98,12 +98,7 @@ RunFn SetupReplay(CLI::App* app) {
     StderrReporter rep;
     ReplayStats st;
     Status run = RunReplay(o, &rep, &st);
-    if (o.dry_run && run.ok()) run = WriteResults(true, "", PlanJson(st.plan), run);  // the plan, on stdout
-    s = AfterRead(run, o.sel.read, rep);
-    if (!f->stats_json.empty()) {
-      Status js = WriteFileAtomic(f->stats_json, ReplayStatsJson(st));
-      if (s.ok()) s = js;
-    }
+    s = FinishSelectionJob(run, o.dry_run, st.plan, o.sel.read, rep, f->stats_json, ReplayStatsJson(st));
     if (!st.already_complete && (s.ok() || s.code() == Code::kInterrupted)) {
       std::string extra;
       if (st.missing_time_field)

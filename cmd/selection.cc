@@ -19,11 +19,11 @@ void AddSelectionFlags(CLI::App* app, SelectionFlags* f) {
 
 Status ResolveSelection(const SelectionFlags& f, const std::vector<std::string>& sources, SelectionOptions* o,
                         std::string* identity) {
-  o->sources = sources;
-  for (auto& s : o->sources)
+  o->paths = sources;
+  for (auto& s : o->paths)
     s = WithBrokers(s, f.kafka);
   EVT_RETURN_IF_ERROR(ResolveReadFlags(f.read, &o->read, &o->merge_time));
-  EVT_RETURN_IF_ERROR(CheckOnCorruption(o->read, o->sources));
+  EVT_RETURN_IF_ERROR(CheckOnCorruption(o->read, o->paths));
   o->where = WhereFrom(f.read);
   EVT_RETURN_IF_ERROR(ResolveKafkaConfig(f.kafka, &o->kafka));
   EVT_RETURN_IF_ERROR(ResolveKafkaRead(f.kafka, &o->kafka_read));
@@ -54,10 +54,21 @@ Status ResolveSelection(const SelectionFlags& f, const std::vector<std::string>&
   }
   EVT_RETURN_IF_ERROR(ResolveHeaderFlags(f.headers, &o->headers));
   *identity = fmt::format("src={}|from={}|until={}|merge={}|time-field={}|where={}|keys={}|partitions={}",
-                          fmt::join(o->sources, ","), f.read.from, f.read.until, f.read.merge, f.time_field,
+                          fmt::join(o->paths, ","), f.read.from, f.read.until, f.read.merge, f.time_field,
                           fmt::join(f.read.where, "\x1f"), keys_hash, f.partitions);
   *identity += HeaderFlagsIdentity(f.headers);
   return Status::OK();
+}
+
+Status FinishSelectionJob(Status run, bool dry_run, const std::vector<PartitionPlan>& plan, const ReadOptions& ro,
+                          const StderrReporter& rep, const std::string& stats_file, const std::string& stats_json) {
+  if (dry_run && run.ok()) run = WriteResults(true, "", PlanJson(plan), run);
+  Status s = AfterRead(run, ro, rep);
+  if (!stats_file.empty()) {
+    Status js = WriteFileAtomic(stats_file, stats_json);
+    if (s.ok()) s = js;
+  }
+  return s;
 }
 
 }  // namespace evt::cmd

@@ -21,5 +21,10 @@ void AddSelectionFlags(CLI::App* app, SelectionFlags* f);
 // the checkpoint's refusal of other flags).
 Status ResolveSelection(const SelectionFlags& f, const std::vector<std::string>& sources, SelectionOptions* o,
                         std::string* identity);
+// The end a selection job's command shares: the --dry-run plan on stdout (when the run
+// went well), the read's verdict (AfterRead: skipped corruption is exit 1), and the
+// --stats-json file.
+Status FinishSelectionJob(Status run, bool dry_run, const std::vector<PartitionPlan>& plan, const ReadOptions& ro,
+                          const StderrReporter& rep, const std::string& stats_file, const std::string& stats_json);
 
 }  // namespace evt::cmd

@@ -119,8 +119,8 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
       if (t->topic.empty()) {
         // The destination topic: --to-topic, else the source topic's name.
         so.default_topic = o.to_topic;
-        if (so.default_topic.empty() && !o.sel.sources.empty() && kafka::IsKafkaUrl(o.sel.sources[0])) {
-          auto s = kafka::ParseKafkaUrl(o.sel.sources[0]);
+        if (so.default_topic.empty() && !o.sel.paths.empty() && kafka::IsKafkaUrl(o.sel.paths[0])) {
+          auto s = kafka::ParseKafkaUrl(o.sel.paths[0]);
           if (s.ok()) so.default_topic = s->topic;
         }
         if (so.default_topic.empty())

@@ -72,13 +72,7 @@ Result<std::unique_ptr<Selection>> Selection::Open(const SelectionOptions& o, co
   // segment sources, the resumed positions. A resumed topic is read from the original
   // position again (a partition the checkpoint does not name may not have been read at
   // all); records below each partition's checkpointed position are skipped as they come.
-  SourceSpec spec;
-  spec.paths = o.sources;
-  spec.read = o.read;
-  spec.merge_time = o.merge_time;
-  spec.kafka = o.kafka;
-  spec.kafka_read = o.kafka_read;
-  spec.partitions = o.partitions;
+  SourceSpec spec = o;
   spec.start = resume;
   auto src = OpenSource(spec, reporter, &s.info);
   if (!src.ok()) return src.status();
@@ -86,9 +80,7 @@ Result<std::unique_ptr<Selection>> Selection::Open(const SelectionOptions& o, co
   s.kafka = s.info.kind == InputKind::kKafka;
   s.jsonl = s.info.kind == InputKind::kJsonl;
   if (s.jsonl) s.jsonl_skip = resume_jsonl_records;
-  auto w = MaybeWhere(std::move(s.src), o.where, reporter);
-  if (!w.ok()) return w.status();
-  s.src = FilterHeaders(std::move(*w), o.headers);
+  s.src = FilterHeaders(std::move(s.src), o.headers);
   return sel;
 }
 

@@ -28,19 +28,13 @@ struct KeySet {
 };
 Result<std::shared_ptr<const KeySet>> ReadKeysFile(const std::string& path);
 
-// What to read and which records of it.
-struct SelectionOptions {
-  std::vector<std::string> sources;  // segment files/dirs, one kafka:// URL, or JSON Lines files ("-": stdin)
-  ReadOptions read;                  // from/until (offsets or record time)
-  bool merge_time = false;           // --merge time: interleave partitions by timestamp
-  WhereOptions where;
-  kafka::KafkaConfig kafka;
-  kafka::KafkaReadOptions kafka_read;
+// What to read (the SourceSpec: paths, --from/--until, --merge, --where, Kafka client
+// settings, --partitions) and which records of it.
+struct SelectionOptions : SourceSpec {
   std::string time_field;            // --time-field: event time from the value (dotted path)
   int64_t event_from = INT64_MIN;    // with time_field: [event_from, event_until)
   int64_t event_until = INT64_MAX;
   std::shared_ptr<const KeySet> keys;  // --keys (null: every key)
-  std::vector<int32_t> partitions;     // --partitions (empty: all)
   // --keep-header/--drop-header: the headers the selected records carry on (applied after
   // --where, which sees them as read).
   HeaderFilter headers;

@@ -23,7 +23,7 @@ TEST_CASE("backfill: workers answer, fail and retry, with dead letters and count
   REQUIRE(test::RunEvt("gen --count 90 --partitions 3 --keys 7 --output " + d.path()).exit_code == 0);
   CountingReporter rep;
   BackfillOptions o;
-  o.sel.sources = {d.path()};
+  o.sel.paths = {d.path()};
   o.pipe_cmd = "awk '{print \"ok\"; fflush()}'";
   o.workers = 2;
   BackfillStats st;

@@ -44,7 +44,7 @@ TEST_CASE("replay: a stop token stops the job cleanly with a checkpoint, and a r
   REQUIRE(test::RunEvt("write " + (d / "src"), in).exit_code == 0);
   std::atomic<bool> stop{true};
   ReplayOptions o;
-  o.sel.sources = {d / "src"};
+  o.sel.paths = {d / "src"};
   o.dst = d / "out.jsonl";
   o.checkpoint = d / "ck";
   o.identity = "test";

@@ -17,7 +17,7 @@ TEST_CASE("replay: selection by event time, keys, partitions and resume position
   REQUIRE(test::RunEvt("write " + d.path(), in).exit_code == 0);
   test::WriteFile(d / "keys", "k1\nk3\n");
   SelectionOptions o;
-  o.sources = {d.path()};
+  o.paths = {d.path()};
   o.time_field = ".at";
   o.event_from = 4000;
   o.event_until = 20000;  // i in [4, 20)
