@@ -231,3 +231,43 @@ TEST_CASE("filter: an interruption stops it with nothing written", "[filter_run]
     CHECK(r.out.empty());
   }
 }
+
+TEST_CASE("filter --limit: what follows the limit-th selected line is not read, whatever the chunking", "[filter_run]") {
+  // Once the limit is reached nothing after it counts: an invalid line there is neither an
+  // error with --strict nor counted (and noticed) without it, however lines fall in chunks.
+  TempDir in;
+  WriteFile(in / "in.jsonl", "{\"a\":1}\n{\"a\":2}\nnot json\n{\"a\":3}\n");
+  for (size_t chunk : {size_t{1}, size_t{12}, size_t{1} << 20}) {
+    for (int threads : {1, 2}) {
+      for (bool strict : {false, true}) {
+        INFO("chunk_bytes " << chunk << ", threads " << threads << ", strict " << strict);
+        Run r;
+        FilterRunOptions o = Options(in / "in.jsonl", {"true"}, threads);
+        o.chunk_bytes = chunk;
+        o.strict = strict;
+        o.limit = 1;
+        Filter(&r, o);
+        CHECK(r.status.ok());
+        CHECK(r.out == "{\"a\":1}\n");
+        CHECK(r.stats.selected == 1);
+        CHECK(r.stats.lines == 1);
+        CHECK(r.stats.invalid == 0);
+        CHECK(r.rep.notices.empty());
+        // The limit reached on the line before the invalid one: the same.
+        Run two;
+        o.limit = 2;
+        Filter(&two, o);
+        CHECK(two.status.ok());
+        CHECK(two.out == "{\"a\":1}\n{\"a\":2}\n");
+        CHECK(two.stats.invalid == 0);
+        // A limit past the invalid line: it is reached, so --strict stops there.
+        Run three;
+        o.limit = 3;
+        Filter(&three, o);
+        CHECK(three.status.ok() == !strict);
+        CHECK(three.stats.invalid == 1);
+        CHECK(three.out == (strict ? "{\"a\":1}\n{\"a\":2}\n" : "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n"));
+      }
+    }
+  }
+}
