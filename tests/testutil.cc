@@ -14,6 +14,7 @@
 #include "formats/kafka/layout.h"
 #include "lib/base/coding.h"
 #include "lib/base/crc.h"
+#include "lib/segment_writer.h"
 
 namespace evt::test {
 
@@ -89,6 +90,95 @@ void AddRecord(RecordBatch* b, const RecordSpec& s) {
   for (const auto& [k, v] : s.headers) b->headers.push_back(Header{b->arena.Copy(k), Bytes::Of(b->arena.Copy(v))});
   r.header_count = static_cast<uint32_t>(s.headers.size());
   b->records.push_back(r);
+}
+
+std::vector<std::string> WritePartition(const std::string& dir, const std::vector<RecordSpec>& recs,
+                                        const PartitionSpec& spec) {
+  WriterOptions o;
+  o.batch_records = spec.batch_records;
+  o.segment_bytes = spec.segment_bytes;
+  o.encode.codec = static_cast<kafka::Codec>(spec.codec);
+  o.fsync = FsyncPolicy::kNever;
+  CountingReporter rep;
+  auto w = PartitionWriter::Open(dir, o, &rep);
+  if (!w.ok()) throw std::runtime_error("WritePartition: " + w.status().message());
+  RecordBatch b;
+  for (const RecordSpec& r : recs) AddRecord(&b, r);
+  Status s = (*w)->Append(b, 0, b.records.size());
+  if (s.ok()) s = (*w)->Close();
+  if (!s.ok()) throw std::runtime_error("WritePartition: " + s.message());
+  auto pd = ScanPartitionDir(dir);
+  if (!pd.ok()) throw std::runtime_error("WritePartition: " + pd.status().message());
+  std::vector<std::string> logs;
+  for (const SegmentFile& sf : pd->segments) logs.push_back(sf.log_path);
+  return logs;
+}
+
+std::vector<RecordSpec> SimpleRecords(int n, int64_t ts0, int keys, size_t value_size) {
+  std::vector<RecordSpec> out;
+  for (int i = 0; i < n; ++i) {
+    RecordSpec s;
+    s.timestamp = ts0 + i;
+    if (keys > 0) {
+      s.has_key = true;
+      s.key_bytes = "k" + std::to_string(i % keys);
+    }
+    s.value = std::string(value_size, static_cast<char>('a' + i % 26));
+    out.push_back(s);
+  }
+  return out;
+}
+
+int64_t AppendControlBatch(const std::string& dir, int64_t producer_id, bool commit, int64_t timestamp) {
+  CountingReporter rep;
+  WriterOptions wo;
+  wo.fsync = FsyncPolicy::kNever;
+  auto w = PartitionWriter::Open(dir, wo, &rep);
+  if (!w.ok()) throw std::runtime_error("AppendControlBatch: " + w.status().message());
+  const int64_t offset = (*w)->next_offset();
+  RecordBatch b;
+  RecordSpec s;
+  s.timestamp = timestamp;
+  s.has_key = true;
+  s.key_bytes = std::string("\0\0\0", 3) + (commit ? '\1' : '\0');  // version 0, type COMMIT/ABORT
+  s.value = std::string("\0\0\0\0\0\0", 6);                       // version 0, coordinator epoch 0
+  AddRecord(&b, s);
+  b.records.back().control = true;
+  kafka::EncodeOptions eo;
+  eo.codec = kafka::kNone;
+  eo.control = true;
+  eo.transactional = true;
+  eo.producer_id = producer_id;
+  eo.producer_epoch = 0;
+  std::string bytes;
+  BatchInfo info;
+  Status st = kafka::EncodeBatch(b, 0, 1, offset, false, eo, &bytes, &info);
+  if (st.ok()) st = (*w)->AppendRawBatch(bytes, offset, offset, timestamp);
+  if (st.ok()) st = (*w)->Close();
+  if (!st.ok()) throw std::runtime_error("AppendControlBatch: " + st.message());
+  return offset;
+}
+
+void RecordingReporter::Corruption(std::string_view where, uint64_t pos, uint64_t dropped, std::string_view reason) {
+  CountingReporter::Corruption(where, pos, dropped, reason);
+  errors.push_back(std::string(where) + "@" + std::to_string(pos) + ": " + std::string(reason));
+}
+
+void RecordingReporter::Warning(std::string_view where, uint64_t pos, std::string_view what) {
+  CountingReporter::Warning(where, pos, what);
+  warning_list.push_back(std::string(where) + "@" + std::to_string(pos) + ": " + std::string(what));
+}
+
+std::vector<uint64_t> BatchPositions(const std::string& seg) {
+  std::vector<uint64_t> out;
+  uint64_t pos = 0;
+  while (pos + kafka::kLogOverhead <= seg.size()) {
+    uint64_t total = kafka::kLogOverhead + DecodeFixed32BE(seg.data() + pos + kafka::kSizeOffset);
+    if (pos + total > seg.size()) break;
+    out.push_back(pos);
+    pos += total;
+  }
+  return out;
 }
 
 std::string CorpusDir() {

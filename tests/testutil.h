@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "lib/base/record.h"
+#include "lib/source.h"
 
 namespace evt::test {
 
@@ -52,6 +53,39 @@ struct RecordSpec {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 void AddRecord(RecordBatch* b, const RecordSpec& r);
+
+// A partition directory written by evt's own PartitionWriter (segment builders for tests
+// of readers): `recs` in batches of `batch_records`, offsets from 0, segments rolled at
+// `segment_bytes`, `codec` a formats/kafka Codec (0 = none), no fsync.
+struct PartitionSpec {
+  size_t batch_records = 10;
+  uint64_t segment_bytes = 1ull << 30;
+  int codec = 0;
+};
+// Returns the paths of the segment files, oldest first.
+std::vector<std::string> WritePartition(const std::string& dir, const std::vector<RecordSpec>& recs,
+                                        const PartitionSpec& spec = {});
+// `n` records: timestamp ts0 + i, key "k<i % keys>" (keys == 0: null keys), value
+// `value_size` bytes of 'a' + i % 26.
+std::vector<RecordSpec> SimpleRecords(int n, int64_t ts0 = 1000, int keys = 4, size_t value_size = 100);
+
+// Appends a transaction marker (a control batch holding one COMMIT or ABORT record of
+// `producer_id`) to the partition directory `dir` at its next offset; returns that offset.
+int64_t AppendControlBatch(const std::string& dir, int64_t producer_id, bool commit, int64_t timestamp);
+
+// A CountingReporter that also keeps every message, notices included, as "where@pos: what"
+// (a notice is its text alone).
+class RecordingReporter : public CountingReporter {
+ public:
+  void Corruption(std::string_view where, uint64_t pos, uint64_t dropped, std::string_view reason) override;
+  void Warning(std::string_view where, uint64_t pos, std::string_view what) override;
+  void Notice(std::string_view what) override { notices.emplace_back(what); }
+  std::vector<std::string> errors, warning_list, notices;
+};
+
+// The byte positions of the entries of a segment file's contents (by their length fields;
+// stops at a length that runs past the end).
+std::vector<uint64_t> BatchPositions(const std::string& segment);
 
 // The corpus of real broker segments, or "" when it is absent.
 std::string CorpusDir();

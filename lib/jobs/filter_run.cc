@@ -33,16 +33,17 @@ struct Chunk {
   uint64_t first_error_line = 0;  // 1-based within the chunk
   std::string first_error;
   uint64_t first_invalid_line = 0;
-  size_t out_before_invalid = 0;   // bytes of `out` before the first invalid line
-  uint64_t selected_before_invalid = 0;
   bool done = false;
 };
 
-void Process(filter::Evaluator* ev, const FilterRunOptions& o, Chunk* c) {
+// Evaluates the lines of a chunk, up to and including the `max_select`-th selected line and,
+// with --strict, up to and including the first invalid line: what follows them is not part
+// of the result (not written, not counted).
+void Process(filter::Evaluator* ev, const FilterRunOptions& o, Chunk* c, uint64_t max_select = UINT64_MAX) {
   const char* p = c->data;
   const char* end = c->data + c->len;
   const char* cap_end = c->data + c->capacity;
-  while (p < end) {
+  while (p < end && c->selected < max_select) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
     const char* le = nl ? nl : end;
     ++c->lines;
@@ -64,11 +65,8 @@ void Process(filter::Evaluator* ev, const FilterRunOptions& o, Chunk* c) {
           c->first_error = ev->error();
         }
       } else {
-        if (c->invalid++ == 0) {
-          c->first_invalid_line = c->lines;
-          c->out_before_invalid = c->out.size();
-          c->selected_before_invalid = c->selected;
-        }
+        if (c->invalid++ == 0) c->first_invalid_line = c->lines;
+        if (o.strict) break;  // reading stops here
       }
       if (sel) {
         ++c->selected;
@@ -203,39 +201,45 @@ class Runner {
     return Emit(*c);
   }
 
-  Status Emit(const Chunk& c) {
+  Status Emit(const Chunk& chunk) {
     if (stop_) return Status::OK();
-    bool strict_stop = o_.strict && c.invalid > 0;
-    uint64_t sel = strict_stop ? c.selected_before_invalid : c.selected;
-    size_t out_bytes = strict_stop ? c.out_before_invalid : c.out.size();
-    st_->lines += c.docs;
-    if (c.errors) {
-      if (st_->errors == 0) st_->first_error = fmt::format("{}:{}: {}", file_, line_base_ + c.first_error_line, c.first_error);
-      st_->errors += c.errors;
-    }
-    if (c.invalid) {
-      if (st_->invalid == 0) st_->first_invalid = fmt::format("{}:{}", file_, line_base_ + c.first_invalid_line);
-      st_->invalid += c.invalid;
-    }
-    // --limit: cut the output after the limit-th selected line.
-    if (o_.limit >= 0 && st_->selected + sel >= static_cast<uint64_t>(o_.limit)) {
-      uint64_t take = static_cast<uint64_t>(o_.limit) - st_->selected;
-      if (!o_.count) {
-        size_t pos = 0;
-        for (uint64_t i = 0; i < take; ++i) pos = c.out.find('\n', pos) + 1;
-        out_bytes = pos;
-      }
-      sel = take;
+    const Chunk* c = &chunk;
+    Chunk cut;
+    if (o_.limit >= 0 && st_->selected + chunk.selected >= static_cast<uint64_t>(o_.limit)) {
+      // --limit: the limit-th selected line is in this chunk. Evaluate it again up to that
+      // line, so that what follows it (documents, errors, invalid lines, which --strict would
+      // stop at) counts as not read, however the input was cut into chunks.
+      cut.data = chunk.data;
+      cut.len = chunk.len;
+      cut.capacity = chunk.capacity;
+      Process(MainEvaluator(), o_, &cut, static_cast<uint64_t>(o_.limit) - st_->selected);
+      c = &cut;
       stop_ = true;
     }
-    st_->selected += sel;
-    line_base_ += c.lines;
-    if (!o_.count && out_bytes) EVT_RETURN_IF_ERROR(out_->Append(std::string_view(c.out.data(), out_bytes)));
-    if (strict_stop) {
+    st_->lines += c->docs;
+    if (c->errors) {
+      if (st_->errors == 0) st_->first_error = fmt::format("{}:{}: {}", file_, line_base_ + c->first_error_line, c->first_error);
+      st_->errors += c->errors;
+    }
+    if (c->invalid) {
+      if (st_->invalid == 0) st_->first_invalid = fmt::format("{}:{}", file_, line_base_ + c->first_invalid_line);
+      st_->invalid += c->invalid;
+    }
+    st_->selected += c->selected;
+    const uint64_t first_line = line_base_;
+    line_base_ += c->lines;
+    if (!o_.count && !c->out.empty()) EVT_RETURN_IF_ERROR(out_->Append(c->out));
+    if (o_.strict && c->invalid > 0) {
       stop_ = true;
-      return Status::DataProblem(fmt::format("{}:{}: not valid JSON (--strict)", file_, line_base_ - c.lines + c.first_invalid_line));
+      return Status::DataProblem(fmt::format("{}:{}: not valid JSON (--strict)", file_, first_line + c->first_invalid_line));
     }
     return Status::OK();
+  }
+
+  // The main thread's evaluator (workers have their own).
+  filter::Evaluator* MainEvaluator() {
+    if (!inline_ev_) inline_ev_ = std::make_unique<filter::Evaluator>(f_);
+    return inline_ev_.get();
   }
 
   std::shared_ptr<const filter::Filter> f_;
