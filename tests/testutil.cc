@@ -14,7 +14,7 @@
 #include "formats/kafka/layout.h"
 #include "lib/base/coding.h"
 #include "lib/base/crc.h"
-#include "lib/segment_writer.h"
+#include "lib/log/segment_writer.h"
 
 namespace evt::test {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "lib/base/record.h"
-#include "lib/source.h"
+#include "lib/base/source.h"
 
 namespace evt::test {
 

@@ -1,7 +1,7 @@
 // lib/sandbox: librdkafka's mock cluster started with topics and loaded from segments and
 // JSON Lines through OpenSource; its metadata and records seen by evt's own clients; the
 // refusals before anything starts; and the cluster gone once the Sandbox is destroyed.
-#include "lib/sandbox.h"
+#include "lib/jobs/sandbox.h"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -10,7 +10,7 @@
 #include <map>
 
 #include "lib/kafka/client.h"
-#include "lib/read.h"
+#include "lib/pipeline/read.h"
 #include "tests/testutil.h"
 
 using namespace evt;

@@ -1,12 +1,12 @@
 // lib/where: WhereSource over a segment source built here: matching and non-matching
 // expressions, record variables, values that are not JSON (null, or an error with
 // --strict), evaluation errors counted and summarised, and bad expressions.
-#include "lib/where.h"
+#include "lib/pipeline/where.h"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include "lib/segment.h"
+#include "lib/log/segment.h"
 #include "tests/testutil.h"
 
 using namespace evt;

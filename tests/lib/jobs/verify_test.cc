@@ -1,13 +1,13 @@
 // lib/verify: RunVerify and CheckIndexBesideLog on partition directories written by evt's
 // own writer, clean and damaged (a flipped byte, a torn tail, bad indexes), with --repair.
-#include "lib/verify.h"
+#include "lib/jobs/verify.h"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
 #include "formats/kafka/layout.h"
 #include "lib/base/coding.h"
-#include "lib/segment_writer.h"
+#include "lib/log/segment_writer.h"
 #include "tests/testutil.h"
 
 using namespace evt;

@@ -1,6 +1,6 @@
 // lib/inspect: RunInspect's numbers for segments built here, the partial summary of a
 // damaged partition, JSON Lines input, and the JSON and table renderings.
-#include "lib/inspect.h"
+#include "lib/jobs/inspect.h"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>

@@ -1,7 +1,7 @@
 // lib/filter_run: RunFilter over JSON Lines files (mapped and streamed, compressed, several
 // at once) into a file: selection, --invert, --count, --limit, invalid lines with and
 // without --strict, evaluation errors, order across threads, and interruption.
-#include "lib/filter_run.h"
+#include "lib/jobs/filter_run.h"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>

@@ -1,7 +1,7 @@
 // lib/read: InputKindOf for every kind of path, OpenSource (segments, JSON Lines and the
 // mixes it refuses, --from/--until on JSON Lines, --merge time, --where), and Drain with a
 // limit, into a text sink and a segment sink, on error and when interrupted.
-#include "lib/read.h"
+#include "lib/pipeline/read.h"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -11,8 +11,8 @@
 
 #include "formats/kafka/layout.h"
 #include "lib/base/term.h"
-#include "lib/segment_writer.h"
-#include "lib/text_sink.h"
+#include "lib/log/segment_writer.h"
+#include "lib/pipeline/text_sink.h"
 #include "tests/testutil.h"
 
 using namespace evt;

@@ -1,13 +1,13 @@
 // lib/write: RunWrite from JSON Lines and from segments into a data directory and into a
 // partition directory, --on-invalid error/skip/dead-letter, retargeted segment inputs,
 // header filters and the usage errors; every output is read back with SegmentSource.
-#include "lib/write.h"
+#include "lib/jobs/write.h"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
 #include "formats/kafka/layout.h"
-#include "lib/segment.h"
+#include "lib/log/segment.h"
 #include "tests/testutil.h"
 
 using namespace evt;

@@ -1,7 +1,7 @@
 // lib/text_sink: ParseTextFormat and TextSink's four outputs (envelope, value, CloudEvents,
 // template) for records with a null key, a binary value, headers and a tombstone, compared
 // byte for byte; WriteRange, Flush/Sync/Close on a real file, and write errors.
-#include "lib/text_sink.h"
+#include "lib/pipeline/text_sink.h"
 
 #include <catch2/catch.hpp>
 

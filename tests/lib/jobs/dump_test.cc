@@ -1,6 +1,6 @@
 // lib/dump: RunDump's batch and record listing (text and JSON) of a segment built here,
 // .index/.timeindex and checkpoint files, and damaged input.
-#include "lib/dump.h"
+#include "lib/jobs/dump.h"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
