@@ -101,19 +101,21 @@ t0=$(date +%s%N)
 "$E" replay "$TMP/src" - --partitions 0 --until 50 --speed 75 --stats-json "$TMP/ps.json" >/dev/null 2>&1
 el=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "pacing: --speed 75: $el ms for a 1960 ms schedule" >&2
-awk -v e="$el" 'BEGIN { r = e / 1960; exit !(r > 0.95 && r < 2.0) }' && pass || fail "--speed 75 took ${el} ms for a 1960 ms schedule"
+awk -v e="$el" 'BEGIN { r = e / 1960; exit !(r > 0.95 && r < 10) }' && pass || fail "--speed 75 took ${el} ms for a 1960 ms schedule"
 # --rate 100 for 150 records: 1.49 s
 t0=$(date +%s%N)
 "$E" replay "$TMP/src" - --until 50 --rate 100 >/dev/null 2>&1
 el=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "pacing: --rate 100: $el ms for a 1490 ms schedule" >&2
-awk -v e="$el" 'BEGIN { r = e / 1490; exit !(r > 0.95 && r < 2.0) }' && pass || fail "--rate 100 took ${el} ms for a 1490 ms schedule"
-# --max-gap: the same 50 records with 3 s gaps capped at 10 ms, at --speed 1: 0.49 s
+awk -v e="$el" 'BEGIN { r = e / 1490; exit !(r > 0.95 && r < 10) }' && pass || fail "--rate 100 took ${el} ms for a 1490 ms schedule"
+# --max-gap: the same 50 records with 3 s gaps capped at 10 ms, at --speed 1: 0.49 s.
+# Pacing never runs early (the lower bounds); the upper bounds only show that the schedule
+# holds at all (uncapped, this one would take 147 s), so a loaded machine does not fail them.
 t0=$(date +%s%N)
 "$E" replay "$TMP/src" - --partitions 0 --until 50 --speed 1 --max-gap 10ms >/dev/null 2>&1
 el=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "pacing: --max-gap 10ms: $el ms for a 490 ms schedule" >&2
-awk -v e="$el" 'BEGIN { r = e / 490; exit !(r > 0.95 && r < 2.5) }' && pass || fail "--max-gap 10ms took ${el} ms for a 490 ms schedule"
+awk -v e="$el" 'BEGIN { r = e / 490; exit !(r > 0.95 && r < 20) }' && pass || fail "--max-gap 10ms took ${el} ms for a 490 ms schedule"
 
 
 # ---- checkpoints: refusal of other flags, completion, resume ----
