@@ -30,12 +30,6 @@ struct EntryHeader {
   uint64_t total_size() const { return kLogOverhead + static_cast<uint64_t>(length); }
 };
 
-// Looks at the entry starting at `pos` of `data` (a whole segment). kTorn: the entry is cut
-// off by the end of the data (the normal end of a log being written, when it is the last
-// segment). kCorrupt: the header cannot be an entry (bad length or magic); *reason says why.
-// The rules every reader follows; EntryWalker applies them entry by entry.
-EntryState PeekEntry(std::string_view data, uint64_t pos, EntryHeader* h, std::string* reason);
-
 // A read-only view of one entry (a RecordBatch v2 or a legacy message), starting at its
 // 12-byte offset/length prefix.
 class EntryView {
@@ -161,6 +155,48 @@ class MutableEntryView : public EntryView {
   char* w() const { return mutable_data(); }
 };
 
+// ---- PeekEntry's rules ----
+// What is wrong with the entry at a position, or kNone. The rules, in the order they are
+// checked: the position is inside the data (kPastEnd), the bytes up to the magic are there
+// (kNoHeader: torn), the magic is 0, 1 or 2 (kBadMagic), the length is at least the
+// minimum for the magic (kTooShort) and at most kMaxBatchSize (kTooLong), the offset is
+// not negative (kNegativeOffset), and the whole entry is there (kCutOff: torn).
+enum class EntryProblem : uint8_t { kNone, kPastEnd, kNoHeader, kBadMagic, kTooShort, kTooLong, kNegativeOffset, kCutOff };
+
+// Checks the entry at `pos` of `data`; fills *h with its prefix fields as far as they were
+// read. Inline, without words, for the walkers' loops; PeekEntry says the same with reasons.
+inline EntryProblem CheckEntry(std::string_view data, uint64_t pos, EntryHeader* h) {
+  if (pos > data.size()) return EntryProblem::kPastEnd;
+  const size_t remaining = data.size() - pos;
+  if (remaining < static_cast<size_t>(kMagicOffset + kMagicLength)) return EntryProblem::kNoHeader;
+  const EntryView e(data.data() + pos, remaining);
+  h->base_offset = e.base_offset();
+  h->length = e.length();
+  h->magic = e.magic();
+  if (h->magic < 0 || h->magic > 2) return EntryProblem::kBadMagic;
+  const int min_len = h->magic == 2 ? kBatchLengthMin : (h->magic == 1 ? kLegacyMinSizeV1 : kLegacyMinSizeV0);
+  if (h->length < min_len) return EntryProblem::kTooShort;
+  if (static_cast<int64_t>(h->length) > kMaxBatchSize) return EntryProblem::kTooLong;
+  if (h->base_offset < 0) return EntryProblem::kNegativeOffset;
+  if (h->total_size() > remaining) return EntryProblem::kCutOff;
+  return EntryProblem::kNone;
+}
+
+// The state of an entry CheckEntry found a problem with (kTorn for kNoHeader and kCutOff,
+// else kCorrupt), and *reason in words. `h` as CheckEntry left it; `remaining`: the bytes
+// from the entry's position to the end of the data. Out of line: only bad entries get here.
+EntryState DescribeEntryProblem(EntryProblem problem, const EntryHeader& h, uint64_t remaining, std::string* reason);
+
+// Looks at the entry starting at `pos` of `data` (a whole segment). kTorn: the entry is cut
+// off by the end of the data (the normal end of a log being written, when it is the last
+// segment). kCorrupt: the header cannot be an entry (bad length or magic); *reason says why.
+// The rules every reader follows; EntryWalker applies them entry by entry.
+inline EntryState PeekEntry(std::string_view data, uint64_t pos, EntryHeader* h, std::string* reason) {
+  const EntryProblem problem = CheckEntry(data, pos, h);
+  if (problem == EntryProblem::kNone) return EntryState::kOk;
+  return DescribeEntryProblem(problem, *h, pos <= data.size() ? data.size() - pos : 0, reason);
+}
+
 // Walks the entries of `data` (a mapped segment, an inner message set) from a position,
 // entry by entry, by PeekEntry's rules:
 //
@@ -181,12 +217,20 @@ class EntryWalker {
   // Moves to `pos` and looks at the entry there; at or past the end there is none (done()).
   void Seek(uint64_t pos) {
     pos_ = pos;
-    entry_ = EntryView();
-    state_ = EntryState::kOk;
-    if (pos_ >= data_.size()) return;
+    if (pos >= data_.size()) {
+      state_ = EntryState::kOk;
+      entry_ = EntryView();
+      return;
+    }
     EntryHeader h;
-    state_ = PeekEntry(data_, pos_, &h, &reason_);
-    if (state_ == EntryState::kOk) entry_ = EntryView(data_.data() + pos_, h.total_size());
+    const EntryProblem problem = CheckEntry(data_, pos, &h);
+    if (problem == EntryProblem::kNone) {
+      state_ = EntryState::kOk;
+      entry_ = EntryView(data_.data() + pos, h.total_size());
+      return;
+    }
+    state_ = DescribeEntryProblem(problem, h, data_.size() - pos, &reason_);  // only here: words
+    entry_ = EntryView();
   }
   // Moves past the current entry. Only when ok().
   void Next() { Seek(next_pos()); }
@@ -203,7 +247,7 @@ class EntryWalker {
 
   uint64_t pos() const { return pos_; }
   // Where the entry after this one starts. Only when ok().
-  uint64_t next_pos() const { return pos_ + entry_.total_size(); }
+  uint64_t next_pos() const { return pos_ + entry_.size(); }
   // Bytes from pos() to the end of the data.
   uint64_t remaining() const { return pos_ < data_.size() ? data_.size() - pos_ : 0; }
   // The entry at pos(), exactly its total_size() bytes. Only when ok() and !done().

@@ -515,3 +515,60 @@ TEST_CASE("entry walker: torn tails of legacy message sets", "[entry][walker][le
     CHECK((steps.back().state == EntryState::kOk) == (n == set.size() || n == Legacy(0, 0, 0, 0, "a", "1").size()));
   }
 }
+
+TEST_CASE("CheckEntry and PeekEntry: every rule, its state and its words", "[entry][walker][damage]") {
+  const std::string good = Encode(2, 40);
+  struct Case {
+    const char* what;
+    std::string data;
+    uint64_t pos;
+    EntryProblem problem;
+    EntryState state;
+    std::string reason;
+  };
+  auto with = [&](auto&& damage) {
+    std::string b = good;
+    damage(MutableEntryView(b.data(), b.size()));
+    return b;
+  };
+  const std::string n = std::to_string(good.size());
+  std::vector<Case> cases = {
+      {"ok", good, 0, EntryProblem::kNone, EntryState::kOk, ""},
+      {"past the end", good, good.size() + 1, EntryProblem::kPastEnd, EntryState::kCorrupt,
+       "position past end of data"},
+      {"no header", good.substr(0, 16), 0, EntryProblem::kNoHeader, EntryState::kTorn,
+       "incomplete entry header (16 bytes at end of file)"},
+      {"at the very end", good, good.size(), EntryProblem::kNoHeader, EntryState::kTorn,
+       "incomplete entry header (0 bytes at end of file)"},
+      {"bad magic", with([](const MutableEntryView& m) { m.set_magic(3); }), 0, EntryProblem::kBadMagic,
+       EntryState::kCorrupt, "unknown magic byte 3 (offset field 40, length field " + std::to_string(good.size() - 12) + ")"},
+      {"negative magic", with([](const MutableEntryView& m) { m.set_magic(-1); }), 0, EntryProblem::kBadMagic,
+       EntryState::kCorrupt, "unknown magic byte -1 (offset field 40, length field " + std::to_string(good.size() - 12) + ")"},
+      {"too short v2", with([](const MutableEntryView& m) { m.set_length(48); }), 0, EntryProblem::kTooShort,
+       EntryState::kCorrupt, "entry length 48 below the minimum 49 for magic 2"},
+      {"too short v1", with([](const MutableEntryView& m) { m.set_magic(1); m.set_length(21); }), 0,
+       EntryProblem::kTooShort, EntryState::kCorrupt, "entry length 21 below the minimum 22 for magic 1"},
+      {"too short v0", with([](const MutableEntryView& m) { m.set_magic(0); m.set_length(13); }), 0,
+       EntryProblem::kTooShort, EntryState::kCorrupt, "entry length 13 below the minimum 14 for magic 0"},
+      {"too long", with([](const MutableEntryView& m) { m.set_length((1 << 30) + 1); }), 0, EntryProblem::kTooLong,
+       EntryState::kCorrupt, "entry length 1073741825 exceeds the limit 1073741824"},
+      {"negative offset", with([](const MutableEntryView& m) { m.set_base_offset(-7); }), 0,
+       EntryProblem::kNegativeOffset, EntryState::kCorrupt, "negative offset -7"},
+      {"cut off", good.substr(0, good.size() - 1), 0, EntryProblem::kCutOff, EntryState::kTorn,
+       "entry of " + n + " bytes cut off after " + std::to_string(good.size() - 1) + " bytes"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    EntryHeader h;
+    CHECK(CheckEntry(c.data, c.pos, &h) == c.problem);
+    EntryHeader h2;
+    std::string reason;
+    CHECK(PeekEntry(c.data, c.pos, &h2, &reason) == c.state);
+    CHECK(reason == c.reason);
+    if (c.pos < c.data.size()) {  // the walker says the same
+      EntryWalker w(c.data, c.pos);
+      CHECK(w.state() == c.state);
+      if (!w.ok()) CHECK(w.reason() == c.reason);
+    }
+  }
+}
