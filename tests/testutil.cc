@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "formats/kafka/entry.h"
 #include "formats/kafka/layout.h"
 #include "lib/base/coding.h"
 #include "lib/base/crc.h"
@@ -72,10 +73,9 @@ void FlipByte(std::string* buf, size_t off, uint8_t mask) { (*buf)[off] = static
 void Truncate(std::string* buf, size_t n) { buf->resize(n); }
 
 void FixCrc(std::string* buf, size_t pos) {
-  uint32_t len = DecodeFixed32BE(buf->data() + pos + kafka::kSizeOffset);
-  size_t total = kafka::kLogOverhead + len;
-  uint32_t crc = Crc32c(buf->data() + pos + kafka::kCrcCoveredFrom, total - kafka::kCrcCoveredFrom);
-  EncodeFixed32BE(buf->data() + pos + kafka::kCrcOffset, crc);
+  // As long as its length field says (which a test may have damaged on purpose).
+  uint64_t total = kafka::EntryView(buf->data() + pos, kafka::kLogOverhead).total_size();
+  kafka::MutableEntryView(buf->data() + pos, total).UpdateCrc();
 }
 
 void AddRecord(RecordBatch* b, const RecordSpec& s) {

@@ -13,46 +13,6 @@
 
 namespace evt::kafka {
 
-EntryState PeekEntry(std::string_view data, uint64_t pos, EntryHeader* h, std::string* reason) {
-  if (pos > data.size()) {
-    *reason = "position past end of data";
-    return EntryState::kCorrupt;
-  }
-  size_t remaining = data.size() - pos;
-  const char* p = data.data() + pos;
-  // Need offset, length and magic to judge the entry.
-  if (remaining < static_cast<size_t>(kMagicOffset + kMagicLength)) {
-    *reason = fmt::format("incomplete entry header ({} bytes at end of file)", remaining);
-    return EntryState::kTorn;
-  }
-  h->base_offset = static_cast<int64_t>(DecodeFixed64BE(p));
-  h->length = static_cast<int32_t>(DecodeFixed32BE(p + kSizeOffset));
-  h->magic = static_cast<int8_t>(p[kMagicOffset]);
-  if (h->magic < 0 || h->magic > 2) {
-    *reason = fmt::format("unknown magic byte {} (offset field {}, length field {})", h->magic, h->base_offset,
-                          h->length);
-    return EntryState::kCorrupt;
-  }
-  int min_len = h->magic == 2 ? kBatchLengthMin : (h->magic == 1 ? kLegacyMinSizeV1 : kLegacyMinSizeV0);
-  if (h->length < min_len) {
-    *reason = fmt::format("entry length {} below the minimum {} for magic {}", h->length, min_len, h->magic);
-    return EntryState::kCorrupt;
-  }
-  if (static_cast<int64_t>(h->length) > kMaxBatchSize) {
-    *reason = fmt::format("entry length {} exceeds the limit {}", h->length, kMaxBatchSize);
-    return EntryState::kCorrupt;
-  }
-  if (h->base_offset < 0) {
-    *reason = fmt::format("negative offset {}", h->base_offset);
-    return EntryState::kCorrupt;
-  }
-  if (h->total_size() > remaining) {
-    *reason = fmt::format("entry of {} bytes cut off after {} bytes", h->total_size(), remaining);
-    return EntryState::kTorn;
-  }
-  return EntryState::kOk;
-}
-
 namespace {
 
 // Kafka before 0.10 (magic 0) computed the LZ4 frame header checksum over the magic number
@@ -144,32 +104,30 @@ Status DecodeV2Records(std::string_view records, const BatchInfo& info, RecordBa
 }
 
 Status DecodeV2(std::string_view entry, uint64_t position, const DecodeOptions& opts, RecordBatch* out) {
-  const char* p = entry.data();
+  const EntryView e(entry);  // the caller checked it holds the whole header
   BatchInfo info;
   info.position = position;
   info.size_bytes = entry.size();
-  info.base_offset = static_cast<int64_t>(DecodeFixed64BE(p));
-  info.batch_length = static_cast<int32_t>(DecodeFixed32BE(p + kSizeOffset));
-  info.partition_leader_epoch = static_cast<int32_t>(DecodeFixed32BE(p + kPartitionLeaderEpochOffset));
+  info.base_offset = e.base_offset();
+  info.batch_length = e.length();
+  info.partition_leader_epoch = e.partition_leader_epoch();
   info.magic = 2;
-  info.crc = DecodeFixed32BE(p + kCrcOffset);
-  info.computed_crc = Crc32c(p + kCrcCoveredFrom, entry.size() - kCrcCoveredFrom);
+  info.crc = e.crc();
+  info.computed_crc = e.ComputeCrc();
   info.crc_ok = info.crc == info.computed_crc;
-  const auto* u = reinterpret_cast<const uint8_t*>(p);
-  info.attributes = static_cast<int16_t>(DecodeFixed16BE(u + kAttributesOffset));
-  info.codec = static_cast<int8_t>(info.attributes & kCompressionCodecMask);
-  info.timestamp_type = (info.attributes & kTimestampTypeMask) ? TimestampType::kLogAppendTime
-                                                               : TimestampType::kCreateTime;
-  info.transactional = info.attributes & kTransactionalFlag;
-  info.control = info.attributes & kControlFlag;
-  info.has_delete_horizon = info.attributes & kDeleteHorizonFlag;
-  info.last_offset_delta = static_cast<int32_t>(DecodeFixed32BE(p + kLastOffsetDeltaOffset));
-  info.first_timestamp = static_cast<int64_t>(DecodeFixed64BE(p + kBaseTimestampOffset));
-  info.max_timestamp = static_cast<int64_t>(DecodeFixed64BE(p + kMaxTimestampOffset));
-  info.producer_id = static_cast<int64_t>(DecodeFixed64BE(p + kProducerIdOffset));
-  info.producer_epoch = static_cast<int16_t>(DecodeFixed16BE(u + kProducerEpochOffset));
-  info.base_sequence = static_cast<int32_t>(DecodeFixed32BE(p + kBaseSequenceOffset));
-  info.record_count = static_cast<int32_t>(DecodeFixed32BE(p + kRecordsCountOffset));
+  info.attributes = e.attributes();
+  info.codec = e.codec();
+  info.timestamp_type = e.timestamp_type();
+  info.transactional = e.is_transactional();
+  info.control = e.is_control();
+  info.has_delete_horizon = e.has_delete_horizon();
+  info.last_offset_delta = e.last_offset_delta();
+  info.first_timestamp = e.base_timestamp();
+  info.max_timestamp = e.max_timestamp();
+  info.producer_id = e.producer_id();
+  info.producer_epoch = e.producer_epoch();
+  info.base_sequence = e.base_sequence();
+  info.record_count = e.records_count();
 
   if (!info.crc_ok && opts.verify_crc)
     return Bad(fmt::format("crc mismatch (stored 0x{:08x}, computed 0x{:08x})", info.crc, info.computed_crc));
@@ -177,7 +135,7 @@ Status DecodeV2(std::string_view entry, uint64_t position, const DecodeOptions& 
   if (info.last_offset_delta < 0) return Bad(fmt::format("negative last offset delta {}", info.last_offset_delta));
   if (info.record_count < 0) return Bad(fmt::format("negative record count {}", info.record_count));
 
-  std::string_view records = entry.substr(kRecordsOffset);
+  std::string_view records = e.records();
   info.uncompressed_bytes = records.size();
   const bool want_records = opts.decode_records && (opts.include_control || !info.control);
   if (want_records && info.record_count > 0) {
@@ -300,19 +258,14 @@ Status DecodeLegacy(std::string_view entry, uint64_t position, const DecodeOptio
   info.uncompressed_bytes = buf->size();
   std::string_view inner = *buf;
   std::vector<LegacyMessage> msgs;
-  uint64_t pos = 0;
-  while (pos < inner.size()) {
-    EntryHeader h;
-    std::string reason;
-    EntryState st = PeekEntry(inner, pos, &h, &reason);
-    if (st != EntryState::kOk) return Bad("inner message of compressed wrapper: " + reason);
-    if (h.magic > w.magic) return Bad("inner message has a newer magic than its wrapper");
+  for (EntryWalker iw(inner); !iw.done(); iw.Next()) {
+    if (!iw.ok()) return Bad("inner message of compressed wrapper: " + iw.reason());
+    if (iw.entry().magic() > w.magic) return Bad("inner message has a newer magic than its wrapper");
     LegacyMessage m;
-    EVT_RETURN_IF_ERROR(ParseLegacy(inner.substr(pos, h.total_size()), &m));
+    EVT_RETURN_IF_ERROR(ParseLegacy(iw.entry().bytes(), &m));
     if (!m.crc_ok && opts.verify_crc) return Bad("crc mismatch in inner legacy message");
     if ((m.attributes & kLegacyCodecMask) != 0) return Bad("nested compression in legacy message set");
     msgs.push_back(m);
-    pos += h.total_size();
   }
   if (msgs.empty()) return Bad("compressed legacy wrapper holds no messages");
   // Magic 1 wrappers carry the offset of the last inner message; inner offsets are relative.
@@ -341,8 +294,8 @@ Status DecodeLegacy(std::string_view entry, uint64_t position, const DecodeOptio
 }  // namespace
 
 Status DecodeEntry(std::string_view entry, uint64_t position, const DecodeOptions& opts, RecordBatch* out) {
-  if (entry.size() < static_cast<size_t>(kMagicOffset + 1)) return Bad("entry too short");
-  int8_t magic = static_cast<int8_t>(entry[kMagicOffset]);
+  if (entry.size() < static_cast<size_t>(kMagicOffset + kMagicLength)) return Bad("entry too short");
+  int8_t magic = EntryView(entry).magic();
   size_t rec_before = out->records.size();
   size_t hdr_before = out->headers.size();
   Status s = magic == 2 ? (entry.size() < static_cast<size_t>(kBatchHeaderSize) ? Bad("batch shorter than its header")
@@ -435,23 +388,21 @@ Status EncodeBatch(const RecordBatch& b, size_t begin, size_t end, int64_t base_
     last_delta = d;
   }
   int32_t count = static_cast<int32_t>(end - begin);
-  char* p = out->data() + start;
-  EncodeFixed64BE(p + kOffsetOffset, static_cast<uint64_t>(base_offset));
-  EncodeFixed32BE(p + kSizeOffset, static_cast<uint32_t>(total - kLogOverhead));
-  EncodeFixed32BE(p + kPartitionLeaderEpochOffset, static_cast<uint32_t>(opts.partition_leader_epoch));
-  p[kMagicOffset] = 2;
-  p[kAttributesOffset] = static_cast<char>(attrs >> 8);
-  p[kAttributesOffset + 1] = static_cast<char>(attrs);
-  EncodeFixed32BE(p + kLastOffsetDeltaOffset, static_cast<uint32_t>(last_delta));
-  EncodeFixed64BE(p + kBaseTimestampOffset, static_cast<uint64_t>(base_ts));
-  EncodeFixed64BE(p + kMaxTimestampOffset, static_cast<uint64_t>(max_ts));
-  EncodeFixed64BE(p + kProducerIdOffset, static_cast<uint64_t>(opts.producer_id));
-  p[kProducerEpochOffset] = static_cast<char>(static_cast<uint16_t>(opts.producer_epoch) >> 8);
-  p[kProducerEpochOffset + 1] = static_cast<char>(opts.producer_epoch);
-  EncodeFixed32BE(p + kBaseSequenceOffset, static_cast<uint32_t>(opts.base_sequence));
-  EncodeFixed32BE(p + kRecordsCountOffset, static_cast<uint32_t>(count));
-  uint32_t crc = Crc32c(p + kCrcCoveredFrom, total - kCrcCoveredFrom);
-  EncodeFixed32BE(p + kCrcOffset, crc);
+  const MutableEntryView e(out->data() + start, total);
+  e.set_base_offset(base_offset);
+  e.set_length(static_cast<int32_t>(total - kLogOverhead));
+  e.set_partition_leader_epoch(opts.partition_leader_epoch);
+  e.set_magic(2);
+  e.set_attributes(attrs);
+  e.set_last_offset_delta(static_cast<int32_t>(last_delta));
+  e.set_base_timestamp(base_ts);
+  e.set_max_timestamp(max_ts);
+  e.set_producer_id(opts.producer_id);
+  e.set_producer_epoch(opts.producer_epoch);
+  e.set_base_sequence(opts.base_sequence);
+  e.set_records_count(count);
+  e.UpdateCrc();
+  const uint32_t crc = e.crc();
 
   if (info) {
     *info = BatchInfo{};
@@ -482,23 +433,20 @@ Status EncodeBatch(const RecordBatch& b, size_t begin, size_t end, int64_t base_
 void EncodeEmptyBatch(const BatchInfo& orig, std::string* out) {
   size_t start = out->size();
   out->resize(start + kBatchHeaderSize);
-  char* p = out->data() + start;
-  int16_t attrs = static_cast<int16_t>(orig.attributes & ~kCompressionCodecMask);
-  EncodeFixed64BE(p + kOffsetOffset, static_cast<uint64_t>(orig.base_offset));
-  EncodeFixed32BE(p + kSizeOffset, static_cast<uint32_t>(kBatchHeaderSize - kLogOverhead));
-  EncodeFixed32BE(p + kPartitionLeaderEpochOffset, static_cast<uint32_t>(orig.partition_leader_epoch));
-  p[kMagicOffset] = 2;
-  p[kAttributesOffset] = static_cast<char>(attrs >> 8);
-  p[kAttributesOffset + 1] = static_cast<char>(attrs);
-  EncodeFixed32BE(p + kLastOffsetDeltaOffset, static_cast<uint32_t>(orig.last_offset_delta));
-  EncodeFixed64BE(p + kBaseTimestampOffset, static_cast<uint64_t>(orig.first_timestamp));
-  EncodeFixed64BE(p + kMaxTimestampOffset, static_cast<uint64_t>(orig.max_timestamp));
-  EncodeFixed64BE(p + kProducerIdOffset, static_cast<uint64_t>(orig.producer_id));
-  p[kProducerEpochOffset] = static_cast<char>(static_cast<uint16_t>(orig.producer_epoch) >> 8);
-  p[kProducerEpochOffset + 1] = static_cast<char>(orig.producer_epoch);
-  EncodeFixed32BE(p + kBaseSequenceOffset, static_cast<uint32_t>(orig.base_sequence));
-  EncodeFixed32BE(p + kRecordsCountOffset, 0);
-  EncodeFixed32BE(p + kCrcOffset, Crc32c(p + kCrcCoveredFrom, kBatchHeaderSize - kCrcCoveredFrom));
+  const MutableEntryView e(out->data() + start, kBatchHeaderSize);
+  e.set_base_offset(orig.base_offset);
+  e.set_length(kBatchLengthMin);
+  e.set_partition_leader_epoch(orig.partition_leader_epoch);
+  e.set_magic(2);
+  e.set_attributes(static_cast<int16_t>(orig.attributes & ~kCompressionCodecMask));
+  e.set_last_offset_delta(orig.last_offset_delta);
+  e.set_base_timestamp(orig.first_timestamp);
+  e.set_max_timestamp(orig.max_timestamp);
+  e.set_producer_id(orig.producer_id);
+  e.set_producer_epoch(orig.producer_epoch);
+  e.set_base_sequence(orig.base_sequence);
+  e.set_records_count(0);
+  e.UpdateCrc();
 }
 
 }  // namespace evt::kafka

@@ -5,25 +5,12 @@
 #include <string>
 #include <string_view>
 
+#include "formats/kafka/entry.h"  // EntryView, EntryWalker, PeekEntry
 #include "formats/kafka/layout.h"
 #include "lib/base/status.h"
 #include "lib/base/record.h"
 
 namespace evt::kafka {
-
-enum class EntryState { kOk, kTorn, kCorrupt };
-
-struct EntryHeader {
-  int64_t base_offset = 0;
-  int32_t length = 0;  // bytes after the 12-byte prefix
-  int8_t magic = 0;
-  uint64_t total_size() const { return kLogOverhead + static_cast<uint64_t>(length); }
-};
-
-// Looks at the entry starting at `pos` of `data` (a whole segment). kTorn: the entry is cut
-// off by the end of the data (the normal end of a log being written, when it is the last
-// segment). kCorrupt: the header cannot be an entry (bad length or magic); *reason says why.
-EntryState PeekEntry(std::string_view data, uint64_t pos, EntryHeader* h, std::string* reason);
 
 struct DecodeOptions {
   bool verify_crc = true;

@@ -13,6 +13,9 @@ inline void PutFixed16BE(std::string* dst, uint16_t v) {
   char b[2] = {static_cast<char>(v >> 8), static_cast<char>(v)};
   dst->append(b, 2);
 }
+inline void EncodeFixed16BE(char* p, uint16_t v) {
+  p[0] = static_cast<char>(v >> 8); p[1] = static_cast<char>(v);
+}
 inline void EncodeFixed32BE(char* p, uint32_t v) {
   p[0] = static_cast<char>(v >> 24); p[1] = static_cast<char>(v >> 16);
   p[2] = static_cast<char>(v >> 8);  p[3] = static_cast<char>(v);
@@ -31,6 +34,7 @@ inline uint32_t DecodeFixed32BE(const uint8_t* p) {
 inline uint64_t DecodeFixed64BE(const uint8_t* p) {
   return (uint64_t(DecodeFixed32BE(p)) << 32) | DecodeFixed32BE(p + 4);
 }
+inline uint16_t DecodeFixed16BE(const char* p) { return DecodeFixed16BE(reinterpret_cast<const uint8_t*>(p)); }
 inline uint32_t DecodeFixed32BE(const char* p) { return DecodeFixed32BE(reinterpret_cast<const uint8_t*>(p)); }
 inline uint64_t DecodeFixed64BE(const char* p) { return DecodeFixed64BE(reinterpret_cast<const uint8_t*>(p)); }
 

@@ -60,10 +60,11 @@ Status SetMtimeMs(const std::string& path, int64_t ms) {
 }
 
 // Walks the entries of one segment. `fn(raw, pos, batch)` gets each entry's bytes and its
-// decoded form (records only when `decode` says so). A torn tail of the newest segment ends
-// the walk with a warning; anywhere else it is corruption.
+// decoded form (records only when `decode` says so); `skip(entry)` may drop an entry from
+// its header alone. A torn tail of the newest segment ends the walk with a warning; anywhere
+// else it is corruption.
 struct NoSkip {
-  bool operator()(std::string_view, const kafka::EntryHeader&) const { return false; }
+  bool operator()(const kafka::EntryView&) const { return false; }
 };
 
 template <typename Fn, typename Skip = NoSkip>
@@ -73,38 +74,30 @@ Status WalkSegment(const SegmentFile& sf, bool newest, bool decode_v2, Reporter*
   if (!mf.ok()) return mf.status();
   (*mf)->AdviseSequential();
   std::string_view data = (*mf)->data();
-  uint64_t pos = 0, released = 0;
+  uint64_t released = 0;
   kafka::DecodeOptions dopts;
-  while (pos < data.size()) {
+  for (kafka::EntryWalker w(data); !w.done(); w.Next()) {
     if (InterruptRequested()) return Status::Interrupted();
-    kafka::EntryHeader h;
-    std::string reason;
-    kafka::EntryState st = kafka::PeekEntry(data, pos, &h, &reason);
-    if (st == kafka::EntryState::kTorn && newest) {
-      reporter->Warning(sf.log_path, pos, fmt::format("torn tail ({} bytes) ignored", data.size() - pos));
+    const uint64_t pos = w.pos();
+    if (w.torn() && newest) {
+      reporter->Warning(sf.log_path, pos, fmt::format("torn tail ({} bytes) ignored", w.remaining()));
       break;
     }
-    if (st != kafka::EntryState::kOk)
-      return Status::Corruption(st == kafka::EntryState::kTorn ? "entry cut off before the end of a closed segment"
-                                                               : reason)
+    if (!w.ok())
+      return Status::Corruption(w.torn() ? "entry cut off before the end of a closed segment" : w.reason())
           .WithContext(fmt::format("{}@{}", sf.log_path, pos));
-    std::string_view raw = data.substr(pos, h.total_size());
-    if (skip(raw, h)) {  // a batch known to go entirely: not even decoded
-      pos += h.total_size();
-      continue;
-    }
-    bool control = h.magic == 2 && h.total_size() > static_cast<uint64_t>(kafka::kAttributesOffset + 1) &&
-                   (static_cast<uint8_t>(raw[kafka::kAttributesOffset + 1]) & kafka::kControlFlag);
-    dopts.decode_records = decode_v2 || h.magic < 2 || control;
+    const kafka::EntryView& e = w.entry();
+    if (skip(e)) continue;  // a batch known to go entirely: not even decoded
+    bool control = e.is_v2() && e.is_control();
+    dopts.decode_records = decode_v2 || e.magic() < 2 || control;
     dopts.include_control = true;
     b->Clear();
-    Status s = kafka::DecodeEntry(raw, pos, dopts, b);
+    Status s = kafka::DecodeEntry(e.bytes(), pos, dopts, b);
     if (!s.ok()) return s.WithContext(fmt::format("{}@{}", sf.log_path, pos));
-    EVT_RETURN_IF_ERROR(fn(raw, pos, *b));
-    pos += h.total_size();
-    if (pos - released > (16u << 20)) {
-      (*mf)->Release(released, pos - released);
-      released = pos;
+    EVT_RETURN_IF_ERROR(fn(e.bytes(), pos, *b));
+    if (w.next_pos() - released > (16u << 20)) {
+      (*mf)->Release(released, w.next_pos() - released);
+      released = w.next_pos();
     }
   }
   return Status::OK();
@@ -547,13 +540,13 @@ Status Cleaner::CleanGroup(const PartitionDir& pd, size_t g0, size_t g1, int64_t
   for (size_t i = g0; i < g1; ++i) {
     int64_t seg_mtime = facts_.segs[i].mtime_ms;
     mtime = std::max(mtime, seg_mtime);
-    auto skip = [&](std::string_view raw, const kafka::EntryHeader& h) {
-      if (!track_ || batch_first_.empty() || h.magic != 2) return false;
-      int64_t first = h.base_offset;
+    auto skip = [&](const kafka::EntryView& e) {
+      if (!track_ || batch_first_.empty() || !e.is_v2()) return false;
+      int64_t first = e.base_offset();
       if (first < batch_first_.front() || first >= map_end) return false;
       size_t bi = BatchOf(first);
       if (batch_first_[bi] != first || batch_live_[bi] != 0 || batch_must_[bi]) return false;
-      int32_t count = static_cast<int32_t>(DecodeFixed32BE(raw.data() + kafka::kRecordsCountOffset));
+      int32_t count = e.records_count();
       removed_ += static_cast<uint64_t>(std::max(count, 0));
       return true;
     };

@@ -100,19 +100,16 @@ std::string CheckIndexBesideLog(const std::string& index_path, bool is_time, boo
   RecordBatch scratch;
   kafka::DecodeOptions dopts;
   dopts.decode_records = false;
-  uint64_t pos = 0;
-  while (pos < data.size()) {
-    kafka::EntryHeader h;
-    std::string reason;
-    if (kafka::PeekEntry(data, pos, &h, &reason) != kafka::EntryState::kOk) break;  // checked up to here
+  kafka::EntryWalker w(data);
+  for (; !w.done(); w.Next()) {
+    if (!w.ok()) break;  // checked up to here
     scratch.Clear();
-    if (!kafka::DecodeEntry(data.substr(pos, h.total_size()), pos, dopts, &scratch).ok() || scratch.batches.empty())
-      return fmt::format("{}@{}: the batch there does not decode; `evt verify` says why", log_path, pos);
+    if (!kafka::DecodeEntry(w.entry().bytes(), w.pos(), dopts, &scratch).ok() || scratch.batches.empty())
+      return fmt::format("{}@{}: the batch there does not decode; `evt verify` says why", log_path, w.pos());
     const BatchInfo& bi = scratch.batches.back();
-    spans.push_back({pos, bi.base_offset, bi.last_offset(), bi.max_timestamp});
-    pos += h.total_size();
+    spans.push_back({w.pos(), bi.base_offset, bi.last_offset(), bi.max_timestamp});
   }
-  return is_time ? CheckTimeIndex(*idx, base, spans) : CheckOffsetIndex(*idx, base, spans, pos);
+  return is_time ? CheckTimeIndex(*idx, base, spans) : CheckOffsetIndex(*idx, base, spans, w.pos());
 }
 
 Status RunVerify(const VerifyOptions& opts, Reporter* reporter, std::vector<VerifyReport>* out) {
@@ -157,31 +154,27 @@ Status RunVerify(const VerifyOptions& opts, Reporter* reporter, std::vector<Veri
       std::vector<BatchSpan> spans;
       RecordBatch scratch;
       kafka::DecodeOptions dopts;
-      uint64_t pos = 0;
       uint64_t torn_at = UINT64_MAX;
       bool seg_ok = true;
-      while (pos < data.size()) {
-        kafka::EntryHeader h;
-        std::string reason;
-        kafka::EntryState st = kafka::PeekEntry(data, pos, &h, &reason);
-        if (st == kafka::EntryState::kTorn && last_segment) {
+      for (kafka::EntryWalker w(data); !w.done(); w.Next()) {
+        const uint64_t pos = w.pos();
+        if (w.torn() && last_segment) {
           ++rep.warnings;
-          reporter->Warning(sf.log_path, pos, fmt::format("torn tail: {} ({} bytes){}", reason, data.size() - pos,
+          reporter->Warning(sf.log_path, pos, fmt::format("torn tail: {} ({} bytes){}", w.reason(), w.remaining(),
                                                           opts.repair ? "; truncating" : "; `--repair` truncates it"));
           torn_at = pos;
           break;
         }
-        if (st != kafka::EntryState::kOk) {
-          error(sf.log_path, pos, reason);
+        if (!w.ok()) {
+          error(sf.log_path, pos, w.reason());
           seg_ok = false;
           break;
         }
         scratch.Clear();
-        Status s = kafka::DecodeEntry(data.substr(pos, h.total_size()), pos, dopts, &scratch);
+        Status s = kafka::DecodeEntry(w.entry().bytes(), pos, dopts, &scratch);
         if (!s.ok()) {
           error(sf.log_path, pos, s.message());
           // The length was plausible: skip this entry and keep checking the rest.
-          pos += h.total_size();
           seg_ok = false;
           continue;
         }
@@ -193,14 +186,12 @@ Status RunVerify(const VerifyOptions& opts, Reporter* reporter, std::vector<Veri
         if (!problem.empty()) {
           error(sf.log_path, pos, problem);
           seg_ok = false;
-          pos += h.total_size();
           continue;
         }
         prev_last = bi.last_offset();
         spans.push_back({pos, bi.base_offset, bi.last_offset(), bi.max_timestamp});
         ++rep.batches;
         for (const Record& r : scratch.records) ++(r.control ? rep.control_records : rep.records);
-        pos += h.total_size();
       }
       uint64_t log_size = torn_at == UINT64_MAX ? data.size() : torn_at;
       mf->reset();

@@ -67,14 +67,10 @@ Status FinishInterruptedCompaction(const std::string& dir, bool dry_run, uint64_
     kafka::DecodeOptions dopts;
     dopts.decode_records = false;
     dopts.verify_crc = false;
-    for (uint64_t pos = 0; pos < data.size();) {
-      kafka::EntryHeader h;
-      std::string reason;
-      if (kafka::PeekEntry(data, pos, &h, &reason) != kafka::EntryState::kOk) break;
+    for (kafka::EntryWalker w(data); !w.done() && w.ok(); w.Next()) {
       b.Clear();
-      if (!kafka::DecodeEntry(data.substr(pos, h.total_size()), pos, dopts, &b).ok() || b.batches.empty()) break;
-      ib.OnBatch(pos, b.batches.back().last_offset(), b.batches.back().max_timestamp);
-      pos += h.total_size();
+      if (!kafka::DecodeEntry(w.entry().bytes(), w.pos(), dopts, &b).ok() || b.batches.empty()) break;
+      ib.OnBatch(w.pos(), b.batches.back().last_offset(), b.batches.back().max_timestamp);
     }
     ib.OnClose();
     EVT_RETURN_IF_ERROR(WriteFileAtomic(stem + ".index", ib.OffsetIndexBytes()));

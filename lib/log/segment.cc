@@ -39,17 +39,9 @@ Result<int64_t> SegmentNextOffset(const std::string& log_path, int64_t base_offs
   if (!mf.ok()) return mf.status();
   std::string_view data = (*mf)->data();
   int64_t next = -1;
-  uint64_t pos = 0;
-  while (pos < data.size()) {
-    kafka::EntryHeader h;
-    std::string reason;
-    kafka::EntryState st = kafka::PeekEntry(data, pos, &h, &reason);
-    if (st != kafka::EntryState::kOk) break;  // readers report it when they get there
-    int64_t last = h.base_offset;
-    if (h.magic == 2 && h.total_size() >= static_cast<uint64_t>(kafka::kBatchHeaderSize))
-      last += static_cast<int32_t>(DecodeFixed32BE(data.data() + pos + kafka::kLastOffsetDeltaOffset));
-    next = std::max(next, last + 1);
-    pos += h.total_size();
+  for (kafka::EntryWalker w(data); !w.done(); w.Next()) {
+    if (!w.ok()) break;  // readers report it when they get there
+    next = std::max(next, w.entry().last_offset() + 1);
   }
   return next < 0 ? base_offset + 1 : std::max(next, base_offset + 1);
 }
@@ -196,7 +188,7 @@ struct SegmentSource::State {
   // the call that retired them; kept mapped for ReadOptions::hold calls.
   std::deque<std::pair<std::unique_ptr<MappedFile>, uint64_t>> retired;
   uint64_t calls = 0;
-  uint64_t pos = 0;
+  kafka::EntryWalker walker;  // over `file`; pos() is where the next entry starts
   uint64_t released = 0;  // bytes of `file` handed back with Release()
   uint64_t mark = 0;      // pos of `file` when the previous call started (hold >= 2)
   // Resolved per-partition bounds.
@@ -238,18 +230,8 @@ int64_t PartitionEndOffset(const PartitionDir& pd) {
     auto f = MappedFile::Open(it->log_path);
     if (!f.ok()) continue;
     std::string_view data = (*f)->data();
-    uint64_t pos = 0;
     int64_t end = -1;
-    while (pos < data.size()) {
-      kafka::EntryHeader h;
-      std::string reason;
-      if (kafka::PeekEntry(data, pos, &h, &reason) != kafka::EntryState::kOk) break;
-      int64_t last = h.base_offset;
-      if (h.magic == 2 && h.total_size() >= static_cast<uint64_t>(kafka::kBatchHeaderSize))
-        last += static_cast<int32_t>(DecodeFixed32BE(data.data() + pos + kafka::kLastOffsetDeltaOffset));
-      end = last + 1;
-      pos += h.total_size();
-    }
+    for (kafka::EntryWalker w(data); !w.done() && w.ok(); w.Next()) end = w.entry().last_offset() + 1;
     if (end >= 0) return end;
   }
   return pd.segments.empty() ? 0 : pd.segments.front().base_offset;
@@ -279,12 +261,12 @@ uint64_t NextGoodEntry(const PartitionDir& pd, size_t seg, std::string_view data
   check.decode_records = false;
   check.include_control = true;
   RecordBatch scratch;
+  kafka::EntryWalker w(data);
   for (uint64_t p = from; p + kafka::kLogOverhead <= data.size(); ++p) {
-    kafka::EntryHeader h;
-    std::string reason;
-    if (kafka::PeekEntry(data, p, &h, &reason) != kafka::EntryState::kOk) continue;
+    w.Seek(p);
+    if (!w.ok()) continue;
     scratch.Clear();
-    if (!kafka::DecodeEntry(data.substr(p, h.total_size()), p, check, &scratch).ok() || scratch.batches.empty()) continue;
+    if (!kafka::DecodeEntry(w.entry().bytes(), p, check, &scratch).ok() || scratch.batches.empty()) continue;
     const BatchInfo& bi = scratch.batches.front();
     if (BatchOffsetProblem(pd, seg, prev_last, bi.base_offset, scratch.batches.back().last_offset()).empty()) return p;
   }
@@ -299,12 +281,12 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
   const uint64_t hold = static_cast<uint64_t>(std::max(1, s.opts.hold));
   while (!s.retired.empty() && s.retired.front().second + hold <= call) s.retired.pop_front();
   // Records of the batches no longer held are gone: release the pages they were read from.
-  uint64_t upto = hold >= 2 ? s.mark : s.pos;
+  uint64_t upto = hold >= 2 ? s.mark : s.walker.pos();
   if (s.file && upto > s.released) {
     s.file->Release(s.released, upto - s.released);
     s.released = upto;
   }
-  s.mark = s.pos;
+  s.mark = s.walker.pos();
   *eof = false;
   kafka::DecodeOptions dopts;
   dopts.verify_crc = s.opts.verify_crc;
@@ -362,7 +344,7 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
       if (!f.ok()) return f.status();
       s.file = std::move(*f);
       s.file->AdviseSequential();
-      s.pos = 0;
+      s.walker = kafka::EntryWalker(s.file->data());
       s.released = 0;
       s.mark = 0;
     }
@@ -371,16 +353,14 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
     out->file = sf.log_path;
     std::string_view data = s.file->data();
     const bool last_segment = s.seg + 1 == pd.segments.size();
-    while (s.pos < data.size()) {
+    kafka::EntryWalker& w = s.walker;
+    while (!w.done()) {
       if (out->records.size() >= s.opts.target_records) return Status::OK();
-      kafka::EntryHeader h;
-      std::string reason;
-      kafka::EntryState st = kafka::PeekEntry(data, s.pos, &h, &reason);
-      if (st == kafka::EntryState::kTorn && last_segment) {
+      if (w.torn() && last_segment) {
         if (s.reporter)
-          s.reporter->Warning(sf.log_path, s.pos,
-                              fmt::format("torn tail: {} ({} bytes not read)", reason, data.size() - s.pos));
-        s.pos = data.size();
+          s.reporter->Warning(sf.log_path, w.pos(),
+                              fmt::format("torn tail: {} ({} bytes not read)", w.reason(), w.remaining()));
+        w.Seek(data.size());
         break;
       }
       // A bad entry at `at`: the end of the read, or with --on-corruption skip a reported
@@ -393,15 +373,15 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
                                  fmt::format("{}; skipped {} bytes{}", reason, next - at,
                                              next < data.size() ? fmt::format(" to the next good batch at {}", next)
                                                                 : " to the end of the segment"));
-        s.pos = next;
+        w.Seek(next);
         return Status::OK();
       };
-      if (st != kafka::EntryState::kOk) {
-        EVT_RETURN_IF_ERROR(bad(s.pos, reason));
+      if (!w.ok()) {
+        EVT_RETURN_IF_ERROR(bad(w.pos(), w.reason()));
         continue;
       }
-      std::string_view entry = data.substr(s.pos, h.total_size());
-      uint64_t entry_pos = s.pos;
+      const kafka::EntryView e = w.entry();  // a copy: the walker moves on before it is decoded
+      const uint64_t entry_pos = w.pos();
       // The partition's last offset moves on only past a batch that is whole: checked by its
       // CRC when decoded, or skipped unread (outside the range) on its header's word.
       int64_t entry_last = s.prev_last;
@@ -411,31 +391,30 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
         return problem;
       };
       // Cheap skips from the v2 header, without decoding, for batches outside the range.
-      const bool v2 = h.magic == 2 && entry.size() >= static_cast<size_t>(kafka::kBatchHeaderSize);
+      const bool v2 = e.is_v2();
       if (v2) {
-        int64_t last = h.base_offset + static_cast<int32_t>(DecodeFixed32BE(entry.data() + kafka::kLastOffsetDeltaOffset));
-        if (std::string problem = offset_problem(h.base_offset, last); !problem.empty()) {
+        if (std::string problem = offset_problem(e.base_offset(), e.last_offset()); !problem.empty()) {
           EVT_RETURN_IF_ERROR(bad(entry_pos, problem));
           continue;
         }
       }
-      s.pos += h.total_size();
+      w.Next();
       if (v2) {
         int64_t last = entry_last;
-        int64_t max_ts = static_cast<int64_t>(DecodeFixed64BE(entry.data() + kafka::kMaxTimestampOffset));
+        int64_t max_ts = e.max_timestamp();
         bool skip = last < s.start_offset || (!s.started && max_ts < s.start_time && last >= s.start_offset);
         if (skip) {
           s.prev_last = last;
           continue;
         }
-        if (h.base_offset >= s.stop_offset) {
+        if (e.base_offset() >= s.stop_offset) {
           s.part_done = true;
           break;
         }
       }
       size_t first_rec = out->records.size();
       size_t first_batch = out->batches.size();
-      Status st2 = kafka::DecodeEntry(entry, entry_pos, dopts, out);
+      Status st2 = kafka::DecodeEntry(e.bytes(), entry_pos, dopts, out);
       std::string problem = st2.ok() ? "" : st2.message();
       for (size_t b = first_batch; problem.empty() && b < out->batches.size(); ++b) {
         out->batches[b].position = entry_pos;

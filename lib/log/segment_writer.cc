@@ -60,38 +60,27 @@ Status TruncatePartitionTo(const std::string& dir, int64_t next_offset, uint64_t
     auto mf = MappedFile::Open(it->log_path);
     if (!mf.ok()) return mf.status();
     std::string_view data = (*mf)->data();
-    uint64_t pos = 0, cut = data.size();
+    uint64_t cut = data.size();
     RecordBatch b;
     kafka::DecodeOptions dopts;
     dopts.decode_records = false;
-    while (pos < data.size()) {
-      kafka::EntryHeader h;
-      std::string reason;
-      if (kafka::PeekEntry(data, pos, &h, &reason) != kafka::EntryState::kOk) {
-        cut = pos;  // a torn tail goes too
+    for (kafka::EntryWalker w(data); !w.done(); w.Next()) {
+      if (!w.ok()) {
+        cut = w.pos();  // a torn tail goes too
         break;
       }
       b.Clear();
-      if (!kafka::DecodeEntry(data.substr(pos, h.total_size()), pos, dopts, &b).ok() || b.batches.empty()) {
-        cut = pos;
+      if (!kafka::DecodeEntry(w.entry().bytes(), w.pos(), dopts, &b).ok() || b.batches.empty() ||
+          b.batches.back().base_offset >= next_offset) {
+        cut = w.pos();
         break;
       }
-      const BatchInfo& bi = b.batches.back();
-      if (bi.base_offset >= next_offset) {
-        cut = pos;
-        break;
-      }
-      pos += h.total_size();
     }
     // Count what goes.
-    for (uint64_t p = cut; p < data.size();) {
-      kafka::EntryHeader h;
-      std::string reason;
-      if (kafka::PeekEntry(data, p, &h, &reason) != kafka::EntryState::kOk) break;
+    for (kafka::EntryWalker w(data, cut); !w.done() && w.ok(); w.Next()) {
       b.Clear();
-      if (kafka::DecodeEntry(data.substr(p, h.total_size()), p, dopts, &b).ok())
+      if (kafka::DecodeEntry(w.entry().bytes(), w.pos(), dopts, &b).ok())
         for (const auto& bi : b.batches) *removed += static_cast<uint64_t>(std::max(bi.record_count, 0));
-      p += h.total_size();
     }
     const bool whole = cut == 0 && it->base_offset >= next_offset;
     const bool nothing = cut == data.size();
@@ -118,35 +107,33 @@ Status PartitionWriter::Recover(const SegmentFile& sf) {
   if (!f.ok()) return f.status();
   std::string_view data = (*f)->data();
   auto index = std::make_unique<IndexBuilder>(sf.base_offset);
-  uint64_t pos = 0;
+  kafka::EntryWalker w(data);
   int64_t next = sf.base_offset;
   RecordBatch scratch;
   kafka::DecodeOptions dopts;
   dopts.decode_records = false;
-  while (pos < data.size()) {
-    kafka::EntryHeader h;
-    std::string reason;
-    kafka::EntryState st = kafka::PeekEntry(data, pos, &h, &reason);
-    if (st == kafka::EntryState::kTorn) {
+  for (; !w.done(); w.Next()) {
+    const uint64_t pos = w.pos();
+    if (w.torn()) {
       if (reporter_)
         reporter_->Warning(sf.log_path, pos,
-                           fmt::format("torn tail ({}): truncating {} bytes, as Kafka's log recovery does", reason,
-                                       data.size() - pos));
+                           fmt::format("torn tail ({}): truncating {} bytes, as Kafka's log recovery does", w.reason(),
+                                       w.remaining()));
       break;
     }
-    if (st != kafka::EntryState::kOk)
+    if (!w.ok())
       return Status::Corruption(fmt::format("{}@{}: {}; the active segment is corrupt before its end; refusing to append (see `evt verify`)",
-                                            sf.log_path, pos, reason));
+                                            sf.log_path, pos, w.reason()));
     scratch.Clear();
-    Status s = kafka::DecodeEntry(data.substr(pos, h.total_size()), pos, dopts, &scratch);
+    Status s = kafka::DecodeEntry(w.entry().bytes(), pos, dopts, &scratch);
     if (!s.ok())
       return Status::Corruption(fmt::format("{}@{}: {}; the active segment is corrupt before its end; refusing to append (see `evt verify`)",
                                             sf.log_path, pos, s.message()));
     const BatchInfo& bi = scratch.batches.back();
     index->OnBatch(pos, bi.last_offset(), bi.max_timestamp);
     next = bi.last_offset() + 1;
-    pos += h.total_size();
   }
+  const uint64_t pos = w.pos();  // the end of the good entries: a torn tail after it goes
   f->reset();
   auto log = WritableFile::Open(sf.log_path, true);
   if (!log.ok()) return log.status();

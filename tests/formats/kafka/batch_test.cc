@@ -131,9 +131,7 @@ TEST_CASE("LogAppendTime gives every record the batch's max timestamp", "[batch]
 TEST_CASE("attributes: control, transactional, delete horizon", "[batch]") {
   RecordBatch src = Sample(2);
   std::string bytes = Encode(src, kNone);
-  int16_t attrs = kControlFlag | kTransactionalFlag | kDeleteHorizonFlag;
-  bytes[kAttributesOffset] = static_cast<char>(attrs >> 8);
-  bytes[kAttributesOffset + 1] = static_cast<char>(attrs);
+  MutableEntryView(bytes.data(), bytes.size()).set_attributes(kControlFlag | kTransactionalFlag | kDeleteHorizonFlag);
   test::FixCrc(&bytes, 0);
   RecordBatch d;
   DecodeOptions o;
@@ -208,23 +206,23 @@ TEST_CASE("hostile headers: lengths, magic, counts", "[batch][damage]") {
   std::string reason;
   SECTION("absurd length") {
     std::string bad = good;
-    EncodeFixed32BE(bad.data() + kSizeOffset, 0x7fffffff);
+    MutableEntryView(bad.data(), bad.size()).set_length(0x7fffffff);
     CHECK(PeekEntry(bad, 0, &h, &reason) != EntryState::kOk);
   }
   SECTION("negative length") {
     std::string bad = good;
-    EncodeFixed32BE(bad.data() + kSizeOffset, 0xffffff00u);
+    MutableEntryView(bad.data(), bad.size()).set_length(static_cast<int32_t>(0xffffff00u));
     CHECK(PeekEntry(bad, 0, &h, &reason) == EntryState::kCorrupt);
   }
   SECTION("wrong magic") {
     std::string bad = good;
-    bad[kMagicOffset] = 7;
+    MutableEntryView(bad.data(), bad.size()).set_magic(7);
     CHECK(PeekEntry(bad, 0, &h, &reason) == EntryState::kCorrupt);
     CHECK(reason.find("magic") != std::string::npos);
   }
   SECTION("unknown codec") {
     std::string bad = good;
-    bad[kAttributesOffset + 1] = 6;
+    MutableEntryView(bad.data(), bad.size()).set_attributes(6);  // was 0: codec 6
     test::FixCrc(&bad, 0);
     RecordBatch d;
     Status s = DecodeEntry(bad, 0, DecodeOptions{}, &d);
@@ -233,14 +231,14 @@ TEST_CASE("hostile headers: lengths, magic, counts", "[batch][damage]") {
   }
   SECTION("huge record count") {
     std::string bad = good;
-    EncodeFixed32BE(bad.data() + kRecordsCountOffset, 0x7ffffff0u);
+    MutableEntryView(bad.data(), bad.size()).set_records_count(0x7ffffff0);
     test::FixCrc(&bad, 0);
     RecordBatch d;
     CHECK_FALSE(DecodeEntry(bad, 0, DecodeOptions{}, &d).ok());
   }
   SECTION("negative record count") {
     std::string bad = good;
-    EncodeFixed32BE(bad.data() + kRecordsCountOffset, 0xffffffffu);
+    MutableEntryView(bad.data(), bad.size()).set_records_count(-1);
     test::FixCrc(&bad, 0);
     RecordBatch d;
     CHECK_FALSE(DecodeEntry(bad, 0, DecodeOptions{}, &d).ok());

@@ -49,14 +49,11 @@ void ReadDir(const std::string& dir, std::vector<Rec>* recs, std::vector<SegFact
   for (const auto& sf : pd->segments) {
     SegFacts f;
     std::string data = test::ReadFile(sf.log_path);
-    uint64_t pos = 0;
-    while (pos < data.size()) {
-      kafka::EntryHeader h;
-      std::string why;
-      REQUIRE(kafka::PeekEntry(data, pos, &h, &why) == kafka::EntryState::kOk);
+    for (kafka::EntryWalker w(data); !w.done(); w.Next()) {
+      REQUIRE(w.state() == kafka::EntryState::kOk);
       RecordBatch b;
       kafka::DecodeOptions o;
-      REQUIRE(kafka::DecodeEntry(std::string_view(data).substr(pos, h.total_size()), pos, o, &b).ok());
+      REQUIRE(kafka::DecodeEntry(w.entry().bytes(), w.pos(), o, &b).ok());
       const BatchInfo& bi = b.batches.at(0);
       if (f.first < 0) f.first = bi.base_offset;
       f.last = std::max(f.last, bi.last_offset());
@@ -73,7 +70,6 @@ void ReadDir(const std::string& dir, std::vector<Rec>* recs, std::vector<SegFact
         if (!x.value && x.key) x.horizon = bi.has_delete_horizon ? bi.first_timestamp : -1;
         recs->push_back(std::move(x));
       }
-      pos += h.total_size();
     }
     segs->push_back(f);
   }
@@ -307,15 +303,12 @@ struct BatchView {
 std::vector<BatchView> Batches(const std::string& log_path) {
   std::vector<BatchView> out;
   std::string data = test::ReadFile(log_path);
-  for (uint64_t pos = 0; pos < data.size();) {
-    kafka::EntryHeader h;
-    std::string why;
-    REQUIRE(kafka::PeekEntry(data, pos, &h, &why) == kafka::EntryState::kOk);
+  for (kafka::EntryWalker w(data); !w.done(); w.Next()) {
+    REQUIRE(w.state() == kafka::EntryState::kOk);
     RecordBatch b;
-    REQUIRE(kafka::DecodeEntry(std::string_view(data).substr(pos, h.total_size()), pos, kafka::DecodeOptions{}, &b).ok());
+    REQUIRE(kafka::DecodeEntry(w.entry().bytes(), w.pos(), kafka::DecodeOptions{}, &b).ok());
     const BatchInfo& bi = b.batches[0];
     out.push_back({bi.base_offset, bi.last_offset(), bi.record_count, bi.control, bi.has_delete_horizon});
-    pos += h.total_size();
   }
   return out;
 }
