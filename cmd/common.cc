@@ -136,6 +136,15 @@ void AddWhereFlags(CLI::App* app, ReadFlags* f) {
   app->add_flag("--strict", f->strict, "With --where: a value that is not valid JSON is an error (exit 1), not null");
 }
 
+void AddDecodeFlag(CLI::App* app, std::string* mode) {
+  app->add_option("--decode", *mode,
+                  "Kafka's internal topics as JSON: auto (default) decodes __consumer_offsets and "
+                  "__transaction_state by topic name; offsets or transactions decode any topic as one; none shows "
+                  "the stored bytes")
+      ->check(CLI::IsMember({"auto", "offsets", "transactions", "none"}))
+      ->default_str("auto");
+}
+
 WhereOptions WhereFrom(const ReadFlags& f) {
   WhereOptions w;
   w.exprs = f.where;

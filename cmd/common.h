@@ -90,6 +90,9 @@ struct ReadFlags {
 void AddReadFlags(CLI::App* app, ReadFlags* f, bool with_merge, bool with_control);
 // --where EXPR (repeatable, ANDed) and --strict.
 void AddWhereFlags(CLI::App* app, ReadFlags* f);
+// --decode auto|offsets|transactions|none (cat, dump, inspect): Kafka's internal topics
+// shown decoded (lib/pipeline/decode.h); the value is parsed with ParseDecodeMode.
+void AddDecodeFlag(CLI::App* app, std::string* mode);
 WhereOptions WhereFrom(const ReadFlags& f);
 // Resolves ReadFlags into ReadOptions; *merge_time set from --merge.
 Status ResolveReadFlags(const ReadFlags& f, ReadOptions* ro, bool* merge_time);

@@ -38,6 +38,7 @@ _evt() {
     --on-invalid) COMPREPLY=($(compgen -W "error skip dead-letter:" -- "$cur")); [[ ${COMPREPLY[0]} == *: ]] && compopt -o nospace 2>/dev/null; return ;;
     --keep-header|--drop-header) return ;;
     --merge) COMPREPLY=($(compgen -W "time none" -- "$cur")); return ;;
+    --decode) COMPREPLY=($(compgen -W "auto offsets transactions none" -- "$cur")); return ;;
     -f|--format) COMPREPLY=($(compgen -W "envelope value cloudevents" -- "$cur")); return ;;
     --from|--until) COMPREPLY=($(compgen -W "beginning end" -- "$cur")); return ;;
     --isolation) COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "$cur")); return ;;
@@ -56,11 +57,11 @@ _evt() {
 
   local flags=""
   case "$cmd" in
-    cat) flags="$read_flags $kafka_flags -t --isolation --follow --group -G --merge --include-control --format -f --limit -n" ;;
+    cat) flags="$read_flags $kafka_flags -t --isolation --follow --group -G --merge --include-control --format -f --limit -n --decode" ;;
     write) flags="$kafka_flags --in -i --input --key-field --topic -t --partition --create-topic --producers --compression --compression-level --segment-bytes --batch-records --batch-bytes --keep-offsets --fsync --wait --keep-header --drop-header --on-invalid --on-corruption" ;;
-    inspect) flags="$read_flags $kafka_flags -t --isolation --json --table --buckets" ;;
+    inspect) flags="$read_flags $kafka_flags -t --isolation --json --table --buckets --decode" ;;
     verify) flags="--repair --wait --no-index --json" ;;
-    dump) flags="$read_flags $kafka_flags -t --isolation --json --batches-only" ;;
+    dump) flags="$read_flags $kafka_flags -t --isolation --json --batches-only --decode" ;;
     filter) flags="--count -c --invert -v --limit -n --strict --threads -j" ;;
     gen) flags="--count -c --keys --seed --types --value-size --topic --partitions --start --step --output -o --format -f --compression --compression-level --segment-bytes --batch-records --batch-bytes" ;;
     replay) flags="--from --until --merge --where -w --strict --on-corruption --time-field --keys --partitions $kafka_flags --isolation --to-topic --partition --keep-timestamps --now-timestamps --provenance --rate --speed --max-gap --dry-run --checkpoint --checkpoint-interval --dedupe --compression --producers --create-topic --stats-json --keep-header --drop-header" ;;

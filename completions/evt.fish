@@ -49,6 +49,7 @@ complete -c evt -n "__fish_seen_subcommand_from cat" -l merge -x -a 'time none' 
 complete -c evt -n "__fish_seen_subcommand_from cat" -l include-control -d 'Include control records'
 complete -c evt -n "__fish_seen_subcommand_from cat" -s f -l format -x -a 'envelope value cloudevents' -d 'Output format'
 complete -c evt -n "__fish_seen_subcommand_from cat" -s n -l limit -x -d 'Stop after N records'
+complete -c evt -n "__fish_seen_subcommand_from cat dump inspect" -l decode -x -a 'auto offsets transactions none' -d 'Internal topics as JSON'
 
 # write
 complete -c evt -n "__fish_seen_subcommand_from write" -F

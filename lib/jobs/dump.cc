@@ -85,10 +85,17 @@ void BatchText(const BatchInfo& b, std::string* o) {
                  b.crc_ok);
 }
 
-void RecordText(const RecordBatch& batch, const Record& r, const BatchInfo* bi, std::string* o) {
+// `dec`: what the decoding stage did to the record (its stored sizes), or null.
+void RecordText(const RecordBatch& batch, const Record& r, const BatchInfo* bi, const DecodeInfo* dec,
+                std::string* o) {
+  int64_t key_size = r.key.null() ? -1 : static_cast<int64_t>(r.key.size);
+  int64_t value_size = r.value.null() ? -1 : static_cast<int64_t>(r.value.size);
+  if (dec) {
+    key_size = dec->key_size;
+    value_size = dec->value_size;
+  }
   fmt::format_to(std::back_inserter(*o), "| offset: {} {}: {} keySize: {} valueSize: {}", r.offset,
-                 TsTypeName(r.timestamp_type), r.timestamp, r.key.null() ? -1 : static_cast<int64_t>(r.key.size),
-                 r.value.null() ? -1 : static_cast<int64_t>(r.value.size));
+                 TsTypeName(r.timestamp_type), r.timestamp, key_size, value_size);
   if (bi && bi->magic == 2 && bi->base_sequence >= 0)
     fmt::format_to(std::back_inserter(*o), " sequence: {}", bi->base_sequence + (r.offset - bi->base_offset));
   if (r.control) {
@@ -115,7 +122,8 @@ void RecordText(const RecordBatch& batch, const Record& r, const BatchInfo* bi, 
     }
   };
   payload("key", r.key);
-  payload("payload", r.value);
+  if (dec && dec->tombstone) o->append(" payload: <DELETE>");  // as kafka-dump-log --offsets-decoder
+  else payload("payload", r.value);
   o->push_back('\n');
 }
 
@@ -125,7 +133,8 @@ namespace {
 // A Kafka topic or JSON Lines: there are records, not batches, so each record is listed
 // with the partition it belongs to.
 Status DumpRecords(const DumpOptions& opts, WritableFile* out, Reporter* reporter) {
-  auto srcp = OpenSource(opts.source, reporter);
+  DecodeSource* dec = nullptr;
+  auto srcp = OpenDecodedSource(opts.source, opts.decode, reporter, &dec);
   if (!srcp.ok()) return srcp.status();
   Source& src = **srcp;
   RecordBatch batch;
@@ -145,7 +154,7 @@ Status DumpRecords(const DumpOptions& opts, WritableFile* out, Reporter* reporte
           fmt::format_to(std::back_inserter(o), "Dumping {}/{} (a consumer sees records, not batches)\n",
                          src.Describe(), current);
         }
-        if (opts.records) RecordText(batch, r, nullptr, &o);
+        if (opts.records) RecordText(batch, r, nullptr, dec ? dec->InfoOf(r) : nullptr, &o);
       }
     }
     EVT_RETURN_IF_ERROR(out->Append(o));
@@ -281,8 +290,11 @@ Status RunDump(const DumpOptions& opts, WritableFile* out, Reporter* reporter) {
   std::string o;
   uint64_t bad_crcs = 0;  // shown as isvalid: false, and still a data problem (exit 1)
   for (const PartitionDir& pd : *dirs) {
-    auto srcp = MaybeWhere(std::make_unique<SegmentSource>(std::vector<PartitionDir>{pd}, ro, reporter),
-                           opts.source.where, reporter);
+    std::unique_ptr<Source> seg = std::make_unique<SegmentSource>(std::vector<PartitionDir>{pd}, ro, reporter);
+    // Internal topics are decoded before --where sees them.
+    DecodeSource* dec = nullptr;
+    seg = MaybeDecodeTopic(std::move(seg), opts.decode, pd.topic, reporter, &dec);
+    auto srcp = MaybeWhere(std::move(seg), opts.source.where, reporter);
     if (!srcp.ok()) return srcp.status();
     Source& src = **srcp;
     RecordBatch batch;
@@ -333,7 +345,7 @@ Status RunDump(const DumpOptions& opts, WritableFile* out, Reporter* reporter) {
             }
             o.append(line);
           } else {
-            RecordText(batch, r, &bi, &o);
+            RecordText(batch, r, &bi, dec ? dec->InfoOf(r) : nullptr, &o);
           }
         }
         if (opts.json) o.append(opts.records ? "]}\n" : "}\n");

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "lib/base/file.h"
+#include "lib/pipeline/decode.h"
 #include "lib/pipeline/read.h"
 
 namespace evt {
@@ -13,6 +14,9 @@ struct DumpOptions {
   SourceSpec source;
   bool json = false;
   bool records = true;  // false: batches only
+  // Internal topics: keys and values shown as JSON (text: `key: {...} payload: {...}`, a
+  // tombstone's payload `<DELETE>`; sizes stay the stored ones).
+  DecodeMode decode = DecodeMode::kAuto;
 };
 
 Status RunDump(const DumpOptions& opts, WritableFile* out, Reporter* reporter);

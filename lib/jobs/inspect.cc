@@ -11,6 +11,39 @@
 
 namespace evt {
 
+namespace {
+void AddId(std::set<std::string>* ids, std::string_view id, bool* truncated) {
+  if (ids->size() < DecodedStats::kMaxIds) ids->emplace(id);
+  else if (!ids->count(std::string(id))) *truncated = true;
+}
+}  // namespace
+
+void DecodedStats::Add(const DecodeInfo& d) {
+  using kafka_internal::KeyType;
+  if (!d.key_ok || !d.value_ok) {
+    ++not_decoded;
+    return;
+  }
+  if (d.tombstone) ++tombstones;
+  switch (d.type) {
+    case KeyType::kOffsetCommit: ++offset_commits; AddId(&groups, d.id, &ids_truncated); break;
+    case KeyType::kGroupMetadata: ++group_metadata; AddId(&groups, d.id, &ids_truncated); break;
+    case KeyType::kTransaction: ++transactions; AddId(&transactional_ids, d.id, &ids_truncated); break;
+    case KeyType::kUnknown: break;
+  }
+}
+
+void DecodedStats::Merge(const DecodedStats& o) {
+  offset_commits += o.offset_commits;
+  group_metadata += o.group_metadata;
+  transactions += o.transactions;
+  tombstones += o.tombstones;
+  not_decoded += o.not_decoded;
+  for (auto& g : o.groups) AddId(&groups, g, &ids_truncated);
+  for (auto& t : o.transactional_ids) AddId(&transactional_ids, t, &ids_truncated);
+  ids_truncated |= o.ids_truncated;
+}
+
 void PartitionStats::Merge(const PartitionStats& o) {
   segments += o.segments;
   batches += o.batches;
@@ -38,12 +71,15 @@ void PartitionStats::Merge(const PartitionStats& o) {
   keys.Merge(o.keys);
   times.Merge(o.times);
   torn_tail_bytes += o.torn_tail_bytes;
+  decoded.Merge(o.decoded);
 }
 
 namespace {
 // What every record adds to its partition's statistics (control records excluded).
-void CountRecord(const RecordBatch& batch, const Record& r, PartitionStats* st) {
+// `dec`: the decoding stage, when it may have decoded the record.
+void CountRecord(const RecordBatch& batch, const Record& r, const DecodeSource* dec, PartitionStats* st) {
   ++st->records;
+  if (const DecodeInfo* d = dec ? dec->InfoOf(r) : nullptr) st->decoded.Add(*d);
   if (st->first_offset < 0) st->first_offset = r.offset;
   st->last_offset = std::max(st->last_offset, r.offset);
   if (r.timestamp >= 0) {
@@ -66,7 +102,8 @@ void CountRecord(const RecordBatch& batch, const Record& r, PartitionStats* st) 
 // A Kafka topic or JSON Lines: the same statistics, from the records a consumer sees.
 Status InspectRecords(const InspectOptions& opts, Reporter* reporter, std::vector<PartitionStats>* parts,
                            PartitionStats* total) {
-  auto srcp = OpenSource(opts.source, reporter);
+  DecodeSource* dec = nullptr;
+  auto srcp = OpenDecodedSource(opts.source, opts.decode, reporter, &dec);
   if (!srcp.ok()) return srcp.status();
   std::map<int32_t, PartitionStats> by_part;
   RecordBatch batch;
@@ -80,8 +117,11 @@ Status InspectRecords(const InspectOptions& opts, Reporter* reporter, std::vecto
       st.topic = batch.topic;
       st.partition = r.partition;
       st.path = (*srcp)->Describe();
-      CountRecord(batch, r, &st);
-      st.uncompressed_bytes += r.key.size + r.value.size;  // no batches: the record bytes
+      CountRecord(batch, r, dec, &st);
+      // No batches: the record bytes (as stored, when decoded).
+      const DecodeInfo* d = dec ? dec->InfoOf(r) : nullptr;
+      st.uncompressed_bytes += d ? std::max<int64_t>(d->key_size, 0) + std::max<int64_t>(d->value_size, 0)
+                                 : r.key.size + r.value.size;
     }
   }
   for (auto& [_, st] : by_part) {
@@ -108,8 +148,10 @@ Status RunInspect(const InspectOptions& opts, Reporter* reporter, std::vector<Pa
     st.segments = pd.segments.size();
     ReadOptions ro = opts.source.read;
     ro.include_control = true;
-    auto srcp = MaybeWhere(std::make_unique<SegmentSource>(std::vector<PartitionDir>{pd}, ro, reporter),
-                           opts.source.where, reporter);
+    std::unique_ptr<Source> seg = std::make_unique<SegmentSource>(std::vector<PartitionDir>{pd}, ro, reporter);
+    DecodeSource* dec = nullptr;  // internal topics: decoded before --where, counted by type
+    seg = MaybeDecodeTopic(std::move(seg), opts.decode, pd.topic, reporter, &dec);
+    auto srcp = MaybeWhere(std::move(seg), opts.source.where, reporter);
     if (!srcp.ok()) return srcp.status();
     Source& src = **srcp;
     RecordBatch batch;
@@ -131,7 +173,7 @@ Status RunInspect(const InspectOptions& opts, Reporter* reporter, std::vector<Pa
         }
       }
       for (const Record& r : batch.records)
-        if (!r.control) CountRecord(batch, r, &st);
+        if (!r.control) CountRecord(batch, r, dec, &st);
       if (!read.ok()) break;  // what was decoded before it is counted
     }
     total->Merge(st);
@@ -184,6 +226,29 @@ void AppendStatsJson(const PartitionStats& s, bool is_total, size_t buckets, std
   o->push_back(']');
   if (s.producer_ids_truncated) o->append(",\"producer_ids_truncated\":true");
   if (s.header_keys_truncated) o->append(",\"header_keys_truncated\":true");
+  if (s.decoded.any()) {
+    const DecodedStats& d = s.decoded;
+    fmt::format_to(std::back_inserter(*o),
+                   ",\"decoded\":{{\"offset_commits\":{},\"group_metadata\":{},\"transactions\":{},"
+                   "\"tombstones\":{},\"not_decoded\":{},\"groups\":[",
+                   d.offset_commits, d.group_metadata, d.transactions, d.tombstones, d.not_decoded);
+    bool first_id = true;
+    for (auto& g : d.groups) {
+      if (!first_id) o->push_back(',');
+      first_id = false;
+      envelope::AppendJsonString(g, o);
+    }
+    o->append("],\"transactional_ids\":[");
+    first_id = true;
+    for (auto& t : d.transactional_ids) {
+      if (!first_id) o->push_back(',');
+      first_id = false;
+      envelope::AppendJsonString(t, o);
+    }
+    o->push_back(']');
+    if (d.ids_truncated) o->append(",\"ids_truncated\":true");
+    o->push_back('}');
+  }
   if (buckets > 0) {
     o->append(",\"histogram\":[");
     auto counts = s.times.Counts(buckets);
@@ -235,6 +300,26 @@ std::string InspectTable(const std::vector<PartitionStats>& parts, const Partiti
   }
   if (first) o.append("-");
   o.push_back('\n');
+  // Internal topics: what their records are.
+  if (total.decoded.any()) {
+    const DecodedStats& d = total.decoded;
+    fmt::format_to(std::back_inserter(o),
+                   "decoded: offset commits {}  group metadata {}  transactions {}  tombstones {}  not decoded {}\n",
+                   d.offset_commits, d.group_metadata, d.transactions, d.tombstones, d.not_decoded);
+    auto list = [&](const char* what, const std::set<std::string>& ids) {
+      if (ids.empty()) return;
+      fmt::format_to(std::back_inserter(o), "{} ({}{}): ", what, ids.size(), d.ids_truncated ? "+" : "");
+      bool f1 = true;
+      for (auto& id : ids) {
+        o.append(f1 ? "" : ", ");
+        f1 = false;
+        o.append(id);
+      }
+      o.push_back('\n');
+    };
+    list("groups", d.groups);
+    list("transactional ids", d.transactional_ids);
+  }
   // Records over time: bursts, gaps, the moment a producer stopped.
   if (buckets > 0) {
     o.append("\nRECORDS OVER TIME (each column 1/" + std::to_string(buckets) + " of the partition's span)\n");

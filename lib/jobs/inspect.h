@@ -8,9 +8,26 @@
 
 #include "lib/base/hll.h"
 #include "lib/base/histogram.h"
+#include "lib/pipeline/decode.h"
 #include "lib/pipeline/read.h"
 
 namespace evt {
+
+// Records of Kafka's internal topics by what they are (lib/pipeline/decode.h).
+struct DecodedStats {
+  uint64_t offset_commits = 0;  // offset commit records, tombstones included
+  uint64_t group_metadata = 0;  // group metadata records, tombstones included
+  uint64_t transactions = 0;    // __transaction_state records, tombstones included
+  uint64_t tombstones = 0;
+  uint64_t not_decoded = 0;     // shown with "error" and "base64"
+  std::set<std::string> groups;             // group ids, at most kMaxIds
+  std::set<std::string> transactional_ids;  // at most kMaxIds
+  bool ids_truncated = false;
+  static constexpr size_t kMaxIds = 1000;
+  bool any() const { return offset_commits + group_metadata + transactions + not_decoded > 0; }
+  void Add(const DecodeInfo& d);
+  void Merge(const DecodedStats& o);
+};
 
 struct PartitionStats {
   std::string topic;
@@ -35,12 +52,14 @@ struct PartitionStats {
   HyperLogLog keys;
   uint64_t torn_tail_bytes = 0;
   TimeHistogram times;  // record timestamps over the partition's span
+  DecodedStats decoded;  // internal topics (when decoded)
   static constexpr size_t kMaxListed = 1000;
   void Merge(const PartitionStats& o);
 };
 
 struct InspectOptions {
   SourceSpec source;
+  DecodeMode decode = DecodeMode::kAuto;  // count internal-topic records by type
 };
 
 Status RunInspect(const InspectOptions& opts, Reporter* reporter, std::vector<PartitionStats>* parts,

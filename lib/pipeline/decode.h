@@ -1,0 +1,90 @@
+// The decoding stage: records of Kafka's internal topics (`__consumer_offsets`,
+// `__transaction_state`) get their binary keys and values replaced by JSON objects
+// (formats/kafka_internal), between the source and --where, so that --where, the envelope,
+// `-f value`, templates, dump and inspect all see the decoded form.
+#pragma once
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "formats/kafka_internal/records.h"
+#include "lib/base/source.h"
+#include "lib/pipeline/read.h"
+
+namespace evt {
+
+// --decode: auto (by topic name: __consumer_offsets, __transaction_state), none, offsets
+// (every record is a __consumer_offsets record, whatever its topic), transactions (the same
+// for __transaction_state).
+enum class DecodeMode { kAuto, kNone, kOffsets, kTransactions };
+Result<DecodeMode> ParseDecodeMode(std::string_view text);
+// Whether records of `topic` are decoded under `mode`, and as which log.
+bool DecoderFor(DecodeMode mode, std::string_view topic, kafka_internal::Log* log);
+
+// What decoding did to one record.
+struct DecodeInfo {
+  kafka_internal::KeyType type = kafka_internal::KeyType::kUnknown;
+  bool key_ok = false;
+  bool value_ok = false;  // also true for a tombstone (nothing to decode)
+  bool tombstone = false;
+  int64_t key_size = -1;    // the stored sizes; -1 for null
+  int64_t value_size = -1;
+  // The group id (offset commits, group metadata) or transactional id, a view into the
+  // stored key: valid as long as the batch.
+  std::string_view id;
+  std::string error;  // the first reason the key or value was not decoded
+};
+
+// Decodes record `r` of `batch` in place: its key and value become the JSON objects of
+// formats/kafka_internal/records.h, written into the batch's arena. A tombstone keeps its
+// null value; a null key, a key of a version evt does not know, or bytes that do not decode
+// give the fallback objects with the raw bytes in base64 (never an error).
+void DecodeRecord(kafka_internal::Log log, RecordBatch* batch, Record* r, DecodeInfo* info);
+
+// A key that is already a JSON object (`{"`: evt's own decoded output read back from JSON
+// Lines) is left as it is: no internal-topic key starts with those bytes (version 31522).
+bool LooksDecoded(const Bytes& key);
+
+class DecodeSource : public Source {
+ public:
+  // `keep_info`: remember a DecodeInfo per decoded record of the last batch (InfoOf).
+  DecodeSource(std::unique_ptr<Source> inner, DecodeMode mode, Reporter* reporter, bool keep_info = false);
+  Status Next(RecordBatch* out, bool* eof) override;
+  std::string Describe() const override { return inner_->Describe(); }
+  bool wants_ack() const override { return inner_->wants_ack(); }
+  Status Ack(const Record* upto) override { return inner_->Ack(upto); }
+  // What decoding did to a record of the batch the last Next returned (or a copy of it made
+  // by a stage after this one); null when it was not decoded (other topics, control records).
+  const DecodeInfo* InfoOf(const Record& r) const;
+  uint64_t decoded() const { return decoded_; }
+  uint64_t not_decoded() const { return not_decoded_; }
+
+ private:
+  void ReportSummary();
+  std::unique_ptr<Source> inner_;
+  DecodeMode mode_;
+  Reporter* reporter_;
+  bool keep_info_;
+  std::unordered_map<const char*, DecodeInfo> info_;  // by the decoded key's address
+  uint64_t decoded_ = 0;
+  uint64_t not_decoded_ = 0;
+  std::string first_problem_;
+  bool reported_ = false;
+};
+
+// Wraps `src` in a DecodeSource unless `mode` is none.
+std::unique_ptr<Source> MaybeDecode(std::unique_ptr<Source> src, DecodeMode mode, Reporter* reporter);
+// For a source of one topic's records (a partition directory): wraps it in a DecodeSource
+// that keeps infos when `mode` decodes `topic`, with *stage pointing at it; otherwise
+// returns `src` and sets *stage to null.
+std::unique_ptr<Source> MaybeDecodeTopic(std::unique_ptr<Source> src, DecodeMode mode, std::string_view topic,
+                                         Reporter* reporter, DecodeSource** stage);
+
+// OpenSource (lib/pipeline/read.h) with the decoding stage placed before --where, so that --where
+// sees decoded keys and values ($key.group, .offset). With `stage`, the stage keeps a
+// DecodeInfo per record and *stage points at it (null when `mode` is none).
+Result<std::unique_ptr<Source>> OpenDecodedSource(const SourceSpec& spec, DecodeMode mode, Reporter* reporter,
+                                                  DecodeSource** stage = nullptr);
+
+}  // namespace evt
