@@ -78,6 +78,28 @@ void FixCrc(std::string* buf, size_t pos) {
   kafka::MutableEntryView(buf->data() + pos, total).UpdateCrc();
 }
 
+std::string LegacyMessage(int8_t magic, int8_t attrs, int64_t offset, int64_t ts, const std::string* key,
+                          const std::string& value) {
+  std::string body;
+  body.push_back(static_cast<char>(magic));
+  body.push_back(static_cast<char>(attrs));
+  if (magic == 1) PutFixed64BE(&body, static_cast<uint64_t>(ts));
+  if (key) {
+    PutFixed32BE(&body, static_cast<uint32_t>(key->size()));
+    body += *key;
+  } else {
+    PutFixed32BE(&body, 0xffffffffu);
+  }
+  PutFixed32BE(&body, static_cast<uint32_t>(value.size()));
+  body += value;
+  std::string m;
+  PutFixed64BE(&m, static_cast<uint64_t>(offset));
+  PutFixed32BE(&m, static_cast<uint32_t>(body.size() + 4));
+  PutFixed32BE(&m, Crc32(body.data(), body.size()));
+  m += body;
+  return m;
+}
+
 void AddRecord(RecordBatch* b, const RecordSpec& s) {
   Record r;
   r.offset = s.offset;

@@ -41,6 +41,12 @@ void Truncate(std::string* buf, size_t n);
 // a field without tripping the checksum first.
 void FixCrc(std::string* buf, size_t batch_pos);
 
+// A legacy log entry (magic 0 or 1) holding one message, as brokers wrote them before
+// 0.11: offset, size, CRC32, magic, attributes, the timestamp (magic 1), key (null when
+// `key` is null) and value.
+std::string LegacyMessage(int8_t magic, int8_t attrs, int64_t offset, int64_t ts, const std::string* key,
+                          const std::string& value);
+
 // Builds records in a RecordBatch (bytes owned by its arena).
 struct RecordSpec {
   int64_t offset = -1;

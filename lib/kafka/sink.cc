@@ -103,6 +103,18 @@ struct KafkaSink::Impl {
   void PollAll() {
     for (const auto& p : producers) rd_kafka_poll(p->rk, 0);
   }
+  // Waits for every delivery report (message.timeout.ms, from --timeout, bounds each
+  // record); once Ctrl-C is asked, for at most min(--timeout, 5 s) more, so that a stopped
+  // job still stops promptly. True when Ctrl-C was asked.
+  bool AwaitDeliveries() {
+    int64_t deadline = -1;
+    while (OutqLen() > 0) {
+      if (deadline < 0 && InterruptRequested()) deadline = SteadyMs() + std::min<int64_t>(cfg.timeout_ms, 5000);
+      if (deadline >= 0 && SteadyMs() >= deadline) break;
+      FlushAll(100);
+    }
+    return deadline >= 0 || InterruptRequested();
+  }
 
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
     auto* lease = static_cast<Lease*>(m->_private);  // RD_KAFKA_V_OPAQUE
@@ -327,15 +339,8 @@ Status KafkaSink::Flush() {
 Status KafkaSink::Commit(SinkPosition* at) {
   Impl& s = *impl_;
   *at = SinkPosition{};
-  // A checkpoint may only follow what the broker acknowledged; message.timeout.ms (from
-  // --timeout) bounds each record. After Ctrl-C the wait is bounded, so the job still
-  // stops promptly with what was acknowledged.
-  int64_t deadline = -1;
-  while (s.OutqLen() > 0) {
-    if (InterruptRequested() && deadline < 0) deadline = SteadyMs() + std::min<int64_t>(s.cfg.timeout_ms, 5000);
-    if (deadline >= 0 && SteadyMs() >= deadline) break;
-    s.FlushAll(100);
-  }
+  // A checkpoint may only follow what the broker acknowledged.
+  s.AwaitDeliveries();
   s.PollAll();
   const uint64_t delivered = s.delivered.load();
   if (delivered != s.produced)
@@ -397,13 +402,9 @@ Status KafkaSink::Close() {
   Impl& s = *impl_;
   if (s.closed) return Status::OK();
   s.closed = true;
-  // Waits for every delivery report; message.timeout.ms (from --timeout) bounds each record.
-  while (s.OutqLen() > 0 && !InterruptRequested()) s.FlushAll(100);
-  bool interrupted = InterruptRequested();
+  const bool interrupted = s.AwaitDeliveries();
   if (interrupted) {
-    // Ctrl-C: give what is in flight a bounded chance, then give up on the rest.
-    int64_t deadline = SteadyMs() + std::min<int64_t>(s.cfg.timeout_ms, 5000);
-    while (s.OutqLen() > 0 && SteadyMs() < deadline) s.FlushAll(100);
+    // Ctrl-C: what was still in flight after the bounded wait is given up.
     for (const auto& p : s.producers) rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     s.FlushAll(1000);
   }

@@ -24,6 +24,19 @@ bool ParsePartitionDirName(const std::string& name, std::string* topic, int32_t*
   return true;
 }
 
+Result<std::vector<std::string>> ListPartitionSubdirs(const std::string& dir) {
+  std::vector<std::string> dirs;
+  if (!IsDirectory(dir)) return dirs;
+  auto entries = ListDir(dir);
+  if (!entries.ok()) return entries.status();
+  for (const auto& e : *entries) {
+    std::string t;
+    int32_t p;
+    if (e.is_dir && ParsePartitionDirName(e.name, &t, &p)) dirs.push_back(JoinPath(dir, e.name));
+  }
+  return dirs;
+}
+
 std::string SegmentFileStem(int64_t base_offset) { return fmt::format("{:020d}", base_offset); }
 
 bool ParseSegmentFileName(const std::string& name, const char* suffix, int64_t* base) {

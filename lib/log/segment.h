@@ -35,6 +35,8 @@ struct PartitionDir {
 
 // Splits "<topic>-<N>" into its parts; false if the name does not have that form.
 bool ParsePartitionDirName(const std::string& name, std::string* topic, int32_t* partition);
+// The paths of `dir`'s subdirectories named <topic>-<N> (none when `dir` is not a directory).
+Result<std::vector<std::string>> ListPartitionSubdirs(const std::string& dir);
 // Formats a base offset as the 20-digit file stem.
 std::string SegmentFileStem(int64_t base_offset);
 

@@ -300,19 +300,8 @@ Status SegmentDirSink::Write(const RecordBatch& batch) {
 }
 
 Result<std::vector<std::string>> SegmentDirSink::PartitionDirs() const {
-  std::vector<std::string> dirs;
-  if (fixed_) {
-    dirs.push_back(dir_);
-  } else if (IsDirectory(dir_)) {
-    auto entries = ListDir(dir_);
-    if (!entries.ok()) return entries.status();
-    for (const auto& e : *entries) {
-      std::string t;
-      int32_t p;
-      if (e.is_dir && ParsePartitionDirName(e.name, &t, &p)) dirs.push_back(JoinPath(dir_, e.name));
-    }
-  }
-  return dirs;
+  if (fixed_) return std::vector<std::string>{dir_};
+  return ListPartitionSubdirs(dir_);
 }
 
 Status SegmentDirSink::Commit(SinkPosition* at) {

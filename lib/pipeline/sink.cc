@@ -29,15 +29,8 @@ bool IsPartitionDirTarget(const std::string& dst) {
   std::string topic;
   int32_t part;
   if (!ParsePartitionDirName(RealBasename(dst), &topic, &part)) return false;
-  if (!IsDirectory(dst)) return true;
-  auto entries = ListDir(dst);
-  if (!entries.ok()) return true;
-  for (const auto& e : *entries) {
-    std::string t;
-    int32_t p;
-    if (e.is_dir && ParsePartitionDirName(e.name, &t, &p)) return false;
-  }
-  return true;
+  auto subdirs = ListPartitionSubdirs(dst);
+  return !subdirs.ok() || subdirs->empty();
 }
 
 Result<std::unique_ptr<Sink>> OpenSink(const std::string& dst, const SinkOptions& o, Reporter* reporter) {

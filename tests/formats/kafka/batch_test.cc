@@ -260,30 +260,9 @@ TEST_CASE("decompression bomb is refused", "[batch][damage]") {
 }
 
 TEST_CASE("legacy magic 0 and 1 messages, plain and compressed", "[batch][legacy]") {
-  auto message = [](int8_t magic, int8_t attrs, int64_t offset, int64_t ts, const std::string* key,
-                    const std::string& value) {
-    std::string body;
-    body.push_back(static_cast<char>(magic));
-    body.push_back(static_cast<char>(attrs));
-    if (magic == 1) PutFixed64BE(&body, static_cast<uint64_t>(ts));
-    if (key) {
-      PutFixed32BE(&body, static_cast<uint32_t>(key->size()));
-      body += *key;
-    } else {
-      PutFixed32BE(&body, 0xffffffffu);
-    }
-    PutFixed32BE(&body, static_cast<uint32_t>(value.size()));
-    body += value;
-    std::string m;
-    PutFixed64BE(&m, static_cast<uint64_t>(offset));
-    PutFixed32BE(&m, static_cast<uint32_t>(body.size() + 4));
-    PutFixed32BE(&m, Crc32(body.data(), body.size()));
-    m += body;
-    return m;
-  };
   std::string k = "key";
   SECTION("magic 0 has no timestamp") {
-    std::string m = message(0, 0, 5, 0, &k, "hello");
+    std::string m = test::LegacyMessage(0, 0, 5, 0, &k, "hello");
     RecordBatch d;
     REQUIRE(DecodeEntry(m, 0, DecodeOptions{}, &d).ok());
     REQUIRE(d.records.size() == 1);
@@ -293,11 +272,11 @@ TEST_CASE("legacy magic 0 and 1 messages, plain and compressed", "[batch][legacy
     CHECK(d.records[0].value.view() == "hello");
   }
   SECTION("magic 1 gzip wrapper with relative inner offsets") {
-    std::string inner = message(1, 0, 0, 1000, &k, "a") + message(1, 0, 1, 1001, nullptr, "b") +
-                        message(1, 0, 2, 1002, &k, "c");
+    std::string inner = test::LegacyMessage(1, 0, 0, 1000, &k, "a") + test::LegacyMessage(1, 0, 1, 1001, nullptr, "b") +
+                        test::LegacyMessage(1, 0, 2, 1002, &k, "c");
     std::string z;
     REQUIRE(Compress(kGzip, -1, inner, &z).ok());
-    std::string w = message(1, 1, 12, 1002, nullptr, z);
+    std::string w = test::LegacyMessage(1, 1, 12, 1002, nullptr, z);
     RecordBatch d;
     REQUIRE(DecodeEntry(w, 0, DecodeOptions{}, &d).ok());
     REQUIRE(d.records.size() == 3);
@@ -309,7 +288,7 @@ TEST_CASE("legacy magic 0 and 1 messages, plain and compressed", "[batch][legacy
     CHECK(d.batches[0].last_offset() == 12);
   }
   SECTION("bad CRC") {
-    std::string m = message(1, 0, 5, 0, &k, "hello");
+    std::string m = test::LegacyMessage(1, 0, 5, 0, &k, "hello");
     test::FlipByte(&m, m.size() - 1);
     RecordBatch d;
     CHECK_FALSE(DecodeEntry(m, 0, DecodeOptions{}, &d).ok());

@@ -46,20 +46,7 @@ std::string Encode(int n, int64_t base, Codec c = kNone) {
 // A legacy message (magic 0 or 1), as the broker wrote them before 0.11.
 std::string Legacy(int8_t magic, int8_t attrs, int64_t offset, int64_t ts, const std::string& key,
                    const std::string& value) {
-  std::string body;
-  body.push_back(static_cast<char>(magic));
-  body.push_back(static_cast<char>(attrs));
-  if (magic == 1) PutFixed64BE(&body, static_cast<uint64_t>(ts));
-  PutFixed32BE(&body, static_cast<uint32_t>(key.size()));
-  body += key;
-  PutFixed32BE(&body, static_cast<uint32_t>(value.size()));
-  body += value;
-  std::string m;
-  PutFixed64BE(&m, static_cast<uint64_t>(offset));
-  PutFixed32BE(&m, static_cast<uint32_t>(body.size() + 4));
-  PutFixed32BE(&m, Crc32(body.data(), body.size()));
-  m += body;
-  return m;
+  return test::LegacyMessage(magic, attrs, offset, ts, &key, value);
 }
 
 struct Step {
