@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <set>
+#include <thread>
+#include <unordered_map>
 
 #include "lib/base/coding.h"
 #include "lib/base/term.h"
@@ -17,9 +19,13 @@ using namespace internal;
 namespace {
 
 // A librdkafka client and the error state its callbacks write to (at a stable address).
+// It never joins a group, so it is destroyed without a consumer close.
 struct Client {
   ErrorState errors;
-  Handle h;
+  rd_kafka_t* rk = nullptr;
+  ~Client() {
+    if (rk) rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  }
 };
 
 const char* IsolationName(Isolation i) {
@@ -35,6 +41,17 @@ rd_kafka_topic_partition_list_t* ListOf(const std::vector<TopicPartition>& parts
 }  // namespace
 
 struct GroupClient::Impl {
+  // The clients are destroyed side by side: each waits for its broker threads to end.
+  ~Impl() {
+    std::vector<std::unique_ptr<Client>> all;
+    if (meta) all.push_back(std::move(meta));
+    if (reader) all.push_back(std::move(reader));
+    for (auto& [name, c] : groups) all.push_back(std::move(c));
+    std::vector<std::thread> threads;
+    for (auto& c : all) threads.emplace_back([c = std::move(c)]() mutable { c.reset(); });
+    for (auto& t : threads) t.join();
+  }
+
   std::string brokers;
   KafkaConfig cfg;
   Isolation isolation = Isolation::kReadCommitted;
@@ -52,11 +69,15 @@ struct GroupClient::Impl {
         {"allow.auto.create.topics", "false"},
         {"auto.offset.reset", "earliest"},
         {"isolation.level", IsolationName(iso)},
-        {"fetch.wait.max.ms", "100"},
+        // The broker answers a fetch of partitions at their end after at most this: short,
+        // since the first fetch often holds a single partition (librdkafka starts fetching
+        // as soon as one of those assigned is ready) and the others wait for its answer.
+        {"fetch.wait.max.ms", "10"},
         {"fetch.error.backoff.ms", "100"},
-        // One record per partition is wanted: keep what is fetched and queued small, however
+        // One record per partition is wanted: keep what each fetch returns small, however
         // many partitions are assigned (the broker still returns at least one batch).
-        {"queued.min.messages", "1"},
+        // queued.min.messages stays at its default: at 1 (or near the records a partition
+        // holds), librdkafka 2.0.2's fetcher often sleeps a whole second before fetching.
         {"max.partition.fetch.bytes", "16384"},
     };
     auto conf = MakeConf(brokers, cfg, defaults, &c->errors);
@@ -66,8 +87,8 @@ struct GroupClient::Impl {
     rd_kafka_conf_set(*conf, "group.id", group.c_str(), errstr, sizeof(errstr));
     auto rk = NewClient(RD_KAFKA_CONSUMER, *conf);
     if (!rk.ok()) return rk.status();
-    c->h.rk = *rk;
-    rd_kafka_poll_set_consumer(c->h.rk);
+    c->rk = *rk;
+    rd_kafka_poll_set_consumer(c->rk);
     return c;
   }
 
@@ -105,6 +126,9 @@ Result<std::unique_ptr<GroupClient>> GroupClient::Open(const std::string& broker
   auto meta = g->impl_->NewConsumer("evt-lag", Isolation::kReadUncommitted);
   if (!meta.ok()) return meta.status();
   g->impl_->meta = std::move(*meta);
+  // The reader connects while the first questions are asked.
+  auto reader = g->impl_->Reader();
+  if (!reader.ok()) return reader.status();
   return g;
 }
 
@@ -115,7 +139,7 @@ const std::string& GroupClient::brokers() const { return impl_->brokers; }
 Status GroupClient::Topics(bool internal, std::vector<TopicMeta>* out) {
   Meta md;
   EVT_RETURN_IF_ERROR(
-      FetchMetadata(impl_->meta->h.rk, impl_->brokers, "", impl_->cfg.timeout_ms, &impl_->meta->errors, &md));
+      FetchMetadata(impl_->meta->rk, impl_->brokers, "", impl_->cfg.timeout_ms, &impl_->meta->errors, &md));
   out->clear();
   for (const auto& t : md.topics) {
     if (!internal && t.name.rfind("__", 0) == 0) continue;
@@ -134,7 +158,7 @@ Status GroupClient::Committed(const std::string& group, const std::vector<TopicP
   auto c = impl_->Group(group);
   if (!c.ok()) return c.status();
   rd_kafka_topic_partition_list_t* l = ListOf(parts, RD_KAFKA_OFFSET_INVALID);
-  rd_kafka_resp_err_t err = rd_kafka_committed((*c)->h.rk, l, static_cast<int>(impl_->cfg.timeout_ms));
+  rd_kafka_resp_err_t err = rd_kafka_committed((*c)->rk, l, static_cast<int>(impl_->cfg.timeout_ms));
   if (err) {
     rd_kafka_topic_partition_list_destroy(l);
     return Status::IOError(fmt::format("group {}: {}", group,
@@ -150,34 +174,48 @@ Status GroupClient::Committed(const std::string& group, const std::vector<TopicP
 
 Status GroupClient::Ends(const std::vector<TopicPartition>& parts, std::map<TopicPartition, PartitionEnds>* out) {
   if (parts.empty()) return Status::OK();
-  auto ask = [&](Client* c, int64_t which, const char* what, int64_t PartitionEnds::*field) -> Status {
-    rd_kafka_topic_partition_list_t* l = ListOf(parts, which);
-    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(c->h.rk, l, static_cast<int>(impl_->cfg.timeout_ms));
-    if (err) {
-      rd_kafka_topic_partition_list_destroy(l);
-      return Status::IOError(impl_->NoAnswer(what, err, &c->errors));
-    }
-    for (int i = 0; i < l->cnt; ++i) {
-      const auto& e = l->elems[i];
+  Client* reader = nullptr;
+  if (impl_->isolation == Isolation::kReadCommitted) {
+    auto r = impl_->Reader();
+    if (!r.ok()) return r.status();
+    reader = *r;
+  }
+  // The two or three ListOffsets go out side by side (each call blocks until its answer).
+  struct Ask {
+    Client* c;
+    int64_t which;
+    const char* what;
+    int64_t PartitionEnds::*field;
+    rd_kafka_topic_partition_list_t* l = nullptr;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  };
+  std::vector<Ask> asks = {
+      {impl_->meta.get(), RD_KAFKA_OFFSET_BEGINNING, "no log start offsets (ListOffsets)", &PartitionEnds::low},
+      {impl_->meta.get(), RD_KAFKA_OFFSET_END, "no high watermarks (ListOffsets)", &PartitionEnds::high}};
+  if (reader) asks.push_back({reader, RD_KAFKA_OFFSET_END, "no last stable offsets (ListOffsets)", &PartitionEnds::lso});
+  std::vector<std::thread> threads;
+  for (auto& a : asks) {
+    a.l = ListOf(parts, a.which);
+    threads.emplace_back([&a, this]() {
+      a.err = rd_kafka_offsets_for_times(a.c->rk, a.l, static_cast<int>(impl_->cfg.timeout_ms));
+    });
+  }
+  for (auto& t : threads) t.join();
+  Status result;
+  for (auto& a : asks) {
+    if (a.err && result.ok()) result = Status::IOError(impl_->NoAnswer(a.what, a.err, &a.c->errors));
+    for (int i = 0; !a.err && i < a.l->cnt; ++i) {
+      const auto& e = a.l->elems[i];
       PartitionEnds& pe = (*out)[{e.topic, e.partition}];
       if (e.err) {
         if (pe.error.empty()) pe.error = rd_kafka_err2str(e.err);
       } else if (e.offset >= 0) {
-        pe.*field = e.offset;
+        pe.*(a.field) = e.offset;
       }
     }
-    rd_kafka_topic_partition_list_destroy(l);
-    return Status::OK();
-  };
-  EVT_RETURN_IF_ERROR(ask(impl_->meta.get(), RD_KAFKA_OFFSET_BEGINNING, "no log start offsets (ListOffsets)",
-                          &PartitionEnds::low));
-  EVT_RETURN_IF_ERROR(
-      ask(impl_->meta.get(), RD_KAFKA_OFFSET_END, "no high watermarks (ListOffsets)", &PartitionEnds::high));
-  if (impl_->isolation == Isolation::kReadCommitted) {
-    auto r = impl_->Reader();
-    if (!r.ok()) return r.status();
-    EVT_RETURN_IF_ERROR(ask(*r, RD_KAFKA_OFFSET_END, "no last stable offsets (ListOffsets)", &PartitionEnds::lso));
+    rd_kafka_topic_partition_list_destroy(a.l);
   }
+  EVT_RETURN_IF_ERROR(result);
   // Partitions the batch could not answer: asked one by one (brokers that answer ListOffsets
   // for some partitions only), all of them within one --timeout; still unknown, they keep
   // their error.
@@ -194,7 +232,7 @@ Status GroupClient::Ends(const std::vector<TopicPartition>& parts, std::map<Topi
       continue;
     }
     int64_t lo = -1, hi = -1;
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(impl_->meta->h.rk, tp.first.c_str(), tp.second, &lo,
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(impl_->meta->rk, tp.first.c_str(), tp.second, &lo,
                                                                &hi, static_cast<int>(left));
     if (err) {
       pe.error = fmt::format("no watermarks within {} ms: {}", impl_->cfg.timeout_ms,
@@ -213,62 +251,109 @@ Status GroupClient::FirstRecords(const std::map<TopicPartition, std::pair<int64_
   if (want.empty()) return Status::OK();
   auto r = impl_->Reader();
   if (!r.ok()) return r.status();
-  rd_kafka_t* rk = (*r)->h.rk;
+  rd_kafka_t* rk = (*r)->rk;
   rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(static_cast<int>(want.size()));
   for (const auto& [tp, range] : want) rd_kafka_topic_partition_list_add(l, tp.first.c_str(), tp.second)->offset = range.first;
+  rd_kafka_resume_partitions(rk, l);  // paused by an earlier call: a pause outlives the assignment
   rd_kafka_resp_err_t err = rd_kafka_assign(rk, l);
   rd_kafka_topic_partition_list_destroy(l);
   if (err) return Status::IOError(fmt::format("kafka://{}: assign: {}", impl_->brokers, rd_kafka_err2str(err)));
-  std::set<TopicPartition> settled;
+  // Messages come in batches from the consumer queue; a partition that has its answer is
+  // paused at once (its queued messages are dropped, its fetching stops), so the others'
+  // fetches are not held up by records nobody needs.
+  // A message finds its partition's slot by its topic handle and partition number, without
+  // building a name: there are as many messages to skip as records in the fetched batches.
+  struct Slot {
+    TopicPartition tp;
+    int64_t start, end;
+    FirstRecord fr;
+    bool settled = false;
+  };
+  std::vector<Slot> slots;
+  std::map<std::string, std::vector<int>> by_topic;  // topic -> partition -> slot (-1: none)
+  for (const auto& [tp, range] : want) {
+    auto& v = by_topic[tp.first];
+    if (v.size() <= static_cast<size_t>(tp.second)) v.resize(static_cast<size_t>(tp.second) + 1, -1);
+    v[static_cast<size_t>(tp.second)] = static_cast<int>(slots.size());
+    slots.push_back(Slot{tp, range.first, range.second, {}, false});
+  }
+  std::unordered_map<const rd_kafka_topic_t*, const std::vector<int>*> by_handle;
+  auto slot_of = [&](const rd_kafka_message_t* m) -> Slot* {
+    auto it = by_handle.find(m->rkt);
+    if (it == by_handle.end()) {
+      auto t = by_topic.find(rd_kafka_topic_name(m->rkt));
+      it = by_handle.emplace(m->rkt, t == by_topic.end() ? nullptr : &t->second).first;
+    }
+    if (!it->second || m->partition < 0 || static_cast<size_t>(m->partition) >= it->second->size()) return nullptr;
+    int i = (*it->second)[static_cast<size_t>(m->partition)];
+    return i < 0 ? nullptr : &slots[static_cast<size_t>(i)];
+  };
+  rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(rk);
+  std::vector<rd_kafka_message_t*> batch(1024);
+  size_t settled = 0;
   int64_t deadline = SteadyMs() + impl_->cfg.timeout_ms;
   Status result;
-  while (settled.size() < want.size()) {
+  while (settled < slots.size()) {
     if (InterruptRequested()) {
       result = Status::Interrupted();
       break;
     }
     if (SteadyMs() >= deadline) break;
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
-    if (!m) continue;
-    if (!m->rkt) {  // a consumer-level error (no partition)
-      rd_kafka_message_destroy(m);
-      continue;
+    // What is queued, at once; when nothing is, wait for one message.
+    ssize_t n = rd_kafka_consume_batch_queue(queue, 0, batch.data(), batch.size());
+    if (n <= 0) {
+      rd_kafka_message_t* one = rd_kafka_consumer_poll(rk, 100);
+      n = one ? 1 : 0;
+      if (one) batch[0] = one;
     }
-    TopicPartition tp{rd_kafka_topic_name(m->rkt), m->partition};
-    auto it = want.find(tp);
-    if (it == want.end() || settled.count(tp)) {
-      rd_kafka_message_destroy(m);
-      continue;
-    }
-    FirstRecord& fr = (*out)[tp];
-    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      fr.eof = true;
-      fr.eof_position = m->offset;
-      settled.insert(tp);
-    } else if (m->err) {
-      fr.error = rd_kafka_message_errstr(m);
-      settled.insert(tp);
-    } else if (m->offset >= it->second.first) {
-      if (m->offset < it->second.second) {
-        fr.found = true;
-        fr.offset = m->offset;
-        rd_kafka_timestamp_type_t tt;
-        fr.timestamp = rd_kafka_message_timestamp(m, &tt);
-      } else {  // the first record is past the end asked for: nothing readable before it
+    rd_kafka_topic_partition_list_t* done = nullptr;
+    for (ssize_t i = 0; i < n; ++i) {
+      rd_kafka_message_t* m = batch[static_cast<size_t>(i)];
+      Slot* sl = m->rkt ? slot_of(m) : nullptr;  // no topic: a consumer-level error
+      if (!sl || sl->settled) {
+        rd_kafka_message_destroy(m);
+        continue;
+      }
+      FirstRecord& fr = sl->fr;
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         fr.eof = true;
         fr.eof_position = m->offset;
+      } else if (m->err) {
+        fr.error = rd_kafka_message_errstr(m);
+      } else if (m->offset >= sl->start) {
+        if (m->offset < sl->end) {
+          fr.found = true;
+          fr.offset = m->offset;
+          rd_kafka_timestamp_type_t tt;
+          fr.timestamp = rd_kafka_message_timestamp(m, &tt);
+        } else {  // the first record is past the end asked for: nothing readable before it
+          fr.eof = true;
+          fr.eof_position = m->offset;
+        }
+      } else {  // before the offset asked for (inside a compressed batch)
+        rd_kafka_message_destroy(m);
+        continue;
       }
-      settled.insert(tp);
+      sl->settled = true;
+      ++settled;
+      if (!done) done = rd_kafka_topic_partition_list_new(64);
+      rd_kafka_topic_partition_list_add(done, sl->tp.first.c_str(), sl->tp.second);
+      rd_kafka_message_destroy(m);
     }
-    rd_kafka_message_destroy(m);
+    if (done) {
+      if (settled < slots.size()) rd_kafka_pause_partitions(rk, done);
+      rd_kafka_topic_partition_list_destroy(done);
+    }
+  }
+  rd_kafka_queue_destroy(queue);
+  std::string last = LastError(&(*r)->errors);
+  for (auto& sl : slots) {
+    if (!sl.settled && result.ok())
+      sl.fr.error = fmt::format("no record within {} ms{}", impl_->cfg.timeout_ms, last.empty() ? "" : ": " + last);
+    (*out)[sl.tp] = std::move(sl.fr);
   }
   rd_kafka_assign(rk, nullptr);
-  if (!result.ok()) return result;
-  std::string last = LastError(&(*r)->errors);
-  for (const auto& [tp, range] : want)
-    if (!settled.count(tp))
-      (*out)[tp].error = fmt::format("no record within {} ms{}", impl_->cfg.timeout_ms, last.empty() ? "" : ": " + last);
-  return Status::OK();
+  return result;
 }
 
 namespace {
@@ -276,7 +361,7 @@ namespace {
 Status GroupList(Client* c, const std::string& brokers, const char* group, int64_t timeout_ms,
                  std::vector<GroupInfo>* out) {
   const struct rd_kafka_group_list* gl = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_list_groups(c->h.rk, group, &gl, static_cast<int>(timeout_ms));
+  rd_kafka_resp_err_t err = rd_kafka_list_groups(c->rk, group, &gl, static_cast<int>(timeout_ms));
   if (err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE)
     return Status::Unsupported(fmt::format("kafka://{}: the broker does not answer {}", brokers,
                                            group ? "DescribeGroups" : "ListGroups"));
