@@ -577,7 +577,7 @@ struct LagMonitor::Impl {
       }
       std::map<kafka::TopicPartition, int64_t> committed;
       Status s = client->Committed(group, asked, &committed);
-      if (s.code() == Code::kInterrupted) return s;
+      if (s.code() == Code::kInterrupted || s.code() == Code::kIOError) return s;  // the cluster's, not the group's
       if (!s.ok()) {
         g.error = s.message();
         rounds->push_back(std::move(g));

@@ -161,8 +161,12 @@ Status GroupClient::Committed(const std::string& group, const std::vector<TopicP
   rd_kafka_resp_err_t err = rd_kafka_committed((*c)->rk, l, static_cast<int>(impl_->cfg.timeout_ms));
   if (err) {
     rd_kafka_topic_partition_list_destroy(l);
-    return Status::IOError(fmt::format("group {}: {}", group,
-                                       impl_->NoAnswer("no committed offsets (OffsetFetch)", err, &(*c)->errors)));
+    // A local error (no answer in time, no connection) is the cluster's; an error the broker
+    // answered with (authorization, coordinator) is the group's.
+    if (err < 0)
+      return Status::IOError(fmt::format("group {}: {}", group,
+                                         impl_->NoAnswer("no committed offsets (OffsetFetch)", err, &(*c)->errors)));
+    return Status::NotFound(fmt::format("OffsetFetch: {}", rd_kafka_err2str(err)));
   }
   for (int i = 0; i < l->cnt; ++i) {
     const auto& e = l->elems[i];

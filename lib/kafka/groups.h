@@ -73,7 +73,8 @@ class GroupClient {
   // (named __*) only with `internal`.
   Status Topics(bool internal, std::vector<TopicMeta>* out);
   // The offsets `group` committed for `parts`, in one OffsetFetch (rd_kafka_committed):
-  // -1 for a partition without a commit.
+  // -1 for a partition without a commit. IOError when the cluster does not answer in time;
+  // NotFound with the broker's error when it answers with one (e.g. not authorized).
   Status Committed(const std::string& group, const std::vector<TopicPartition>& parts,
                    std::map<TopicPartition, int64_t>* out);
   // Log start and end offsets of `parts` (any topics), in one ListOffsets per broker for

@@ -296,6 +296,14 @@ start=$(date +%s)
 expect_exit 2 env -u EVT_BROKERS "$E" lag -b 127.0.0.1:1 -G g --timeout 2s
 [ $(($(date +%s) - start)) -le 10 ] && pass || fail "an unreachable cluster took more than 10 s with --timeout 2s"
 
+# ---- a broker that refuses a group's OffsetFetch: that group is ERR, with the broker's reason
+"$E" sandbox --topics orders:1 --fault request-error=OffsetFetch:GROUP_AUTHORIZATION_FAILED:100 >"$TMP/addr2" 2>/dev/null &
+SB2=$!
+for _ in $(seq 100); do [ -s "$TMP/addr2" ] && break; sleep 0.1; done
+expect_exit 1 env -u EVT_BROKERS "$E" lag -b "$(head -1 "$TMP/addr2")" -G locked orders --fail-on err --timeout 5s
+expect_contains "$TMP/err" "locked: ERR: OffsetFetch: Broker: Group authorization failed"
+kill -INT "$SB2"; wait "$SB2" 2>/dev/null || true
+
 # ---- the lag of a replay checkpoint: a topic and a segment directory as its source
 "$E" write "$TMP/seg" --in "$TMP/orders.jsonl" 2>/dev/null
 "$E" replay "$TMP/seg" "$TMP/copy.jsonl" --checkpoint "$TMP/seg.ck" --until 6 2>/dev/null
