@@ -23,6 +23,7 @@ RunFn SetupRetain(CLI::App*);
 RunFn SetupCompact(CLI::App*);
 RunFn SetupReplay(CLI::App*);
 RunFn SetupBackfill(CLI::App*);
+RunFn SetupLag(CLI::App*);
 RunFn SetupCompletion(CLI::App*);
 
 const std::vector<Command>& Commands() {
@@ -37,6 +38,8 @@ const std::vector<Command>& Commands() {
       {"gen", "Generate deterministic synthetic events", SetupGen},
       {"replay", "Move a slice of history to a topic, a log or a file: paced, checkpointed, safe to kill", SetupReplay},
       {"backfill", "Hand each selected record to a program: parallel, per-key order, retries, dead letters", SetupBackfill},
+      {"lag", "How far consumer groups (or a replay checkpoint) are behind, in records and time; Burrow's status",
+       SetupLag},
       {"compact", "Keep the latest record per key, like Kafka's log cleaner, crash-safe", SetupCompact},
       {"retain", "Delete old segments by age, size or position, like Kafka's retention", SetupRetain},
       {"sandbox", "Run a throwaway Kafka-protocol cluster (librdkafka's mock) for tests and rehearsals", SetupSandbox},

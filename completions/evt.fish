@@ -3,7 +3,7 @@
 # To add a subcommand: add it to the `complete ... -a` list of commands with a description,
 # then one `complete` line per flag with `__fish_seen_subcommand_from <name>`.
 
-set -l cmds cat write inspect verify dump filter gen replay backfill compact retain sandbox completion
+set -l cmds cat write inspect verify dump filter gen replay backfill lag compact retain sandbox completion
 complete -c evt -f
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -l version -d 'Print the version'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a cat -d 'Print records as JSON Lines, values, CloudEvents or a template'
@@ -15,6 +15,7 @@ complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a filter -d 'Select 
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a gen -d 'Generate deterministic synthetic events'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a replay -d 'Move a slice of history to a topic, a log or a file'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a backfill -d 'Hand each selected record to a program'
+complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a lag -d 'How far consumer groups are behind, with Burrow'"'"'s status'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a compact -d 'Keep the latest record per key, like the log cleaner'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a retain -d 'Delete old segments by age, size or position'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a sandbox -d 'Run a throwaway Kafka-protocol cluster'
@@ -30,8 +31,8 @@ for c in cat inspect dump
   complete -c evt -n "__fish_seen_subcommand_from $c" -l on-corruption -x -a 'stop skip' -d 'Stop at a corrupt batch, or skip it'
 end
 
-# Kafka client flags (cat, inspect, dump, write).
-for c in cat inspect dump write
+# Kafka client flags (cat, inspect, dump, write, lag).
+for c in cat inspect dump write lag
   complete -c evt -n "__fish_seen_subcommand_from $c" -s b -l brokers -x -d 'Kafka bootstrap brokers'
   complete -c evt -n "__fish_seen_subcommand_from $c" -s X -x -a list -d 'librdkafka property prop=value'
   complete -c evt -n "__fish_seen_subcommand_from $c" -l config -r -F -d 'librdkafka properties file'
@@ -164,6 +165,23 @@ complete -c evt -n "__fish_seen_subcommand_from backfill" -l backoff -x -d 'Back
 complete -c evt -n "__fish_seen_subcommand_from backfill" -l dead-letter -r -F -d 'Where records go after the last retry'
 complete -c evt -n "__fish_seen_subcommand_from backfill" -l max-failures -x -d 'Stop after N dead letters'
 complete -c evt -n "__fish_seen_subcommand_from backfill" -l drain-timeout -x -d 'Wait for records in flight on Ctrl-C'
+
+# lag
+complete -c evt -n "__fish_seen_subcommand_from lag" -s G -l group -x -d 'Consumer group to look at'
+complete -c evt -n "__fish_seen_subcommand_from lag" -l all-groups -d 'Every group the cluster lists (ListGroups)'
+complete -c evt -n "__fish_seen_subcommand_from lag" -l isolation -x -a 'read_committed read_uncommitted' -d 'Kafka isolation level'
+complete -c evt -n "__fish_seen_subcommand_from lag" -l no-commit-as -x -a 'earliest latest skip' -d 'What a partition without a commit counts as'
+complete -c evt -n "__fish_seen_subcommand_from lag" -l now -x -d 'The time the time lag is measured against'
+complete -c evt -n "__fish_seen_subcommand_from lag" -l history -r -F -d 'Samples file for trends and statuses'
+complete -c evt -n "__fish_seen_subcommand_from lag" -l samples -x -d 'Samples kept and evaluated per partition'
+complete -c evt -n "__fish_seen_subcommand_from lag" -l watch -x -d 'Sample every INTERVAL until Ctrl-C'
+complete -c evt -n "__fish_seen_subcommand_from lag" -l max-lag -x -d 'Exit 1 above N records of lag'
+complete -c evt -n "__fish_seen_subcommand_from lag" -l max-time-lag -x -d 'Exit 1 above this time lag'
+complete -c evt -n "__fish_seen_subcommand_from lag" -l fail-on -x -a 'warn stall stop rewind err' -d 'Exit 1 on these statuses'
+complete -c evt -n "__fish_seen_subcommand_from lag" -l json -d 'JSON Lines output'
+complete -c evt -n "__fish_seen_subcommand_from lag" -l format -x -a 'table json prometheus csv' -d 'Output format'
+complete -c evt -n "__fish_seen_subcommand_from lag" -l cluster-name -x -d 'cluster_name label of the Prometheus metrics'
+complete -c evt -n "__fish_seen_subcommand_from lag" -l checkpoint -r -F -d 'The lag of a replay checkpoint FILE against SRC'
 
 # compact
 complete -c evt -n "__fish_seen_subcommand_from compact" -F

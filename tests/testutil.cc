@@ -11,6 +11,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <librdkafka/rdkafka.h>
+
 #include "formats/kafka/entry.h"
 #include "formats/kafka/layout.h"
 #include "lib/base/coding.h"
@@ -214,6 +216,47 @@ std::string CorpusDir() {
   struct stat st;
   if (stat((d + "/real").c_str(), &st) != 0) return "";
   return d;
+}
+
+namespace {
+rd_kafka_t* PeerClient(rd_kafka_type_t type, const std::string& brokers, const std::string& group) {
+  char err[512];
+  rd_kafka_conf_t* c = rd_kafka_conf_new();
+  rd_kafka_conf_set(c, "bootstrap.servers", brokers.c_str(), err, sizeof(err));
+  rd_kafka_conf_set(c, "log_level", "0", err, sizeof(err));
+  if (!group.empty()) {
+    rd_kafka_conf_set(c, "group.id", group.c_str(), err, sizeof(err));
+    rd_kafka_conf_set(c, "enable.auto.commit", "false", err, sizeof(err));
+  }
+  rd_kafka_t* rk = rd_kafka_new(type, c, err, sizeof(err));
+  if (!rk) rd_kafka_conf_destroy(c);
+  return rk;
+}
+}  // namespace
+
+bool ProduceWithTimestamps(const std::string& brokers, const std::string& topic, int32_t partition, int n,
+                           int64_t ts0) {
+  rd_kafka_t* rk = PeerClient(RD_KAFKA_PRODUCER, brokers, "");
+  if (!rk) return false;
+  bool ok = true;
+  for (int i = 0; i < n && ok; ++i)
+    ok = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+                           RD_KAFKA_V_VALUE(const_cast<char*>("v"), 1), RD_KAFKA_V_TIMESTAMP(ts0 + 1000 * int64_t{i}),
+                           RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR;
+  ok = ok && rd_kafka_flush(rk, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR && rd_kafka_outq_len(rk) == 0;
+  rd_kafka_destroy(rk);
+  return ok;
+}
+
+bool CommitOffsets(const std::string& brokers, const std::string& group, const std::vector<CommitSpec>& offsets) {
+  rd_kafka_t* rk = PeerClient(RD_KAFKA_CONSUMER, brokers, group);
+  if (!rk) return false;
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+  for (const auto& o : offsets) rd_kafka_topic_partition_list_add(l, o.topic.c_str(), o.partition)->offset = o.offset;
+  bool ok = rd_kafka_commit(rk, l, 0) == RD_KAFKA_RESP_ERR_NO_ERROR;
+  rd_kafka_topic_partition_list_destroy(l);
+  rd_kafka_destroy(rk);
+  return ok;
 }
 
 }  // namespace evt::test

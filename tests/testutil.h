@@ -96,4 +96,16 @@ std::vector<uint64_t> BatchPositions(const std::string& segment);
 // The corpus of real broker segments, or "" when it is absent.
 std::string CorpusDir();
 
+// Kafka peers for tests on the sandbox, straight through librdkafka (not evt's client):
+// `n` records into topic/partition with timestamps ts0, ts0 + 1000, ... (false on a failure),
+// and offsets committed for a group without joining it (a manual-assignment commit).
+bool ProduceWithTimestamps(const std::string& brokers, const std::string& topic, int32_t partition, int n,
+                           int64_t ts0);
+struct CommitSpec {
+  std::string topic;
+  int32_t partition;
+  int64_t offset;
+};
+bool CommitOffsets(const std::string& brokers, const std::string& group, const std::vector<CommitSpec>& offsets);
+
 }  // namespace evt::test

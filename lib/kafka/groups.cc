@@ -1,0 +1,442 @@
+#include "lib/kafka/groups.h"
+
+#include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "lib/base/coding.h"
+#include "lib/base/term.h"
+#include "lib/kafka/internal.h"
+
+namespace evt::kafka {
+
+using namespace internal;
+
+namespace {
+
+// A librdkafka client and the error state its callbacks write to (at a stable address).
+// It never joins a group, so it is destroyed without a consumer close.
+struct Client {
+  ErrorState errors;
+  rd_kafka_t* rk = nullptr;
+  ~Client() {
+    if (rk) rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  }
+};
+
+const char* IsolationName(Isolation i) {
+  return i == Isolation::kReadCommitted ? "read_committed" : "read_uncommitted";
+}
+
+rd_kafka_topic_partition_list_t* ListOf(const std::vector<TopicPartition>& parts, int64_t offset) {
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(static_cast<int>(parts.size()));
+  for (const auto& [t, p] : parts) rd_kafka_topic_partition_list_add(l, t.c_str(), p)->offset = offset;
+  return l;
+}
+
+}  // namespace
+
+struct GroupClient::Impl {
+  // The clients are destroyed side by side: each waits for its broker threads to end.
+  ~Impl() {
+    std::vector<std::unique_ptr<Client>> all;
+    if (meta) all.push_back(std::move(meta));
+    if (reader) all.push_back(std::move(reader));
+    for (auto& [name, c] : groups) all.push_back(std::move(c));
+    std::vector<std::thread> threads;
+    for (auto& c : all) threads.emplace_back([c = std::move(c)]() mutable { c.reset(); });
+    for (auto& t : threads) t.join();
+  }
+
+  std::string brokers;
+  KafkaConfig cfg;
+  Isolation isolation = Isolation::kReadCommitted;
+  std::unique_ptr<Client> meta;    // read_uncommitted: metadata, earliest and high watermarks, groups
+  std::unique_ptr<Client> reader;  // the isolation asked for: last stable offsets, first records
+  std::map<std::string, std::unique_ptr<Client>> groups;  // group.id = the group: OffsetFetch
+
+  Result<std::unique_ptr<Client>> NewConsumer(const std::string& group, Isolation iso) {
+    auto c = std::make_unique<Client>();
+    std::vector<std::pair<std::string, std::string>> defaults = {
+        {"group.id", group},
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"enable.partition.eof", "true"},
+        {"allow.auto.create.topics", "false"},
+        {"auto.offset.reset", "earliest"},
+        {"isolation.level", IsolationName(iso)},
+        // The broker answers a fetch of partitions at their end after at most this: short,
+        // since the first fetch often holds a single partition (librdkafka starts fetching
+        // as soon as one of those assigned is ready) and the others wait for its answer.
+        {"fetch.wait.max.ms", "10"},
+        {"fetch.error.backoff.ms", "100"},
+        // One record per partition is wanted: keep what each fetch returns small, however
+        // many partitions are assigned (the broker still returns at least one batch).
+        // queued.min.messages stays at its default: at 1 (or near the records a partition
+        // holds), librdkafka 2.0.2's fetcher often sleeps a whole second before fetching.
+        {"max.partition.fetch.bytes", "16384"},
+    };
+    auto conf = MakeConf(brokers, cfg, defaults, &c->errors);
+    if (!conf.ok()) return conf.status();
+    // The group asked about, whatever -X says: OffsetFetch answers for the client's group.id.
+    char errstr[256];
+    rd_kafka_conf_set(*conf, "group.id", group.c_str(), errstr, sizeof(errstr));
+    auto rk = NewClient(RD_KAFKA_CONSUMER, *conf);
+    if (!rk.ok()) return rk.status();
+    c->rk = *rk;
+    rd_kafka_poll_set_consumer(c->rk);
+    return c;
+  }
+
+  Result<Client*> Reader() {
+    if (!reader) {
+      auto c = NewConsumer("evt-lag", isolation);
+      if (!c.ok()) return c.status();
+      reader = std::move(*c);
+    }
+    return reader.get();
+  }
+
+  Result<Client*> Group(const std::string& group) {
+    auto it = groups.find(group);
+    if (it != groups.end()) return it->second.get();
+    auto c = NewConsumer(group, isolation);
+    if (!c.ok()) return c.status();
+    Client* p = c->get();
+    groups[group] = std::move(*c);
+    return p;
+  }
+
+  std::string NoAnswer(const char* what, rd_kafka_resp_err_t err, ErrorState* st) const {
+    return fmt::format("kafka://{}: {} within {} ms: {}", brokers, what, cfg.timeout_ms, Explain(err, st));
+  }
+};
+
+Result<std::unique_ptr<GroupClient>> GroupClient::Open(const std::string& brokers, const KafkaConfig& cfg,
+                                                       Isolation isolation) {
+  std::unique_ptr<GroupClient> g(new GroupClient);
+  g->impl_ = std::make_unique<Impl>();
+  g->impl_->brokers = brokers;
+  g->impl_->cfg = cfg;
+  g->impl_->isolation = isolation;
+  auto meta = g->impl_->NewConsumer("evt-lag", Isolation::kReadUncommitted);
+  if (!meta.ok()) return meta.status();
+  g->impl_->meta = std::move(*meta);
+  // The reader connects while the first questions are asked.
+  auto reader = g->impl_->Reader();
+  if (!reader.ok()) return reader.status();
+  return g;
+}
+
+GroupClient::~GroupClient() = default;
+
+const std::string& GroupClient::brokers() const { return impl_->brokers; }
+
+Status GroupClient::Topics(bool internal, std::vector<TopicMeta>* out) {
+  Meta md;
+  EVT_RETURN_IF_ERROR(
+      FetchMetadata(impl_->meta->rk, impl_->brokers, "", impl_->cfg.timeout_ms, &impl_->meta->errors, &md));
+  out->clear();
+  for (const auto& t : md.topics) {
+    if (!internal && t.name.rfind("__", 0) == 0) continue;
+    TopicMeta tm;
+    tm.topic = t.name;
+    if (t.err) tm.error = rd_kafka_err2str(t.err);
+    for (const auto& p : t.parts) tm.partitions.push_back(p.id);
+    out->push_back(std::move(tm));
+  }
+  return Status::OK();
+}
+
+Status GroupClient::Committed(const std::string& group, const std::vector<TopicPartition>& parts,
+                              std::map<TopicPartition, int64_t>* out) {
+  if (parts.empty()) return Status::OK();
+  auto c = impl_->Group(group);
+  if (!c.ok()) return c.status();
+  rd_kafka_topic_partition_list_t* l = ListOf(parts, RD_KAFKA_OFFSET_INVALID);
+  rd_kafka_resp_err_t err = rd_kafka_committed((*c)->rk, l, static_cast<int>(impl_->cfg.timeout_ms));
+  if (err) {
+    rd_kafka_topic_partition_list_destroy(l);
+    // A local error (no answer in time, no connection) is the cluster's; an error the broker
+    // answered with (authorization, coordinator) is the group's.
+    if (err < 0)
+      return Status::IOError(fmt::format("group {}: {}", group,
+                                         impl_->NoAnswer("no committed offsets (OffsetFetch)", err, &(*c)->errors)));
+    return Status::NotFound(fmt::format("OffsetFetch: {}", rd_kafka_err2str(err)));
+  }
+  for (int i = 0; i < l->cnt; ++i) {
+    const auto& e = l->elems[i];
+    (*out)[{e.topic, e.partition}] = !e.err && e.offset >= 0 ? e.offset : -1;
+  }
+  rd_kafka_topic_partition_list_destroy(l);
+  return Status::OK();
+}
+
+Status GroupClient::Ends(const std::vector<TopicPartition>& parts, std::map<TopicPartition, PartitionEnds>* out) {
+  if (parts.empty()) return Status::OK();
+  Client* reader = nullptr;
+  if (impl_->isolation == Isolation::kReadCommitted) {
+    auto r = impl_->Reader();
+    if (!r.ok()) return r.status();
+    reader = *r;
+  }
+  // The two or three ListOffsets go out side by side (each call blocks until its answer).
+  struct Ask {
+    Client* c;
+    int64_t which;
+    const char* what;
+    int64_t PartitionEnds::*field;
+    rd_kafka_topic_partition_list_t* l = nullptr;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  };
+  std::vector<Ask> asks = {
+      {impl_->meta.get(), RD_KAFKA_OFFSET_BEGINNING, "no log start offsets (ListOffsets)", &PartitionEnds::low},
+      {impl_->meta.get(), RD_KAFKA_OFFSET_END, "no high watermarks (ListOffsets)", &PartitionEnds::high}};
+  if (reader) asks.push_back({reader, RD_KAFKA_OFFSET_END, "no last stable offsets (ListOffsets)", &PartitionEnds::lso});
+  std::vector<std::thread> threads;
+  for (auto& a : asks) {
+    a.l = ListOf(parts, a.which);
+    threads.emplace_back([&a, this]() {
+      a.err = rd_kafka_offsets_for_times(a.c->rk, a.l, static_cast<int>(impl_->cfg.timeout_ms));
+    });
+  }
+  for (auto& t : threads) t.join();
+  Status result;
+  for (auto& a : asks) {
+    if (a.err && result.ok()) result = Status::IOError(impl_->NoAnswer(a.what, a.err, &a.c->errors));
+    for (int i = 0; !a.err && i < a.l->cnt; ++i) {
+      const auto& e = a.l->elems[i];
+      PartitionEnds& pe = (*out)[{e.topic, e.partition}];
+      if (e.err) {
+        if (pe.error.empty()) pe.error = rd_kafka_err2str(e.err);
+      } else if (e.offset >= 0) {
+        pe.*(a.field) = e.offset;
+      }
+    }
+    rd_kafka_topic_partition_list_destroy(a.l);
+  }
+  EVT_RETURN_IF_ERROR(result);
+  // Partitions the batch could not answer: asked one by one (brokers that answer ListOffsets
+  // for some partitions only), all of them within one --timeout; still unknown, they keep
+  // their error.
+  int64_t deadline = SteadyMs() + impl_->cfg.timeout_ms;
+  for (const auto& tp : parts) {
+    PartitionEnds& pe = (*out)[tp];
+    if (pe.low >= 0 && pe.high >= 0) {
+      pe.error.clear();
+      continue;
+    }
+    int64_t left = deadline - SteadyMs();
+    if (left <= 0) {
+      if (pe.error.empty()) pe.error = fmt::format("no watermarks within {} ms", impl_->cfg.timeout_ms);
+      continue;
+    }
+    int64_t lo = -1, hi = -1;
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(impl_->meta->rk, tp.first.c_str(), tp.second, &lo,
+                                                               &hi, static_cast<int>(left));
+    if (err) {
+      pe.error = fmt::format("no watermarks within {} ms: {}", impl_->cfg.timeout_ms,
+                             Explain(err, &impl_->meta->errors));
+      continue;
+    }
+    pe.low = lo;
+    pe.high = hi;
+    pe.error.clear();
+  }
+  return Status::OK();
+}
+
+Status GroupClient::FirstRecords(const std::map<TopicPartition, std::pair<int64_t, int64_t>>& want,
+                                 std::map<TopicPartition, FirstRecord>* out) {
+  if (want.empty()) return Status::OK();
+  auto r = impl_->Reader();
+  if (!r.ok()) return r.status();
+  rd_kafka_t* rk = (*r)->rk;
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(static_cast<int>(want.size()));
+  for (const auto& [tp, range] : want) rd_kafka_topic_partition_list_add(l, tp.first.c_str(), tp.second)->offset = range.first;
+  rd_kafka_resume_partitions(rk, l);  // paused by an earlier call: a pause outlives the assignment
+  rd_kafka_resp_err_t err = rd_kafka_assign(rk, l);
+  rd_kafka_topic_partition_list_destroy(l);
+  if (err) return Status::IOError(fmt::format("kafka://{}: assign: {}", impl_->brokers, rd_kafka_err2str(err)));
+  // Messages come in batches from the consumer queue; a partition that has its answer is
+  // paused at once (its queued messages are dropped, its fetching stops), so the others'
+  // fetches are not held up by records nobody needs.
+  // A message finds its partition's slot by its topic handle and partition number, without
+  // building a name: there are as many messages to skip as records in the fetched batches.
+  struct Slot {
+    TopicPartition tp;
+    int64_t start, end;
+    FirstRecord fr;
+    bool settled = false;
+  };
+  std::vector<Slot> slots;
+  std::map<std::string, std::vector<int>> by_topic;  // topic -> partition -> slot (-1: none)
+  for (const auto& [tp, range] : want) {
+    auto& v = by_topic[tp.first];
+    if (v.size() <= static_cast<size_t>(tp.second)) v.resize(static_cast<size_t>(tp.second) + 1, -1);
+    v[static_cast<size_t>(tp.second)] = static_cast<int>(slots.size());
+    slots.push_back(Slot{tp, range.first, range.second, {}, false});
+  }
+  std::unordered_map<const rd_kafka_topic_t*, const std::vector<int>*> by_handle;
+  auto slot_of = [&](const rd_kafka_message_t* m) -> Slot* {
+    auto it = by_handle.find(m->rkt);
+    if (it == by_handle.end()) {
+      auto t = by_topic.find(rd_kafka_topic_name(m->rkt));
+      it = by_handle.emplace(m->rkt, t == by_topic.end() ? nullptr : &t->second).first;
+    }
+    if (!it->second || m->partition < 0 || static_cast<size_t>(m->partition) >= it->second->size()) return nullptr;
+    int i = (*it->second)[static_cast<size_t>(m->partition)];
+    return i < 0 ? nullptr : &slots[static_cast<size_t>(i)];
+  };
+  rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(rk);
+  std::vector<rd_kafka_message_t*> batch(1024);
+  size_t settled = 0;
+  int64_t deadline = SteadyMs() + impl_->cfg.timeout_ms;
+  Status result;
+  while (settled < slots.size()) {
+    if (InterruptRequested()) {
+      result = Status::Interrupted();
+      break;
+    }
+    if (SteadyMs() >= deadline) break;
+    // What is queued, at once; when nothing is, wait for one message.
+    ssize_t n = rd_kafka_consume_batch_queue(queue, 0, batch.data(), batch.size());
+    if (n <= 0) {
+      rd_kafka_message_t* one = rd_kafka_consumer_poll(rk, 100);
+      n = one ? 1 : 0;
+      if (one) batch[0] = one;
+    }
+    rd_kafka_topic_partition_list_t* done = nullptr;
+    for (ssize_t i = 0; i < n; ++i) {
+      rd_kafka_message_t* m = batch[static_cast<size_t>(i)];
+      Slot* sl = m->rkt ? slot_of(m) : nullptr;  // no topic: a consumer-level error
+      if (!sl || sl->settled) {
+        rd_kafka_message_destroy(m);
+        continue;
+      }
+      FirstRecord& fr = sl->fr;
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        fr.eof = true;
+        fr.eof_position = m->offset;
+      } else if (m->err) {
+        fr.error = rd_kafka_message_errstr(m);
+      } else if (m->offset >= sl->start) {
+        if (m->offset < sl->end) {
+          fr.found = true;
+          fr.offset = m->offset;
+          rd_kafka_timestamp_type_t tt;
+          fr.timestamp = rd_kafka_message_timestamp(m, &tt);
+        } else {  // the first record is past the end asked for: nothing readable before it
+          fr.eof = true;
+          fr.eof_position = m->offset;
+        }
+      } else {  // before the offset asked for (inside a compressed batch)
+        rd_kafka_message_destroy(m);
+        continue;
+      }
+      sl->settled = true;
+      ++settled;
+      if (!done) done = rd_kafka_topic_partition_list_new(64);
+      rd_kafka_topic_partition_list_add(done, sl->tp.first.c_str(), sl->tp.second);
+      rd_kafka_message_destroy(m);
+    }
+    if (done) {
+      if (settled < slots.size()) rd_kafka_pause_partitions(rk, done);
+      rd_kafka_topic_partition_list_destroy(done);
+    }
+  }
+  rd_kafka_queue_destroy(queue);
+  std::string last = LastError(&(*r)->errors);
+  for (auto& sl : slots) {
+    if (!sl.settled && result.ok())
+      sl.fr.error = fmt::format("no record within {} ms{}", impl_->cfg.timeout_ms, last.empty() ? "" : ": " + last);
+    (*out)[sl.tp] = std::move(sl.fr);
+  }
+  rd_kafka_assign(rk, nullptr);
+  return result;
+}
+
+namespace {
+
+Status GroupList(Client* c, const std::string& brokers, const char* group, int64_t timeout_ms,
+                 std::vector<GroupInfo>* out) {
+  const struct rd_kafka_group_list* gl = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_list_groups(c->rk, group, &gl, static_cast<int>(timeout_ms));
+  if (err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE)
+    return Status::Unsupported(fmt::format("kafka://{}: the broker does not answer {}", brokers,
+                                           group ? "DescribeGroups" : "ListGroups"));
+  if (err && err != RD_KAFKA_RESP_ERR__PARTIAL)
+    return Status::IOError(fmt::format("kafka://{}: no answer to {} within {} ms: {}", brokers,
+                                       group ? "DescribeGroups" : "ListGroups", timeout_ms, Explain(err, &c->errors)));
+  for (int i = 0; gl && i < gl->group_cnt; ++i) {
+    const auto& g = gl->groups[i];
+    if (group && g.err) continue;
+    GroupInfo gi;
+    gi.group = g.group ? g.group : "";
+    gi.state = g.state ? g.state : "";
+    gi.protocol_type = g.protocol_type ? g.protocol_type : "";
+    gi.protocol = g.protocol ? g.protocol : "";
+    for (int j = 0; j < g.member_cnt; ++j) {
+      const auto& m = g.members[j];
+      GroupMember gm;
+      gm.member_id = m.member_id ? m.member_id : "";
+      gm.client_id = m.client_id ? m.client_id : "";
+      gm.host = m.client_host ? m.client_host : "";
+      if (gi.protocol_type == "consumer" && m.member_assignment && m.member_assignment_size > 0)
+        ParseConsumerAssignment(
+            std::string_view(static_cast<const char*>(m.member_assignment), m.member_assignment_size), &gm.assignment);
+      gi.members.push_back(std::move(gm));
+    }
+    out->push_back(std::move(gi));
+  }
+  if (gl) rd_kafka_group_list_destroy(gl);
+  std::sort(out->begin(), out->end(), [](const GroupInfo& a, const GroupInfo& b) { return a.group < b.group; });
+  return Status::OK();
+}
+
+}  // namespace
+
+Status GroupClient::ListGroups(std::vector<GroupInfo>* out) {
+  out->clear();
+  return GroupList(impl_->meta.get(), impl_->brokers, nullptr, impl_->cfg.timeout_ms, out);
+}
+
+Status GroupClient::DescribeGroup(const std::string& group, GroupInfo* out) {
+  std::vector<GroupInfo> all;
+  EVT_RETURN_IF_ERROR(GroupList(impl_->meta.get(), impl_->brokers, group.c_str(), impl_->cfg.timeout_ms, &all));
+  *out = GroupInfo{};
+  out->group = group;
+  for (auto& g : all)
+    if (g.group == group) *out = std::move(g);
+  return Status::OK();
+}
+
+bool ParseConsumerAssignment(std::string_view bytes, std::vector<TopicPartition>* out) {
+  ByteReader r(bytes);
+  int16_t version = 0;
+  int32_t topics = 0;
+  if (!r.GetI16(&version) || version < 0 || !r.GetI32(&topics) || topics < 0) return false;
+  std::vector<TopicPartition> got;
+  for (int32_t i = 0; i < topics; ++i) {
+    int16_t len = 0;
+    std::string_view name;
+    int32_t n = 0;
+    if (!r.GetI16(&len) || len < 0 || !r.GetBytes(static_cast<size_t>(len), &name) || !r.GetI32(&n) || n < 0 ||
+        static_cast<size_t>(n) > r.remaining() / 4)
+      return false;
+    for (int32_t j = 0; j < n; ++j) {
+      int32_t p = 0;
+      if (!r.GetI32(&p)) return false;
+      got.emplace_back(std::string(name), p);
+    }
+  }
+  // User data (nullable bytes) may follow; it is not needed.
+  *out = std::move(got);
+  return true;
+}
+
+}  // namespace evt::kafka
