@@ -9,31 +9,9 @@ require_cmd kcat
 PY=/usr/bin/python3
 require python3-kafka "$PY" -c 'import kafka'
 
-start_sandbox() {  # start_sandbox ARGS...: sets B and SB
-  "$E" sandbox "$@" >"$TMP/addr" 2>"$TMP/sb.err" &
-  SB=$!
-  for _ in $(seq 100); do [ -s "$TMP/addr" ] && break; sleep 0.1; done
-  B=$(head -1 "$TMP/addr")
-}
-stop_sandbox() { kill -INT "$SB" 2>/dev/null || true; wait "$SB" 2>/dev/null || true; }
 trap 'stop_sandbox; [ -n "${LIVE:-}" ] && kill "$LIVE" 2>/dev/null; rm -rf "$TMP"' EXIT
 
-# commit GROUP TOPIC:PARTITION:OFFSET[:METADATA]...: kafka-python commits without joining.
-commit() {
-  "$PY" - "$B" "$@" <<'EOF'
-import sys
-from kafka import KafkaConsumer, TopicPartition
-from kafka.structs import OffsetAndMetadata
-brokers, group = sys.argv[1], sys.argv[2]
-c = KafkaConsumer(bootstrap_servers=brokers, group_id=group, enable_auto_commit=False, api_version=(2, 0, 0))
-offsets = {}
-for spec in sys.argv[3:]:
-    t, p, o, *m = spec.split(":", 3)
-    offsets[TopicPartition(t, int(p))] = OffsetAndMetadata(int(o), m[0] if m else None)
-c.commit(offsets)
-c.close()
-EOF
-}
+commit() { kafka_commit "$B" "$@"; }  # commit GROUP TOPIC:PARTITION:OFFSET[:METADATA]...
 # committed GROUP TOPIC PARTITIONS: what kafka-python reads back, space-separated ("none" without a commit).
 committed() {
   "$PY" - "$B" "$@" <<'EOF'
