@@ -3,6 +3,10 @@
 // --from-file PLAN) [--execute] [--export FILE]: a group's committed offsets, and moving them.
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+
 #include "cmd/common.h"
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
