@@ -36,6 +36,8 @@ struct LagFlags {
   std::string checkpoint;
 };
 
+bool IsDataDirArg(const std::string& a);
+
 // Flags into options and thresholds: every usage error before any request.
 Status Resolve(const LagFlags& f, LagOptions* o, LagThresholds* t, std::string* format, std::string* cluster_name,
                int64_t* watch_ms) {
@@ -56,9 +58,22 @@ Status Resolve(const LagFlags& f, LagOptions* o, LagThresholds* t, std::string* 
       if (!t.ok()) return t.status();
       o->brokers = t->brokers;
     }
+  } else if (!f.args.empty() && IsDataDirArg(f.args[0])) {
+    // Offline: a broker's data directory, then topic names.
+    o->data_dir = f.args[0];
+    o->groups = f.groups;
+    o->all_groups = f.all_groups;
+    for (size_t i = 1; i < f.args.size(); ++i) {
+      const std::string& a = f.args[i];
+      if (a.empty() || a.find('/') != std::string::npos || kafka::IsKafkaUrl(a))
+        return Status::InvalidArgument(fmt::format(
+            "'{}': after a data directory, only topic names (the partitions are the directory's)", a));
+      o->topics.push_back({a, {}});
+    }
   } else {
     if (f.groups.empty() && !f.all_groups)
-      return Status::InvalidArgument("which group? -G GROUP (repeatable) or --all-groups (or --checkpoint FILE SRC)");
+      return Status::InvalidArgument(
+          "which group? -G GROUP (repeatable) or --all-groups (or --checkpoint FILE SRC, or a data directory)");
     o->groups = f.groups;
     o->all_groups = f.all_groups;
     std::string url_brokers;
@@ -125,8 +140,19 @@ Status Resolve(const LagFlags& f, LagOptions* o, LagThresholds* t, std::string* 
   if (f.json && !f.format.empty() && f.format != "json")
     return Status::InvalidArgument(fmt::format("--json and --format {} contradict each other", f.format));
   *format = f.json ? "json" : !f.format.empty() ? f.format : IsTerminal(1) ? "table" : "json";
-  *cluster_name = !f.cluster_name.empty() ? f.cluster_name : o->checkpoint_path.empty() ? o->brokers : o->checkpoint_source;
+  *cluster_name = !f.cluster_name.empty()           ? f.cluster_name
+                  : !o->data_dir.empty()             ? o->data_dir
+                  : o->checkpoint_path.empty()       ? o->brokers
+                                                     : o->checkpoint_source;
   return Status::OK();
+}
+
+// The first argument names a broker's data directory (offline lag) when it is a directory
+// and looks like a path (has a /, or is . or ..), or holds __consumer_offsets-0: a bare name
+// is otherwise a topic.
+bool IsDataDirArg(const std::string& a) {
+  if (a.empty() || kafka::IsKafkaUrl(a) || !IsDirectory(a)) return false;
+  return a.find('/') != std::string::npos || a == "." || a == ".." || IsDirectory(a + "/__consumer_offsets-0");
 }
 
 size_t Lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
@@ -162,6 +188,7 @@ RunFn SetupLag(CLI::App* app) {
   auto f = std::make_shared<LagFlags>();
   app->add_option("TOPIC", f->args,
                   "Topics to look at (names, or kafka://HOST/TOPIC); default: every topic the group has commits for. "
+                  "Offline: DATADIR [TOPIC...], a broker's data directory (its __consumer_offsets; every group without -G). "
                   "With --checkpoint: SRC, the replay's source (a segment directory or kafka://HOST/TOPIC)");
   AddRepeatable(app, "-G,--group", &f->groups, "Consumer group to look at (repeatable)");
   app->add_flag("--all-groups", f->all_groups,
@@ -171,7 +198,9 @@ RunFn SetupLag(CLI::App* app) {
                   "A partition without a commit counts from: earliest (the log start, default), latest (caught up) "
                   "or skip (left out)")
       ->check(CLI::IsMember({"earliest", "latest", "skip"}));
-  app->add_option("--now", f->now, "The time the time lag is measured against (any time evt accepts; default: the clock)");
+  app->add_option("--now", f->now,
+                  "The time the time lag is measured against (any time evt accepts; default: the clock, offline the "
+                  "newest record time in the data directory)");
   app->add_option("--history", f->history,
                   "Samples file: each run appends one sample per partition (the last --samples kept, written "
                   "atomically) and evaluates the trend over them");

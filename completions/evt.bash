@@ -14,7 +14,7 @@ _evt() {
     cword=$COMP_CWORD
   fi
 
-  local cmds="cat write inspect verify dump filter gen replay backfill lag compact retain sandbox completion"
+  local cmds="cat write inspect verify dump filter gen replay backfill lag offsets compact retain sandbox completion"
   local read_flags="--from --until --where -w --strict --on-corruption"
   local kafka_flags="--brokers -b -X --config --timeout"
   local cmd="" i
@@ -41,12 +41,13 @@ _evt() {
     --decode) COMPREPLY=($(compgen -W "auto offsets transactions none" -- "$cur")); return ;;
     -f|--format)
       if [[ "$cmd" == lag ]]; then COMPREPLY=($(compgen -W "table json prometheus csv" -- "$cur"))
+      elif [[ "$cmd" == offsets ]]; then COMPREPLY=($(compgen -W "table json csv" -- "$cur"))
       else COMPREPLY=($(compgen -W "envelope value cloudevents" -- "$cur")); fi
       return ;;
     --no-commit-as) COMPREPLY=($(compgen -W "earliest latest skip" -- "$cur")); return ;;
     --fail-on) COMPREPLY=($(compgen -W "warn stall stop rewind err warn,stall,stop,rewind,err" -- "$cur")); return ;;
-    --history|--checkpoint) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    --samples|--watch|--max-lag|--max-time-lag|--cluster-name) return ;;
+    --history|--checkpoint|--from-file|--export) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --samples|--watch|--max-lag|--max-time-lag|--cluster-name|--to-offset|--shift-by|--to-datetime|--by-duration) return ;;
     --from|--until) COMPREPLY=($(compgen -W "beginning end" -- "$cur")); return ;;
     --isolation) COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "$cur")); return ;;
     --config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -74,6 +75,7 @@ _evt() {
     replay) flags="--from --until --merge --where -w --strict --on-corruption --time-field --keys --partitions $kafka_flags --isolation --to-topic --partition --keep-timestamps --now-timestamps --provenance --rate --speed --max-gap --dry-run --checkpoint --checkpoint-interval --dedupe --compression --producers --create-topic --stats-json --keep-header --drop-header" ;;
     backfill) flags="--from --until --merge --where -w --strict --on-corruption --time-field --keys --partitions $kafka_flags --isolation --exec --pipe --input --workers --pipeline --retries --backoff --dead-letter --create-topic --max-failures --drain-timeout --dry-run --checkpoint --checkpoint-interval --stats-json --keep-header --drop-header" ;;
     lag) flags="--group -G --all-groups $kafka_flags --isolation --no-commit-as --now --history --samples --watch --max-lag --max-time-lag --fail-on --json --format --cluster-name --checkpoint" ;;
+    offsets) flags="--group -G $kafka_flags --topic --all-topics --to-earliest --to-latest --to-offset --shift-by --to-datetime --by-duration --from-file --execute --export --force --json --format" ;;
     compact) flags="--include-active --min-compaction-lag --delete-retention --now --null-keys --min-cleanable-ratio --force --segment-bytes --compression --compression-level --max-memory --dry-run --wait --stats-json" ;;
     retain) flags="--max-age --max-bytes --before --now --dry-run --wait --stats-json" ;;
     sandbox) flags="--brokers --topics --load --fault" ;;

@@ -3,7 +3,7 @@
 # To add a subcommand: add it to the `complete ... -a` list of commands with a description,
 # then one `complete` line per flag with `__fish_seen_subcommand_from <name>`.
 
-set -l cmds cat write inspect verify dump filter gen replay backfill lag compact retain sandbox completion
+set -l cmds cat write inspect verify dump filter gen replay backfill lag offsets compact retain sandbox completion
 complete -c evt -f
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -l version -d 'Print the version'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a cat -d 'Print records as JSON Lines, values, CloudEvents or a template'
@@ -15,6 +15,7 @@ complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a filter -d 'Select 
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a gen -d 'Generate deterministic synthetic events'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a replay -d 'Move a slice of history to a topic, a log or a file'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a backfill -d 'Hand each selected record to a program'
+complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a offsets -d 'A consumer group'"'"'s committed offsets; reset them'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a lag -d 'How far consumer groups are behind, with Burrow'"'"'s status'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a compact -d 'Keep the latest record per key, like the log cleaner'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a retain -d 'Delete old segments by age, size or position'
@@ -32,7 +33,7 @@ for c in cat inspect dump
 end
 
 # Kafka client flags (cat, inspect, dump, write, lag).
-for c in cat inspect dump write lag
+for c in cat inspect dump write lag offsets
   complete -c evt -n "__fish_seen_subcommand_from $c" -s b -l brokers -x -d 'Kafka bootstrap brokers'
   complete -c evt -n "__fish_seen_subcommand_from $c" -s X -x -a list -d 'librdkafka property prop=value'
   complete -c evt -n "__fish_seen_subcommand_from $c" -l config -r -F -d 'librdkafka properties file'
@@ -165,6 +166,24 @@ complete -c evt -n "__fish_seen_subcommand_from backfill" -l backoff -x -d 'Back
 complete -c evt -n "__fish_seen_subcommand_from backfill" -l dead-letter -r -F -d 'Where records go after the last retry'
 complete -c evt -n "__fish_seen_subcommand_from backfill" -l max-failures -x -d 'Stop after N dead letters'
 complete -c evt -n "__fish_seen_subcommand_from backfill" -l drain-timeout -x -d 'Wait for records in flight on Ctrl-C'
+
+# offsets
+complete -c evt -n "__fish_seen_subcommand_from offsets" -a 'show reset' -d 'Action'
+complete -c evt -n "__fish_seen_subcommand_from offsets" -s G -l group -x -d 'The consumer group'
+complete -c evt -n "__fish_seen_subcommand_from offsets" -l topic -x -d 'reset: TOPIC or TOPIC:P,P,...'
+complete -c evt -n "__fish_seen_subcommand_from offsets" -l all-topics -d 'reset: every topic the group has commits for'
+complete -c evt -n "__fish_seen_subcommand_from offsets" -l to-earliest -d 'Reset to the log start'
+complete -c evt -n "__fish_seen_subcommand_from offsets" -l to-latest -d 'Reset to the log end'
+complete -c evt -n "__fish_seen_subcommand_from offsets" -l to-offset -x -d 'Reset to offset N'
+complete -c evt -n "__fish_seen_subcommand_from offsets" -l shift-by -x -d 'Move the committed offset by N'
+complete -c evt -n "__fish_seen_subcommand_from offsets" -l to-datetime -x -d 'Reset to the first record at or after a time'
+complete -c evt -n "__fish_seen_subcommand_from offsets" -l by-duration -x -d 'Reset to the first record of the last DURATION'
+complete -c evt -n "__fish_seen_subcommand_from offsets" -l from-file -r -F -d 'Reset to the offsets of a plan file'
+complete -c evt -n "__fish_seen_subcommand_from offsets" -l execute -d 'Apply the plan in one OffsetCommit'
+complete -c evt -n "__fish_seen_subcommand_from offsets" -l export -r -F -d 'Also write the plan to FILE'
+complete -c evt -n "__fish_seen_subcommand_from offsets" -l force -d 'Reset even when the group may have active members'
+complete -c evt -n "__fish_seen_subcommand_from offsets" -l json -d 'JSON Lines output'
+complete -c evt -n "__fish_seen_subcommand_from offsets" -l format -x -a 'table json csv' -d 'Output format'
 
 # lag
 complete -c evt -n "__fish_seen_subcommand_from lag" -s G -l group -x -d 'Consumer group to look at'

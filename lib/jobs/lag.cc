@@ -17,6 +17,8 @@
 #include "lib/log/segment.h"
 #include "lib/log/segment_writer.h"
 #include "lib/pipeline/checkpoint.h"
+#include "lib/pipeline/offsets_log.h"
+#include "lib/log/segment_index.h"
 
 namespace evt {
 
@@ -197,6 +199,7 @@ PartitionLag ComputeLag(const PartitionObservation& ob, const kafka::FirstRecord
   pl.low = ob.low;
   pl.end = ob.end;
   pl.lso = ob.lso;
+  pl.commit_timestamp = ob.commit_timestamp;
   if (!ob.error.empty()) {
     pl.error = ob.error;
     return pl;
@@ -718,6 +721,126 @@ struct LagMonitor::Impl {
     return Status::OK();
   }
 
+  // Offline: the commits of a data directory's __consumer_offsets, against the partitions
+  // in the same directory. Without --now, now is the newest record time in the directory.
+  Status ObserveDataDir(std::vector<GroupRound>* rounds, Reporter* reporter, int64_t* now, LagReport* report) {
+    std::vector<CommittedOffset> commits;
+    OffsetsLogStats stats;
+    Status s = ReadCommittedOffsets({o.data_dir}, reporter, &commits, &stats);
+    if (s.code() == Code::kNotFound)
+      return Status::NotFound(fmt::format(
+          "{}: no __consumer_offsets-N partition directory: not a broker's data directory, or one without "
+          "consumer groups",
+          o.data_dir));
+    EVT_RETURN_IF_ERROR(s);
+    auto parts = DiscoverPartitions(o.data_dir);
+    if (!parts.ok()) return parts.status();
+    std::map<kafka::TopicPartition, const PartitionDir*> dirs;
+    std::map<std::string, std::vector<int32_t>> topic_parts;
+    std::map<kafka::TopicPartition, PartitionTail> tails;
+    int64_t newest = -1;
+    for (const auto& pd : *parts) {
+      if (InterruptRequested()) return Status::Interrupted();
+      dirs[{pd.topic, pd.partition}] = &pd;
+      topic_parts[pd.topic].push_back(pd.partition);
+      auto t = ReadPartitionTail(pd);
+      if (!t.ok()) return t.status();
+      tails[{pd.topic, pd.partition}] = *t;
+      newest = std::max(newest, t->max_timestamp);
+    }
+    for (auto& [t, v] : topic_parts) std::sort(v.begin(), v.end());
+    if (o.now_ms < 0) {
+      if (newest < 0) return Status::NotFound(fmt::format("{}: no record has a timestamp: give --now", o.data_dir));
+      *now = newest;
+      report->now_from_data = true;
+    }
+    std::vector<std::string> groups = o.groups;
+    if (groups.empty() || o.all_groups)
+      for (const auto& c : commits)
+        if (std::find(groups.begin(), groups.end(), c.group) == groups.end()) groups.push_back(c.group);
+    std::map<kafka::TopicPartition, int64_t> lows;
+    auto low_of = [&](const kafka::TopicPartition& tp, std::string* error) -> int64_t {
+      auto it = lows.find(tp);
+      if (it != lows.end()) return it->second;
+      kafka::FirstRecord lowest;
+      Status fs = FirstSegmentRecord(*dirs[tp], 0, tails[tp].end, reporter, &lowest);
+      if (!fs.ok()) {
+        *error = fs.message();
+        return -1;
+      }
+      return lows[tp] = lowest.found ? lowest.offset : tails[tp].end;
+    };
+    std::map<std::pair<kafka::TopicPartition, int64_t>, kafka::FirstRecord> firsts;
+    for (const auto& group : groups) {
+      if (InterruptRequested()) return Status::Interrupted();
+      GroupRound g;
+      g.group = group;
+      std::map<kafka::TopicPartition, const CommittedOffset*> mine;
+      for (const auto& c : commits)
+        if (c.group == group) mine[{c.topic, c.partition}] = &c;
+      if (mine.empty())
+        g.error = fmt::format("no committed offsets in {}'s __consumer_offsets: an unknown group, or one whose commits "
+                              "were deleted",
+                              o.data_dir);
+      std::vector<LagTopic> topics = o.topics;
+      if (topics.empty()) {
+        std::set<std::string> names;
+        for (const auto& [tp, c] : mine) names.insert(tp.first);
+        for (const auto& n : names) topics.push_back({n, {}});
+      }
+      for (const auto& lt : topics) g.scope[lt.topic] = lt.partitions;
+      std::set<kafka::TopicPartition> asked;
+      for (const auto& lt : topics) {
+        auto tp_it = topic_parts.find(lt.topic);
+        std::vector<int32_t> ps = lt.partitions;
+        if (ps.empty() && tp_it != topic_parts.end()) ps = tp_it->second;
+        for (const auto& [tp, c] : mine)
+          if (tp.first == lt.topic && lt.partitions.empty()) ps.push_back(tp.second);
+        if (ps.empty()) {
+          PartitionObservation ob;
+          ob.group = group;
+          ob.topic = lt.topic;
+          ob.error = fmt::format("topic has no partition directory in {}", o.data_dir);
+          g.obs.push_back(ob);
+          continue;
+        }
+        for (int32_t p : ps) asked.insert({lt.topic, p});
+      }
+      for (const auto& tp : asked) {
+        PartitionObservation ob;
+        ob.group = group;
+        ob.topic = tp.first;
+        ob.partition = tp.second;
+        auto c = mine.find(tp);
+        if (c != mine.end()) {
+          ob.committed = c->second->offset;
+          ob.commit_timestamp = c->second->commit_timestamp;
+        }
+        auto d = dirs.find(tp);
+        if (d == dirs.end()) {
+          ob.error = fmt::format("no partition directory {}-{} in {}", tp.first, tp.second, o.data_dir);
+          g.obs.push_back(ob);
+          continue;
+        }
+        ob.end = tails[tp].end;
+        ob.low = low_of(tp, &ob.error);
+        if (ob.error.empty()) {
+          LagStartPos sp = LagStart(ob.committed, ob.low, ob.end, o.no_commit);
+          if (!sp.skip && sp.start >= 0 && sp.start < ob.end && !firsts.count({tp, sp.start})) {
+            kafka::FirstRecord fr;
+            Status fs = FirstSegmentRecord(*d->second, sp.start, ob.end, reporter, &fr);
+            if (!fs.ok()) fr.error = fs.message();
+            firsts[{tp, sp.start}] = fr;
+          }
+        }
+        g.obs.push_back(ob);
+      }
+      rounds->push_back(std::move(g));
+    }
+    for (auto& g : *rounds) Compute(&g, firsts, *now);
+    return Status::OK();
+  }
+
   // The first record of a partition directory at or after `from` (the end reached
   // without one: eof at `end`).
   static Status FirstSegmentRecord(const PartitionDir& pd, int64_t from, int64_t end, Reporter* reporter,
@@ -751,6 +874,11 @@ struct LagMonitor::Impl {
     if (!o.checkpoint_path.empty()) {
       out->cluster = o.checkpoint_source;
       EVT_RETURN_IF_ERROR(ObserveCheckpoint(&rounds, reporter, now));
+    } else if (!o.data_dir.empty()) {
+      out->cluster = o.data_dir;
+      out->offline = true;
+      EVT_RETURN_IF_ERROR(ObserveDataDir(&rounds, reporter, &now, out));
+      out->now_ms = now;
     } else {
       out->cluster = o.brokers;
       EVT_RETURN_IF_ERROR(ObserveGroups(&rounds, out, now));
@@ -880,12 +1008,37 @@ std::string PartitionLabel(const PartitionLag& p) { return p.partition >= 0 ? st
 
 }  // namespace
 
+std::string AlignedTable(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& numeric) {
+  std::vector<size_t> width;
+  for (const auto& row : rows) {
+    if (width.size() < row.size()) width.resize(row.size(), 0);
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], Width(row[i]));
+  }
+  std::string o;
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      std::string pad(width[i] - Width(row[i]), ' ');
+      if (i + 1 == row.size()) {
+        line += row[i];
+      } else {
+        line += i < numeric.size() && numeric[i] ? pad + row[i] : row[i] + pad;
+        line += "  ";
+      }
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    o += line + '\n';
+  }
+  return o;
+}
+
 std::string LagTable(const LagReport& r) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> head = {"GROUP", "TOPIC", "PART", "COMMITTED", "END", "LAG", "TIME-LAG", "STATUS"};
   if (r.with_history) {
     head.insert(head.end(), {"TREND", "PRODUCED", "CONSUMED", "ETA"});
   }
+  if (r.offline) head.insert(head.begin() + 4, "COMMITTED-AT");
   bool members = false;
   for (const auto& g : r.groups) members |= g.members_known;
   if (members) head.push_back("MEMBER");
@@ -901,6 +1054,8 @@ std::string LagTable(const LagReport& r) {
                                       Cell(p.lag),
                                       FormatLagDuration(p.time_lag_ms),
                                       LagStatusName(p.eval.status)};
+      if (r.offline)
+        row.insert(row.begin() + 4, p.commit_timestamp >= 0 ? FormatRfc3339Ms(p.commit_timestamp) : "-");
       if (r.with_history)
         row.insert(row.end(), {LagSparkline(p.lag_window), RateText(p.eval.produce_rate),
                                RateText(p.eval.consume_rate), EtaText(p.eval.eta_s)});
@@ -912,6 +1067,7 @@ std::string LagTable(const LagReport& r) {
     }
     std::vector<std::string> row = {g.group, "*", "*", "", "", std::to_string(g.lag), FormatLagDuration(g.max_time_lag_ms),
                                     LagStatusName(g.status)};
+    if (r.offline) row.insert(row.begin() + 4, "");
     if (r.with_history) row.insert(row.end(), {"", RateText(g.produce_rate), RateText(g.consume_rate), EtaText(g.eta_s)});
     if (members) {
       std::string m = !g.members_known ? "-" : g.members.empty() ? "(none)" : "";
@@ -921,31 +1077,14 @@ std::string LagTable(const LagReport& r) {
     row.push_back(g.reason);
     rows.push_back(std::move(row));
   }
-  std::vector<size_t> width(head.size(), 0);
-  for (const auto& row : rows)
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], Width(row[i]));
-  std::string o;
-  // Numbers right-aligned, text left-aligned; the last column is not padded.
-  auto numeric = [&](size_t i) {
-    const std::string& h = head[i];
-    return h == "PART" || h == "COMMITTED" || h == "END" || h == "LAG" || h == "TIME-LAG" || h == "PRODUCED" ||
-           h == "CONSUMED" || h == "ETA";
-  };
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      std::string pad(width[i] - Width(row[i]), ' ');
-      if (i + 1 == row.size()) {
-        line += row[i];
-      } else {
-        line += numeric(i) ? pad + row[i] : row[i] + pad;
-        line += "  ";
-      }
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    o += line + '\n';
-  }
+  std::vector<bool> numeric;
+  for (const auto& h : head)
+    numeric.push_back(h == "PART" || h == "COMMITTED" || h == "END" || h == "LAG" || h == "TIME-LAG" ||
+                      h == "PRODUCED" || h == "CONSUMED" || h == "ETA");
+  std::string o = AlignedTable(rows, numeric);
   if (!r.members_note.empty()) o += "members: " + r.members_note + "\n";
+  if (r.now_from_data)
+    o += fmt::format("now: {}, the newest record time in {} (--now sets it)\n", FormatRfc3339Ms(r.now_ms), r.cluster);
   return o;
 }
 
@@ -974,6 +1113,7 @@ std::string LagJsonLines(const LagReport& r) {
       o += ",\"lag_window\":[";
       for (size_t i = 0; i < p.lag_window.size(); ++i) fmt::format_to(std::back_inserter(o), "{}{}", i ? "," : "", p.lag_window[i]);
       o += "]";
+      if (r.offline) fmt::format_to(std::back_inserter(o), ",\"commit_timestamp\":{}", JsonInt(p.commit_timestamp));
       if (p.below_log_start) o += ",\"below_log_start\":true";
       if (p.markers_only) o += ",\"markers_only\":true";
       if (!p.member.empty()) fmt::format_to(std::back_inserter(o), ",\"member\":{}", JsonStr(p.member));
@@ -1083,20 +1223,20 @@ std::string LagCsv(const LagReport& r, bool header) {
   std::string o;
   if (header)
     o += "kind,time,group,topic,partition,committed,low,end,lso,lag,time_lag_ms,status,samples,produce_rate,"
-         "consume_rate,eta_s,reason\n";
+         "consume_rate,eta_s,reason,commit_timestamp\n";
   std::string time = FormatRfc3339Ms(r.now_ms);
   for (const auto& g : r.groups) {
     for (const auto& p : g.partitions) {
       std::string reason = p.error.empty() ? p.eval.reason : p.error;
       if (!p.note.empty()) reason += " (" + p.note + ")";
-      o += fmt::format("partition,{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", time, CsvField(g.group),
+      o += fmt::format("partition,{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", time, CsvField(g.group),
                        CsvField(p.topic), p.partition >= 0 ? std::to_string(p.partition) : "", CsvInt(p.committed),
                        CsvInt(p.low), CsvInt(p.end), CsvInt(p.lso), CsvInt(p.lag), CsvInt(p.time_lag_ms),
                        LagStatusName(p.eval.status), p.eval.samples, CsvNum(p.eval.produce_rate),
                        CsvNum(p.eval.consume_rate), std::isinf(p.eval.eta_s) ? "never" : CsvNum(p.eval.eta_s),
-                       CsvField(reason));
+                       CsvField(reason), CsvInt(p.commit_timestamp));
     }
-    o += fmt::format("group,{},{},,,,,,,{},{},{},,{},{},{},{}\n", time, CsvField(g.group), g.lag,
+    o += fmt::format("group,{},{},,,,,,,{},{},{},,{},{},{},{},\n", time, CsvField(g.group), g.lag,
                      CsvInt(g.max_time_lag_ms), LagStatusName(g.status), CsvNum(g.produce_rate), CsvNum(g.consume_rate),
                      std::isinf(g.eta_s) ? "never" : CsvNum(g.eta_s), CsvField(g.reason));
   }

@@ -88,6 +88,7 @@ struct PartitionObservation {
   int32_t partition = -1;
   int64_t committed = -1;  // -1: none
   int64_t low = -1, end = -1, lso = -1;
+  int64_t commit_timestamp = -1;  // offline: when the coordinator stored the commit (ms); -1 unknown
   std::string error;
 };
 
@@ -96,6 +97,7 @@ struct PartitionLag {
   int32_t partition = -1;
   int64_t committed = -1;  // -1: no commit
   int64_t low = -1, end = -1, lso = -1;
+  int64_t commit_timestamp = -1;  // offline only (brokers never return it over the protocol)
   int64_t start = -1;        // where the lag is counted from
   int64_t lag = -1;          // records (end - committed; from `start` without a commit); -1 unknown
   int64_t time_lag_ms = -1;  // now - timestamp of the first unconsumed record; -1 unknown
@@ -138,6 +140,8 @@ struct LagReport {
   std::string cluster;       // the bootstrap string or the checkpoint's source
   std::string members_note;  // once for the report: why members are unknown ("" when known or not asked)
   bool with_history = false; // some partition has more than one sample
+  bool offline = false;      // read from a data directory: commit times are known
+  bool now_from_data = false; // offline without --now: now_ms is the newest record time in the directory
   std::vector<GroupLag> groups;
 };
 
@@ -185,6 +189,11 @@ struct LagOptions {
   // source (a segment directory, or kafka://HOST/TOPIC).
   std::string checkpoint_path;
   std::string checkpoint_source;
+  // Offline: a broker's data directory (or a backup of it). Commits come from its
+  // __consumer_offsets partitions (every group there when `groups` is empty), ends and
+  // first records from its topic partitions, and without now_ms "now" is the newest record
+  // time in the directory.
+  std::string data_dir;
 };
 
 // Rounds of `evt lag`: each observes every partition, adds a sample per partition to the
@@ -207,6 +216,10 @@ struct LagThresholds {
 };
 // One line per offending partition (or group), "" -free; empty when every threshold holds.
 std::vector<std::string> LagViolations(const LagReport& r, const LagThresholds& t);
+
+// Rows of cells as aligned columns (widths in code points): `numeric` columns right-aligned,
+// the others left-aligned, the last column not padded; the first row is the header.
+std::string AlignedTable(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& numeric);
 
 // "0s", "450ms", "4.2s", "12s", "3m05s", "2h07m", "3d04h".
 std::string FormatLagDuration(int64_t ms);

@@ -152,8 +152,8 @@ Status GroupClient::Topics(bool internal, std::vector<TopicMeta>* out) {
   return Status::OK();
 }
 
-Status GroupClient::Committed(const std::string& group, const std::vector<TopicPartition>& parts,
-                              std::map<TopicPartition, int64_t>* out) {
+Status GroupClient::CommittedDetail(const std::string& group, const std::vector<TopicPartition>& parts,
+                                    std::map<TopicPartition, CommittedInfo>* out) {
   if (parts.empty()) return Status::OK();
   auto c = impl_->Group(group);
   if (!c.ok()) return c.status();
@@ -170,9 +170,84 @@ Status GroupClient::Committed(const std::string& group, const std::vector<TopicP
   }
   for (int i = 0; i < l->cnt; ++i) {
     const auto& e = l->elems[i];
-    (*out)[{e.topic, e.partition}] = !e.err && e.offset >= 0 ? e.offset : -1;
+    CommittedInfo& ci = (*out)[{e.topic, e.partition}];
+    ci.offset = !e.err && e.offset >= 0 ? e.offset : -1;
+    if (ci.offset >= 0 && e.metadata && e.metadata_size > 0)
+      ci.metadata.assign(static_cast<const char*>(e.metadata), e.metadata_size);
   }
   rd_kafka_topic_partition_list_destroy(l);
+  return Status::OK();
+}
+
+Status GroupClient::Committed(const std::string& group, const std::vector<TopicPartition>& parts,
+                              std::map<TopicPartition, int64_t>* out) {
+  std::map<TopicPartition, CommittedInfo> detail;
+  EVT_RETURN_IF_ERROR(CommittedDetail(group, parts, &detail));
+  for (const auto& [tp, ci] : detail) (*out)[tp] = ci.offset;
+  return Status::OK();
+}
+
+Status GroupClient::Commit(const std::string& group, const std::map<TopicPartition, int64_t>& offsets) {
+  if (offsets.empty()) return Status::OK();
+  auto c = impl_->Group(group);
+  if (!c.ok()) return c.status();
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+  for (const auto& [tp, off] : offsets) rd_kafka_topic_partition_list_add(l, tp.first.c_str(), tp.second)->offset = off;
+  rd_kafka_resp_err_t err = rd_kafka_commit((*c)->rk, l, 0);
+  // A commit from outside a group that has members: what brokers (and the mock) answer.
+  auto refused = [&](rd_kafka_resp_err_t e, const std::string& what) {
+    if (e == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || e == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+        e == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || e == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID)
+      return Status::Busy(fmt::format("group {}: the broker refused the commit{}: {}: the group has active members "
+                                      "(stop its consumers, or wait for their session to time out)",
+                                      group, what, rd_kafka_err2str(e)));
+    return Status::IOError(fmt::format("group {}: the broker refused the commit{}: {}", group, what, rd_kafka_err2str(e)));
+  };
+  Status result;
+  if (err < 0 && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    result = Status::IOError(fmt::format("group {}: {}", group,
+                                         impl_->NoAnswer("no answer to the OffsetCommit", err, &(*c)->errors)));
+  } else {
+    for (int i = 0; i < l->cnt && result.ok(); ++i)
+      if (l->elems[i].err)
+        result = refused(l->elems[i].err, fmt::format(" of {}/{}", l->elems[i].topic, l->elems[i].partition));
+    if (result.ok() && err) result = refused(err, "");
+  }
+  rd_kafka_topic_partition_list_destroy(l);
+  return result;
+}
+
+Status GroupClient::OffsetsForTimes(const std::map<TopicPartition, TimeQuery>& want,
+                                    std::map<TopicPartition, int64_t>* out) {
+  if (want.empty()) return Status::OK();
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(static_cast<int>(want.size()));
+  for (const auto& [tp, q] : want) rd_kafka_topic_partition_list_add(l, tp.first.c_str(), tp.second)->offset = q.time;
+  rd_kafka_resp_err_t err =
+      rd_kafka_offsets_for_times(impl_->meta->rk, l, static_cast<int>(impl_->cfg.timeout_ms));
+  std::map<TopicPartition, int64_t> found;
+  for (int i = 0; !err && i < l->cnt; ++i)
+    if (!l->elems[i].err && l->elems[i].offset >= 0) found[{l->elems[i].topic, l->elems[i].partition}] = l->elems[i].offset;
+  rd_kafka_topic_partition_list_destroy(l);
+  if (err && err != RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE)
+    return Status::IOError(impl_->NoAnswer("no answer to ListOffsets by time", err, &impl_->meta->errors));
+  for (const auto& [tp, q] : want) {
+    if (InterruptRequested()) return Status::Interrupted();
+    auto it = found.find(tp);
+    if (it != found.end()) {
+      (*out)[tp] = std::min(std::max(it->second, q.low), q.end);
+      continue;
+    }
+    if (q.end <= q.low) {
+      (*out)[tp] = q.end;
+      continue;
+    }
+    // Nothing found (no record at or after the time, or a broker that cannot answer time
+    // lookups, like the mock): search on the client side; `end` when no record is that late.
+    Probe probe{impl_->meta->rk, tp.first, impl_->cfg.timeout_ms, &impl_->meta->errors};
+    int64_t at = q.end;
+    EVT_RETURN_IF_ERROR(probe.SearchTime(tp.second, q.low, q.end, q.time, &at));
+    (*out)[tp] = at;
+  }
   return Status::OK();
 }
 

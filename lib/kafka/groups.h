@@ -33,6 +33,18 @@ struct PartitionEnds {
   std::string error;
 };
 
+// A committed offset and the metadata string committed with it.
+struct CommittedInfo {
+  int64_t offset = -1;  // -1: no commit
+  std::string metadata;
+};
+
+// A time to find in a partition whose log is [low, end).
+struct TimeQuery {
+  int64_t time = -1;
+  int64_t low = -1, end = -1;
+};
+
 // The first record a consumer gets at or after a position, before an end.
 struct FirstRecord {
   bool found = false;
@@ -77,6 +89,19 @@ class GroupClient {
   // NotFound with the broker's error when it answers with one (e.g. not authorized).
   Status Committed(const std::string& group, const std::vector<TopicPartition>& parts,
                    std::map<TopicPartition, int64_t>* out);
+  // The same, with the metadata of each commit.
+  Status CommittedDetail(const std::string& group, const std::vector<TopicPartition>& parts,
+                         std::map<TopicPartition, CommittedInfo>* out);
+  // Commits `offsets` for `group` in one OffsetCommit, as a client outside the group
+  // (generation -1, no member id: what kafka-consumer-groups sends). IOError without an
+  // answer; Busy when the broker refuses it because the group has members (UNKNOWN_MEMBER_ID,
+  // ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS: real brokers and librdkafka's mock alike);
+  // IOError naming the partition and error for any other refusal.
+  Status Commit(const std::string& group, const std::map<TopicPartition, int64_t>& offsets);
+  // For each partition, the first offset whose record has a timestamp >= time (its `end`
+  // when none has): one ListOffsets by timestamp per broker, and where the broker finds
+  // nothing (librdkafka's mock answers -1 to every time), a search with single fetches.
+  Status OffsetsForTimes(const std::map<TopicPartition, TimeQuery>& want, std::map<TopicPartition, int64_t>* out);
   // Log start and end offsets of `parts` (any topics), in one ListOffsets per broker for
   // each of earliest and latest, and under read_committed a third for the last stable offset.
   Status Ends(const std::vector<TopicPartition>& parts, std::map<TopicPartition, PartitionEnds>* out);

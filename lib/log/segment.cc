@@ -1,5 +1,7 @@
 #include "lib/log/segment.h"
 
+#include "lib/log/segment_index.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -358,6 +360,10 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
       s.file = std::move(*f);
       s.file->AdviseSequential();
       s.walker = kafka::EntryWalker(s.file->data());
+      // A read from an offset inside the segment starts at the batch its offset index
+      // points to (when the index is there and sane), not at the segment's first batch.
+      if (s.started && s.start_offset > sf.base_offset)
+        s.walker.Seek(IndexedPosition(sf, s.file->data(), s.start_offset));
       s.released = 0;
       s.mark = 0;
     }

@@ -8,31 +8,9 @@ require_cmd kcat
 PY=/usr/bin/python3
 require python3-kafka "$PY" -c 'import kafka'
 
-start_sandbox() {  # start_sandbox ARGS...: sets B and SB
-  "$E" sandbox "$@" >"$TMP/addr" 2>"$TMP/sb.err" &
-  SB=$!
-  for _ in $(seq 100); do [ -s "$TMP/addr" ] && break; sleep 0.1; done
-  B=$(head -1 "$TMP/addr")
-}
-stop_sandbox() { kill -INT "$SB" 2>/dev/null || true; wait "$SB" 2>/dev/null || true; }
 trap 'stop_sandbox; rm -rf "$TMP"' EXIT
 
-# commit GROUP TOPIC:PARTITION:OFFSET...: kafka-python commits the offsets without joining.
-commit() {
-  "$PY" - "$B" "$@" <<'EOF'
-import sys
-from kafka import KafkaConsumer, TopicPartition
-from kafka.structs import OffsetAndMetadata
-brokers, group = sys.argv[1], sys.argv[2]
-c = KafkaConsumer(bootstrap_servers=brokers, group_id=group, enable_auto_commit=False, api_version=(2, 0, 0))
-offsets = {}
-for spec in sys.argv[3:]:
-    t, p, o = spec.rsplit(":", 2)
-    offsets[TopicPartition(t, int(p))] = OffsetAndMetadata(int(o), None)
-c.commit(offsets)
-c.close()
-EOF
-}
+commit() { kafka_commit "$B" "$@"; }  # commit GROUP TOPIC:PARTITION:OFFSET[:METADATA]...
 # field NAME: the value of NAME in every JSON line on stdin with kind KIND (default partition), one per line.
 field() { "$PY" -c '
 import sys, json

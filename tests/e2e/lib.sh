@@ -56,3 +56,29 @@ finish() {
   echo "$PASSES passed, $FAILS failed"
   [ "$FAILS" -eq 0 ]
 }
+# The sandbox for Kafka tests: start_sandbox ARGS... runs `evt sandbox ARGS` in the background
+# and sets B (its address) and SB (its pid); stop_sandbox stops it (put it in the EXIT trap).
+start_sandbox() {
+  "$EVT" sandbox "$@" >"$TMP/addr" 2>"$TMP/sb.err" &
+  SB=$!
+  for _ in $(seq 100); do [ -s "$TMP/addr" ] && break; sleep 0.1; done
+  B=$(head -1 "$TMP/addr")
+}
+stop_sandbox() { kill -INT "$SB" 2>/dev/null || true; wait "$SB" 2>/dev/null || true; }
+# kafka_commit BROKERS GROUP TOPIC:PARTITION:OFFSET[:METADATA]...: kafka-python (a client
+# other than librdkafka) commits the offsets for GROUP without joining it.
+kafka_commit() {
+  /usr/bin/python3 - "$@" <<'PYEOF'
+import sys
+from kafka import KafkaConsumer, TopicPartition
+from kafka.structs import OffsetAndMetadata
+brokers, group = sys.argv[1], sys.argv[2]
+c = KafkaConsumer(bootstrap_servers=brokers, group_id=group, enable_auto_commit=False, api_version=(2, 0, 0))
+offsets = {}
+for spec in sys.argv[3:]:
+    t, p, o, *m = spec.split(":", 3)
+    offsets[TopicPartition(t, int(p))] = OffsetAndMetadata(int(o), m[0] if m else None)
+c.commit(offsets)
+c.close()
+PYEOF
+}
