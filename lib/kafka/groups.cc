@@ -176,6 +176,20 @@ Status GroupClient::Committed(const std::string& group, const std::vector<TopicP
   return Status::OK();
 }
 
+Status GroupClient::Commit(const std::string& group, const std::map<TopicPartition, int64_t>& offsets) {
+  if (offsets.empty()) return Status::OK();
+  auto c = impl_->Group(group);
+  if (!c.ok()) return c.status();
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+  for (const auto& [tp, off] : offsets) rd_kafka_topic_partition_list_add(l, tp.first.c_str(), tp.second)->offset = off;
+  rd_kafka_resp_err_t err = rd_kafka_commit((*c)->rk, l, /*async=*/0);
+  // The answer per partition (a broker error for one of them).
+  for (int i = 0; !err && i < l->cnt; ++i) err = l->elems[i].err;
+  rd_kafka_topic_partition_list_destroy(l);
+  if (err) return Status::IOError(fmt::format("group {}: OffsetCommit: {}", group, rd_kafka_err2str(err)));
+  return Status::OK();
+}
+
 Status GroupClient::Ends(const std::vector<TopicPartition>& parts, std::map<TopicPartition, PartitionEnds>* out) {
   if (parts.empty()) return Status::OK();
   Client* reader = nullptr;

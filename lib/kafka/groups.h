@@ -77,6 +77,9 @@ class GroupClient {
   // NotFound with the broker's error when it answers with one (e.g. not authorized).
   Status Committed(const std::string& group, const std::vector<TopicPartition>& parts,
                    std::map<TopicPartition, int64_t>* out);
+  // Commits `offsets` (the next offset to consume, per partition) for `group`, in one
+  // OffsetCommit, without joining the group (evt dlq redrive --commit-group).
+  Status Commit(const std::string& group, const std::map<TopicPartition, int64_t>& offsets);
   // Log start and end offsets of `parts` (any topics), in one ListOffsets per broker for
   // each of earliest and latest, and under read_committed a third for the last stable offset.
   Status Ends(const std::vector<TopicPartition>& parts, std::map<TopicPartition, PartitionEnds>* out);

@@ -52,6 +52,15 @@ have() {
   return 1
 }
 have_cmd() { have "$1" command -v "$1"; }
+# start_sandbox ARGS...: runs `evt sandbox ARGS` in the background; sets B (its address) and
+# SB (its pid). stop_sandbox stops it (Ctrl-C). Scripts that use it trap stop_sandbox.
+start_sandbox() {
+  "$EVT" sandbox "$@" >"$TMP/addr" 2>"$TMP/sb.err" &
+  SB=$!
+  for _ in $(seq 100); do [ -s "$TMP/addr" ] && break; sleep 0.1; done
+  B=$(head -1 "$TMP/addr")
+}
+stop_sandbox() { kill -INT "$SB" 2>/dev/null || true; wait "$SB" 2>/dev/null || true; }
 finish() {
   echo "$PASSES passed, $FAILS failed"
   [ "$FAILS" -eq 0 ]
