@@ -15,7 +15,7 @@ EVT=${EVT:-build/evt}
 COUNT=${1:-1000000}
 RCOUNT=${2:-100000}
 RUNS=${3:-3}
-OUT=${BENCH_DIR:-bench/out}/dlq
+OUT=${BENCH_DIR:-bench/out}/dlq-$COUNT-$RCOUNT
 mkdir -p "$OUT"
 source bench/sandbox_common.sh
 gen() {  # gen N: Connect dead letters as envelope JSON Lines
@@ -27,7 +27,8 @@ causes = [("org.apache.kafka.connect.errors.DataException", "Failed to deseriali
           ("java.lang.NullPointerException", "Cannot invoke \"String.length()\" because \"name\" is null at row {o}"),
           ("org.postgresql.util.PSQLException", "ERROR: duplicate key value violates unique constraint \"orders_pkey\" Detail: Key (id)=({o}) already exists."),
           ("org.apache.kafka.connect.errors.RetriableException", "Timed out after {m} ms waiting for {u}")]
-for i in range(n):
+# partition by partition (i % 32), so that the writer makes batches of many records, as a broker does
+for i in (p + 32 * k for p in range(32) for k in range((n - p + 31) // 32)):
     cls, msg = causes[i % 5]
     m = msg.format(o=i, h=0xdead0000 + i, m=i % 977, u=uuid.UUID(int=i))
     h = [{"key": "__connect.errors.topic", "value": "r"}, {"key": "__connect.errors.partition", "value": str(i % 32)},

@@ -81,8 +81,10 @@ class DlqReader {
       if (eof) break;
       for (const Record& r : in.records) {
         dlq::Decode(in.HeadersOf(r), r.header_count, o_.profile, &o_.header_map, &dl_);
-        cause_.Of(dl_);
-        if (!FingerprintMatches(o_.fingerprint, cause_.fingerprint)) continue;
+        if (need_cause_ || !o_.fingerprint.empty()) {
+          cause_.Of(dl_);
+          if (!FingerprintMatches(o_.fingerprint, cause_.fingerprint)) continue;
+        }
         if (!dl_.problems.empty()) Problems(in, r);
         if (!fn(in, r, dl_, cause_)) return batch_end();
       }
@@ -100,6 +102,9 @@ class DlqReader {
       reporter_->Notice(fmt::format("dlq: {} more records have header problems (the first {} were reported)",
                                     unreported_, o_.max_warnings));
   }
+  // Whether fn needs each record's cause (fingerprint, pattern); without it and without
+  // --fingerprint, the message is not normalised (redrive's sending pass).
+  void set_need_cause(bool b) { need_cause_ = b; }
   Selection& selection() { return *sel_; }
   uint64_t problem_records() const { return problem_records_; }
 
@@ -121,6 +126,7 @@ class DlqReader {
   DeadLetter dl_;
   Cause cause_;
   uint64_t problem_records_ = 0, unreported_ = 0;
+  bool need_cause_ = true;
 };
 
 std::string_view FieldValue(DlqField f, const RecordBatch& b, const DeadLetter& d, const Cause& c, std::string* tmp) {
@@ -608,15 +614,30 @@ struct Ledger {
   // Destination topic -> its partitions' ends when the ledger was written.
   std::map<std::string, std::map<std::string, int64_t>> dest_ends;
 
+
   bool Has(const TP& tp, int64_t off) const {
     auto it = done.find(tp);
     if (it == done.end()) return false;
-    const auto& v = it->second;
+    return In(it->second, off);
+  }
+  // The same for a record of `b` (the last partition asked about is remembered: no lookup,
+  // no copy of the topic name per record).
+  bool Has(const RecordBatch& b, int32_t part, int64_t off) {
+    if (!cached_ || cached_part_ != part || cached_topic_ != b.topic) {
+      cached_topic_ = b.topic;
+      cached_part_ = part;
+      auto it = done.find({b.topic, part});
+      cached_ = it == done.end() ? &empty_ : &it->second;
+    }
+    return In(*cached_, off);
+  }
+  static bool In(const std::vector<std::pair<int64_t, int64_t>>& v, int64_t off) {
     auto r = std::upper_bound(v.begin(), v.end(), off, [](int64_t x, const auto& iv) { return x < iv.first; });
     return r != v.begin() && std::prev(r)->second >= off;
   }
   // True when it was not there yet.
   bool Add(const TP& tp, int64_t off) {
+    cached_ = nullptr;
     auto& v = done[tp];
     if (!v.empty() && v.back().second + 1 == off) {  // the usual case: the next one
       v.back().second = off;
@@ -638,6 +659,12 @@ struct Ledger {
     }
     return true;
   }
+
+ private:
+  const std::vector<std::pair<int64_t, int64_t>>* cached_ = nullptr;
+  std::string cached_topic_;
+  int32_t cached_part_ = -1;
+  std::vector<std::pair<int64_t, int64_t>> empty_;
 };
 
 Result<Ledger> ReadLedger(const std::string& path) {
@@ -876,8 +903,7 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
   // The verdict on one record, and where it goes.
   auto decide = [&](const RecordBatch& b, const Record& r, const DeadLetter& d, std::string* topic,
                     int32_t* part) -> Verdict {
-    const TP tp{b.topic, r.partition >= 0 ? r.partition : b.partition};
-    if (L.Has(tp, PositionOf(r))) return Verdict::kAlready;
+    if (L.Has(b, r.partition >= 0 ? r.partition : b.partition, PositionOf(r))) return Verdict::kAlready;
     if (d.redrive_count >= o.max_redrives) return Verdict::kTooMany;
     if (o.to_topic.empty()) {
       if (!d.has_coordinates()) return Verdict::kNoCoordinates;
@@ -956,8 +982,19 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
 
   std::unique_ptr<kafka::GroupClient> groups;  // --commit-group
   Selection* sending = nullptr;
-  std::vector<std::pair<TP, int64_t>> pending;  // handed to a sink since the last ledger write
-  std::vector<std::pair<TP, int64_t>> in_out;   // collected in `out`, not yet handed over
+  // DLQ positions handed to a sink since the last ledger write, and those collected in
+  // `out` and not yet handed over, as (index into tps, offset).
+  std::vector<TP> tps;
+  std::vector<std::pair<uint32_t, int64_t>> pending, in_out;
+  uint32_t last_id = UINT32_MAX;
+  auto tp_id = [&](const RecordBatch& b, int32_t part) -> uint32_t {
+    if (last_id != UINT32_MAX && tps[last_id].second == part && tps[last_id].first == b.topic) return last_id;
+    for (size_t i = 0; i < tps.size(); ++i)
+      if (tps[i].second == part && tps[i].first == b.topic) return last_id = static_cast<uint32_t>(i);
+    tps.emplace_back(b.topic, part);
+    return last_id = static_cast<uint32_t>(tps.size() - 1);
+  };
+
   auto write_ledger = [&](bool final) -> Status {
     // Every destination acknowledges everything first; only then does the ledger name it.
     for (auto& [topic, sk] : sinks) {
@@ -965,8 +1002,8 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
       EVT_RETURN_IF_ERROR(sk->Commit(&at));
       L.dest_ends[topic] = at.ends;
     }
-    for (const auto& [tp, off] : pending)
-      if (L.Add(tp, off)) ++L.redriven;
+    for (const auto& [id, off] : pending)
+      if (L.Add(tps[id], off)) ++L.redriven;
     st->delivered += pending.size();
     pending.clear();
     if (final) L.clean = true;
@@ -987,6 +1024,7 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
 
   DlqReader rd(o.read, reporter);
   EVT_RETURN_IF_ERROR(rd.Open());
+  rd.set_need_cause(false);
   if (!o.commit_group.empty()) {
     if (!rd.selection().is_kafka()) return Status::InvalidArgument("--commit-group needs a DLQ topic (kafka://...)");
     auto g = kafka::GroupClient::Open(o.dlq_brokers, o.read.sel.kafka, kafka::Isolation::kReadUncommitted);
@@ -1028,10 +1066,10 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
       failure = Status::Interrupted();
       return false;
     }
-    TP tp{b.topic, r.partition >= 0 ? r.partition : b.partition};
+    const int32_t dlq_part = r.partition >= 0 ? r.partition : b.partition;
     const int64_t pos = PositionOf(r);
     if (plan_first) {
-      auto it = bound.find(tp);
+      auto it = bound.find({b.topic, dlq_part});
       if (it == bound.end() || pos > it->second) return true;  // arrived after the plan
     }
     ++st->selected;
@@ -1114,17 +1152,17 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
       out.headers.push_back(hs[i]);
       ++c2.header_count;
     }
-    count_buf = std::to_string(d.redrive_count + 1);
-    ref_buf = fmt::format("{}/{}/{}", tp.first, tp.second, pos);
+    count_buf.clear();
+    fmt::format_to(std::back_inserter(count_buf), "{}", d.redrive_count + 1);
+    ref_buf.clear();
+    fmt::format_to(std::back_inserter(ref_buf), "{}/{}/{}", b.topic, dlq_part, pos);
     out.headers.push_back(Header{"evt.redrive.id", Bytes::Of(out.arena.Copy(st->redrive_id))});
     out.headers.push_back(Header{"evt.redrive.count", Bytes::Of(out.arena.Copy(count_buf))});
     out.headers.push_back(Header{"evt.redrive.source", Bytes::Of(out.arena.Copy(ref_buf))});
     c2.header_count += 3;
     out.records.push_back(c2);
-    in_out.emplace_back(tp, pos);
+    in_out.emplace_back(tp_id(b, dlq_part), pos);
     ++st->sent;
-    ++st->per_destination[{topic, dp}];
-    ++st->per_fingerprint[c.fingerprint];
     if (out.records.size() >= 1024 || pending.size() >= 100000 ||
         SteadyNs() - last_ledger_ns >= o.ledger_interval_ms * 1000000) {
       if (Status fs = flush_out(); !fs.ok()) {

@@ -53,7 +53,7 @@ TEST_CASE("dlq summary: groups by cause, counts, ranges, JSON", "[dlq]") {
   CHECK(s.groups[1].count == 2);  // quoted values normalised
   CHECK(s.groups[1].pattern == "other '?' thing");
   const std::string json = DlqSummaryJson(s);
-  CHECK(json.find("\"count\":6,\"fingerprint\":\"" + s.groups[0].fingerprint + "\"") == 0);
+  CHECK(json.find("{\"count\":6,\"fingerprint\":\"" + s.groups[0].fingerprint + "\"") == 0);
   CHECK(DlqSummaryTable(s).find("9 records in 3 groups, 1 without original coordinates") != std::string::npos);
 
   // --by and --fingerprint
