@@ -22,8 +22,8 @@ complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a retain -d 'Delete 
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a sandbox -d 'Run a throwaway Kafka-protocol cluster'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a completion -d 'Print the shell completion script'
 
-# Flags shared by readers (cat, inspect, dump).
-for c in cat inspect dump
+# Flags shared by readers (cat, inspect, dump, dlq).
+for c in cat inspect dump dlq
   complete -c evt -n "__fish_seen_subcommand_from $c" -F
   complete -c evt -n "__fish_seen_subcommand_from $c" -l from -x -a 'beginning end' -d 'Start position per partition'
   complete -c evt -n "__fish_seen_subcommand_from $c" -l until -x -a 'beginning end' -d 'Stop position (exclusive)'
@@ -32,14 +32,14 @@ for c in cat inspect dump
   complete -c evt -n "__fish_seen_subcommand_from $c" -l on-corruption -x -a 'stop skip' -d 'Stop at a corrupt batch, or skip it'
 end
 
-# Kafka client flags (cat, inspect, dump, write, lag).
-for c in cat inspect dump write lag
+# Kafka client flags (cat, inspect, dump, write, lag, dlq).
+for c in cat inspect dump write lag dlq
   complete -c evt -n "__fish_seen_subcommand_from $c" -s b -l brokers -x -d 'Kafka bootstrap brokers'
   complete -c evt -n "__fish_seen_subcommand_from $c" -s X -x -a list -d 'librdkafka property prop=value'
   complete -c evt -n "__fish_seen_subcommand_from $c" -l config -r -F -d 'librdkafka properties file'
   complete -c evt -n "__fish_seen_subcommand_from $c" -l timeout -x -d 'Bound for connecting and each Kafka request'
 end
-for c in cat inspect dump
+for c in cat inspect dump dlq
   complete -c evt -n "__fish_seen_subcommand_from $c" -s t -x -d 'Kafka topic'
   complete -c evt -n "__fish_seen_subcommand_from $c" -l isolation -x -a 'read_committed read_uncommitted' -d 'Kafka isolation level'
 end
@@ -225,18 +225,6 @@ set -l dlq_subs summary show redrive
 complete -c evt -n "__fish_seen_subcommand_from dlq; and not __fish_seen_subcommand_from $dlq_subs" -a summary -d 'Group dead letters by cause'
 complete -c evt -n "__fish_seen_subcommand_from dlq; and not __fish_seen_subcommand_from $dlq_subs" -a show -d 'Print dead letters with decoded headers'
 complete -c evt -n "__fish_seen_subcommand_from dlq; and not __fish_seen_subcommand_from $dlq_subs" -a redrive -d 'Send dead letters back: capped, never twice'
-complete -c evt -n "__fish_seen_subcommand_from dlq" -F
-complete -c evt -n "__fish_seen_subcommand_from dlq" -l from -x -a 'beginning end' -d 'Start position per partition'
-complete -c evt -n "__fish_seen_subcommand_from dlq" -l until -x -a 'beginning end' -d 'Stop position (exclusive)'
-complete -c evt -n "__fish_seen_subcommand_from dlq" -s w -l where -x -d 'Keep records for which this jq expression is true'
-complete -c evt -n "__fish_seen_subcommand_from dlq" -l strict -d 'With --where: invalid JSON values are errors'
-complete -c evt -n "__fish_seen_subcommand_from dlq" -l on-corruption -x -a 'stop skip' -d 'Stop at a corrupt batch, or skip it'
-complete -c evt -n "__fish_seen_subcommand_from dlq" -s b -l brokers -x -d 'Kafka bootstrap brokers'
-complete -c evt -n "__fish_seen_subcommand_from dlq" -s X -x -a list -d 'librdkafka property prop=value'
-complete -c evt -n "__fish_seen_subcommand_from dlq" -l config -r -F -d 'librdkafka properties file'
-complete -c evt -n "__fish_seen_subcommand_from dlq" -l timeout -x -d 'Bound for connecting and each Kafka request'
-complete -c evt -n "__fish_seen_subcommand_from dlq" -s t -x -d 'Kafka topic'
-complete -c evt -n "__fish_seen_subcommand_from dlq" -l isolation -x -a 'read_committed read_uncommitted' -d 'Kafka isolation level'
 complete -c evt -n "__fish_seen_subcommand_from dlq" -l keys -r -F -d 'Only records whose key is a line of FILE'
 complete -c evt -n "__fish_seen_subcommand_from dlq" -l partitions -x -d 'Only these DLQ partitions'
 complete -c evt -n "__fish_seen_subcommand_from dlq" -l profile -x -a 'auto connect spring streams evt custom' -d 'Dead-letter header convention'
