@@ -25,6 +25,7 @@ RunFn SetupReplay(CLI::App*);
 RunFn SetupBackfill(CLI::App*);
 RunFn SetupLag(CLI::App*);
 RunFn SetupOffsets(CLI::App*);
+RunFn SetupDlq(CLI::App*);
 RunFn SetupCompletion(CLI::App*);
 
 const std::vector<Command>& Commands() {
@@ -43,6 +44,8 @@ const std::vector<Command>& Commands() {
        SetupLag},
       {"offsets", "A consumer group's committed offsets; reset them (plan, export, execute) like kafka-consumer-groups",
        SetupOffsets},
+      {"dlq", "Dead-letter queues: summary by cause, show with decoded headers, redrive capped and never twice",
+       SetupDlq},
       {"compact", "Keep the latest record per key, like Kafka's log cleaner, crash-safe", SetupCompact},
       {"retain", "Delete old segments by age, size or position, like Kafka's retention", SetupRetain},
       {"sandbox", "Run a throwaway Kafka-protocol cluster (librdkafka's mock) for tests and rehearsals", SetupSandbox},

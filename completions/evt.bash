@@ -14,7 +14,7 @@ _evt() {
     cword=$COMP_CWORD
   fi
 
-  local cmds="cat write inspect verify dump filter gen replay backfill lag offsets compact retain sandbox completion"
+  local cmds="cat write inspect verify dump filter gen replay backfill lag offsets dlq compact retain sandbox completion"
   local read_flags="--from --until --where -w --strict --on-corruption"
   local kafka_flags="--brokers -b -X --config --timeout"
   local cmd="" i
@@ -38,10 +38,15 @@ _evt() {
     --on-invalid) COMPREPLY=($(compgen -W "error skip dead-letter:" -- "$cur")); [[ ${COMPREPLY[0]} == *: ]] && compopt -o nospace 2>/dev/null; return ;;
     --keep-header|--drop-header) return ;;
     --merge) COMPREPLY=($(compgen -W "time none" -- "$cur")); return ;;
+    --profile) COMPREPLY=($(compgen -W "auto connect spring streams evt custom" -- "$cur")); return ;;
+    --by) COMPREPLY=($(compgen -W "topic partition class cause fingerprint stage connector group profile dlq_topic" -- "$cur")); return ;;
+    --ledger) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --header-map|--fingerprint|--to|--max|--max-redrives|--commit-group) return ;;
     --decode) COMPREPLY=($(compgen -W "auto offsets transactions none" -- "$cur")); return ;;
     -f|--format)
       if [[ "$cmd" == lag ]]; then COMPREPLY=($(compgen -W "table json prometheus csv" -- "$cur"))
       elif [[ "$cmd" == offsets ]]; then COMPREPLY=($(compgen -W "table json csv" -- "$cur"))
+      elif [[ "$cmd" == dlq && " ${words[*]} " == *" summary "* ]]; then COMPREPLY=($(compgen -W "auto table json" -- "$cur"))
       else COMPREPLY=($(compgen -W "envelope value cloudevents" -- "$cur")); fi
       return ;;
     --no-commit-as) COMPREPLY=($(compgen -W "earliest latest skip" -- "$cur")); return ;;
@@ -76,6 +81,18 @@ _evt() {
     backfill) flags="--from --until --merge --where -w --strict --on-corruption --time-field --keys --partitions $kafka_flags --isolation --exec --pipe --input --workers --pipeline --retries --backoff --dead-letter --create-topic --max-failures --drain-timeout --dry-run --checkpoint --checkpoint-interval --stats-json --keep-header --drop-header" ;;
     lag) flags="--group -G --all-groups $kafka_flags --isolation --no-commit-as --now --history --samples --watch --max-lag --max-time-lag --fail-on --json --format --cluster-name --checkpoint" ;;
     offsets) flags="--group -G $kafka_flags --topic --all-topics --to-earliest --to-latest --to-offset --shift-by --to-datetime --by-duration --from-file --execute --export --force --json --format" ;;
+    dlq)
+      local sub="" j
+      for ((j = i + 1; j < cword; j++)); do
+        case "${words[j]}" in summary|show|redrive) sub="${words[j]}"; break ;; esac
+      done
+      if [[ -z "$sub" ]]; then COMPREPLY=($(compgen -W "summary show redrive --help -h" -- "$cur")); return; fi
+      flags="$read_flags $kafka_flags -t --isolation --keys --partitions --profile --header-map --fingerprint"
+      case "$sub" in
+        summary) flags="$flags --by --format" ;;
+        show) flags="$flags --limit -n --format -f --with-original" ;;
+        redrive) flags="$flags --to --partition --dry-run --max --all --keep-headers --max-redrives --rate --ledger --status --commit-group --compression --producers --stats-json" ;;
+      esac ;;
     compact) flags="--include-active --min-compaction-lag --delete-retention --now --null-keys --min-cleanable-ratio --force --segment-bytes --compression --compression-level --max-memory --dry-run --wait --stats-json" ;;
     retain) flags="--max-age --max-bytes --before --now --dry-run --wait --stats-json" ;;
     sandbox) flags="--brokers --topics --load --fault" ;;

@@ -3,7 +3,7 @@
 # To add a subcommand: add it to the `complete ... -a` list of commands with a description,
 # then one `complete` line per flag with `__fish_seen_subcommand_from <name>`.
 
-set -l cmds cat write inspect verify dump filter gen replay backfill lag offsets compact retain sandbox completion
+set -l cmds cat write inspect verify dump filter gen replay backfill lag offsets dlq compact retain sandbox completion
 complete -c evt -f
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -l version -d 'Print the version'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a cat -d 'Print records as JSON Lines, values, CloudEvents or a template'
@@ -17,13 +17,14 @@ complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a replay -d 'Move a 
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a backfill -d 'Hand each selected record to a program'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a offsets -d 'A consumer group'"'"'s committed offsets; reset them'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a lag -d 'How far consumer groups are behind, with Burrow'"'"'s status'
+complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a dlq -d 'Dead-letter queues: summary, show, redrive'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a compact -d 'Keep the latest record per key, like the log cleaner'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a retain -d 'Delete old segments by age, size or position'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a sandbox -d 'Run a throwaway Kafka-protocol cluster'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a completion -d 'Print the shell completion script'
 
-# Flags shared by readers (cat, inspect, dump).
-for c in cat inspect dump
+# Flags shared by readers (cat, inspect, dump, dlq).
+for c in cat inspect dump dlq
   complete -c evt -n "__fish_seen_subcommand_from $c" -F
   complete -c evt -n "__fish_seen_subcommand_from $c" -l from -x -a 'beginning end' -d 'Start position per partition'
   complete -c evt -n "__fish_seen_subcommand_from $c" -l until -x -a 'beginning end' -d 'Stop position (exclusive)'
@@ -32,14 +33,14 @@ for c in cat inspect dump
   complete -c evt -n "__fish_seen_subcommand_from $c" -l on-corruption -x -a 'stop skip' -d 'Stop at a corrupt batch, or skip it'
 end
 
-# Kafka client flags (cat, inspect, dump, write, lag).
-for c in cat inspect dump write lag offsets
+# Kafka client flags (cat, inspect, dump, write, lag, offsets, dlq).
+for c in cat inspect dump write lag offsets dlq
   complete -c evt -n "__fish_seen_subcommand_from $c" -s b -l brokers -x -d 'Kafka bootstrap brokers'
   complete -c evt -n "__fish_seen_subcommand_from $c" -s X -x -a list -d 'librdkafka property prop=value'
   complete -c evt -n "__fish_seen_subcommand_from $c" -l config -r -F -d 'librdkafka properties file'
   complete -c evt -n "__fish_seen_subcommand_from $c" -l timeout -x -d 'Bound for connecting and each Kafka request'
 end
-for c in cat inspect dump
+for c in cat inspect dump dlq
   complete -c evt -n "__fish_seen_subcommand_from $c" -s t -x -d 'Kafka topic'
   complete -c evt -n "__fish_seen_subcommand_from $c" -l isolation -x -a 'read_committed read_uncommitted' -d 'Kafka isolation level'
 end
@@ -237,3 +238,33 @@ complete -c evt -n "__fish_seen_subcommand_from sandbox" -l fault -x -a 'down-af
 
 # completion
 complete -c evt -n "__fish_seen_subcommand_from completion" -x -a 'bash zsh fish'
+
+# dlq
+set -l dlq_subs summary show redrive
+complete -c evt -n "__fish_seen_subcommand_from dlq; and not __fish_seen_subcommand_from $dlq_subs" -a summary -d 'Group dead letters by cause'
+complete -c evt -n "__fish_seen_subcommand_from dlq; and not __fish_seen_subcommand_from $dlq_subs" -a show -d 'Print dead letters with decoded headers'
+complete -c evt -n "__fish_seen_subcommand_from dlq; and not __fish_seen_subcommand_from $dlq_subs" -a redrive -d 'Send dead letters back: capped, never twice'
+complete -c evt -n "__fish_seen_subcommand_from dlq" -l keys -r -F -d 'Only records whose key is a line of FILE'
+complete -c evt -n "__fish_seen_subcommand_from dlq" -l partitions -x -d 'Only these DLQ partitions'
+complete -c evt -n "__fish_seen_subcommand_from dlq" -l profile -x -a 'auto connect spring streams evt custom' -d 'Dead-letter header convention'
+complete -c evt -n "__fish_seen_subcommand_from dlq" -l header-map -x -d 'Headers of a home-made DLQ'
+complete -c evt -n "__fish_seen_subcommand_from dlq" -l fingerprint -x -d 'Only the group with this fingerprint'
+complete -c evt -n "__fish_seen_subcommand_from summary" -l by -x -a 'topic partition class cause fingerprint stage connector group profile dlq_topic' -d 'Group by these fields'
+complete -c evt -n "__fish_seen_subcommand_from summary" -l format -x -a 'auto table json' -d 'Output format'
+complete -c evt -n "__fish_seen_subcommand_from show" -s n -l limit -x -d 'Stop after N records'
+complete -c evt -n "__fish_seen_subcommand_from show" -s f -l format -x -a 'envelope value cloudevents' -d 'Print the records as evt cat does'
+complete -c evt -n "__fish_seen_subcommand_from show" -l with-original -d 'Fetch and compare the original record'
+complete -c evt -n "__fish_seen_subcommand_from redrive" -l to -x -d 'Send every record to this topic'
+complete -c evt -n "__fish_seen_subcommand_from redrive" -l partition -x -a 'keep hash' -d 'Destination partition'
+complete -c evt -n "__fish_seen_subcommand_from redrive" -l dry-run -d 'Count what would be sent'
+complete -c evt -n "__fish_seen_subcommand_from redrive" -l max -x -d 'Refuse to send more than N records'
+complete -c evt -n "__fish_seen_subcommand_from redrive" -l all -d 'No --max cap'
+complete -c evt -n "__fish_seen_subcommand_from redrive" -l keep-headers -d 'Keep the dead-letter headers'
+complete -c evt -n "__fish_seen_subcommand_from redrive" -l max-redrives -x -d 'Leave records redriven N times in the DLQ'
+complete -c evt -n "__fish_seen_subcommand_from redrive" -l rate -x -d 'Records per second'
+complete -c evt -n "__fish_seen_subcommand_from redrive" -l ledger -r -F -d 'The ledger file'
+complete -c evt -n "__fish_seen_subcommand_from redrive" -l status -d 'Print the ledger progress'
+complete -c evt -n "__fish_seen_subcommand_from redrive" -l commit-group -x -d 'Commit this DLQ group past the records handled'
+complete -c evt -n "__fish_seen_subcommand_from redrive" -l compression -x -a 'none gzip snappy lz4 zstd' -d 'Batch codec'
+complete -c evt -n "__fish_seen_subcommand_from redrive" -l producers -x -d 'Producer instances'
+complete -c evt -n "__fish_seen_subcommand_from redrive" -l stats-json -r -F -d 'Write the run figures as JSON to FILE'

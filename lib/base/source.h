@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "lib/base/status.h"
 #include "lib/base/record.h"
@@ -76,6 +77,9 @@ struct RewindResult {
   // record (evt.source header, same evt.replay.id) is already past the position.
   Positions already_there;
   uint64_t found = 0;  // how many such records
+  // Each such record's source reference, exactly (a redrive's records of one source
+  // partition need not arrive in order: they go to many destination partitions).
+  std::map<std::pair<std::string, int32_t>, std::vector<int64_t>> refs;
 };
 
 // A destination's end state, for summaries: records handed to it and records it holds

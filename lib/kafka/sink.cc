@@ -378,17 +378,26 @@ Status KafkaSink::Rewind(const SinkPosition& at, std::string_view provenance_id,
       if (eof) break;
       for (const Record& rec : b.records) {
         const Header* hs = b.HeadersOf(rec);
-        std::string_view ref, id;
+        // A replay's records name their source in evt.source, a redrive's (evt dlq
+        // redrive) in evt.redrive.source, each beside its run's id.
+        std::string_view ref, id, redrive_ref, redrive_id;
         for (uint32_t i = 0; i < rec.header_count; ++i) {
           if (hs[i].key == "evt.source") ref = hs[i].value.view();
           if (hs[i].key == "evt.replay.id") id = hs[i].value.view();
+          if (hs[i].key == "evt.redrive.source") redrive_ref = hs[i].value.view();
+          if (hs[i].key == "evt.redrive.id") redrive_id = hs[i].value.view();
+        }
+        if (id != provenance_id) {
+          if (redrive_id != provenance_id) continue;
+          ref = redrive_ref;
         }
         std::string topic;
         int32_t part;
         int64_t off;
-        if (id != provenance_id || !ParseSourceRef(ref, &topic, &part, &off)) continue;
+        if (!ParseSourceRef(ref, &topic, &part, &off)) continue;
         int64_t& d = r->already_there[{topic, part}];
         d = std::max(d, off);
+        r->refs[{topic, part}].push_back(off);
         ++r->found;
       }
     }
