@@ -727,20 +727,7 @@ class Resolution {
       }
       case Type::kArray:
       case Type::kMap:
-        for (;;) {
-          int64_t count;
-          if (!in->GetVarlong(&count)) return Fail(why, "truncated");
-          if (count == 0) return true;
-          if (count < 0) {
-            int64_t size;
-            if (!in->GetVarlong(&size) || count == INT64_MIN) return Fail(why, "truncated");
-            count = -count;
-          }
-          for (int64_t k = 0; k < count; ++k) {
-            if (W.type == Type::kMap && !SkipLength(in, why)) return false;
-            if (!Datum(W.items, R.items, in, why, depth + 1)) return false;
-          }
-        }
+        return Items(W, in, why, [&] { return Datum(W.items, R.items, in, why, depth + 1); });
       default: return SkipPrimitive(W, in, why);
     }
   }
@@ -748,6 +735,26 @@ class Resolution {
   void SetBudget(size_t n) { budget_ = static_cast<int64_t>(n) * 4 + 4096; }
 
  private:
+  // The blocks of an array's items or a map's entries (whose keys are skipped): item() reads
+  // each value.
+  template <class Fn>
+  static bool Items(const Node& W, ByteReader* in, std::string* why, Fn&& item) {
+    for (;;) {
+      int64_t count;
+      if (!in->GetVarlong(&count)) return Fail(why, "truncated");
+      if (count == 0) return true;
+      if (count < 0) {
+        int64_t size;
+        if (!in->GetVarlong(&size) || count == INT64_MIN) return Fail(why, "truncated");
+        count = -count;
+      }
+      for (int64_t k = 0; k < count; ++k) {
+        if (W.type == Type::kMap && !SkipLength(in, why)) return false;
+        if (!item()) return false;
+      }
+    }
+  }
+
   // Skips one datum of writer node `w` (a field the reader does not have).
   bool Skip(int w, ByteReader* in, std::string* why, int depth) {
     if (depth > kMaxDepth) return Fail(why, "nested too deeply");
@@ -765,21 +772,7 @@ class Resolution {
         return true;
       case Type::kEnum: return in->GetVarlong(&i) || Fail(why, "truncated");
       case Type::kArray:
-      case Type::kMap:
-        for (;;) {
-          int64_t count;
-          if (!in->GetVarlong(&count)) return Fail(why, "truncated");
-          if (count == 0) return true;
-          if (count < 0) {
-            int64_t size;
-            if (!in->GetVarlong(&size) || count == INT64_MIN) return Fail(why, "truncated");
-            count = -count;
-          }
-          for (int64_t k = 0; k < count; ++k) {
-            if (W.type == Type::kMap && !SkipLength(in, why)) return false;
-            if (!Skip(W.items, in, why, depth + 1)) return false;
-          }
-        }
+      case Type::kMap: return Items(W, in, why, [&] { return Skip(W.items, in, why, depth + 1); });
       default: return SkipPrimitive(W, in, why);
     }
   }

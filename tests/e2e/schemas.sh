@@ -43,6 +43,11 @@ expect_exit 1 "$E" cat "$TMP/data/orders-0" --schemas "$TMP/schemas" --strict
 expect_contains "$TMP/err" "schema id 99 not found"
 expect_eq "$BAD" "$(wc -l <"$TMP/out" | tr -d ' ')" "--strict: the records before the bad one are output"
 
+# ---- dump shows the decoded value and its schema id
+expect_exit 0 "$E" dump "$TMP/data/orders-0" --schemas "$TMP/schemas"
+expect_contains "$TMP/out" '| offset: 0 .*schemaId: 1 valueFormat: avro .*payload: {"id":"e-0"'
+expect_contains "$TMP/out" "| offset: $BAD .*schemaId: 99 decodeError: \"schema id 99 not found"
+
 # ---- --where sees the decoded value; -f value prints it
 expect_exit 0 "$E" cat "$TMP/data/orders-0" --schemas "$TMP/schemas" -w '.color == "BLUE" and .n < -50 and .region == null' -f value
 expect_eq "e-8 e-11" "$(jq -r .id "$TMP/out" | tr '\n' ' ' | sed 's/ $//')" "--where on Avro fields"
@@ -129,5 +134,33 @@ expect_eq "" "$(jq -r 'select(.schema_id == 2) | .offset' "$TMP/out")" "v2 recor
 expect_contains "$TMP/err" "schema id 1"
 expect_exit 0 "$E" schema check "$TMP/data/orders-0" --schemas "$TMP/schemas" --reader "$TMP/v3.avsc" --until $BAD
 expect_exit 0 "$E" schema check "$TMP/data/orders-0" --schemas "$TMP/schemas" --reader-id 1 --until 13
+
+# ---- the `_schemas` topic in the sandbox (produced by kafka-python, a second client)
+if have "python3-kafka" "$PY" -c "import kafka"; then
+  "$E" sandbox --topics _schemas:1,orders:1 >"$TMP/addr" 2>"$TMP/sb.err" &
+  SB=$!
+  trap 'kill $HTTP 2>/dev/null; kill -INT $SB 2>/dev/null; wait $SB 2>/dev/null; rm -rf "$TMP"' EXIT
+  for _ in $(seq 100); do [ -s "$TMP/addr" ] && break; sleep 0.1; done
+  B=$(head -1 "$TMP/addr")
+  "$PY" - "$B" "$TMP/_schemas.jsonl" "$TMP/events.jsonl" <<'PYEOF'
+import base64, json, sys
+from kafka import KafkaProducer
+p = KafkaProducer(bootstrap_servers=sys.argv[1])
+for line in open(sys.argv[2]):
+    r = json.loads(line)
+    v = None if r["value"] is None else json.dumps(r["value"]).encode()
+    p.send("_schemas", key=json.dumps(r["key"]).encode(), value=v, partition=0)
+for line in open(sys.argv[3]):
+    r = json.loads(line)
+    p.send("orders", key=None, value=base64.b64decode(r["value_base64"]), partition=0)
+p.flush()
+PYEOF
+  expect_exit 0 "$E" cat "kafka://$B/orders" --schemas "kafka://$B/_schemas"
+  head -n "$BAD" "$TMP/out" | jq -c -S '{offset, value}' >"$TMP/got.jsonl"
+  if cmp -s "$TMP/got.jsonl" "$TMP/want.jsonl"; then pass; else fail "_schemas topic: values differ"; fi
+  expect_exit 0 "$E" schema list --schemas "kafka:///_schemas" -b "$B" --json
+  expect_eq "1 2 3 10 51" "$(jq -r .id "$TMP/out" | tr '\n' ' ' | sed 's/ $//')" "_schemas topic: ids (tombstoned 50 gone)"
+  expect_exit 1 "$E" schema check "kafka://$B/orders" --schemas "kafka://$B/_schemas" --reader "$TMP/v2.avsc"
+fi
 
 finish
