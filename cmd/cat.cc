@@ -10,7 +10,7 @@ RunFn SetupCat(CLI::App* app) {
   struct Flags : SourceFlags {
     std::string format = "envelope";
     int64_t limit = -1;
-    std::string decode = "auto";
+    DecodeFlags decode;
   };
   auto f = std::make_shared<Flags>();
   app->add_option("SRC", f->sources,
@@ -23,7 +23,7 @@ RunFn SetupCat(CLI::App* app) {
                   "Output: envelope (JSON Lines, default), value, cloudevents, or a template with %t %p %o %T %k %v %h "
                   "%K %S (e.g. '%k %v\\n')");
   app->add_option("-n,--limit", f->limit, "Stop after N records")->check(AtLeast(0));
-  AddDecodeFlag(app, &f->decode);
+  AddDecodeFlags(app, &f->decode);
   return [f]() {
     if (PrintPropertyListIfAsked(f->kafka)) return kExitOk;
     SourceSpec spec;
@@ -31,10 +31,11 @@ RunFn SetupCat(CLI::App* app) {
     if (!s.ok()) return Finish(s);
     auto fmt = ParseTextFormat(f->format);
     if (!fmt.ok()) return Finish(fmt.status());
-    auto decode = ParseDecodeMode(f->decode);
-    if (!decode.ok()) return Finish(decode.status());
     StderrReporter rep;
-    auto src = OpenDecodedSource(spec, *decode, &rep);
+    DecodeOptions decode;
+    s = ResolveDecodeFlags(f->decode, f->kafka, f->read.strict, &spec, &rep, &decode);
+    if (!s.ok()) return Finish(s);
+    auto src = OpenDecodedSource(spec, decode, &rep);
     if (!src.ok()) return Finish(src.status());
     auto sink = TextSink::Create(*fmt, Stdout());
     if (!sink.ok()) return Finish(sink.status());

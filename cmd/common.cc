@@ -133,16 +133,79 @@ void AddWhereFlags(CLI::App* app, ReadFlags* f) {
   AddRepeatable(app, "--where,-w", &f->where,
                 "Keep only records for which this jq-style expression is true (repeatable: ANDed). `.` is the "
                 "value parsed as JSON; $key $offset $timestamp $partition $topic $headers");
-  app->add_flag("--strict", f->strict, "With --where: a value that is not valid JSON is an error (exit 1), not null");
+  app->add_flag("--strict", f->strict,
+                "With --where: a value that is not valid JSON is an error (exit 1), not null; with --schemas or "
+                "--schema: a value that does not decode is an error (exit 1), not a warning");
 }
 
-void AddDecodeFlag(CLI::App* app, std::string* mode) {
-  app->add_option("--decode", *mode,
-                  "Kafka's internal topics as JSON: auto (default) decodes __consumer_offsets and "
-                  "__transaction_state by topic name; offsets or transactions decode any topic as one; none shows "
-                  "the stored bytes")
-      ->check(CLI::IsMember({"auto", "offsets", "transactions", "none"}))
+void AddDecodeFlags(CLI::App* app, DecodeFlags* f) {
+  app->add_option("--decode", f->decode,
+                  "Values as JSON: auto (default) decodes __consumer_offsets and __transaction_state by topic name, "
+                  "and values in Confluent's framing by their schema id (with --schemas); avro or json decode every "
+                  "value as one (framed, or unframed Avro with --schema); offsets or transactions decode any topic as "
+                  "that internal topic; none shows the stored bytes")
+      ->check(CLI::IsMember({"auto", "avro", "json", "offsets", "transactions", "none"}))
       ->default_str("auto");
+  app->add_option("--decode-key", f->decode_key,
+                  "Keys in Confluent's framing: auto (default: by schema id, with --schemas), avro, json or none")
+      ->check(CLI::IsMember({"auto", "avro", "json", "none"}))
+      ->default_str("auto");
+  AddRepeatable(app, "--schemas", &f->schemas,
+                "Where schema ids are looked up (repeatable, first match wins): a directory of <id>.avsc/.json "
+                "files (or subjects/<subject>/<version>.json), the registry's _schemas log (kafka://HOST/_schemas or "
+                "its partition directory) or a registry URL http[s]://HOST:8081 (credentials with -X "
+                "schema.registry.basic.auth.user.info=USER:PASS)");
+  app->add_option("--schema", f->schema, "Values are unframed Avro written with this schema (.avsc)");
+  app->add_option("--avro-json", f->avro_json,
+                  "Avro as JSON: natural (default: unions unwrapped, logical types rendered, bytes in base64) or spec "
+                  "(the Avro specification's JSON encoding)")
+      ->check(CLI::IsMember({"natural", "spec"}))
+      ->default_str("natural");
+}
+
+Status ResolveDecodeFlags(const DecodeFlags& f, const KafkaFlags& k, bool strict, SourceSpec* spec,
+                          Reporter* reporter, DecodeOptions* out) {
+  auto mode = ParseDecodeMode(f.decode);
+  if (!mode.ok()) return mode.status();
+  auto key = ParseDecodeKeyMode(f.decode_key);
+  if (!key.ok()) return key.status();
+  *out = DecodeOptions();
+  out->value = *mode;
+  out->key = *key;
+  out->strict = strict;
+  out->avro_json = f.avro_json == "spec" ? avro::JsonStyle::kSpec : avro::JsonStyle::kNatural;
+  SchemaSourceOptions so;
+  so.registry_props = SplitRegistryProperties(&spec->kafka);
+  so.kafka = spec->kafka;
+  if (!so.registry_props.empty() && f.schemas.empty())
+    return Status::InvalidArgument("-X schema.registry.*: only with --schemas http[s]://...");
+  if (!f.schema.empty()) {
+    if (!f.schemas.empty()) return Status::InvalidArgument("--schema (unframed values) and --schemas: give one");
+    if (*mode != DecodeMode::kAuto && *mode != DecodeMode::kAvro)
+      return Status::InvalidArgument("--schema takes Avro values: --decode avro (or auto)");
+    auto e = ReadSchemaFile(f.schema);
+    if (!e.ok()) return e.status().WithContext("--schema");
+    if (e->type != SchemaType::kAvro)
+      return Status::InvalidArgument(fmt::format("--schema {}: only Avro (.avsc) schemas are decoded yet", f.schema));
+    auto s = avro::Schema::Parse(e->schema);
+    if (!s.ok()) return Status::InvalidArgument(fmt::format("--schema {}: {}", f.schema, s.status().message()));
+    out->schema = *s;
+    if (out->value == DecodeMode::kAuto) out->value = DecodeMode::kAvro;
+    return Status::OK();
+  }
+  if (f.schemas.empty()) {
+    if (*mode == DecodeMode::kAvro || *mode == DecodeMode::kJson)
+      return Status::InvalidArgument(fmt::format("--decode {} needs --schemas SRC (or --schema FILE)", f.decode));
+    if (*key == DecodeMode::kAvro || *key == DecodeMode::kJson)
+      return Status::InvalidArgument(fmt::format("--decode-key {} needs --schemas SRC", f.decode_key));
+    return Status::OK();
+  }
+  std::vector<std::string> srcs;
+  for (const std::string& s : f.schemas) srcs.push_back(WithBrokers(s, k));
+  auto reg = OpenSchemaRegistry(srcs, so, reporter);
+  if (!reg.ok()) return reg.status();
+  out->schemas = *reg;
+  return Status::OK();
 }
 
 WhereOptions WhereFrom(const ReadFlags& f) {

@@ -9,6 +9,7 @@
 
 #include "lib/base/file.h"
 #include "lib/base/status.h"
+#include "lib/pipeline/decode.h"
 #include "lib/pipeline/headers.h"
 #include "lib/kafka/client.h"
 #include "lib/pipeline/progress.h"
@@ -90,9 +91,17 @@ struct ReadFlags {
 void AddReadFlags(CLI::App* app, ReadFlags* f, bool with_merge, bool with_control);
 // --where EXPR (repeatable, ANDed) and --strict.
 void AddWhereFlags(CLI::App* app, ReadFlags* f);
-// --decode auto|offsets|transactions|none (cat, dump, inspect): Kafka's internal topics
-// shown decoded (lib/pipeline/decode.h); the value is parsed with ParseDecodeMode.
-void AddDecodeFlag(CLI::App* app, std::string* mode);
+// --decode auto|avro|json|offsets|transactions|none, --decode-key, --schemas SRC
+// (repeatable), --schema FILE and --avro-json (cat, dump, inspect): Kafka's internal topics
+// and schema-registry framed values shown decoded (lib/pipeline/decode.h).
+struct DecodeFlags {
+  std::string decode = "auto";
+  std::string decode_key = "auto";
+  std::vector<std::string> schemas;
+  std::string schema;
+  std::string avro_json = "natural";
+};
+void AddDecodeFlags(CLI::App* app, DecodeFlags* f);
 WhereOptions WhereFrom(const ReadFlags& f);
 // Resolves ReadFlags into ReadOptions; *merge_time set from --merge.
 Status ResolveReadFlags(const ReadFlags& f, ReadOptions* ro, bool* merge_time);
@@ -128,6 +137,12 @@ struct SourceFlags {
   ReadFlags read;
   KafkaFlags kafka;
 };
+
+// The decode flags into `out`: schema sources opened (a `_schemas` topic with the Kafka
+// flags; the `schema.registry.*` properties taken out of spec->kafka for the registry URL),
+// --schema read. `strict`: a record that does not decode is an error.
+Status ResolveDecodeFlags(const DecodeFlags& f, const KafkaFlags& k, bool strict, SourceSpec* spec,
+                          Reporter* reporter, DecodeOptions* out);
 
 // SRC... into `spec`: -b/-t as a source, the Kafka settings, the read flags, --where, and
 // the check that --on-corruption applies. `topic_optional`: -b alone names the cluster.

@@ -8,7 +8,7 @@ RunFn SetupDump(CLI::App* app) {
   struct Flags : SourceFlags {
     bool json = false;
     bool batches_only = false;
-    std::string decode = "auto";
+    DecodeFlags decode;
   };
   auto f = std::make_shared<Flags>();
   app->add_option("SRC", f->sources,
@@ -19,7 +19,7 @@ RunFn SetupDump(CLI::App* app) {
   AddKafkaFlags(app, &f->kafka, kKafkaTopic | kKafkaReader);
   app->add_flag("--json", f->json, "One JSON object per batch (with its records) per line");
   app->add_flag("--batches-only", f->batches_only, "List batches without their records");
-  AddDecodeFlag(app, &f->decode);
+  AddDecodeFlags(app, &f->decode);
   return [f]() {
     if (PrintPropertyListIfAsked(f->kafka)) return kExitOk;
     DumpOptions o;
@@ -27,10 +27,9 @@ RunFn SetupDump(CLI::App* app) {
     if (!s.ok()) return Finish(s);
     o.json = f->json;
     o.records = !f->batches_only;
-    auto decode = ParseDecodeMode(f->decode);
-    if (!decode.ok()) return Finish(decode.status());
-    o.decode = *decode;
     StderrReporter rep;
+    s = ResolveDecodeFlags(f->decode, f->kafka, f->read.strict, &o.source, &rep, &o.decode);
+    if (!s.ok()) return Finish(s);
     auto out = Stdout();
     s = RunDump(o, out.get(), &rep);
     Status c = out->Flush();

@@ -10,7 +10,7 @@ RunFn SetupInspect(CLI::App* app) {
     bool json = false;
     bool table = false;
     size_t buckets = 40;
-    std::string decode = "auto";
+    DecodeFlags decode;
   };
   auto f = std::make_shared<Flags>();
   app->add_option("SRC", f->sources,
@@ -25,15 +25,15 @@ RunFn SetupInspect(CLI::App* app) {
                   "Records over time per partition in N slices of its span: a sparkline in the table, counts in "
                   "JSON (\"histogram\"); 0 for none (default 40)")
       ->check(Between(0, 1000));
-  AddDecodeFlag(app, &f->decode);
+  AddDecodeFlags(app, &f->decode);
   return [f]() {
     if (PrintPropertyListIfAsked(f->kafka)) return kExitOk;
     InspectOptions o;
     Status s = ResolveSourceFlags(*f, &o.source, /*topic_optional=*/true);
     if (!s.ok()) return Finish(s);
-    auto decode = ParseDecodeMode(f->decode);
-    if (!decode.ok()) return Finish(decode.status());
-    o.decode = *decode;
+    StderrReporter rep;
+    s = ResolveDecodeFlags(f->decode, f->kafka, f->read.strict, &o.source, &rep, &o.decode);
+    if (!s.ok()) return Finish(s);
     bool json = f->json || (!f->table && !IsTerminal(1));
     // A Kafka topic or cluster without --where or a range: metadata and watermarks, no
     // full read. With them, the records of the selection are read and counted.
@@ -50,7 +50,6 @@ RunFn SetupInspect(CLI::App* app) {
       if (s.ok()) s = out->Flush();
       return Finish(s);
     }
-    StderrReporter rep;
     std::vector<PartitionStats> parts;
     PartitionStats total;
     s = RunInspect(o, &rep, &parts, &total);

@@ -14,6 +14,7 @@ namespace evt::cmd {
 RunFn SetupCat(CLI::App*);
 RunFn SetupWrite(CLI::App*);
 RunFn SetupInspect(CLI::App*);
+RunFn SetupSchema(CLI::App*);
 RunFn SetupVerify(CLI::App*);
 RunFn SetupDump(CLI::App*);
 RunFn SetupGen(CLI::App*);
@@ -34,6 +35,7 @@ const std::vector<Command>& Commands() {
        SetupCat},
       {"write", "Write JSON Lines records into a segment directory or a Kafka topic", SetupWrite},
       {"inspect", "Summarise partitions: offsets, times, sizes, codecs, keys", SetupInspect},
+      {"schema", "Schema sources, the schema ids of a log, and whether a new schema reads every old event", SetupSchema},
       {"verify", "Check CRCs, offsets and indexes; --repair torn tails and indexes", SetupVerify},
       {"dump", "List batches and records, like kafka-dump-log", SetupDump},
       {"filter", "Select JSON Lines with a jq expression, much faster than jq", SetupFilter},

@@ -14,7 +14,7 @@ _evt() {
     cword=$COMP_CWORD
   fi
 
-  local cmds="cat write inspect verify dump filter gen replay backfill lag offsets dlq compact retain sandbox completion"
+  local cmds="cat write inspect schema verify dump filter gen replay backfill lag offsets dlq compact retain sandbox completion"
   local read_flags="--from --until --where -w --strict --on-corruption"
   local kafka_flags="--brokers -b -X --config --timeout"
   local cmd="" i
@@ -42,7 +42,13 @@ _evt() {
     --by) COMPREPLY=($(compgen -W "topic partition class cause fingerprint stage connector group profile dlq_topic" -- "$cur")); return ;;
     --ledger) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --header-map|--fingerprint|--to|--max|--max-redrives|--commit-group) return ;;
-    --decode) COMPREPLY=($(compgen -W "auto offsets transactions none" -- "$cur")); return ;;
+    --decode) COMPREPLY=($(compgen -W "auto avro json offsets transactions none" -- "$cur")); return ;;
+    --decode-key) COMPREPLY=($(compgen -W "auto avro json none" -- "$cur")); return ;;
+    --avro-json) COMPREPLY=($(compgen -W "natural spec" -- "$cur")); return ;;
+    --mode) COMPREPLY=($(compgen -W "backward forward full" -- "$cur")); return ;;
+    --schema|--reader) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --schemas) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    --reader-id) return ;;
     -f|--format)
       if [[ "$cmd" == lag ]]; then COMPREPLY=($(compgen -W "table json prometheus csv" -- "$cur"))
       elif [[ "$cmd" == offsets ]]; then COMPREPLY=($(compgen -W "table json csv" -- "$cur"))
@@ -70,11 +76,14 @@ _evt() {
 
   local flags=""
   case "$cmd" in
-    cat) flags="$read_flags $kafka_flags -t --isolation --follow --group -G --merge --include-control --format -f --limit -n --decode" ;;
+    cat) flags="$read_flags $kafka_flags -t --isolation --follow --group -G --merge --include-control --format -f --limit -n --decode --decode-key --schemas --schema --avro-json" ;;
     write) flags="$kafka_flags --in -i --input --key-field --topic -t --partition --create-topic --producers --compression --compression-level --segment-bytes --batch-records --batch-bytes --keep-offsets --fsync --wait --keep-header --drop-header --on-invalid --on-corruption" ;;
-    inspect) flags="$read_flags $kafka_flags -t --isolation --json --table --buckets --decode" ;;
+    inspect) flags="$read_flags $kafka_flags -t --isolation --json --table --buckets --decode --decode-key --schemas --schema --avro-json" ;;
+    schema)
+      if [ "$COMP_CWORD" -eq 2 ]; then COMPREPLY=($(compgen -W "list show ids check compat" -- "$cur")); return; fi
+      flags="--from --until --on-corruption $kafka_flags -t --isolation --schemas --json --reader --reader-id --mode" ;;
     verify) flags="--repair --wait --no-index --json" ;;
-    dump) flags="$read_flags $kafka_flags -t --isolation --json --batches-only --decode" ;;
+    dump) flags="$read_flags $kafka_flags -t --isolation --json --batches-only --decode --decode-key --schemas --schema --avro-json" ;;
     filter) flags="--count -c --invert -v --limit -n --strict --threads -j" ;;
     gen) flags="--count -c --keys --seed --types --value-size --topic --partitions --start --step --output -o --format -f --compression --compression-level --segment-bytes --batch-records --batch-bytes" ;;
     replay) flags="--from --until --merge --where -w --strict --on-corruption --time-field --keys --partitions $kafka_flags --isolation --to-topic --partition --keep-timestamps --now-timestamps --provenance --rate --speed --max-gap --dry-run --checkpoint --checkpoint-interval --dedupe --compression --producers --create-topic --stats-json --keep-header --drop-header" ;;

@@ -3,12 +3,13 @@
 # To add a subcommand: add it to the `complete ... -a` list of commands with a description,
 # then one `complete` line per flag with `__fish_seen_subcommand_from <name>`.
 
-set -l cmds cat write inspect verify dump filter gen replay backfill lag offsets dlq compact retain sandbox completion
+set -l cmds cat write inspect schema verify dump filter gen replay backfill lag offsets dlq compact retain sandbox completion
 complete -c evt -f
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -l version -d 'Print the version'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a cat -d 'Print records as JSON Lines, values, CloudEvents or a template'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a write -d 'Write JSON Lines records into a segment directory'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a inspect -d 'Summarise partitions'
+complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a schema -d 'Schema sources, schema ids of a log, compatibility checks'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a verify -d 'Check CRCs, offsets and indexes'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a dump -d 'List batches and records'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a filter -d 'Select JSON Lines with a jq expression'
@@ -33,8 +34,8 @@ for c in cat inspect dump dlq
   complete -c evt -n "__fish_seen_subcommand_from $c" -l on-corruption -x -a 'stop skip' -d 'Stop at a corrupt batch, or skip it'
 end
 
-# Kafka client flags (cat, inspect, dump, write, lag, offsets, dlq).
-for c in cat inspect dump write lag offsets dlq
+# Kafka client flags (cat, inspect, dump, write, lag, offsets, dlq, schema).
+for c in cat inspect dump write lag offsets dlq schema
   complete -c evt -n "__fish_seen_subcommand_from $c" -s b -l brokers -x -d 'Kafka bootstrap brokers'
   complete -c evt -n "__fish_seen_subcommand_from $c" -s X -x -a list -d 'librdkafka property prop=value'
   complete -c evt -n "__fish_seen_subcommand_from $c" -l config -r -F -d 'librdkafka properties file'
@@ -52,7 +53,24 @@ complete -c evt -n "__fish_seen_subcommand_from cat" -l merge -x -a 'time none' 
 complete -c evt -n "__fish_seen_subcommand_from cat" -l include-control -d 'Include control records'
 complete -c evt -n "__fish_seen_subcommand_from cat" -s f -l format -x -a 'envelope value cloudevents' -d 'Output format'
 complete -c evt -n "__fish_seen_subcommand_from cat" -s n -l limit -x -d 'Stop after N records'
-complete -c evt -n "__fish_seen_subcommand_from cat dump inspect" -l decode -x -a 'auto offsets transactions none' -d 'Internal topics as JSON'
+complete -c evt -n "__fish_seen_subcommand_from cat dump inspect" -l decode -x -a 'auto avro json offsets transactions none' -d 'Values as JSON'
+complete -c evt -n "__fish_seen_subcommand_from cat dump inspect" -l decode-key -x -a 'auto avro json none' -d 'Keys in Confluent framing'
+complete -c evt -n "__fish_seen_subcommand_from cat dump inspect schema" -l schemas -r -F -d 'Schema source: directory, _schemas log or registry URL'
+complete -c evt -n "__fish_seen_subcommand_from cat dump inspect" -l schema -r -F -d 'Unframed Avro values written with this schema'
+complete -c evt -n "__fish_seen_subcommand_from cat dump inspect" -l avro-json -x -a 'natural spec' -d 'Avro as JSON'
+
+# schema
+complete -c evt -n "__fish_seen_subcommand_from schema; and not __fish_seen_subcommand_from list show ids check compat" -a 'list show ids check compat'
+complete -c evt -n "__fish_seen_subcommand_from schema" -F
+complete -c evt -n "__fish_seen_subcommand_from schema" -l from -x -a 'beginning end' -d 'Start position per partition'
+complete -c evt -n "__fish_seen_subcommand_from schema" -l until -x -a 'beginning end' -d 'Stop position (exclusive)'
+complete -c evt -n "__fish_seen_subcommand_from schema" -l on-corruption -x -a 'stop skip' -d 'Stop at a corrupt batch, or skip it'
+complete -c evt -n "__fish_seen_subcommand_from schema" -s t -x -d 'Kafka topic'
+complete -c evt -n "__fish_seen_subcommand_from schema" -l isolation -x -a 'read_committed read_uncommitted' -d 'Kafka isolation level'
+complete -c evt -n "__fish_seen_subcommand_from schema" -l json -d 'JSON Lines output'
+complete -c evt -n "__fish_seen_subcommand_from schema" -l reader -r -F -d 'check: the reader schema file'
+complete -c evt -n "__fish_seen_subcommand_from schema" -l reader-id -x -d 'check: the reader schema id'
+complete -c evt -n "__fish_seen_subcommand_from schema" -l mode -x -a 'backward forward full' -d 'compat mode'
 
 # write
 complete -c evt -n "__fish_seen_subcommand_from write" -F

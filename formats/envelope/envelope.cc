@@ -396,6 +396,27 @@ void AppendBytesField(std::string_view name, const Bytes& b, bool allow_embed, s
   out->push_back('"');
 }
 
+namespace {
+// A key or value the decoding stage replaced by JSON is written as it is; one that failed
+// to decode is shown as stored, in base64.
+void AppendDecodedField(std::string_view name, const Bytes& v, uint8_t format, std::string* out) {
+  if (format == 0 || v.null()) {
+    AppendBytesField(name, v, true, out);
+  } else if (format == kFormatFailed) {
+    out->push_back('"');
+    out->append(name);
+    out->append("_base64\":\"");
+    AppendBase64(v.view(), out);
+    out->push_back('"');
+  } else {
+    out->push_back('"');
+    out->append(name);
+    out->append("\":");
+    out->append(v.view());
+  }
+}
+}  // namespace
+
 void AppendRecord(const RecordBatch& b, const Record& r, std::string* out) {
   out->append("{\"topic\":");
   AppendJsonString(b.topic, out);
@@ -403,9 +424,19 @@ void AppendRecord(const RecordBatch& b, const Record& r, std::string* out) {
                  r.partition >= 0 ? r.partition : b.partition, r.offset, r.timestamp);
   if (r.timestamp_type == TimestampType::kLogAppendTime) out->append(",\"timestamp_type\":\"LogAppendTime\"");
   out->push_back(',');
-  AppendBytesField("key", r.key, true, out);
+  AppendDecodedField("key", r.key, r.key_format, out);
   out->push_back(',');
-  AppendBytesField("value", r.value, true, out);
+  AppendDecodedField("value", r.value, r.value_format, out);
+  if (r.schema_id >= 0) fmt::format_to(std::back_inserter(*out), ",\"schema_id\":{}", r.schema_id);
+  if (r.value_format != 0 && r.value_format != kFormatFailed) {
+    out->append(",\"value_format\":\"");
+    out->append(ValueFormatName(r.value_format));
+    out->push_back('"');
+  }
+  if (r.decode_error != 0 && r.decode_error <= b.decode_errors.size()) {
+    out->append(",\"decode_error\":");
+    AppendJsonString(b.decode_errors[r.decode_error - 1], out);
+  }
   out->append(",\"headers\":[");
   const Header* h = b.HeadersOf(r);
   for (uint32_t i = 0; i < r.header_count; ++i) {

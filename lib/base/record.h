@@ -40,6 +40,12 @@ struct Record {
   int64_t offset = -1;
   int64_t timestamp = -1;  // ms since epoch; -1 when unknown (magic 0)
   TimestampType timestamp_type = TimestampType::kCreateTime;
+  // Set by the schema decoding stage (lib/pipeline/decode.h): the value's (and key's)
+  // bytes were replaced by the JSON of this ValueFormat (0: not decoded), written with the
+  // schema of `schema_id` (-1: none or unframed).
+  uint8_t value_format = 0;
+  uint8_t key_format = 0;
+  int32_t schema_id = -1;
   Bytes key;
   Bytes value;
   uint32_t header_begin = 0;  // index into RecordBatch::headers
@@ -48,7 +54,24 @@ struct Record {
   // or line number for JSONL); used in error messages.
   uint64_t source_pos = 0;
   bool control = false;  // part of a control batch (transaction marker, KRaft control)
+  // Why the key or value did not decode: 1 + an index into RecordBatch::decode_errors
+  // (0: no error). The bytes are then as stored.
+  uint32_t decode_error = 0;
 };
+static_assert(sizeof(Record) <= 88, "Record fields fit in what was padding");
+
+// What Record::value_format / key_format say.
+enum class ValueFormat : uint8_t { kNone = 0, kAvro = 1, kProtobuf = 2, kJson = 3 };
+// A key or value whose decoding failed (its bytes are as stored; see decode_error).
+inline constexpr uint8_t kFormatFailed = 0xff;
+inline const char* ValueFormatName(uint8_t f) {
+  switch (static_cast<ValueFormat>(f)) {
+    case ValueFormat::kAvro: return "avro";
+    case ValueFormat::kProtobuf: return "protobuf";
+    case ValueFormat::kJson: return "json";
+    default: return "";
+  }
+}
 
 // Information about the container (a v2 record batch or a legacy message) a run of
 // records came from; filled by segment readers, left empty by other sources.
@@ -97,12 +120,14 @@ class RecordBatch {
   std::vector<Record> records;
   std::vector<Header> headers;
   std::vector<BatchInfo> batches;  // containers these records came from (segment sources)
+  std::vector<std::string> decode_errors;  // Record::decode_error - 1 indexes this
   Arena arena{1 << 16};
 
   void Clear() {
     records.clear();
     headers.clear();
     batches.clear();
+    decode_errors.clear();
     arena.Reset();
     // This batch's own buffers that no one else holds are kept for the next fill; the
     // others, and buffers shared from other batches, are let go.

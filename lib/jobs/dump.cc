@@ -121,6 +121,14 @@ void RecordText(const RecordBatch& batch, const Record& r, const BatchInfo* bi, 
       envelope::AppendBase64(b.view(), o);
     }
   };
+  // Schema-decoded values (the envelope's schema_id, value_format and decode_error).
+  if (r.schema_id >= 0) fmt::format_to(std::back_inserter(*o), " schemaId: {}", r.schema_id);
+  if (r.value_format != 0 && r.value_format != kFormatFailed)
+    fmt::format_to(std::back_inserter(*o), " valueFormat: {}", ValueFormatName(r.value_format));
+  if (r.decode_error != 0 && r.decode_error <= batch.decode_errors.size()) {
+    o->append(" decodeError: ");
+    envelope::AppendJsonString(batch.decode_errors[r.decode_error - 1], o);
+  }
   payload("key", r.key);
   if (dec && dec->tombstone) o->append(" payload: <DELETE>");  // as kafka-dump-log --offsets-decoder
   else payload("payload", r.value);

@@ -16,7 +16,7 @@ struct DumpOptions {
   bool records = true;  // false: batches only
   // Internal topics: keys and values shown as JSON (text: `key: {...} payload: {...}`, a
   // tombstone's payload `<DELETE>`; sizes stay the stored ones).
-  DecodeMode decode = DecodeMode::kAuto;
+  DecodeOptions decode;
 };
 
 Status RunDump(const DumpOptions& opts, WritableFile* out, Reporter* reporter);

@@ -59,7 +59,7 @@ struct PartitionStats {
 
 struct InspectOptions {
   SourceSpec source;
-  DecodeMode decode = DecodeMode::kAuto;  // count internal-topic records by type
+  DecodeOptions decode;  // count internal-topic records by type; schema-decoded values
 };
 
 Status RunInspect(const InspectOptions& opts, Reporter* reporter, std::vector<PartitionStats>* parts,

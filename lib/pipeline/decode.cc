@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "formats/confluent/framing.h"
+#include "formats/envelope/envelope.h"
+
 namespace evt {
 
 using kafka_internal::KeyType;
@@ -12,8 +15,20 @@ Result<DecodeMode> ParseDecodeMode(std::string_view text) {
   if (text == "none") return DecodeMode::kNone;
   if (text == "offsets") return DecodeMode::kOffsets;
   if (text == "transactions") return DecodeMode::kTransactions;
+  if (text == "avro") return DecodeMode::kAvro;
+  if (text == "json") return DecodeMode::kJson;
   return Status::InvalidArgument(
-      fmt::format("--decode {}: use auto (by topic name), offsets, transactions or none", text));
+      fmt::format("--decode {}: use auto (internal topics by name, framed values by schema id), avro, json, "
+                  "offsets, transactions or none",
+                  text));
+}
+
+Result<DecodeMode> ParseDecodeKeyMode(std::string_view text) {
+  if (text == "auto") return DecodeMode::kAuto;
+  if (text == "none") return DecodeMode::kNone;
+  if (text == "avro") return DecodeMode::kAvro;
+  if (text == "json") return DecodeMode::kJson;
+  return Status::InvalidArgument(fmt::format("--decode-key {}: use auto, avro, json or none", text));
 }
 
 bool DecoderFor(DecodeMode mode, std::string_view topic, Log* log) {
@@ -22,6 +37,8 @@ bool DecoderFor(DecodeMode mode, std::string_view topic, Log* log) {
     case DecodeMode::kNone: return false;
     case DecodeMode::kOffsets: *log = Log::kConsumerOffsets; return true;
     case DecodeMode::kTransactions: *log = Log::kTransactionState; return true;
+    case DecodeMode::kAvro:
+    case DecodeMode::kJson: return false;
   }
   return false;
 }
@@ -74,13 +91,122 @@ void DecodeRecord(Log log, RecordBatch* batch, Record* r, DecodeInfo* info) {
   r->value = InArena(batch, json);
 }
 
-DecodeSource::DecodeSource(std::unique_ptr<Source> inner, DecodeMode mode, Reporter* reporter, bool keep_info)
-    : inner_(std::move(inner)), mode_(mode), reporter_(reporter), keep_info_(keep_info) {}
+DecodeSource::DecodeSource(std::unique_ptr<Source> inner, DecodeOptions opts, Reporter* reporter, bool keep_info)
+    : inner_(std::move(inner)), opts_(std::move(opts)), mode_(opts_.value), reporter_(reporter), keep_info_(keep_info) {}
+
+bool DecodeSource::DecodeBytes(bool is_key, RecordBatch* batch, Bytes* b, uint8_t* format, int32_t* schema_id,
+                               std::string* error) {
+  const DecodeMode mode = is_key ? opts_.key : opts_.value;
+  if (b->null() || mode == DecodeMode::kNone || mode == DecodeMode::kOffsets || mode == DecodeMode::kTransactions)
+    return true;
+  json_.clear();
+  if (opts_.schema && !is_key) {  // --schema FILE: unframed Avro
+    if (!opts_.schema->ToJson(b->view(), opts_.avro_json, &json_, error)) return false;
+    *format = static_cast<uint8_t>(ValueFormat::kAvro);
+  } else {
+    if (!opts_.schemas) return true;
+    confluent::Frame frame;
+    if (!confluent::ParseFrame(b->view(), &frame)) {
+      if (mode == DecodeMode::kAuto) return true;  // not framed: left as it is
+      *error = b->size == 0 ? "empty, not in Confluent's framing" : "not in Confluent's framing (no magic byte 0)";
+      return false;
+    }
+    *schema_id = frame.schema_id;
+    auto entry = opts_.schemas->ById(frame.schema_id);
+    if (!entry.ok()) {
+      *error = entry.status().message();
+      return false;
+    }
+    if (!*entry) {
+      *error = fmt::format("schema id {} not found in {}", frame.schema_id, opts_.schemas->Describe());
+      return false;
+    }
+    const SchemaType type = (*entry)->type;
+    if ((mode == DecodeMode::kAvro && type != SchemaType::kAvro) ||
+        (mode == DecodeMode::kJson && type != SchemaType::kJson)) {
+      *error = fmt::format("schema id {} is {}, not {}", frame.schema_id, SchemaTypeName(type),
+                           mode == DecodeMode::kAvro ? "AVRO" : "JSON");
+      return false;
+    }
+    if (type == SchemaType::kProtobuf) {
+      *error = fmt::format("schema id {} is PROTOBUF, which evt does not decode yet", frame.schema_id);
+      return false;
+    }
+    if (type == SchemaType::kJson) {
+      std::string why = envelope::DescribeNotJson(frame.payload);
+      if (!why.empty()) {
+        *error = why;
+        return false;
+      }
+      // The JSON itself: a view into the stored bytes past the header, or, when it spans
+      // lines, a copy without its line breaks (which JSON allows only between tokens).
+      if (frame.payload.find_first_of("\r\n") == std::string_view::npos) {
+        *b = Bytes::Of(frame.payload);
+      } else {
+        for (char c : frame.payload)
+          if (c != '\n' && c != '\r') json_.push_back(c);
+        *b = InArena(batch, json_);
+      }
+      *format = static_cast<uint8_t>(ValueFormat::kJson);
+      return true;
+    }
+    auto schema = opts_.schemas->AvroById(frame.schema_id);
+    if (!schema.ok()) {
+      *error = schema.status().message();
+      return false;
+    }
+    if (!(*schema)->ToJson(frame.payload, opts_.avro_json, &json_, error)) return false;
+    *format = static_cast<uint8_t>(ValueFormat::kAvro);
+  }
+  *b = InArena(batch, json_);
+  return true;
+}
+
+Status DecodeSource::DecodeSchemas(RecordBatch* out) {
+  std::string error;
+  for (size_t i = 0; i < out->records.size(); ++i) {
+    Record& r = out->records[i];
+    if (r.control) continue;
+    bool failed = false;
+    int32_t key_id = -1;
+    error.clear();
+    if (!DecodeBytes(true, out, &r.key, &r.key_format, &key_id, &error)) {
+      r.key_format = kFormatFailed;
+      error = "key: " + error;
+      failed = true;
+    }
+    std::string verror;
+    if (!DecodeBytes(false, out, &r.value, &r.value_format, &r.schema_id, &verror)) {
+      r.value_format = kFormatFailed;
+      error = error.empty() ? verror : error + "; value: " + verror;
+      failed = true;
+    }
+    if (!failed) {
+      if (r.value_format != 0 || r.key_format != 0) ++decoded_;
+      continue;
+    }
+    const std::string where =
+        fmt::format("{}/{}@{}", out->topic, r.partition >= 0 ? r.partition : out->partition, r.offset);
+    if (opts_.strict) {
+      out->records.resize(i);  // what decoded before it is still output
+      return Status::DataProblem(fmt::format("{}: {} (--strict)", where, error));
+    }
+    if (not_decoded_++ == 0) first_problem_ = where + ": " + error;
+    out->decode_errors.push_back(std::move(error));
+    r.decode_error = static_cast<uint32_t>(out->decode_errors.size());
+  }
+  return Status::OK();
+}
 
 void DecodeSource::ReportSummary() {
   if (reported_) return;
   reported_ = true;
-  if (not_decoded_ > 0 && reporter_)
+  if (not_decoded_ > 0 && reporter_ && opts_.schema_decoding())
+    reporter_->Notice(fmt::format("{} record{} could not be decoded and {} shown as stored, with \"decode_error\" "
+                                  "(first: {})",
+                                  not_decoded_, not_decoded_ == 1 ? "" : "s", not_decoded_ == 1 ? "is" : "are",
+                                  first_problem_));
+  else if (not_decoded_ > 0 && reporter_)
     reporter_->Notice(fmt::format("{} record{} of an internal topic could not be decoded and {} shown with "
                                   "\"error\" and the stored bytes in \"base64\" (first: {})",
                                   not_decoded_, not_decoded_ == 1 ? "" : "s", not_decoded_ == 1 ? "is" : "are",
@@ -104,6 +230,9 @@ Status DecodeSource::Next(RecordBatch* out, bool* eof) {
       }
       if (keep_info_ && !r.key.null()) info_[r.key.data] = std::move(info);
     }
+  } else if (opts_.schema_decoding()) {
+    Status d = DecodeSchemas(out);
+    if (!d.ok()) return d;
   }
   if (!s.ok() || *eof) ReportSummary();
   return s;
@@ -115,30 +244,30 @@ const DecodeInfo* DecodeSource::InfoOf(const Record& r) const {
   return it == info_.end() ? nullptr : &it->second;
 }
 
-std::unique_ptr<Source> MaybeDecode(std::unique_ptr<Source> src, DecodeMode mode, Reporter* reporter) {
-  if (mode == DecodeMode::kNone) return src;
-  return std::make_unique<DecodeSource>(std::move(src), mode, reporter);
+std::unique_ptr<Source> MaybeDecode(std::unique_ptr<Source> src, const DecodeOptions& opts, Reporter* reporter) {
+  if (!opts.any()) return src;
+  return std::make_unique<DecodeSource>(std::move(src), opts, reporter);
 }
 
-std::unique_ptr<Source> MaybeDecodeTopic(std::unique_ptr<Source> src, DecodeMode mode, std::string_view topic,
-                                         Reporter* reporter, DecodeSource** stage) {
+std::unique_ptr<Source> MaybeDecodeTopic(std::unique_ptr<Source> src, const DecodeOptions& opts,
+                                         std::string_view topic, Reporter* reporter, DecodeSource** stage) {
   *stage = nullptr;
   Log log;
-  if (!DecoderFor(mode, topic, &log)) return src;
-  auto d = std::make_unique<DecodeSource>(std::move(src), mode, reporter, /*keep_info=*/true);
+  if (!DecoderFor(opts.value, topic, &log) && !opts.schema_decoding()) return src;
+  auto d = std::make_unique<DecodeSource>(std::move(src), opts, reporter, /*keep_info=*/true);
   *stage = d.get();
   return d;
 }
 
-Result<std::unique_ptr<Source>> OpenDecodedSource(const SourceSpec& spec, DecodeMode mode, Reporter* reporter,
-                                                  DecodeSource** stage) {
+Result<std::unique_ptr<Source>> OpenDecodedSource(const SourceSpec& spec, const DecodeOptions& opts,
+                                                  Reporter* reporter, DecodeSource** stage) {
   if (stage) *stage = nullptr;
-  if (mode == DecodeMode::kNone) return OpenSource(spec, reporter);
+  if (!opts.any()) return OpenSource(spec, reporter);
   SourceSpec inner = spec;
   inner.where = WhereOptions();
   auto src = OpenSource(inner, reporter);
   if (!src.ok()) return src.status();
-  auto dec = std::make_unique<DecodeSource>(std::move(*src), mode, reporter, stage != nullptr);
+  auto dec = std::make_unique<DecodeSource>(std::move(*src), opts, reporter, stage != nullptr);
   if (stage) *stage = dec.get();
   return MaybeWhere(std::move(dec), spec.where, reporter);
 }

@@ -1,6 +1,8 @@
 // The decoding stage: records of Kafka's internal topics (`__consumer_offsets`,
 // `__transaction_state`) get their binary keys and values replaced by JSON objects
-// (formats/kafka_internal), between the source and --where, so that --where, the envelope,
+// (formats/kafka_internal), and values (keys with --decode-key) framed in Confluent's wire
+// format get theirs replaced by the JSON of their schema (Avro, JSON Schema; schemas from
+// lib/pipeline/schemas.h), between the source and --where, so that --where, the envelope,
 // `-f value`, templates, dump and inspect all see the decoded form.
 #pragma once
 #include <memory>
@@ -8,17 +10,38 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "formats/avro/avro.h"
 #include "formats/kafka_internal/records.h"
 #include "lib/base/source.h"
 #include "lib/pipeline/read.h"
+#include "lib/pipeline/schemas.h"
 
 namespace evt {
 
-// --decode: auto (by topic name: __consumer_offsets, __transaction_state), none, offsets
-// (every record is a __consumer_offsets record, whatever its topic), transactions (the same
-// for __transaction_state).
-enum class DecodeMode { kAuto, kNone, kOffsets, kTransactions };
+// --decode: auto (internal topics by name: __consumer_offsets, __transaction_state; other
+// topics' values in Confluent's framing by their schema id, when there are schema sources),
+// none, offsets (every record is a __consumer_offsets record, whatever its topic),
+// transactions (the same for __transaction_state), avro or json (every value is Avro /
+// JSON Schema in Confluent's framing, or unframed Avro with --schema).
+enum class DecodeMode { kAuto, kNone, kOffsets, kTransactions, kAvro, kJson };
 Result<DecodeMode> ParseDecodeMode(std::string_view text);
+// --decode-key: auto, none, avro or json (the internal topics' keys go with --decode).
+Result<DecodeMode> ParseDecodeKeyMode(std::string_view text);
+
+// Everything the decoding stage needs. Implicit from a DecodeMode: internal topics only.
+struct DecodeOptions {
+  DecodeOptions() = default;
+  DecodeOptions(DecodeMode m) : value(m) {}  // NOLINT: implicit on purpose
+  DecodeMode value = DecodeMode::kAuto;
+  DecodeMode key = DecodeMode::kNone;
+  std::shared_ptr<SchemaRegistry> schemas;     // --schemas (may be null)
+  std::shared_ptr<const avro::Schema> schema;  // --schema FILE: unframed Avro values
+  avro::JsonStyle avro_json = avro::JsonStyle::kNatural;
+  bool strict = false;  // a value that does not decode is an error, not a warning
+  // Whether any record can be schema-decoded.
+  bool schema_decoding() const { return schemas || schema; }
+  bool any() const { return value != DecodeMode::kNone || (key != DecodeMode::kNone && schema_decoding()); }
+};
 // Whether records of `topic` are decoded under `mode`, and as which log.
 bool DecoderFor(DecodeMode mode, std::string_view topic, kafka_internal::Log* log);
 
@@ -49,7 +72,7 @@ bool LooksDecoded(const Bytes& key);
 class DecodeSource : public Source {
  public:
   // `keep_info`: remember a DecodeInfo per decoded record of the last batch (InfoOf).
-  DecodeSource(std::unique_ptr<Source> inner, DecodeMode mode, Reporter* reporter, bool keep_info = false);
+  DecodeSource(std::unique_ptr<Source> inner, DecodeOptions opts, Reporter* reporter, bool keep_info = false);
   Status Next(RecordBatch* out, bool* eof) override;
   std::string Describe() const override { return inner_->Describe(); }
   bool wants_ack() const override { return inner_->wants_ack(); }
@@ -62,8 +85,15 @@ class DecodeSource : public Source {
 
  private:
   void ReportSummary();
+  // Schema decoding of one key or value: true when it was decoded or left alone, false
+  // with *error when it should have decoded and did not.
+  bool DecodeBytes(bool is_key, RecordBatch* batch, Bytes* b, uint8_t* format, int32_t* schema_id,
+                   std::string* error);
+  Status DecodeSchemas(RecordBatch* out);
   std::unique_ptr<Source> inner_;
+  DecodeOptions opts_;
   DecodeMode mode_;
+  std::string json_;  // scratch for one decoded value
   Reporter* reporter_;
   bool keep_info_;
   std::unordered_map<const char*, DecodeInfo> info_;  // by the decoded key's address
@@ -74,17 +104,17 @@ class DecodeSource : public Source {
 };
 
 // Wraps `src` in a DecodeSource unless `mode` is none.
-std::unique_ptr<Source> MaybeDecode(std::unique_ptr<Source> src, DecodeMode mode, Reporter* reporter);
+std::unique_ptr<Source> MaybeDecode(std::unique_ptr<Source> src, const DecodeOptions& opts, Reporter* reporter);
 // For a source of one topic's records (a partition directory): wraps it in a DecodeSource
 // that keeps infos when `mode` decodes `topic`, with *stage pointing at it; otherwise
 // returns `src` and sets *stage to null.
-std::unique_ptr<Source> MaybeDecodeTopic(std::unique_ptr<Source> src, DecodeMode mode, std::string_view topic,
-                                         Reporter* reporter, DecodeSource** stage);
+std::unique_ptr<Source> MaybeDecodeTopic(std::unique_ptr<Source> src, const DecodeOptions& opts,
+                                         std::string_view topic, Reporter* reporter, DecodeSource** stage);
 
 // OpenSource (lib/pipeline/read.h) with the decoding stage placed before --where, so that --where
 // sees decoded keys and values ($key.group, .offset). With `stage`, the stage keeps a
 // DecodeInfo per record and *stage points at it (null when `mode` is none).
-Result<std::unique_ptr<Source>> OpenDecodedSource(const SourceSpec& spec, DecodeMode mode, Reporter* reporter,
-                                                  DecodeSource** stage = nullptr);
+Result<std::unique_ptr<Source>> OpenDecodedSource(const SourceSpec& spec, const DecodeOptions& opts,
+                                                  Reporter* reporter, DecodeSource** stage = nullptr);
 
 }  // namespace evt

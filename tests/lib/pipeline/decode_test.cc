@@ -50,11 +50,17 @@ class OneBatch : public Source {
 };
 
 TEST_CASE("decode modes: parsing and choosing by topic name") {
+  kafka_internal::Log log_unused;
   CHECK(*ParseDecodeMode("auto") == DecodeMode::kAuto);
   CHECK(*ParseDecodeMode("none") == DecodeMode::kNone);
   CHECK(*ParseDecodeMode("offsets") == DecodeMode::kOffsets);
   CHECK(*ParseDecodeMode("transactions") == DecodeMode::kTransactions);
-  CHECK_FALSE(ParseDecodeMode("avro").ok());
+  CHECK(*ParseDecodeMode("avro") == DecodeMode::kAvro);
+  CHECK(*ParseDecodeMode("json") == DecodeMode::kJson);
+  CHECK_FALSE(ParseDecodeMode("protobuf").ok());  // not decoded yet
+  CHECK(*ParseDecodeKeyMode("none") == DecodeMode::kNone);
+  CHECK_FALSE(ParseDecodeKeyMode("offsets").ok());
+  CHECK_FALSE(DecoderFor(DecodeMode::kAvro, "__consumer_offsets", &log_unused));
   kafka_internal::Log log;
   CHECK(DecoderFor(DecodeMode::kAuto, "__consumer_offsets", &log));
   CHECK(log == kafka_internal::Log::kConsumerOffsets);

@@ -1,0 +1,256 @@
+#include "lib/jobs/schema.h"
+
+#include <fmt/format.h>
+
+#include "formats/avro/avro.h"
+#include "formats/confluent/framing.h"
+#include "formats/envelope/envelope.h"
+#include "lib/base/term.h"
+#include "lib/base/timeutil.h"
+
+namespace evt {
+
+namespace {
+void AppendReferencesJson(const SchemaEntry& e, std::string* o) {
+  o->append("\"references\":[");
+  for (size_t i = 0; i < e.references.size(); ++i) {
+    const SchemaReference& r = e.references[i];
+    if (i) o->push_back(',');
+    o->append("{\"name\":");
+    envelope::AppendJsonString(r.name, o);
+    o->append(",\"subject\":");
+    envelope::AppendJsonString(r.subject, o);
+    fmt::format_to(std::back_inserter(*o), ",\"version\":{}}}", r.version);
+  }
+  o->push_back(']');
+}
+
+void AppendSubjectsJson(const SchemaEntry& e, std::string* o) {
+  o->append("\"subjects\":[");
+  for (size_t i = 0; i < e.subjects.size(); ++i) {
+    if (i) o->push_back(',');
+    o->append("{\"subject\":");
+    envelope::AppendJsonString(e.subjects[i].subject, o);
+    fmt::format_to(std::back_inserter(*o), ",\"version\":{},\"deleted\":{}}}", e.subjects[i].version,
+                   e.subjects[i].deleted ? "true" : "false");
+  }
+  o->push_back(']');
+}
+
+bool ParseInt32(const std::string& s, int32_t* v) {
+  if (s.empty() || s.size() > 10 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+  int64_t n = std::stoll(s);
+  if (n > INT32_MAX) return false;
+  *v = static_cast<int32_t>(n);
+  return true;
+}
+}  // namespace
+
+std::string SchemaListText(const std::vector<const SchemaEntry*>& entries, bool json) {
+  std::string o;
+  if (!json) o += fmt::format("{:>8}  {:<8}  {:>4}  {}\n", "ID", "TYPE", "REFS", "SUBJECTS");
+  for (const SchemaEntry* e : entries) {
+    if (json) {
+      fmt::format_to(std::back_inserter(o), "{{\"id\":{},\"type\":\"{}\",", e->id, SchemaTypeName(e->type));
+      AppendSubjectsJson(*e, &o);
+      o.push_back(',');
+      AppendReferencesJson(*e, &o);
+      o.append("}\n");
+      continue;
+    }
+    std::string subjects;
+    for (const SubjectVersion& s : e->subjects)
+      subjects += fmt::format("{}{}/{}{}", subjects.empty() ? "" : " ", s.subject, s.version, s.deleted ? " (deleted)" : "");
+    o += fmt::format("{:>8}  {:<8}  {:>4}  {}\n", e->id, SchemaTypeName(e->type), e->references.size(),
+                     subjects.empty() ? "-" : subjects);
+  }
+  return o;
+}
+
+Result<const SchemaEntry*> FindSchema(SchemaRegistry* reg, const std::string& what) {
+  int32_t id;
+  if (ParseInt32(what, &id)) return reg->ById(id);
+  size_t slash = what.rfind('/');
+  int32_t version = -1;
+  std::string subject = what;
+  if (slash != std::string::npos && ParseInt32(what.substr(slash + 1), &version)) subject = what.substr(0, slash);
+  else if (slash != std::string::npos && what.substr(slash + 1) == "latest") subject = what.substr(0, slash);
+  return reg->BySubject(subject, version);
+}
+
+std::string SchemaShowText(const SchemaEntry& e, bool json) {
+  if (!json) {
+    std::string s = e.schema;
+    if (s.empty() || s.back() != '\n') s.push_back('\n');
+    return s;
+  }
+  std::string o = fmt::format("{{\"id\":{},\"schemaType\":\"{}\",\"schema\":", e.id, SchemaTypeName(e.type));
+  envelope::AppendJsonString(e.schema, &o);
+  o.push_back(',');
+  AppendSubjectsJson(e, &o);
+  o.push_back(',');
+  AppendReferencesJson(e, &o);
+  o.append("}\n");
+  return o;
+}
+
+Status RunSchemaIds(const SourceSpec& source, Reporter* reporter, std::vector<SchemaIdRow>* rows, uint64_t* unframed) {
+  auto src = OpenSource(source, reporter);
+  if (!src.ok()) return src.status();
+  std::map<std::tuple<int32_t, bool, int32_t>, SchemaIdRow> by;
+  *unframed = 0;
+  RecordBatch batch;
+  Status s;
+  for (bool eof = false; !eof;) {
+    if (InterruptRequested()) return Status::Interrupted();
+    batch.Clear();
+    s = (*src)->Next(&batch, &eof);
+    for (const Record& r : batch.records) {
+      if (r.control) continue;
+      const int32_t p = r.partition >= 0 ? r.partition : batch.partition;
+      bool any = false;
+      for (bool key : {false, true}) {
+        const Bytes& b = key ? r.key : r.value;
+        confluent::Frame f;
+        if (b.null() || !confluent::ParseFrame(b.view(), &f)) continue;
+        any = true;
+        SchemaIdRow& row = by[{p, key, f.schema_id}];
+        if (row.records++ == 0) {
+          row.partition = p;
+          row.key = key;
+          row.schema_id = f.schema_id;
+          row.first_offset = r.offset;
+          row.first_timestamp = r.timestamp;
+        }
+        row.last_offset = r.offset;
+        row.last_timestamp = r.timestamp;
+      }
+      if (!any) ++*unframed;
+    }
+    if (!s.ok()) break;
+  }
+  for (auto& [k, row] : by) rows->push_back(row);
+  return s;
+}
+
+std::string SchemaIdsText(const std::vector<SchemaIdRow>& rows, bool json) {
+  std::string o;
+  auto ts = [](int64_t t) { return t < 0 ? std::string("-") : FormatRfc3339Ms(t); };
+  if (!json)
+    o += fmt::format("{:>9}  {:<5}  {:>9}  {:>10}  {:>12}  {:>12}  {:<24}  {}\n", "PARTITION", "FIELD", "SCHEMA_ID",
+                     "RECORDS", "FIRST", "LAST", "FIRST_TIME", "LAST_TIME");
+  for (const SchemaIdRow& r : rows) {
+    if (json) {
+      fmt::format_to(std::back_inserter(o),
+                     "{{\"partition\":{},\"field\":\"{}\",\"schema_id\":{},\"records\":{},\"first_offset\":{},"
+                     "\"last_offset\":{},\"first_timestamp\":{},\"last_timestamp\":{}}}\n",
+                     r.partition, r.key ? "key" : "value", r.schema_id, r.records, r.first_offset, r.last_offset,
+                     r.first_timestamp, r.last_timestamp);
+    } else {
+      o += fmt::format("{:>9}  {:<5}  {:>9}  {:>10}  {:>12}  {:>12}  {:<24}  {}\n", r.partition,
+                       r.key ? "key" : "value", r.schema_id, r.records, r.first_offset, r.last_offset,
+                       ts(r.first_timestamp), ts(r.last_timestamp));
+    }
+  }
+  return o;
+}
+
+Status RunSchemaCheck(const SchemaCheckOptions& opts, WritableFile* out, Reporter* reporter,
+                      SchemaCheckResult* result) {
+  if (opts.reader.type != SchemaType::kAvro)
+    return Status::Unsupported(fmt::format("{}: evt schema check resolves Avro reader schemas only (this one is {})",
+                                           opts.reader.origin, SchemaTypeName(opts.reader.type)));
+  auto reader = avro::Schema::Parse(opts.reader.schema);
+  if (!reader.ok()) return Status::InvalidArgument(fmt::format("the reader schema: {}", reader.status().message()));
+  auto src = OpenSource(opts.source, reporter);
+  if (!src.ok()) return src.status();
+  // Per writer id: its compiled schema, or the reason no datum of it can be read.
+  std::map<int32_t, Result<std::shared_ptr<const avro::Schema>>> writers;
+  auto writer_for = [&](int32_t id) -> Result<std::shared_ptr<const avro::Schema>> {
+    auto it = writers.find(id);
+    if (it == writers.end()) {
+      auto make = [&]() -> Result<std::shared_ptr<const avro::Schema>> {
+        auto e = opts.schemas->ById(id);
+        if (!e.ok()) return e.status();
+        if (!*e) return Status::NotFound(fmt::format("schema id {} not found in {}", id, opts.schemas->Describe()));
+        if ((*e)->type != SchemaType::kAvro)
+          return Status::Unsupported(fmt::format("schema id {} is {}", id, SchemaTypeName((*e)->type)));
+        return opts.schemas->AvroById(id);
+      };
+      it = writers.emplace(id, make()).first;
+    }
+    return it->second;
+  };
+  RecordBatch batch;
+  std::string line, scratch, why;
+  Status s;
+  for (bool eof = false; !eof;) {
+    if (InterruptRequested()) return Status::Interrupted();
+    batch.Clear();
+    s = (*src)->Next(&batch, &eof);
+    line.clear();
+    for (const Record& r : batch.records) {
+      if (r.control || r.value.null()) continue;
+      confluent::Frame f;
+      if (!confluent::ParseFrame(r.value.view(), &f)) {
+        ++result->unframed;
+        continue;
+      }
+      auto writer = writer_for(f.schema_id);
+      if (!writer.ok() && writer.status().code() == Code::kUnsupported) {
+        ++result->other_type;
+        continue;
+      }
+      WriterSummary& w = result->by_writer[f.schema_id];
+      ++w.records;
+      ++result->checked;
+      why.clear();
+      if (!writer.ok()) {
+        why = writer.status().message();
+      } else if (!(*writer)->ToJson(f.payload, avro::JsonStyle::kSpec, &scratch.assign(""), &why)) {
+        why = "does not decode with its writer schema: " + why;
+      } else if (Status rs = avro::CheckDatum(**writer, **reader, f.payload); !rs.ok()) {
+        why = rs.message();
+      }
+      if (why.empty()) continue;
+      ++result->unreadable;
+      if (w.unreadable++ == 0) {
+        w.first_unreadable = r.offset;
+        w.reason = why;
+      }
+      line.append("{\"topic\":");
+      envelope::AppendJsonString(batch.topic, &line);
+      fmt::format_to(std::back_inserter(line), ",\"partition\":{},\"offset\":{},\"timestamp\":{},\"schema_id\":{},\"reason\":",
+                     r.partition >= 0 ? r.partition : batch.partition, r.offset, r.timestamp, f.schema_id);
+      envelope::AppendJsonString(why, &line);
+      line.append("}\n");
+    }
+    if (!line.empty()) EVT_RETURN_IF_ERROR(out->Append(line));
+    if (!s.ok()) break;
+  }
+  return s;
+}
+
+Status CheckCompat(const SchemaEntry& older, const SchemaEntry& newer, CompatMode mode) {
+  if (older.type != SchemaType::kAvro || newer.type != SchemaType::kAvro)
+    return Status::Unsupported("evt schema compat compares Avro schemas only");
+  auto o = avro::Schema::Parse(older.schema);
+  if (!o.ok()) return Status::InvalidArgument(fmt::format("{}: {}", older.origin, o.status().message()));
+  auto n = avro::Schema::Parse(newer.schema);
+  if (!n.ok()) return Status::InvalidArgument(fmt::format("{}: {}", newer.origin, n.status().message()));
+  if (mode == CompatMode::kBackward || mode == CompatMode::kFull) {
+    Status s = avro::CheckResolution(**o, **n);
+    if (!s.ok())
+      return Status::DataProblem(fmt::format("not backward compatible: {} cannot read data written with {}: {}",
+                                             newer.origin, older.origin, s.message()));
+  }
+  if (mode == CompatMode::kForward || mode == CompatMode::kFull) {
+    Status s = avro::CheckResolution(**n, **o);
+    if (!s.ok())
+      return Status::DataProblem(fmt::format("not forward compatible: {} cannot read data written with {}: {}",
+                                             older.origin, newer.origin, s.message()));
+  }
+  return Status::OK();
+}
+
+}  // namespace evt
