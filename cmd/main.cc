@@ -24,6 +24,7 @@ RunFn SetupCompact(CLI::App*);
 RunFn SetupReplay(CLI::App*);
 RunFn SetupBackfill(CLI::App*);
 RunFn SetupLag(CLI::App*);
+RunFn SetupProject(CLI::App*);
 RunFn SetupCompletion(CLI::App*);
 
 const std::vector<Command>& Commands() {
@@ -40,6 +41,8 @@ const std::vector<Command>& Commands() {
       {"backfill", "Hand each selected record to a program: parallel, per-key order, retries, dead letters", SetupBackfill},
       {"lag", "How far consumer groups (or a replay checkpoint) are behind, in records and time; Burrow's status",
        SetupLag},
+      {"project", "Fold events by key into a read model (SQLite, JSON Lines, CSV): as of a time, incremental",
+       SetupProject},
       {"compact", "Keep the latest record per key, like Kafka's log cleaner, crash-safe", SetupCompact},
       {"retain", "Delete old segments by age, size or position, like Kafka's retention", SetupRetain},
       {"sandbox", "Run a throwaway Kafka-protocol cluster (librdkafka's mock) for tests and rehearsals", SetupSandbox},

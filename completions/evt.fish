@@ -3,7 +3,7 @@
 # To add a subcommand: add it to the `complete ... -a` list of commands with a description,
 # then one `complete` line per flag with `__fish_seen_subcommand_from <name>`.
 
-set -l cmds cat write inspect verify dump filter gen replay backfill lag compact retain sandbox completion
+set -l cmds cat write inspect verify dump filter gen replay backfill project lag compact retain sandbox completion
 complete -c evt -f
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -l version -d 'Print the version'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a cat -d 'Print records as JSON Lines, values, CloudEvents or a template'
@@ -14,6 +14,7 @@ complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a dump -d 'List batc
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a filter -d 'Select JSON Lines with a jq expression'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a gen -d 'Generate deterministic synthetic events'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a replay -d 'Move a slice of history to a topic, a log or a file'
+complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a project -d 'Fold events by key into a read model'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a backfill -d 'Hand each selected record to a program'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a lag -d 'How far consumer groups are behind, with Burrow'"'"'s status'
 complete -c evt -n "not __fish_seen_subcommand_from $cmds" -a compact -d 'Keep the latest record per key, like the log cleaner'
@@ -115,30 +116,30 @@ complete -c evt -n "__fish_seen_subcommand_from gen" -l batch-records -x -d 'Rec
 complete -c evt -n "__fish_seen_subcommand_from gen" -l batch-bytes -x -d 'Uncompressed bytes per batch'
 
 # replay and backfill: the selection and checkpoint flags they share (cmd/selection.h)
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -F
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l from -x -d 'Start position per partition'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l until -x -d 'Stop position per partition'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l merge -x -a 'time none' -d 'Interleave partitions by time'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l where -x -d 'Keep records matching this expression'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l strict -d 'Invalid JSON values are errors'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l on-corruption -x -a 'stop skip' -d 'Stop at a corrupt batch, or skip it'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l time-field -x -d 'Bound times by event time from this field'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l keys -r -F -d 'Only keys listed in FILE'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l partitions -x -d 'Only these source partitions'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -F
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l from -x -d 'Start position per partition'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l until -x -d 'Stop position per partition'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l merge -x -a 'time none' -d 'Interleave partitions by time'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l where -x -d 'Keep records matching this expression'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l strict -d 'Invalid JSON values are errors'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l on-corruption -x -a 'stop skip' -d 'Stop at a corrupt batch, or skip it'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l time-field -x -d 'Bound times by event time from this field'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l keys -r -F -d 'Only keys listed in FILE'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l partitions -x -d 'Only these source partitions'
 # --keep-header/--drop-header: replay, backfill and write (cmd/common.h AddHeaderFlags)
-complete -c evt -n "__fish_seen_subcommand_from replay backfill write" -l keep-header -x -d 'Pass on only headers whose key matches GLOB'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill write" -l drop-header -x -d 'Drop headers whose key matches GLOB'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l brokers -x -d 'Kafka bootstrap brokers'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l config -r -F -d 'librdkafka properties file'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l timeout -x -d 'Kafka request timeout'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l isolation -x -a 'read_committed read_uncommitted' -d 'Kafka isolation level'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l dry-run -d 'Print the plan'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l checkpoint -r -F -d 'Progress file to resume from'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill write project" -l keep-header -x -d 'Pass on only headers whose key matches GLOB'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill write project" -l drop-header -x -d 'Drop headers whose key matches GLOB'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l brokers -x -d 'Kafka bootstrap brokers'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l config -r -F -d 'librdkafka properties file'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l timeout -x -d 'Kafka request timeout'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l isolation -x -a 'read_committed read_uncommitted' -d 'Kafka isolation level'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l dry-run -d 'Print the plan'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l checkpoint -r -F -d 'Progress file to resume from'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l checkpoint-interval -x -d 'How often to checkpoint'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l stats-json -r -F -d 'Write the run figures as JSON'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -s w -x -d 'Keep records matching this expression'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -s b -x -d 'Kafka bootstrap brokers'
-complete -c evt -n "__fish_seen_subcommand_from replay backfill" -s X -x -d 'librdkafka property prop=value'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l stats-json -r -F -d 'Write the run figures as JSON'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -s w -x -d 'Keep records matching this expression'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -s b -x -d 'Kafka bootstrap brokers'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -s X -x -d 'librdkafka property prop=value'
 
 # replay
 complete -c evt -n "__fish_seen_subcommand_from replay" -l to-topic -x -d 'Destination topic name'
@@ -218,3 +219,23 @@ complete -c evt -n "__fish_seen_subcommand_from sandbox" -l fault -x -a 'down-af
 
 # completion
 complete -c evt -n "__fish_seen_subcommand_from completion" -x -a 'bash zsh fish'
+
+# project
+complete -c evt -n "__fish_seen_subcommand_from project" -l into -r -F -d 'Output: FILE.db, FILE.jsonl, FILE.csv or -'
+complete -c evt -n "__fish_seen_subcommand_from project" -l format -x -a 'sqlite jsonl csv' -d 'Output format'
+complete -c evt -n "__fish_seen_subcommand_from project" -l key -x -d 'Expression giving the state key'
+complete -c evt -n "__fish_seen_subcommand_from project" -l reduce -x -a 'last merge count sum( min( max(' -d 'How a record changes the state'
+complete -c evt -n "__fish_seen_subcommand_from project" -l init -x -d 'State of a new key (JSON)'
+complete -c evt -n "__fish_seen_subcommand_from project" -l rules -r -F -d 'Per-event-type rules (JSON file)'
+complete -c evt -n "__fish_seen_subcommand_from project" -l keep-null -d 'Keep keys whose state is null'
+complete -c evt -n "__fish_seen_subcommand_from project" -l at -x -d 'State as of this time'
+complete -c evt -n "__fish_seen_subcommand_from project" -l columns -x -d 'Typed columns name=EXPR[:type]'
+complete -c evt -n "__fish_seen_subcommand_from project" -l index -x -d 'Index this column'
+complete -c evt -n "__fish_seen_subcommand_from project" -l incremental -d 'Continue from the recorded positions'
+complete -c evt -n "__fish_seen_subcommand_from project" -l rebuild -d 'Rebuild an output of another fold definition'
+complete -c evt -n "__fish_seen_subcommand_from project" -l max-memory -x -d 'Bound on the in-memory state'
+complete -c evt -n "__fish_seen_subcommand_from project" -l commit-records -x -d 'Records per transaction'
+complete -c evt -n "__fish_seen_subcommand_from project" -l on-error -x -a 'stop skip' -d 'A failing expression: stop or skip'
+complete -c evt -n "__fish_seen_subcommand_from project" -l snapshots -r -a '(__fish_complete_directories)' -d 'Snapshot directory'
+complete -c evt -n "__fish_seen_subcommand_from project" -l snapshot-every -x -d 'Snapshot every N records or DURATION'
+complete -c evt -n "__fish_seen_subcommand_from project" -l keep-snapshots -x -d 'Keep the newest N snapshots'
