@@ -95,6 +95,8 @@ void TerminalProgress::Update(const JobProgress& p, bool final) {
   if (p.job == "backfill") {
     line = fmt::format("backfill: {} handed, {} ok, {} retried, {} dead letters, {:.0f}/s", p.handed, p.done, p.retried,
                        p.dead_letters, rate);
+  } else if (p.keys >= 0) {
+    line = fmt::format("{}: {} records, {:.0f}/s, {} keys", p.job, p.done, rate, p.keys);
   } else {
     line = fmt::format("{}: {} records sent, {:.0f}/s", p.job, p.done, rate);
   }

@@ -27,6 +27,7 @@ RunFn SetupBackfill(CLI::App*);
 RunFn SetupLag(CLI::App*);
 RunFn SetupOffsets(CLI::App*);
 RunFn SetupDlq(CLI::App*);
+RunFn SetupProject(CLI::App*);
 RunFn SetupCompletion(CLI::App*);
 
 const std::vector<Command>& Commands() {
@@ -48,6 +49,8 @@ const std::vector<Command>& Commands() {
        SetupOffsets},
       {"dlq", "Dead-letter queues: summary by cause, show with decoded headers, redrive capped and never twice",
        SetupDlq},
+      {"project", "Fold events by key into a read model (SQLite, JSON Lines, CSV): as of a time, incremental",
+       SetupProject},
       {"compact", "Keep the latest record per key, like Kafka's log cleaner, crash-safe", SetupCompact},
       {"retain", "Delete old segments by age, size or position, like Kafka's retention", SetupRetain},
       {"sandbox", "Run a throwaway Kafka-protocol cluster (librdkafka's mock) for tests and rehearsals", SetupSandbox},

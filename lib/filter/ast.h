@@ -25,9 +25,12 @@ enum class NodeKind : uint8_t {
   kArith,      // op: + - * / %
   kNegate,     // -a
   kCall,       // name(args...) (str = name)
+  kIf,         // if c1 then t1 elif c2 then t2 ... else e end: kids c1 t1 c2 t2 ... e
+  kAssign,     // lhs OP rhs: op kNone '=', kUpdate '|=', kAdd.. kMod 'OP=', kAltUpdate '//='
+  kBind,       // src as $name | body (kids src, body; str = name)
 };
 
-enum class Op : uint8_t { kNone, kEq, kNe, kLt, kLe, kGt, kGe, kAdd, kSub, kMul, kDiv, kMod };
+enum class Op : uint8_t { kNone, kEq, kNe, kLt, kLe, kGt, kGe, kAdd, kSub, kMul, kDiv, kMod, kUpdate, kAltUpdate };
 
 enum class LitType : uint8_t { kNull, kFalse, kTrue, kNumber, kString };
 

@@ -24,6 +24,8 @@ enum Fn : int {
   kTest1, kTest2, kStartswith, kEndswith, kContains, kHas, kIn, kLength, kAsciiDowncase, kAsciiUpcase,
   kTostring, kTonumber, kType, kAny0, kAll0, kAny1, kAll1, kSelect, kNot, kEmpty,
   kNow, kMktime, kGmtime, kStrftime, kStrptime, kTodate, kFromdate,
+  kDel, kToEntries, kFromEntries, kWithEntries, kKeys, kKeysUnsorted, kAdd, kMap, kTojson, kFromjson, kGetpath,
+  kSetpath, kFloor, kMin, kMax, kError,
 };
 
 int FnId(const std::string& name, size_t nargs) {
@@ -35,12 +37,18 @@ int FnId(const std::string& name, size_t nargs) {
       {"all/1", kAll1}, {"select/1", kSelect}, {"not/0", kNot}, {"empty/0", kEmpty}, {"now/0", kNow},
       {"mktime/0", kMktime}, {"gmtime/0", kGmtime}, {"strftime/1", kStrftime}, {"strptime/1", kStrptime},
       {"todate/0", kTodate}, {"todateiso8601/0", kTodate}, {"fromdate/0", kFromdate},
-      {"fromdateiso8601/0", kFromdate}};
+      {"fromdateiso8601/0", kFromdate}, {"del/1", kDel}, {"to_entries/0", kToEntries},
+      {"from_entries/0", kFromEntries}, {"with_entries/1", kWithEntries}, {"keys/0", kKeys},
+      {"keys_unsorted/0", kKeysUnsorted}, {"add/0", kAdd}, {"map/1", kMap}, {"tojson/0", kTojson},
+      {"fromjson/0", kFromjson}, {"getpath/1", kGetpath}, {"setpath/2", kSetpath}, {"floor/0", kFloor},
+      {"min/0", kMin}, {"max/0", kMax}, {"error/1", kError}};
   auto it = m.find(fmt::format("{}/{}", name, nargs));
   return it == m.end() ? -1 : it->second;
 }
 
-enum Var : int { kVarKey, kVarOffset, kVarTimestamp, kVarPartition, kVarTopic, kVarHeaders, kNumVars };
+enum Var : int { kVarKey, kVarOffset, kVarTimestamp, kVarPartition, kVarTopic, kVarHeaders, kVarEvent, kNumVars };
+// Variables bound with `as $name` have ids from here (Node::fn).
+constexpr int kUserVarBase = 1000;
 int VarId(const std::string& name) {
   if (name == "key") return kVarKey;
   if (name == "offset") return kVarOffset;
@@ -48,6 +56,7 @@ int VarId(const std::string& name) {
   if (name == "partition") return kVarPartition;
   if (name == "topic") return kVarTopic;
   if (name == "headers") return kVarHeaders;
+  if (name == "event") return kVarEvent;
   return -1;
 }
 
@@ -171,6 +180,13 @@ PathNode* Nav(Node* n, PathNode* ctx) {
       }
     case NodeKind::kLiteral:
     case NodeKind::kVariable: return nullptr;
+    case NodeKind::kBind:
+      Use(n->kids[0].get(), ctx);
+      return Nav(n->kids[1].get(), ctx);
+    case NodeKind::kAssign:
+      UseCtx(ctx);  // the input is rebuilt: all of it is needed
+      for (auto& k : n->kids) Use(k.get(), ctx);
+      return nullptr;
     default:
       for (auto& k : n->kids) Use(k.get(), ctx);
       return nullptr;
@@ -342,7 +358,12 @@ bool Filter::reads_document() const { return paths_ && (paths_->full || !paths_-
 
 namespace {
 
-Status Resolve(Node* n, Mode mode, uint32_t* vars, const std::string& text) {
+struct Scope {
+  std::vector<std::pair<std::string, int>> names;  // `as $name` bindings in scope, innermost last
+  int next = kUserVarBase;
+};
+
+Status Resolve(Node* n, Mode mode, uint32_t* vars, const std::string& text, Scope* scope) {
   auto err = [&](const std::string& what, int pos = -1) {
     std::string caret(static_cast<size_t>(pos < 0 ? n->pos : pos), ' ');
     return Status::InvalidArgument(fmt::format("{}\n  {}\n  {}^", what, text, caret));
@@ -374,18 +395,33 @@ Status Resolve(Node* n, Mode mode, uint32_t* vars, const std::string& text) {
       Status s = CheckTimeFormat(fmt.substr(0, fmt.find('\0')), n->fn == kStrftime ? "strftime/1" : "strptime/1");
       if (!s.ok()) return err(s.message(), n->kids[0]->pos);
     }
+  } else if (n->kind == NodeKind::kBind) {
+    EVT_RETURN_IF_ERROR(Resolve(n->kids[0].get(), mode, vars, text, scope));
+    n->fn = scope->next++;
+    scope->names.emplace_back(n->str, n->fn);
+    Status s = Resolve(n->kids[1].get(), mode, vars, text, scope);
+    scope->names.pop_back();
+    return s;
   } else if (n->kind == NodeKind::kVariable) {
+    for (auto it = scope->names.rbegin(); it != scope->names.rend(); ++it)
+      if (it->first == n->str) {
+        n->fn = it->second;
+        return Status::OK();
+      }
     int id = VarId(n->str);
+    if (id == kVarEvent && mode != Mode::kFold) return err("$event is only defined in a fold (evt project --reduce)");
     if (mode == Mode::kJson) {
       if (id >= 0)
         return err(fmt::format("${} is only defined when filtering records (--where on cat, dump, inspect)", n->str));
       return err(fmt::format("${} is not defined", n->str));
     }
-    if (id < 0) return err(fmt::format("${} is not defined; records have $key $offset $timestamp $partition $topic $headers", n->str));
+    if (id < 0)
+      return err(fmt::format("${} is not defined; records have $key $offset $timestamp $partition $topic $headers{}",
+                             n->str, mode == Mode::kFold ? " (and folds $event)" : ""));
     n->fn = id;
     *vars |= 1u << id;
   }
-  for (auto& k : n->kids) EVT_RETURN_IF_ERROR(Resolve(k.get(), mode, vars, text));
+  for (auto& k : n->kids) EVT_RETURN_IF_ERROR(Resolve(k.get(), mode, vars, text, scope));
   return Status::OK();
 }
 
@@ -399,7 +435,8 @@ Result<std::shared_ptr<const Filter>> Filter::Compile(const std::vector<std::str
   for (const auto& e : exprs) {
     auto n = Parse(e);
     if (!n.ok()) return n.status();
-    EVT_RETURN_IF_ERROR(Resolve(n->get(), mode, &f->vars_used_, e));
+    Scope scope;
+    EVT_RETURN_IF_ERROR(Resolve(n->get(), mode, &f->vars_used_, e, &scope));
     if (!root) {
       root = std::move(*n);
     } else {
@@ -410,6 +447,21 @@ Result<std::shared_ptr<const Filter>> Filter::Compile(const std::vector<std::str
       root = std::move(a);
     }
     f->text_ += (f->text_.empty() ? "" : " and ") + e;
+  }
+  if (mode != Mode::kFold) {
+    // As a predicate, `.a = 1` keeps every object (jq's assignment): almost always a typo.
+    std::vector<const Node*> todo = {root.get()};
+    while (!todo.empty()) {
+      const Node* n = todo.back();
+      todo.pop_back();
+      if (n->kind == NodeKind::kAnd || n->kind == NodeKind::kOr) {
+        for (auto& k : n->kids) todo.push_back(k.get());
+      } else if (n->kind == NodeKind::kAssign && n->op == Op::kNone) {
+        return Status::InvalidArgument(fmt::format(
+            "'=' is assignment (as a filter it selects every object it can assign to); use '==' to compare "
+            "(or write '... = ... | .' to mean the assignment)\n  {}", f->text_));
+      }
+    }
   }
   f->paths_ = std::make_unique<PathNode>();
   Use(root.get(), f->paths_.get());
@@ -433,6 +485,8 @@ struct Evaluator::Impl {
   std::shared_ptr<const Filter> f;
   EvalArena arena;
   JsonExtractor extractor;
+  JsonExtractor state_extractor;  // Fold: `.` (the state), parsed beside $event
+  std::vector<Value> uvars;       // `as $name` bindings, by id - kUserVarBase
   std::string* error = nullptr;
   bool have_error = false;
   std::unordered_map<std::string, std::unique_ptr<Regex>> regex_cache;
@@ -499,6 +553,7 @@ struct Evaluator::Impl {
       case kVarTimestamp: v = Value::Number(static_cast<double>(rec->timestamp)); break;
       case kVarPartition: v = Value::Number(static_cast<double>(rec->partition >= 0 ? rec->partition : batch->partition)); break;
       case kVarTopic: v = MakeString(batch->topic); break;
+      case kVarEvent: break;  // set by Fold before evaluation
       case kVarHeaders: {
         std::vector<Member> ms;
         const Header* h = batch->HeadersOf(*rec);
@@ -968,6 +1023,424 @@ struct Evaluator::Impl {
         }
         return R::Val(Value::Bool(RegexTest(*rx, in.sv())));
       }
+      default: return CallFold(n, in);
+    }
+    return Fail("unknown function");
+  }
+
+  // ---- paths (jq's path(f)), for assignment and del: the path `n` selects in `in`, and the
+  // value there. Only path expressions are accepted: . .a .[e] f|g f? select(c) empty
+  // getpath(p) if-then-else and `as` bindings.
+  R PathOf(const Node* n, const Value& in, std::vector<Value>* path) {
+    switch (n->kind) {
+      case NodeKind::kIdentity: return R::Val(in);
+      case NodeKind::kField: {
+        size_t sz = path->size();
+        R b = PathOf(n->kids[0].get(), in, path);
+        if (b.s != R::kVal) return b;
+        R v = IndexField(b.v, n->str);
+        if (v.s == R::kErr && n->opt) {
+          path->resize(sz);
+          return Suppress(v);
+        }
+        if (v.s == R::kVal) path->push_back(Value::String(n->str));
+        return v;
+      }
+      case NodeKind::kIndex: {
+        size_t sz = path->size();
+        R b = PathOf(n->kids[0].get(), in, path);
+        if (b.s != R::kVal) return b;
+        R i = Eval(n->kids[1].get(), in);
+        if (i.s != R::kVal) return i;
+        R v = IndexValue(b.v, i.v);
+        if (v.s == R::kErr && n->opt) {
+          path->resize(sz);
+          return Suppress(v);
+        }
+        if (v.s == R::kVal) path->push_back(i.v);
+        return v;
+      }
+      case NodeKind::kPipe: {
+        R l = PathOf(n->kids[0].get(), in, path);
+        if (l.s != R::kVal) return l;
+        return PathOf(n->kids[1].get(), l.v, path);
+      }
+      case NodeKind::kOptional: {
+        size_t sz = path->size();
+        bool had = have_error;
+        R r = PathOf(n->kids[0].get(), in, path);
+        if (r.s == R::kErr) {
+          if (!had) have_error = false;
+          path->resize(sz);
+          return R::Empty();
+        }
+        return r;
+      }
+      case NodeKind::kIf: {
+        R r;
+        const Node* b = Branch(n, in, &r);
+        return b ? PathOf(b, in, path) : r;
+      }
+      case NodeKind::kBind: {
+        R r;
+        return Bind(n, in, &r) ? PathOf(n->kids[1].get(), in, path) : r;
+      }
+      case NodeKind::kCall:
+        if (n->fn == kEmpty) return R::Empty();
+        if (n->fn == kSelect) {
+          R c = Eval(n->kids[0].get(), in);
+          if (c.s != R::kVal) return c;
+          return c.v.truthy() ? R::Val(in) : R::Empty();
+        }
+        if (n->fn == kGetpath) {
+          R p = Eval(n->kids[0].get(), in);
+          if (p.s != R::kVal) return p;
+          if (p.v.t != VType::kArray) return Fail("Path must be specified as an array");
+          Value cur = in;
+          for (uint32_t i = 0; i < p.v.n; ++i) {
+            R v = IndexValue(cur, p.v.elems[i]);
+            if (v.s != R::kVal) return v;
+            path->push_back(p.v.elems[i]);
+            cur = v.v;
+          }
+          return R::Val(cur);
+        }
+        break;
+      default: break;
+    }
+    R v = Eval(n, in);
+    if (v.s != R::kVal) return v;
+    std::string shown;
+    AppendJqJson(v.v, &shown);
+    if (shown.size() > 11) shown = shown.substr(0, 10) + "...";
+    return Fail(fmt::format("Invalid path expression with result {}", shown));
+  }
+
+  // kIf: the branch the conditions choose (nullptr, with *r, when one has no value).
+  const Node* Branch(const Node* n, const Value& in, R* r) {
+    size_t i = 0;
+    for (; i + 1 < n->kids.size(); i += 2) {
+      R c = Eval(n->kids[i].get(), in);
+      if (c.s != R::kVal) {
+        *r = c;
+        return nullptr;
+      }
+      if (c.v.truthy()) return n->kids[i + 1].get();
+    }
+    return n->kids[i].get();
+  }
+  // kBind: binds `as $name` to the source's value (false, with *r, when it has none).
+  bool Bind(const Node* n, const Value& in, R* r) {
+    R src = Eval(n->kids[0].get(), in);
+    if (src.s != R::kVal) {
+      *r = src;
+      return false;
+    }
+    size_t slot = static_cast<size_t>(n->fn - kUserVarBase);
+    if (uvars.size() <= slot) uvars.resize(slot + 1);
+    uvars[slot] = src.v;
+    return true;
+  }
+
+  static int64_t PathIndex(double d) {
+    if (std::isnan(d)) return 0;
+    return d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : static_cast<int64_t>(d);
+  }
+
+  // jq's setpath: containers are created on null; arrays grow with nulls.
+  R SetPath(const Value& root, const std::vector<Value>& path, size_t i, const Value& v) {
+    if (i == path.size()) return R::Val(v);
+    const Value& k = path[i];
+    if (k.t == VType::kString) {
+      if (root.t != VType::kObject && root.t != VType::kNull) {
+        std::string n;
+        envelope::AppendJqJsonString(k.sv(), &n);
+        return Fail(fmt::format("Cannot index {} with string {}", TypeName(root.t), n));
+      }
+      const Value* child = root.t == VType::kObject ? Lookup(root, k.sv()) : nullptr;
+      R c = SetPath(child ? *child : Value::Null(), path, i + 1, v);
+      if (c.s != R::kVal) return c;
+      std::vector<Member> ms;
+      if (root.t == VType::kObject) ms.assign(root.members, root.members + root.n);
+      bool found = false;
+      for (auto& m : ms)
+        if (m.key == k.sv()) {
+          m.val = c.v;
+          found = true;
+        }
+      if (!found) ms.push_back(Member{k.sv(), c.v});
+      return R::Val(MakeObject(ms));
+    }
+    if (k.t == VType::kNumber) {
+      if (root.t != VType::kArray && root.t != VType::kNull)
+        return Fail(fmt::format("Cannot index {} with number", TypeName(root.t)));
+      int64_t n = root.t == VType::kArray ? root.n : 0;
+      int64_t idx = PathIndex(k.num);
+      if (idx < 0) idx += n;
+      if (idx < 0) return Fail("Out of bounds negative array index");
+      if (idx > (1 << 26)) return Fail("Array index too large");
+      R c = SetPath(idx < n ? root.elems[idx] : Value::Null(), path, i + 1, v);
+      if (c.s != R::kVal) return c;
+      std::vector<Value> es;
+      if (root.t == VType::kArray) es.assign(root.elems, root.elems + root.n);
+      if (static_cast<int64_t>(es.size()) <= idx) es.resize(static_cast<size_t>(idx) + 1);
+      es[static_cast<size_t>(idx)] = c.v;
+      return R::Val(MakeArray(es));
+    }
+    return Fail(fmt::format("Cannot update field at object index of {}", TypeName(root.t)));
+  }
+
+  // jq's delpaths of one path: deleting what is not there changes nothing.
+  R DelPath(const Value& root, const std::vector<Value>& path, size_t i) {
+    if (path.empty()) return R::Val(Value::Null());
+    if (root.t == VType::kNull) return R::Val(root);
+    const Value& k = path[i];
+    bool last = i + 1 == path.size();
+    if (k.t == VType::kString) {
+      if (root.t != VType::kObject) return Fail(fmt::format("Cannot delete field at object index of {}", TypeName(root.t)));
+      const Value* child = Lookup(root, k.sv());
+      if (!child) return R::Val(root);
+      std::vector<Member> ms;
+      for (uint32_t j = 0; j < root.n; ++j) {
+        const Member& m = root.members[j];
+        if (m.key != k.sv()) {
+          ms.push_back(m);
+        } else if (!last) {
+          R c = DelPath(m.val, path, i + 1);
+          if (c.s != R::kVal) return c;
+          ms.push_back(Member{m.key, c.v});
+        }
+      }
+      return R::Val(MakeObject(ms));
+    }
+    if (k.t == VType::kNumber) {
+      if (root.t != VType::kArray) return Fail(fmt::format("Cannot delete field at index of {}", TypeName(root.t)));
+      int64_t n = root.n, idx = PathIndex(k.num);
+      if (idx < 0) idx += n;
+      if (idx < 0 || idx >= n) return R::Val(root);
+      std::vector<Value> es(root.elems, root.elems + root.n);
+      if (last) {
+        es.erase(es.begin() + idx);
+      } else {
+        R c = DelPath(es[static_cast<size_t>(idx)], path, i + 1);
+        if (c.s != R::kVal) return c;
+        es[static_cast<size_t>(idx)] = c.v;
+      }
+      return R::Val(MakeArray(es));
+    }
+    return Fail(fmt::format("Cannot delete field at object index of {}", TypeName(root.t)));
+  }
+
+  // lhs = rhs, lhs |= f, lhs += rhs ... with jq 1.6's definitions: `=` and `OP=` evaluate
+  // rhs on the input first; `|=` applies f to the value at the path, and an `empty` f
+  // deletes the path.
+  R Assign(const Node* n, const Value& in) {
+    const Node* lhs = n->kids[0].get();
+    const Node* rhs = n->kids[1].get();
+    std::vector<Value> path;
+    if (n->op == Op::kUpdate) {
+      R p = PathOf(lhs, in, &path);
+      if (p.s == R::kErr) return p;
+      if (p.s == R::kEmpty) return R::Val(in);
+      R u = Eval(rhs, p.v);
+      if (u.s == R::kErr) return u;
+      if (u.s == R::kEmpty) return DelPath(in, path, 0);
+      return SetPath(in, path, 0, u.v);
+    }
+    R r = Eval(rhs, in);
+    if (r.s != R::kVal) return r;
+    Value rv = r.v;
+    R p = PathOf(lhs, in, &path);
+    if (p.s == R::kErr) return p;
+    if (p.s == R::kEmpty) return R::Val(in);
+    Value nv = rv;
+    if (n->op == Op::kAltUpdate) {
+      nv = p.v.truthy() ? p.v : rv;
+    } else if (n->op != Op::kNone) {
+      R a = Arith(n->op, p.v, rv);
+      if (a.s != R::kVal) return a;
+      nv = a.v;
+    }
+    return SetPath(in, path, 0, nv);
+  }
+
+  // Keys of an object (member order, or sorted) or indices of an array.
+  R Keys(const Value& in, bool sorted) {
+    std::vector<Value> ks;
+    if (in.t == VType::kObject) {
+      for (uint32_t i = 0; i < in.n; ++i) ks.push_back(Value::String(in.members[i].key));
+      if (sorted)
+        std::sort(ks.begin(), ks.end(), [](const Value& a, const Value& b) { return CompareStrings(a.sv(), b.sv()) < 0; });
+    } else if (in.t == VType::kArray) {
+      for (uint32_t i = 0; i < in.n; ++i) ks.push_back(Value::Number(i));
+    } else {
+      return Fail(fmt::format("{} has no keys", Show(in)));
+    }
+    return R::Val(MakeArray(ks));
+  }
+
+  R ToEntries(const Value& in) {
+    R ks = Keys(in, false);
+    if (ks.s != R::kVal) return ks;
+    std::vector<Value> es;
+    for (uint32_t i = 0; i < ks.v.n; ++i) {
+      R v = IndexValue(in, ks.v.elems[i]);
+      if (v.s != R::kVal) return v;
+      es.push_back(MakeObject({Member{"key", ks.v.elems[i]}, Member{"value", v.v}}));
+    }
+    return R::Val(MakeArray(es));
+  }
+
+  // jq 1.6: map({(.key // .name // .Name // .Key): .value}) | add + {} // {}
+  R FromEntries(const Value& in) {
+    std::vector<Value> items;
+    if (!Iterate(in, &items)) return Fail(fmt::format("Cannot iterate over {}", Show(in)));
+    Value acc;
+    for (const Value& e : items) {
+      Value key;
+      for (const char* name : {"key", "name", "Name", "Key"}) {
+        R k = IndexField(e, name);
+        if (k.s != R::kVal) return k;
+        key = k.v;
+        if (key.truthy()) break;
+      }
+      if (key.t != VType::kString) return Fail(fmt::format("Cannot use {} as object key", Show(key)));
+      R v = IndexField(e, "value");
+      if (v.s != R::kVal) return v;
+      Value one = MakeObject({Member{key.sv(), v.v}});
+      R a = Arith(Op::kAdd, acc, one);
+      if (a.s != R::kVal) return a;
+      acc = a.v;
+    }
+    if (acc.t == VType::kNull) return R::Val(MakeObject({}));
+    return R::Val(acc);
+  }
+
+  R Map(const Node* f, const Value& in) {
+    std::vector<Value> items, out;
+    if (!Iterate(in, &items)) return Fail(fmt::format("Cannot iterate over {}", Show(in)));
+    for (const Value& v : items) {
+      R r = Eval(f, v);
+      if (r.s == R::kErr) return r;
+      if (r.s == R::kVal) out.push_back(r.v);
+    }
+    return R::Val(MakeArray(out));
+  }
+
+  // True when a JSON text holds more than one top-level value ("12 13"), which jq's
+  // fromjson rejects.
+  static bool HasExtraJsonValues(std::string_view s) {
+    auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    size_t i = 0;
+    while (i < s.size() && ws(s[i])) ++i;
+    int depth = 0;
+    bool in_str = false;
+    for (; i < s.size(); ++i) {
+      char c = s[i];
+      if (in_str) {
+        if (c == '\\') ++i;
+        else if (c == '"') in_str = false;
+        if (!in_str && depth == 0) { ++i; break; }
+        continue;
+      }
+      if (c == '"') in_str = true;
+      else if (c == '{' || c == '[') ++depth;
+      else if (c == '}' || c == ']') {
+        if (--depth == 0) { ++i; break; }
+      } else if (depth == 0 && ws(c)) break;
+    }
+    while (i < s.size() && ws(s[i])) ++i;
+    return i < s.size();
+  }
+
+  R CallFold(const Node* n, const Value& in) {
+    switch (n->fn) {
+      case kDel: {
+        std::vector<Value> path;
+        R p = PathOf(n->kids[0].get(), in, &path);
+        if (p.s == R::kErr) return p;
+        if (p.s == R::kEmpty) return R::Val(in);
+        return DelPath(in, path, 0);
+      }
+      case kToEntries: return ToEntries(in);
+      case kFromEntries: return FromEntries(in);
+      case kWithEntries: {
+        R e = ToEntries(in);
+        if (e.s != R::kVal) return e;
+        R m = Map(n->kids[0].get(), e.v);
+        if (m.s != R::kVal) return m;
+        return FromEntries(m.v);
+      }
+      case kKeys: return Keys(in, true);
+      case kKeysUnsorted: return Keys(in, false);
+      case kAdd: {
+        std::vector<Value> items;
+        if (!Iterate(in, &items)) return Fail(fmt::format("Cannot iterate over {}", Show(in)));
+        Value acc;
+        for (const Value& v : items) {
+          R a = Arith(Op::kAdd, acc, v);
+          if (a.s != R::kVal) return a;
+          acc = a.v;
+        }
+        return R::Val(acc);
+      }
+      case kMap: return Map(n->kids[0].get(), in);
+      case kTojson: {
+        std::string s;
+        AppendJqJson(in, &s);
+        return R::Val(MakeString(s));
+      }
+      case kFromjson: {
+        if (in.t != VType::kString) return Fail(fmt::format("{} cannot be parsed as JSON", Show(in)));
+        Value v;
+        if (HasExtraJsonValues(in.sv()) || !extractor.ExtractFull(in.sv(), &arena, &v))
+          return Fail(fmt::format("{} is not valid JSON", Show(in)));
+        return R::Val(v);
+      }
+      case kGetpath: {
+        R p = Eval(n->kids[0].get(), in);
+        if (p.s != R::kVal) return p;
+        if (p.v.t != VType::kArray) return Fail("Path must be specified as an array");
+        Value cur = in;
+        for (uint32_t i = 0; i < p.v.n && cur.t != VType::kNull; ++i) {
+          R v = IndexValue(cur, p.v.elems[i]);
+          if (v.s != R::kVal) return v;
+          cur = v.v;
+        }
+        return R::Val(cur);
+      }
+      case kSetpath: {
+        R v = Eval(n->kids[1].get(), in);
+        if (v.s != R::kVal) return v;
+        R p = Eval(n->kids[0].get(), in);
+        if (p.s != R::kVal) return p;
+        if (p.v.t != VType::kArray) return Fail("Path must be specified as an array");
+        std::vector<Value> path(p.v.elems, p.v.elems + p.v.n);
+        return SetPath(in, path, 0, v.v);
+      }
+      case kFloor:
+        if (in.t != VType::kNumber) return Fail(fmt::format("{} number required", Show(in)));
+        return R::Val(Value::Number(std::floor(in.num)));
+      case kMin:
+      case kMax: {
+        if (in.t != VType::kArray) return Fail(fmt::format("Cannot determine {} of {}", n->fn == kMin ? "min" : "max", Show(in)));
+        if (in.n == 0) return R::Val(Value::Null());
+        // jq sorts and takes the first (min) or the last (max) of equal elements.
+        size_t best = 0;
+        for (uint32_t i = 1; i < in.n; ++i) {
+          int c = Compare(in.elems[i], in.elems[best]);
+          if (n->fn == kMin ? c < 0 : c >= 0) best = i;
+        }
+        return R::Val(in.elems[best]);
+      }
+      case kError: {
+        R m = Eval(n->kids[0].get(), in);
+        if (m.s != R::kVal) return m;
+        if (m.v.t == VType::kString) return Fail(std::string(m.v.sv()));
+        std::string s;
+        AppendJqJson(m.v, &s);
+        return Fail(s + " (not a string)");
+      }
     }
     return Fail("unknown function");
   }
@@ -1038,7 +1511,8 @@ struct Evaluator::Impl {
         }
         return R::Val(MakeObject(ms));
       }
-      case NodeKind::kVariable: return R::Val(Var(n->fn));
+      case NodeKind::kVariable:
+        return R::Val(n->fn >= kUserVarBase ? uvars[static_cast<size_t>(n->fn - kUserVarBase)] : Var(n->fn));
       case NodeKind::kPipe: {
         R l = Eval(n->kids[0].get(), in);
         if (l.s != R::kVal) return l;
@@ -1094,8 +1568,28 @@ struct Evaluator::Impl {
         return R::Val(Value::Number(-v.v.num));
       }
       case NodeKind::kCall: return Call(n, in);
+      case NodeKind::kIf: {
+        R r;
+        const Node* b = Branch(n, in, &r);
+        return b ? Eval(b, in) : r;
+      }
+      case NodeKind::kBind: {
+        R r;
+        return Bind(n, in, &r) ? Eval(n->kids[1].get(), in) : r;
+      }
+      case NodeKind::kAssign: return Assign(n, in);
     }
     return Fail("bad node");
+  }
+
+  Match RunValue(const Value& doc, std::string* out) {
+    have_error = false;
+    R r = Eval(f->root_.get(), doc);
+    if (r.s == R::kErr) return Match::kError;
+    if (r.s == R::kEmpty) return Match::kNo;
+    out->clear();
+    AppendJqJson(r.v, out);
+    return Match::kYes;
   }
 
   Match Run(const Value& doc) {
@@ -1124,25 +1618,80 @@ Match Evaluator::Json(const char* data, size_t len, size_t capacity) {
   return im.Run(doc);
 }
 
-Match Evaluator::Record(const RecordBatch& batch, const evt::Record& r, bool strict) {
+namespace {
+const PathNode* FullPath() {
+  static const PathNode* full = [] {
+    auto* p = new PathNode();
+    p->full = true;
+    return p;
+  }();
+  return full;
+}
+}  // namespace
+
+// The record's value as `.` (or, for folds, $event): null when absent or not valid JSON.
+bool Evaluator::LoadRecordValue(const RecordBatch& batch, const evt::Record& r, bool strict, bool needed,
+                                const void* paths, void* doc) {
   Impl& im = *impl_;
   im.arena.Reset();
   im.batch = &batch;
   im.rec = &r;
   im.vars_ready = 0;
-  Value doc;
-  if (im.f->reads_document() && !r.value.null()) {
+  Value& d = *static_cast<Value*>(doc);
+  d = Value::Null();
+  if (needed && !r.value.null()) {
     std::string_view v = r.value.view();
-    if (!im.extractor.Extract(v.data(), v.size(), v.size(), im.f->paths_.get(), &im.arena, &doc)) {
+    if (!im.extractor.Extract(v.data(), v.size(), v.size(), static_cast<const PathNode*>(paths), &im.arena, &d)) {
       if (strict) {
         error_ = "value is not valid JSON";
-        return Match::kInvalid;
+        return false;
       }
       im.arena.Reset();
-      doc = Value::Null();
+      d = Value::Null();
     }
   }
-  return im.Run(doc);
+  return true;
+}
+
+Match Evaluator::Record(const RecordBatch& batch, const evt::Record& r, bool strict) {
+  Value doc;
+  if (!LoadRecordValue(batch, r, strict, impl_->f->reads_document(), impl_->f->paths_.get(), &doc)) return Match::kInvalid;
+  return impl_->Run(doc);
+}
+
+Match Evaluator::RecordValue(const RecordBatch& batch, const evt::Record& r, bool strict, std::string* out) {
+  Value doc;
+  if (!LoadRecordValue(batch, r, strict, impl_->f->reads_document(), impl_->f->paths_.get(), &doc)) return Match::kInvalid;
+  return impl_->RunValue(doc, out);
+}
+
+Match Evaluator::Fold(std::string_view state, const RecordBatch& batch, const evt::Record& r, bool strict,
+                      std::string* out) {
+  Impl& im = *impl_;
+  Value event;
+  bool uses_event = (im.f->vars_used_ >> kVarEvent) & 1;
+  if (!LoadRecordValue(batch, r, strict, uses_event, FullPath(), &event)) return Match::kInvalid;
+  im.vars[kVarEvent] = event;
+  im.vars_ready |= 1u << kVarEvent;
+  Value doc;
+  if (!state.empty() && im.f->reads_document()) {
+    if (!im.state_extractor.Extract(state.data(), state.size(), state.size(), im.f->paths_.get(), &im.arena, &doc)) {
+      error_ = "the state is not valid JSON";
+      return Match::kInvalid;
+    }
+  }
+  return im.RunValue(doc, out);
+}
+
+Match Evaluator::JsonValue(std::string_view json, std::string* out) {
+  Impl& im = *impl_;
+  im.arena.Reset();
+  Value doc;
+  if (!im.extractor.Extract(json.data(), json.size(), json.size(), im.f->paths_.get(), &im.arena, &doc)) {
+    error_ = "not valid JSON";
+    return Match::kInvalid;
+  }
+  return im.RunValue(doc, out);
 }
 
 }  // namespace evt::filter

@@ -21,6 +21,8 @@ namespace evt::filter {
 enum class Mode {
   kJson,    // bare JSON documents (evt filter): no record variables
   kRecord,  // Kafka records (--where): `.` is the value; $key $offset $timestamp $partition $topic $headers
+  kFold,    // a fold step (evt project --reduce): `.` is the state, $event the record's value, and the
+            // record variables of kRecord
 };
 
 enum class Match {
@@ -67,11 +69,24 @@ class Evaluator {
   // Evaluates a record. `.` is the value parsed as JSON, or null when it is absent or not
   // valid JSON; with `strict`, a value that is not valid JSON gives kInvalid.
   Match Record(const RecordBatch& batch, const evt::Record& r, bool strict);
+  // Evaluations that give the output's value: on kYes, *out holds it as compact JSON
+  // (`jq -c`); kNo means the expression produced no output (`empty`).
+  //
+  // Mode::kFold: `.` is `state` (JSON text; an empty view is null), $event the record's
+  // value (null for a tombstone, or a value that is not valid JSON; with `strict` such a
+  // value gives kInvalid). kInvalid also when `state` is not valid JSON.
+  Match Fold(std::string_view state, const RecordBatch& batch, const evt::Record& r, bool strict, std::string* out);
+  // Mode::kRecord: as Record(), with the output's value.
+  Match RecordValue(const RecordBatch& batch, const evt::Record& r, bool strict, std::string* out);
+  // Mode::kJson over one JSON text (any length; copied when it needs padding).
+  Match JsonValue(std::string_view json, std::string* out);
   // The message of the last kError / kInvalid.
   const std::string& error() const { return error_; }
 
  private:
   struct Impl;
+  bool LoadRecordValue(const RecordBatch& batch, const evt::Record& r, bool strict, bool needed, const void* paths,
+                       void* doc);
   std::unique_ptr<Impl> impl_;
   std::string error_;
 };

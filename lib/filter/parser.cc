@@ -17,7 +17,10 @@ const std::vector<std::string>& SupportedFunctions() {
       "test/1", "test/2", "startswith/1", "endswith/1", "contains/1", "has/1", "in/1", "length/0",
       "ascii_downcase/0", "ascii_upcase/0", "tostring/0", "tonumber/0", "type/0", "any/0", "all/0",
       "any/1", "all/1", "select/1", "not/0", "empty/0", "now/0", "mktime/0", "gmtime/0", "strftime/1",
-      "strptime/1", "todate/0", "fromdate/0", "todateiso8601/0", "fromdateiso8601/0"};
+      "strptime/1", "todate/0", "fromdate/0", "todateiso8601/0", "fromdateiso8601/0",
+      // for folds (evt project)
+      "del/1", "to_entries/0", "from_entries/0", "with_entries/1", "keys/0", "keys_unsorted/0", "add/0",
+      "map/1", "tojson/0", "fromjson/0", "getpath/1", "setpath/2", "floor/0", "min/0", "max/0", "error/1"};
   return f;
 }
 
@@ -27,7 +30,7 @@ enum class Tok : uint8_t {
   kEnd, kDot, kField, kQuotedField /* ."x" handled in parser */, kIdent, kVar, kNumber, kString,
   kLParen, kRParen, kLBracket, kRBracket, kLBrace, kRBrace, kComma, kColon, kSemicolon,
   kPipe, kAlt, kQuestion, kEq, kNe, kLt, kLe, kGt, kGe, kPlus, kMinus, kStar, kSlash, kPercent,
-  kDotDot, kAssign,
+  kDotDot, kAssign, kUpdateAssign /* |= += -= *= /= %= //= (op in text) */,
 };
 
 struct Token {
@@ -215,9 +218,14 @@ class Parser {
       tok_.t = Tok::kString;
       i = j;
     } else if (two('/', '/')) {
-      if (i + 2 < s_.size() && s_[i + 2] == '=') return Error(static_cast<int>(i), "assignment '//=' is not supported");
-      tok_.t = Tok::kAlt;
-      i += 2;
+      if (i + 2 < s_.size() && s_[i + 2] == '=') {
+        tok_.t = Tok::kUpdateAssign;
+        tok_.text = "//=";
+        i += 3;
+      } else {
+        tok_.t = Tok::kAlt;
+        i += 2;
+      }
     } else if (two('=', '=')) {
       tok_.t = Tok::kEq;
       i += 2;
@@ -231,7 +239,9 @@ class Parser {
       tok_.t = Tok::kGe;
       i += 2;
     } else if (two('|', '=') || two('+', '=') || two('-', '=') || two('*', '=') || two('/', '=') || two('%', '=')) {
-      return Error(static_cast<int>(i), fmt::format("assignment '{}' is not supported", s_.substr(i, 2)));
+      tok_.t = Tok::kUpdateAssign;
+      tok_.text = s_.substr(i, 2);
+      i += 2;
     } else {
       ++i;
       switch (c) {
@@ -307,13 +317,27 @@ class Parser {
   Result<std::unique_ptr<Node>> ParsePipe() {
     if (++depth_ > kMaxDepth) return Error(tok_.pos, "expression nested too deeply");
     if (tok_.t == Tok::kIdent && (tok_.text == "def" || tok_.text == "reduce" || tok_.text == "foreach" ||
-                                  tok_.text == "if" || tok_.text == "try" || tok_.text == "label" ||
+                                  tok_.text == "try" || tok_.text == "label" ||
                                   tok_.text == "import" || tok_.text == "include"))
       return Error(tok_.pos, fmt::format("'{}' is not supported by evt's filter language", tok_.text));
     auto lhs = ParseAlt();
     if (!lhs.ok()) return lhs;
-    if (tok_.t == Tok::kIdent && tok_.text == "as")
-      return Error(tok_.pos, "variable binding 'as' is not supported");
+    if (tok_.t == Tok::kIdent && tok_.text == "as") {
+      // src as $name | body: body sees `.` as src did, with $name bound.
+      int pos = tok_.pos;
+      EVT_RETURN_IF_ERROR(Next());
+      if (tok_.t != Tok::kVar) return Error(tok_.pos, "expected a variable ($name) after 'as' (destructuring is not supported)");
+      std::string name = tok_.text;
+      EVT_RETURN_IF_ERROR(Next());
+      if (tok_.t != Tok::kPipe) return tok_.t == Tok::kEnd ? Error(tok_.pos, "expected '|' after 'as $name'") : Unexpected();
+      EVT_RETURN_IF_ERROR(Next());
+      auto body = ParsePipe();
+      if (!body.ok()) return body;
+      --depth_;
+      auto b = Binary(NodeKind::kBind, Op::kNone, pos, std::move(*lhs), std::move(*body));
+      b->str = std::move(name);
+      return b;
+    }
     if (tok_.t == Tok::kPipe) {
       int pos = tok_.pos;
       EVT_RETURN_IF_ERROR(Next());
@@ -327,7 +351,7 @@ class Parser {
   }
 
   Result<std::unique_ptr<Node>> ParseAlt() {
-    auto lhs = ParseOr();
+    auto lhs = ParseAssign();
     if (!lhs.ok()) return lhs;
     if (tok_.t == Tok::kAlt) {
       int pos = tok_.pos;
@@ -337,6 +361,26 @@ class Parser {
       return Binary(NodeKind::kAlt, Op::kNone, pos, std::move(*lhs), std::move(*rhs));
     }
     return lhs;
+  }
+
+  // jq: '=' '|=' '+=' ... bind tighter than '//' and looser than 'or'; non-associative.
+  Result<std::unique_ptr<Node>> ParseAssign() {
+    auto lhs = ParseOr();
+    if (!lhs.ok()) return lhs;
+    if (tok_.t != Tok::kAssign && tok_.t != Tok::kUpdateAssign) return lhs;
+    int pos = tok_.pos;
+    Op op = Op::kNone;
+    if (tok_.t == Tok::kUpdateAssign) {
+      const std::string& t = tok_.text;
+      op = t == "|=" ? Op::kUpdate : t == "+=" ? Op::kAdd : t == "-=" ? Op::kSub : t == "*=" ? Op::kMul
+         : t == "/=" ? Op::kDiv : t == "%=" ? Op::kMod : Op::kAltUpdate;
+    }
+    EVT_RETURN_IF_ERROR(Next());
+    auto rhs = ParseOr();
+    if (!rhs.ok()) return rhs;
+    if (tok_.t == Tok::kAssign || tok_.t == Tok::kUpdateAssign)
+      return Error(tok_.pos, "assignments do not chain (jq: non-associative); use parentheses");
+    return Binary(NodeKind::kAssign, op, pos, std::move(*lhs), std::move(*rhs));
   }
 
   Result<std::unique_ptr<Node>> ParseOr() {
@@ -380,7 +424,6 @@ class Parser {
   Result<std::unique_ptr<Node>> ParseCompare() {
     auto lhs = ParseAdditive();
     if (!lhs.ok()) return lhs;
-    if (tok_.t == Tok::kAssign) return Error(tok_.pos, "'=' is assignment in jq (not supported); use '==' to compare");
     Op op = CompareOp(tok_.t);
     if (op == Op::kNone) return lhs;
     int pos = tok_.pos;
@@ -645,6 +688,7 @@ class Parser {
     if (name == "and" || name == "or" || name == "as" || name == "then" || name == "else" || name == "end" ||
         name == "elif")
       return Unexpected();
+    if (name == "if") return ParseIf();
     EVT_RETURN_IF_ERROR(Next());
     auto c = Make(NodeKind::kCall, pos);
     c->str = name;
@@ -672,6 +716,37 @@ class Parser {
       return Error(pos, fmt::format("unknown function {}; supported: {}", sig, list));
     }
     return c;
+  }
+
+  bool AtKeyword(const char* k) const { return tok_.t == Tok::kIdent && tok_.text == k; }
+
+  // At 'if': if c then a (elif c then a)* else b end (jq 1.6: 'else' is required).
+  Result<std::unique_ptr<Node>> ParseIf() {
+    auto n = Make(NodeKind::kIf, tok_.pos);
+    EVT_RETURN_IF_ERROR(Next());
+    while (true) {
+      auto c = ParsePipe();
+      if (!c.ok()) return c;
+      if (!AtKeyword("then")) return tok_.t == Tok::kEnd ? Error(tok_.pos, "expected 'then'") : Unexpected();
+      EVT_RETURN_IF_ERROR(Next());
+      auto t = ParsePipe();
+      if (!t.ok()) return t;
+      n->kids.push_back(std::move(*c));
+      n->kids.push_back(std::move(*t));
+      if (AtKeyword("elif")) {
+        EVT_RETURN_IF_ERROR(Next());
+        continue;
+      }
+      if (!AtKeyword("else"))
+        return Error(tok_.pos, AtKeyword("end") ? "'if' without 'else' (jq 1.6 requires 'else')" : "expected 'elif', 'else' or 'end'");
+      EVT_RETURN_IF_ERROR(Next());
+      auto e = ParsePipe();
+      if (!e.ok()) return e;
+      n->kids.push_back(std::move(*e));
+      if (!AtKeyword("end")) return tok_.t == Tok::kEnd ? Error(tok_.pos, "missing 'end'") : Unexpected();
+      EVT_RETURN_IF_ERROR(Next());
+      return n;
+    }
   }
 
   static constexpr int kMaxDepth = 256;

@@ -188,6 +188,40 @@ for e in TIME_EXPRS:
     exprs += ['(%s) == %s' % (e, v) for v in values]
 exprs += ['now > 1700000000', 'now | type == "number"', '(now | todate | length) == 20']
 
+# What folds (evt project --reduce) use: construction, update-assignment, del, entries,
+# if/elif/else, `as` bindings, `//`, `*` merges (null * {} is an error in jq 1.6). Values are
+# compared the same way as the time builtins': every distinct jq output becomes an
+# equality, and `[(E)?] == []` checks where jq raises an error.
+FOLD_EXPRS = [
+    '{a: .a, b: [.b, .c]}', '[.a, .b, {c: .d}]', '{"x y": .s, z: null}', '[.a, empty, .b]', '{a: empty}',
+    '.a = 1', '.a = .b', '.d.e = 5', '.x.y.z = [1]', '.c[1] = "n"', '.c[5] = 0', '.c[-1] = 9', '.[0] = 1',
+    '.a |= . + 1', '.a |= empty', '.c[0] |= empty', '.d |= del(.e)', '.missing |= 3', '.a += 1', '.a -= 1',
+    '.a *= 2', '.a /= 2', '.a %= 2', '.b += "!"', '.c += [4]', '.d += {z: 1}', '.a //= 7', '.missing //= 7',
+    '.d.f //= "dflt"', '.a += .a', '.q = .a | .q', '(.a | select(. != null)) |= 0', '.a? = 1', '.c[.a] = true',
+    'del(.a)', 'del(.d.e)', 'del(.c[0])', 'del(.c[-1])', 'del(.missing.x)', 'del(.)', 'del(.c[9])', 'del(.a?)',
+    'to_entries', '.d | to_entries', '.c | to_entries', 'to_entries | from_entries', '.d | with_entries(.value = 1)',
+    '.d | with_entries(select(.value))', '[{key: .b, value: .a}] | from_entries', '[{name: "n", value: .a}] | from_entries',
+    '[{key: .a}] | from_entries', '[] | from_entries',
+    'keys', 'keys_unsorted', '.d | keys', '.c | keys', '.c | add', '.tags | add', '.items | map(.qty) | add',
+    '.c | map(. + 1)?', '.d | map(.)', 'tojson', '.a | tojson', '.s | fromjson?', '"[1,{\\"a\\":2}]" | fromjson',
+    'getpath(["d","e"])', 'getpath(["c",0])', 'setpath(["d","e"]; 1)', 'setpath(["n"]; .a)', '.a | floor',
+    '.c | min', '.c | max', '[.a, .b] | min', '[.a, .b] | max', 'error("boom")', 'error({a: 1})', '(error("x"))? // 5',
+    'if .a then "t" else "f" end', 'if .a == 1 then "one" elif .a == 2 then "two" else "many" end',
+    'if .a then .b elif .c then .d else empty end', 'if .missing then 1 else .a end | . // "alt"',
+    '.a as $x | {v: $x, w: .b}', '.a as $x | .b as $y | [$y, $x]', '.d as $d | $d.e', '. as $all | .a | $all.b',
+    '.a // .b // "none"', '(.a // 0) + 1', '.d // {} | .e', '(. // {}) * {z: 1}', '(.d // {}) * {e: 9}',
+    '.d * .d', 'null * {}', '{} * null', '.d * {e: {x: 1}}', '{a: {b: 1}} * {a: {c: 2}}', '.d * .c',
+    '(.qty // 0) + 1', '{a: 1} | .a += 1 | .b = 2 | del(.a)', '.a = 1 // 2', '.a |= (. // 0) + 1',
+]
+for e in FOLD_EXPRS:
+    out = subprocess.run(['jq', '-c', 'try (%s) catch empty' % e],
+                         input=''.join(d + '\n' for d in DOCS), capture_output=True, text=True, env=jq_env)
+    # Documents with 1e400: jq keeps the infinity inside and prints it clamped, so its
+    # printed value does not compare equal to itself (the time builtins never meet one).
+    values = [v for v in dict.fromkeys(out.stdout.split('\n')[:-1]) if '1.7976931348623157e+308' not in v]
+    exprs.append('[(%s)?] == []' % e)
+    exprs += ['(%s) == %s' % (e, v) for v in values]
+
 # De-duplicate, keep order.
 seen = set()
 exprs = [e for e in exprs if not (e in seen or seen.add(e))]
