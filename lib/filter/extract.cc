@@ -47,24 +47,6 @@ struct JsonExtractor::Impl {
     return d;
   }
 
-  // The text of a string that is in the document as it reads (no backslash escapes), taken
-  // in place: no copy into the parser's string buffer. `raw` is just after the opening
-  // quote; the closing one exists (stage 1 found it). False when an escape is in it.
-  static bool InPlace(const char* raw, std::string_view* out) {
-    const char* q = raw;
-    // Keys and most values are short: a plain loop beats memchr's setup.
-    while (*q != '"' && *q != '\\') ++q;
-    if (*q == '\\') return false;
-    *out = std::string_view(raw, static_cast<size_t>(q - raw));
-    return true;
-  }
-  static bool KeyOf(simdjson::simdjson_result<sj::field>& field, std::string_view* key) {
-    sj::raw_json_string raw;
-    if (field.key().get(raw)) return false;
-    if (InPlace(raw.raw(), key)) return true;
-    return !field.unescaped_key().get(*key);
-  }
-
   static bool RawToken(sj::value& v, std::string_view* out) {
     *out = v.raw_json_token();
     return true;
@@ -99,12 +81,9 @@ struct JsonExtractor::Impl {
         return true;
       }
       case sj::json_type::string: {
-        // Peeked, not consumed: an unescaped string is taken in place, others unescaped.
-        std::string_view s, tok;
-        if (!(RawToken(v, &tok) && tok.size() >= 2 && tok[0] == '"' && InPlace(tok.data() + 1, &s)) &&
-            v.get_string().get(s))
-          return false;
-        *out = Value::String(s);  // in the document, or in the parser's string buffer until the next one
+        std::string_view s;
+        if (v.get_string().get(s)) return false;
+        *out = Value::String(s);  // lives in the parser's string buffer until the next document
         return true;
       }
       default: return false;
@@ -142,7 +121,7 @@ struct JsonExtractor::Impl {
     std::vector<Member>& ms = Members(depth);
     for (auto field : o) {
       std::string_view key;
-      if (!KeyOf(field, &key)) return false;
+      if (field.unescaped_key().get(key)) return false;
       const PathNode* child = nullptr;
       if (!full) {
         child = node->FindField(key);
