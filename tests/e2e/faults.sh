@@ -5,14 +5,6 @@
 # than the topic holds.
 source "$(dirname "$0")/lib.sh"
 E=$EVT
-SB=
-start_sandbox() {  # start_sandbox ARGS...: sets B and SB
-  "$E" sandbox "$@" >"$TMP/addr" 2>"$TMP/sb.err" &
-  SB=$!
-  for _ in $(seq 100); do [ -s "$TMP/addr" ] && break; sleep 0.1; done
-  B=$(head -1 "$TMP/addr")
-}
-stop_sandbox() { if [ -n "$SB" ]; then kill -INT "$SB" 2>/dev/null || true; wait "$SB" 2>/dev/null || true; SB=; fi; }
 trap 'stop_sandbox; rm -rf "$TMP"' EXIT
 stored() { "$E" inspect "kafka://$B/$1" --json | jq '[.partitions[].high] | add'; }
 claimed() { jq '[.positions[].next] | add // 0' "$1"; }

@@ -6,8 +6,6 @@ source "$(dirname "$0")/lib.sh"
 E=$EVT
 py=/usr/bin/python3
 ROUNDS=${SIGNAL_ROUNDS:-6}
-SB=
-stop_sandbox() { if [ -n "$SB" ]; then kill -INT "$SB" 2>/dev/null || true; wait "$SB" 2>/dev/null || true; SB=; fi; }
 trap 'stop_sandbox; rm -rf "$TMP"' EXIT
 
 # interrupt SIG CMD...: runs CMD, sends SIG after a random 50-650 ms, waits; sets RC.
@@ -87,10 +85,7 @@ for _ in $(seq "$ROUNDS"); do
 done
 
 # ---- the sandbox: replay into a topic, cat --follow -G, write: 130, acks never overstated
-"$E" sandbox --topics orders:3 >"$TMP/addr" 2>"$TMP/sb.err" &
-SB=$!
-for _ in $(seq 100); do [ -s "$TMP/addr" ] && break; sleep 0.1; done
-B=$(head -1 "$TMP/addr")
+start_sandbox --topics orders:3
 for _ in $(seq 3); do
   interrupt "$(sig)" "$E" replay "$TMP/src" "kafka://$B/orders" --checkpoint "$TMP/k.ck" --checkpoint-interval 20ms --rate 3000
   if [ "$RC" -eq 130 ]; then
