@@ -129,6 +129,10 @@ void AddReadFlags(CLI::App* app, ReadFlags* f, bool with_merge, bool with_contro
                   "Segment files: stop (default) at a corrupt batch, or skip it: report each bad range, go on at the "
                   "next good batch, exit 1 at the end")
       ->check(CLI::IsMember({"stop", "skip"}));
+  app->add_option("--max-batch-bytes", f->max_batch_bytes,
+                  "Segment files: a batch that decompresses to more than this many bytes is corrupt (the "
+                  "decompression-bomb guard; default 1 GiB)")
+      ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 34));
 }
 
 void AddWhereFlags(CLI::App* app, ReadFlags* f) {
@@ -231,6 +235,7 @@ Status ResolveReadFlags(const ReadFlags& f, ReadOptions* ro, bool* merge_time) {
   }
   ro->include_control = f.include_control;
   ro->skip_corruption = f.on_corruption == "skip";
+  ro->max_batch_bytes = static_cast<size_t>(f.max_batch_bytes);
   if (merge_time) *merge_time = f.merge == "time";
   return Status::OK();
 }

@@ -87,6 +87,7 @@ struct ReadFlags {
   std::vector<std::string> where;
   bool strict = false;
   std::string on_corruption = "stop";
+  uint64_t max_batch_bytes = uint64_t{1} << 30;
 };
 void AddReadFlags(CLI::App* app, ReadFlags* f, bool with_merge, bool with_control);
 // --where EXPR (repeatable, ANDed) and --strict.

@@ -111,6 +111,17 @@ std::string FlagSuggestion(const CLI::App* sub, const std::vector<std::string>& 
 
 void OnSignal(int) { g_interrupted.store(true); }
 
+// Segment files are read through mmap: when another process truncates one under us, the
+// pages past its new end are gone and touching them raises SIGBUS. Say so in one line and
+// exit 2 instead of dying with "Bus error" (async-signal-safe: write and _exit only).
+void OnBusError(int) {
+  static const char kMsg[] = "evt: error: an input file was truncated while being read (SIGBUS); nothing after "
+                             "that point was read\n";
+  ssize_t ignored = write(2, kMsg, sizeof kMsg - 1);
+  (void)ignored;
+  _exit(2);
+}
+
 void InstallSignals() {
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
@@ -119,6 +130,10 @@ void InstallSignals() {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);  // writes then fail with EPIPE: exit 0 quietly
+  struct sigaction bus {};
+  bus.sa_handler = OnBusError;
+  sigemptyset(&bus.sa_mask);
+  sigaction(SIGBUS, &bus, nullptr);
 }
 
 }  // namespace

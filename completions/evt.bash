@@ -15,7 +15,7 @@ _evt() {
   fi
 
   local cmds="cat write inspect schema verify dump filter gen replay backfill project lag offsets dlq compact retain sandbox completion"
-  local read_flags="--from --until --where -w --strict --on-corruption"
+  local read_flags="--from --until --where -w --strict --on-corruption --max-batch-bytes"
   local kafka_flags="--brokers -b -X --config --timeout"
   local cmd="" i
   for ((i = 1; i < cword; i++)); do
@@ -86,9 +86,9 @@ _evt() {
     dump) flags="$read_flags $kafka_flags -t --isolation --json --batches-only --decode --decode-key --schemas --schema --avro-json" ;;
     filter) flags="--count -c --invert -v --limit -n --strict --threads -j" ;;
     gen) flags="--count -c --keys --seed --types --value-size --topic --partitions --start --step --output -o --format -f --compression --compression-level --segment-bytes --batch-records --batch-bytes" ;;
-    project) flags="--from --until --merge --where -w --strict --on-corruption --time-field --keys --partitions $kafka_flags --isolation --into --format --key --reduce --init --rules --keep-null --at --columns --index --incremental --rebuild --max-memory --commit-records --on-error --snapshots --snapshot-every --keep-snapshots --dry-run --stats-json --keep-header --drop-header" ;;
-    replay) flags="--from --until --merge --where -w --strict --on-corruption --time-field --keys --partitions $kafka_flags --isolation --to-topic --partition --keep-timestamps --now-timestamps --provenance --rate --speed --max-gap --dry-run --checkpoint --checkpoint-interval --dedupe --compression --producers --create-topic --stats-json --keep-header --drop-header" ;;
-    backfill) flags="--from --until --merge --where -w --strict --on-corruption --time-field --keys --partitions $kafka_flags --isolation --exec --pipe --input --workers --pipeline --retries --backoff --dead-letter --create-topic --max-failures --drain-timeout --dry-run --checkpoint --checkpoint-interval --stats-json --keep-header --drop-header" ;;
+    project) flags="--from --until --merge --where -w --strict --on-corruption --max-batch-bytes --time-field --keys --partitions $kafka_flags --isolation --into --format --key --reduce --init --rules --keep-null --at --columns --index --incremental --rebuild --max-memory --commit-records --on-error --snapshots --snapshot-every --keep-snapshots --dry-run --stats-json --keep-header --drop-header" ;;
+    replay) flags="--from --until --merge --where -w --strict --on-corruption --max-batch-bytes --time-field --keys --partitions $kafka_flags --isolation --to-topic --partition --keep-timestamps --now-timestamps --provenance --rate --speed --max-gap --dry-run --checkpoint --checkpoint-interval --dedupe --compression --producers --create-topic --stats-json --keep-header --drop-header" ;;
+    backfill) flags="--from --until --merge --where -w --strict --on-corruption --max-batch-bytes --time-field --keys --partitions $kafka_flags --isolation --exec --pipe --input --workers --pipeline --retries --backoff --dead-letter --create-topic --max-failures --drain-timeout --dry-run --checkpoint --checkpoint-interval --stats-json --keep-header --drop-header" ;;
     lag) flags="--group -G --all-groups $kafka_flags --isolation --no-commit-as --now --history --samples --watch --max-lag --max-time-lag --fail-on --json --format --cluster-name --checkpoint" ;;
     offsets) flags="--group -G $kafka_flags --topic --all-topics --to-earliest --to-latest --to-offset --shift-by --to-datetime --by-duration --from-file --execute --export --force --json --format" ;;
     dlq)

@@ -33,6 +33,7 @@ for c in cat inspect dump dlq
   complete -c evt -n "__fish_seen_subcommand_from $c" -s w -l where -x -d 'Keep records for which this jq expression is true'
   complete -c evt -n "__fish_seen_subcommand_from $c" -l strict -d 'With --where: invalid JSON values are errors'
   complete -c evt -n "__fish_seen_subcommand_from $c" -l on-corruption -x -a 'stop skip' -d 'Stop at a corrupt batch, or skip it'
+  complete -c evt -n "__fish_seen_subcommand_from $c" -l max-batch-bytes -x -d 'A batch decompressing to more bytes is corrupt'
 end
 
 # Kafka client flags (cat, inspect, dump, write, lag, offsets, dlq, schema).
@@ -143,6 +144,7 @@ complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l merg
 complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l where -x -d 'Keep records matching this expression'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l strict -d 'Invalid JSON values are errors'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l on-corruption -x -a 'stop skip' -d 'Stop at a corrupt batch, or skip it'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l max-batch-bytes -x -d 'A batch decompressing to more bytes is corrupt'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l time-field -x -d 'Bound times by event time from this field'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l keys -r -F -d 'Only keys listed in FILE'
 complete -c evt -n "__fish_seen_subcommand_from replay backfill project" -l partitions -x -d 'Only these source partitions'

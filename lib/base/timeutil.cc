@@ -147,6 +147,7 @@ Result<int64_t> ParseDuration(std::string_view s) {
   __int128 total = 0;
   size_t pos = 0;
   while (pos < s.size()) {
+    const size_t start = pos;
     uint64_t ip = 0;
     bool digits = false;
     while (pos < s.size() && IsDigit(s[pos])) {
@@ -170,7 +171,11 @@ Result<int64_t> ParseDuration(std::string_view s) {
       if (pos < s.size() && s[pos] == '-') return BadDuration(s, "no sign allowed here");
       return BadDuration(s, "expected a number");
     }
-    if (pos == s.size()) return BadDuration(s, "missing unit (ms, s, m, h, d or w)");
+    if (pos == s.size()) {
+      // A bare zero ("0", "0.0") needs no unit, as in Kafka's delete.retention.ms=0.
+      if (start == 0 && ip == 0 && frac == 0) return int64_t{0};
+      return BadDuration(s, "missing unit (ms, s, m, h, d or w)");
+    }
     int64_t unit;
     char c = s[pos];
     if (c == 'm' && pos + 1 < s.size() && s[pos + 1] == 's') {

@@ -22,7 +22,7 @@ Result<int64_t> ParseRfc3339(std::string_view s);
 // Parses a duration into ms: a sequence of <number><unit> with units ms, s, m, h, d, w
 // (d = 24h, w = 7d), e.g. "500ms", "1h30m", "1.5h", "2w". Numbers may have a decimal
 // fraction; the total is truncated to whole ms. No sign (callers handle "-1h"), no
-// whitespace, and a unit is required ("10" is an error).
+// whitespace, and a unit is required ("10" is an error) except for a bare zero ("0", "0.0").
 Result<int64_t> ParseDuration(std::string_view s);
 
 // Formats ms since the epoch as 2024-05-01T12:00:00.123Z (UTC, always 3 fraction digits).

@@ -925,6 +925,7 @@ struct Evaluator::Impl {
         if (k.s != R::kVal) return k;
         const Value& obj = n->fn == kHas ? in : k.v;
         const Value& key = n->fn == kHas ? k.v : in;
+        if (obj.t == VType::kNull) return R::Val(Value::Bool(false));  // jq 1.6: null has no keys of any type
         if (obj.t == VType::kObject && key.t == VType::kString) return R::Val(Value::Bool(Lookup(obj, key.sv()) != nullptr));
         if (obj.t == VType::kArray && key.t == VType::kNumber)
           return R::Val(Value::Bool(key.num >= 0 && key.num < static_cast<double>(obj.n)));

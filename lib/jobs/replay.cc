@@ -115,12 +115,20 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
   int64_t stamp = now_ts;  // --now-timestamps
   uint64_t stamp_count = 0;
 
+  // Ctrl-C while the pacer waits inside a batch: the rest of the batch is not sent. For
+  // sources read by offset the checkpoint then names the first unsent record; a JSON Lines
+  // source is resumed by a count of records consumed, so its batch is sent out unpaced.
+  std::pair<std::string, int32_t> unsent_tp;
+  int64_t unsent_next = -1;
+  const bool finish_batch_on_stop = S.is_jsonl();
   auto checkpoint = [&](bool complete) -> Status {
     if (o.checkpoint.empty() || o.dry_run) return Status::OK();
     // Everything handed to the sink is made durable or acknowledged first.
     SinkPosition at;
     EVT_RETURN_IF_ERROR(sink->Commit(&at));
     ck.positions = S.positions();
+    // Stopped inside a batch: its records from the first unsent one were read, not sent.
+    if (unsent_next >= 0) ck.positions[unsent_tp] = unsent_next;
     ck.jsonl_records = S.jsonl_records();
     ck.complete = complete;
     ck.set_dest(at);
@@ -156,12 +164,12 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
       stamp_count = 0;
       for (; i < in.records.size(); ++i) {
         const Record& r = in.records[i];
-        if (pacer.active()) {
+        if (pacer.active() && !(finish_batch_on_stop && o.stop.requested())) {
           if (pending_due < 0) pending_due = pacer.Due(S.TimeOf(r));
           if (pending_due > SteadyNs() - start_ns) {
             if (!out.records.empty()) break;  // send what is due first
             SleepUntil(start_ns + pending_due, o.stop);
-            if (o.stop.requested()) break;
+            if (o.stop.requested() && !finish_batch_on_stop) break;
           }
           st->max_lag_ms = std::max(st->max_lag_ms, (SteadyNs() - start_ns - pending_due) / 1e6);
           pending_due = -1;
@@ -197,7 +205,11 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
       }
       st->written += out.records.size();
       st->selected += out.records.size();
-      if (o.stop.requested()) break;
+      if (o.stop.requested() && !finish_batch_on_stop) break;
+    }
+    if (o.stop.requested() && i < in.records.size()) {
+      unsent_tp = {in.topic, in.partition};
+      unsent_next = in.records[i].offset;
     }
     if (!result.ok()) break;
     if (o.stop.requested()) {

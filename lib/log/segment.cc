@@ -307,6 +307,7 @@ Status SegmentSource::Next(RecordBatch* out, bool* eof) {
   dopts.verify_crc = s.opts.verify_crc;
   dopts.decode_records = s.opts.decode_records;
   dopts.include_control = s.opts.include_control;
+  dopts.max_uncompressed = s.opts.max_batch_bytes;
 
   while (s.part < s.parts.size()) {
     const PartitionDir& pd = s.parts[s.part];

@@ -73,6 +73,9 @@ struct ReadOptions {
   // batch with a good CRC and rising offsets. Otherwise (stop) it ends the read with a
   // Corruption status, as without the flag.
   bool skip_corruption = false;
+  // --max-batch-bytes: a batch whose payload would decompress to more than this is
+  // Corruption (the decompression-bomb guard), so memory stays bounded by it.
+  size_t max_batch_bytes = size_t{1} << 30;
   size_t target_records = 4096;  // records per yielded RecordBatch (approximate)
   // Calls of Next() a returned batch stays valid for: 1 = until the next call (the Source
   // contract); 2 = also through the next call, so a ReadAheadSource can decode batch N+1

@@ -272,7 +272,9 @@ Result<PartitionWriter*> SegmentDirSink::WriterFor(const std::string& topic, int
     if (topic.empty() || partition < 0)
       return Status::InvalidArgument(fmt::format(
           "{}: records carry no topic/partition; write to a partition directory named <topic>-<N>", dir_));
-    if (topic.find('/') != std::string::npos || topic == "." || topic == "..")
+    // The name becomes a directory under dir_: never one that leaves it, or that the file
+    // system would cut short at a NUL byte, whatever an envelope says.
+    if (topic.find_first_of(std::string_view("/\0", 2)) != std::string::npos || topic == "." || topic == "..")
       return Status::InvalidArgument(fmt::format("topic name '{}' cannot be a directory name", topic));
     path = JoinPath(dir_, fmt::format("{}-{}", topic, partition));
   }

@@ -56,15 +56,17 @@ finish() {
   echo "$PASSES passed, $FAILS failed"
   [ "$FAILS" -eq 0 ]
 }
-# The sandbox for Kafka tests: start_sandbox ARGS... runs `evt sandbox ARGS` in the background
-# and sets B (its address) and SB (its pid); stop_sandbox stops it (put it in the EXIT trap).
+# The sandbox (evt sandbox ARGS..., a mock Kafka cluster) for a script: start_sandbox sets B
+# (its address) and SB (its pid); stop_sandbox ends it. Scripts that start one add
+# stop_sandbox to their EXIT trap.
+SB=
 start_sandbox() {
   "$EVT" sandbox "$@" >"$TMP/addr" 2>"$TMP/sb.err" &
   SB=$!
   for _ in $(seq 100); do [ -s "$TMP/addr" ] && break; sleep 0.1; done
   B=$(head -1 "$TMP/addr")
 }
-stop_sandbox() { kill -INT "$SB" 2>/dev/null || true; wait "$SB" 2>/dev/null || true; }
+stop_sandbox() { if [ -n "$SB" ]; then kill -INT "$SB" 2>/dev/null || true; wait "$SB" 2>/dev/null || true; SB=; fi; }
 # kafka_commit BROKERS GROUP TOPIC:PARTITION:OFFSET[:METADATA]...: kafka-python (a client
 # other than librdkafka) commits the offsets for GROUP without joining it.
 kafka_commit() {

@@ -166,6 +166,9 @@ TEST_CASE("DaysFromCivil and CivilFromDays agree", "[timeutil]") {
 
 TEST_CASE("ParseDuration", "[timeutil]") {
   CHECK(MustDuration("0s") == 0);
+  CHECK(MustDuration("0") == 0);  // a bare zero needs no unit (Kafka's delete.retention.ms=0)
+  CHECK(MustDuration("00") == 0);
+  CHECK(MustDuration("0.0") == 0);
   CHECK(MustDuration("1ms") == 1);
   CHECK(MustDuration("250ms") == 250);
   CHECK(MustDuration("1s") == 1000);
@@ -194,7 +197,7 @@ TEST_CASE("ParseDuration rejects bad input", "[timeutil]") {
   const std::vector<std::string> bad = {
       "",    "10",  "1",      "s",      "ms",    "-1h",  "+1h",      "1h-30m", "1h ", " 1h",
       "1 h", "1H",  "1x",     "1us",    "1ns",   "1y",   "1h30",     ".h",     "1..5h", "1.5.h",
-      "1e3s", "1,5h", "abc",  "1hh",    "99999999999999999999ms",  "9223372036854775808ms",
+      "1e3s", "1,5h", "abc",  "1hh",  "0.5", "1h0", "0h0", ".", "-0",    "99999999999999999999ms",  "9223372036854775808ms",
       "106751991167301w",     "9223372036854775807ms1ms",
   };
   for (const auto& s : bad) {

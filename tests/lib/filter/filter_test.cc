@@ -124,6 +124,21 @@ TEST_CASE("filter: functions", "[filter]") {
   CHECK(Run(".n | contains(\"x\")", R"({"n":1})") == Match::kError);
   CHECK(Sel("has(\"a\") and (\"a\" | in({\"a\":1}))", R"({"a":null})"));
   CHECK(Sel(".c | has(1) and (has(2) | not)", R"({"c":[1,2]})"));
+  // has/in on null answer false for a key of any type, as jq 1.6 does; other mismatches are errors.
+  CHECK(Run(".x | has(\"y\")", R"({"a":1})") == Match::kNo);
+  CHECK(Sel(".x | has(\"y\") | not", R"({"x":null})"));
+  CHECK(Sel("has(0) | not", "null"));
+  CHECK(Sel("has(null) | not", "null"));
+  CHECK(Sel("has([0]) | not", "null"));
+  CHECK(Sel("\"a\" | in(null) | not", "{}"));
+  CHECK(Sel(".c | has(-1) | not", R"({"c":[1,2]})"));
+  CHECK(Sel(".c | has(1.5)", R"({"c":[1,2]})"));
+  CHECK(Run("has(null)", "{}") == Match::kError);
+  CHECK(Run(".c | has(\"a\")", R"({"c":[1]})") == Match::kError);
+  CHECK(Run(".c | has(0)", R"({"c":{"a":1}})") == Match::kError);
+  CHECK(Run(".c | has(0)", R"({"c":1})") == Match::kError);
+  CHECK(Run(".c | has(\"a\")", R"({"c":"s"})") == Match::kError);
+  CHECK(Run(".c | has(\"a\")", R"({"c":true})") == Match::kError);
   CHECK(Sel(".s | length == 2", R"({"s":"é中"})"));
   CHECK(Sel(".n | length == 3", R"({"n":-3})"));
   CHECK(Sel(".s | ascii_downcase == \"abc\" and (ascii_upcase == \"ABC\")", R"({"s":"aBc"})"));

@@ -1,0 +1,92 @@
+# Broker faults during write and replay, on the sandbox (librdkafka's mock cluster, faults
+# from `evt sandbox --fault`): request errors the producer retries, errors it cannot, a slow
+# broker and a broker that goes away. Every run finishes or exits non-zero within a bounded
+# time, says truly how many records were delivered, and its checkpoint never claims more
+# than the topic holds.
+source "$(dirname "$0")/lib.sh"
+E=$EVT
+trap 'stop_sandbox; rm -rf "$TMP"' EXIT
+stored() { "$E" inspect "kafka://$B/$1" --json | jq '[.partitions[].high] | add'; }
+claimed() { jq '[.positions[].next] | add // 0' "$1"; }
+# within SECONDS WHAT CMD...: CMD's exit code in RC, and a failure when it took longer.
+within() {
+  local limit=$1 what=$2; shift 2
+  local t0; t0=$(date +%s)
+  RC=0; "$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
+  local took=$(( $(date +%s) - t0 ))
+  [ "$took" -le "$limit" ] && pass || fail "$what: took ${took}s, more than ${limit}s"
+}
+
+"$E" gen --count 3000 --partitions 3 --seed 21 --topic orders >"$TMP/src.jsonl"
+"$E" write "$TMP/src" <"$TMP/src.jsonl"
+
+# ---- retriable request errors: the producer retries, nothing is lost or doubled
+start_sandbox --topics orders:3 --fault request-error=Produce:NOT_LEADER_FOR_PARTITION:6
+within 120 "write through retriable errors" "$E" write "kafka://$B/orders" --in "$TMP/src.jsonl"
+expect_eq 0 "$RC" "write through retriable produce errors: exit"
+expect_eq 3000 "$(stored orders)" "write through retriable produce errors: stored"
+stop_sandbox
+start_sandbox --topics orders:3 --fault request-error=Produce:NOT_LEADER_FOR_PARTITION:6
+within 120 "replay through retriable errors" "$E" replay "$TMP/src" "kafka://$B/orders" --checkpoint "$TMP/a.ck"
+expect_eq 0 "$RC" "replay through retriable produce errors: exit"
+expect_eq 3000 "$(stored orders)" "replay through retriable produce errors: stored"
+expect_eq true "$(jq .complete "$TMP/a.ck")" "replay through retriable produce errors: checkpoint complete"
+stop_sandbox
+
+# ---- errors the producer cannot get past: non-zero exit, checkpoint not ahead of the topic,
+# and reruns complete with every record there (at least once: --dedupe is left out, since it
+# skips up to the highest source offset found past the checkpoint, and a failed batch
+# followed by acknowledged ones leaves a gap below it)
+start_sandbox --topics orders:3 --fault request-error=Produce:TOPIC_AUTHORIZATION_FAILED:4
+within 120 "replay into authorization failures" "$E" replay "$TMP/src" "kafka://$B/orders" --checkpoint "$TMP/b.ck" \
+  --checkpoint-interval 10ms --provenance --timeout 5s
+[ "$RC" -ne 0 ] && pass || fail "replay into authorization failures: exit 0"
+grep -q '^evt: error: ' "$TMP/err" && pass || fail "replay into authorization failures: no error line"
+if [ -f "$TMP/b.ck" ]; then
+  [ "$(claimed "$TMP/b.ck")" -le "$(stored orders)" ] && pass \
+    || fail "checkpoint claims $(claimed "$TMP/b.ck") records, the topic holds $(stored orders)"
+fi
+# The errors are used up by the requests that meet them: rerun until they are (a few runs).
+for _ in 1 2 3 4 5 6; do
+  within 120 "replay rerun" "$E" replay "$TMP/src" "kafka://$B/orders" --checkpoint "$TMP/b.ck" --provenance \
+    --timeout 5s
+  [ "$RC" -eq 0 ] && break
+  grep -q '^evt: error: ' "$TMP/err" && pass || fail "replay rerun into authorization failures: no error line"
+  [ "$(claimed "$TMP/b.ck")" -le "$(stored orders)" ] && pass \
+    || fail "rerun: checkpoint claims $(claimed "$TMP/b.ck") records, the topic holds $(stored orders)"
+done
+expect_eq 0 "$RC" "replay rerun after the errors stopped: exit"
+n=$(kcat -C -b "$B" -t orders -e -q -f '%h\n' 2>/dev/null | tr ',' '\n' | grep '^evt.source=' | sort -u | wc -l)
+expect_eq 3000 "$n" "replay rerun: every source record in the topic"
+stop_sandbox
+
+# ---- a slow broker (200 ms a round trip): finishes, all delivered, in bounded time
+start_sandbox --topics orders:3 --fault rtt=200ms
+within 180 "write to a slow broker" "$E" write "kafka://$B/orders" --in "$TMP/src.jsonl"
+expect_eq 0 "$RC" "write to a slow broker: exit"
+expect_eq 3000 "$(stored orders)" "write to a slow broker: stored"
+within 180 "replay to a slow broker" "$E" replay "$TMP/src" "kafka://$B/orders" --checkpoint "$TMP/c.ck"
+expect_eq 0 "$RC" "replay to a slow broker: exit"
+expect_eq 6000 "$(stored orders)" "replay to a slow broker: stored"
+stop_sandbox
+
+# ---- the broker goes away mid-replay: non-zero within the timeout; the delivered count
+# said is what the checkpoint claims at most
+rm -f "$TMP/d.ck"
+within 90 "replay when the broker goes away" "$E" sandbox --topics orders:3 --fault rtt=50ms --fault down-after=3s -- \
+  "$E" replay "$TMP/src" kafka:///orders --checkpoint "$TMP/d.ck" --checkpoint-interval 10ms --rate 500 --timeout 3s
+[ "$RC" -ne 0 ] && pass || fail "replay when the broker goes away: exit 0"
+grep -q '^evt: error: ' "$TMP/err" && pass || fail "replay when the broker goes away: no error line"
+sed 's/^/  replay when the broker goes away: /' "$TMP/err" | tail -2
+if [ -f "$TMP/d.ck" ]; then
+  # What was not acknowledged is said; the checkpoint claims no more than the rest.
+  unacked=$(grep -o '[0-9]* records\? \(were \)\?not acknowledged' "$TMP/err" | grep -o '^[0-9]*' | head -1 || true)
+  [ "$(claimed "$TMP/d.ck")" -le $((3000 - ${unacked:-0})) ] && pass \
+    || fail "broker gone: the checkpoint claims $(claimed "$TMP/d.ck") records, ${unacked:-0} of 3000 were not acknowledged"
+  expect_eq false "$(jq .complete "$TMP/d.ck")" "broker gone: checkpoint not complete"
+fi
+within 90 "write when the broker goes away" "$E" sandbox --topics orders:3 --fault rtt=100ms --fault down-after=3s -- \
+  "$E" write kafka:///orders --in "$TMP/src.jsonl" --timeout 3s -X batch.num.messages=5
+[ "$RC" -ne 0 ] && pass || fail "write when the broker goes away: exit 0"
+expect_contains "$TMP/err" "not delivered"
+finish

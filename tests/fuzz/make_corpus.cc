@@ -1,0 +1,191 @@
+// Writes the seed corpus of every fuzz target (tests/fuzz/corpus/<target>/) from the tests'
+// own builders: segments from test::WritePartition, legacy messages from
+// test::LegacyMessage, envelopes from formats/envelope, checkpoints from WriteCheckpoint.
+// Run by scripts/fuzz_corpus.sh; the output is checked in (small files only).
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "formats/envelope/envelope.h"
+#include "formats/kafka/compression.h"
+#include "formats/kafka_internal/encoder.h"
+#include "lib/base/coding.h"
+#include "lib/pipeline/checkpoint.h"
+#include "testutil.h"
+
+namespace fs = std::filesystem;
+using namespace evt;
+
+namespace {
+std::string g_root;
+
+void Seed(const std::string& target, const std::string& name, const std::string& bytes) {
+  fs::create_directories(g_root + "/" + target);
+  test::WriteFile(g_root + "/" + target + "/" + name, bytes);
+}
+
+std::string Be32(uint32_t v) {
+  std::string s;
+  PutFixed32BE(&s, v);
+  return s;
+}
+
+std::vector<test::RecordSpec> Records(int n) {
+  auto recs = test::SimpleRecords(n, 1700000000000, 3, 24);
+  recs[0].headers = {{"ce_type", "order.created"}, {"h", std::string("\0\xff", 2)}};
+  if (n > 1) recs[1].null_value = true;
+  return recs;
+}
+
+// A partition written by PartitionWriter: its files' contents.
+struct Partition {
+  std::string log, index, timeindex;
+};
+Partition Written(int n, int codec, size_t batch_records) {
+  test::TempDir tmp;
+  test::PartitionSpec spec;
+  spec.codec = codec;
+  spec.batch_records = batch_records;
+  auto segs = test::WritePartition(tmp / "t-0", Records(n), spec);
+  Partition p;
+  p.log = test::ReadFile(segs[0]);
+  std::string stem = segs[0].substr(0, segs[0].size() - 4);
+  if (fs::exists(stem + ".index")) p.index = test::ReadFile(stem + ".index");
+  if (fs::exists(stem + ".timeindex")) p.timeindex = test::ReadFile(stem + ".timeindex");
+  return p;
+}
+
+void Batches() {
+  const char* names[] = {"none", "gzip", "snappy", "lz4", "zstd"};
+  for (int codec = 0; codec <= 4; ++codec) {
+    Seed("batch_fuzz", std::string("v2-") + names[codec], Written(6, codec, 3).log);
+    Partition p = Written(40, codec, 4);
+    Seed("index_fuzz", std::string("dir-") + names[codec],
+         Be32(static_cast<uint32_t>(p.log.size())) + p.log + Be32(static_cast<uint32_t>(p.index.size())) + p.index +
+             p.timeindex);
+  }
+  std::string key = "k";
+  for (int8_t magic = 0; magic <= 1; ++magic) {
+    std::string inner = test::LegacyMessage(magic, 0, 0, 1000, &key, "v0") +
+                        test::LegacyMessage(magic, 0, 1, 1001, nullptr, "v1");
+    Seed("batch_fuzz", "legacy-m" + std::to_string(magic), inner);
+    for (int codec = 1; codec <= 4; ++codec) {
+      if (magic == 0 && codec == kafka::kZstd) continue;  // zstd needs magic 2; still fuzzed by codec_fuzz
+      std::string packed;
+      (void)kafka::Compress(static_cast<kafka::Codec>(codec), -1, inner, &packed);
+      Seed("batch_fuzz", "legacy-m" + std::to_string(magic) + "-" + names[codec],
+           test::LegacyMessage(magic, static_cast<int8_t>(codec), 1, 1001, nullptr, packed));
+      // codec_fuzz: selector byte (codec - 1) | mode << 2 (| magic << 5 for the wrapper).
+      for (int mode = 0; mode < 4; ++mode) {
+        std::string body = mode == 0 ? packed : inner;
+        if (mode == 3) body = Written(3, 0, 3).log.substr(61);  // uncompressed v2 records
+        Seed("codec_fuzz", std::string(names[codec]) + "-mode" + std::to_string(mode) + "-m" + std::to_string(magic),
+             std::string(1, static_cast<char>((codec - 1) | mode << 2 | magic << 5)) + body);
+      }
+    }
+  }
+}
+
+void Envelopes() {
+  RecordBatch b;
+  b.topic = "orders";
+  b.partition = 3;
+  for (const auto& r : Records(3)) test::AddRecord(&b, r);
+  for (size_t i = 0; i < b.records.size(); ++i) {
+    std::string line;
+    envelope::AppendRecord(b, b.records[i], &line);
+    line.pop_back();
+    Seed("envelope_fuzz", "record" + std::to_string(i), line);
+  }
+  Seed("envelope_fuzz", "embedded", R"({"topic":"t","partition":0,"offset":5,"timestamp":1,"key":"a","value":{"x":[1,2.5e3,null]}})");
+  Seed("envelope_fuzz", "base64", R"({"topic":"t","partition":0,"key_b64":"AP8=","value_b64":"aGk=","headers":[["h","v"]]})");
+}
+
+void Filters() {
+  const char* exprs[] = {
+      ".type == \"order.created\" and .data.amount > 100",
+      "$key | startswith(\"k\")",
+      "$headers | has(\"ce_type\")",
+      ".data.items | any(.sku == \"A\")",
+      "(.time | fromdate) > now - 3600",
+      ".a // .b | tostring | test(\"^x\"; \"i\")",
+      "has(\"a\") and (.a | type == \"null\")",
+      ".[\"k\"]?.x? | length > 2",
+  };
+  int i = 0;
+  for (const char* e : exprs) Seed("filter_parse_fuzz", "expr" + std::to_string(i++), e);
+  const char* docs[] = {
+      R"({"a":1,"b":{"c":3},"s":"abcz","x":{"y":[1]},"arr":[{"k":"v"}],"n":1700000000,"m":2,"z":1})",
+      R"({"specversion":"1.0","type":"order.created","source":"/shop","id":"1","time":"2024-05-01T12:00:00Z","data":{"amount":150,"items":[{"sku":"A"}]}})",
+      R"({"q":"12","k w":{"x":null},"a":[{},[],"x"],"o":{"p":{"q":1}},"s":"a,b","f":"%Y-%m-%d"})",
+      R"(null)",
+      R"([1,"a",{"b":[]}])",
+      R"({"a":{"a":{"a":{"a":{"a":[[[[[1e308,-0,1e-400]]]]]}}}}})",
+  };
+  i = 0;
+  for (const char* d : docs) Seed("filter_eval_fuzz", "doc" + std::to_string(i++), d);
+}
+
+void Texts() {
+  const char* times[] = {"2024-05-01T12:00:00Z", "2024-05-01T12:00:00.123456789+02:00", "2024-05-01", "-1h30m",
+                         "1.5h", "0", "500ms", "2w3d4h5m6s7ms", "beginning", "end", "-100", "@1700001000000",
+                         "42", "-1h..end", "1999-12-31T23:59:59-0530..2000-01-01"};
+  int i = 0;
+  for (const char* t : times) Seed("time_fuzz", "t" + std::to_string(i++), t);
+  Seed("config_fuzz", "props", "# client\nbootstrap.servers=127.0.0.1:9092\n! comment\nsasl.password = s3cr3tvalue\n"
+                               "linger.ms=5\ncompression.type=zstd\n");
+  Seed("config_fuzz", "bad", "sasl.password=hunter2-hunter2\nno.such.property=1\n");
+  Seed("config_fuzz", "url", "kafka://a:9092,b/orders?partition=0,2-4");
+  const char* tmpls[] = {"%t %p %o %T %k %v\\n", "%T{iso} %K %S %h\\t%%\\0", "[%k]=%v\\r\\n", "%x %", "\\q%T{"};
+  i = 0;
+  for (const char* t : tmpls) Seed("template_fuzz", "t" + std::to_string(i++), t);
+}
+
+void Checkpoints() {
+  test::TempDir tmp;
+  Checkpoint c;
+  c.identity = IdentityHash("replay src dst");
+  c.replay_id = "0123456789abcdef";
+  c.positions[{"orders", 0}] = 42;
+  c.positions[{"a/b", 7}] = 0;
+  c.dest_kind = "segment-dir";
+  c.dest_ends["orders-0"] = 42;
+  c.dest_size = 1234;
+  (void)WriteCheckpoint(tmp / "c", c);
+  Seed("checkpoint_fuzz", "replay", test::ReadFile(tmp / "c"));
+  c.complete = true;
+  c.jsonl_records = 9;
+  c.positions.clear();
+  (void)WriteCheckpoint(tmp / "c", c);
+  Seed("checkpoint_fuzz", "complete", test::ReadFile(tmp / "c"));
+}
+
+void Internal() {
+  using test::Enc;
+  // The first byte: bit 0 picks __transaction_state, bits 1-2 the value's key type.
+  Seed("internal_fuzz", "offset-key", std::string(1, '\0') + Enc().i16(1).str("grp").str("orders").i32(3).out());
+  Seed("internal_fuzz", "offset-value-v3",
+       std::string(1, '\0') + Enc().i16(3).i64(42).i32(5).str("meta").i64(1700000000000).out());
+  Seed("internal_fuzz", "group-key", std::string(1, '\2') + Enc().i16(2).str("grp").out());
+  Seed("internal_fuzz", "txn-key", std::string(1, '\5') + Enc().i16(0).str("txn-1").out());
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
+    return 2;
+  }
+  g_root = argv[1];
+  fs::remove_all(g_root);
+  Batches();
+  Envelopes();
+  Filters();
+  Texts();
+  Checkpoints();
+  Internal();
+  return 0;
+}
