@@ -63,7 +63,7 @@ SB=
 start_sandbox() {
   "$EVT" sandbox "$@" >"$TMP/addr" 2>"$TMP/sb.err" &
   SB=$!
-  for _ in $(seq 100); do [ -s "$TMP/addr" ] && break; sleep 0.1; done
+  for _ in $(seq 300); do [ -s "$TMP/addr" ] && break; sleep 0.1; done
   B=$(head -1 "$TMP/addr")
 }
 stop_sandbox() { if [ -n "$SB" ]; then kill -INT "$SB" 2>/dev/null || true; wait "$SB" 2>/dev/null || true; SB=; fi; }
