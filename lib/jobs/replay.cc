@@ -85,7 +85,7 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
       if (rr.found)
         reporter->Notice(fmt::format("replay: --dedupe: {} records past the checkpoint are already in {}; they are skipped",
                                      rr.found, o.dst));
-      if (!rr.already_there.empty()) S.SkipUpTo(rr.already_there);
+      if (!rr.refs.empty()) S.SkipExactly(rr.refs);
     }
     if (!resuming || (!sink->rewinds_exactly() && ck.dest_ends.empty())) {
       // Where the destination starts: what a rerun goes back to.

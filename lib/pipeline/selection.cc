@@ -35,7 +35,7 @@ struct Selection::Impl {
   Reporter* reporter = nullptr;
   std::unique_ptr<Source> src;
   Positions pos;
-  Positions skip_upto;  // dedupe
+  std::map<std::pair<std::string, int32_t>, std::vector<int64_t>> skip;  // dedupe: sorted, per partition
   uint64_t jsonl_skip = 0, jsonl_seen = 0;
   bool kafka = false, jsonl = false;
   RecordBatch in;
@@ -84,8 +84,13 @@ Result<std::unique_ptr<Selection>> Selection::Open(const SelectionOptions& o, co
   return sel;
 }
 
-void Selection::SkipUpTo(const Positions& done) {
-  for (const auto& [tp, off] : done) impl_->skip_upto[tp] = std::max(impl_->skip_upto[tp], off);
+void Selection::SkipExactly(const std::map<std::pair<std::string, int32_t>, std::vector<int64_t>>& refs) {
+  for (const auto& [tp, offs] : refs) {
+    std::vector<int64_t>& v = impl_->skip[tp];
+    v.insert(v.end(), offs.begin(), offs.end());
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+  }
 }
 
 Status Selection::Next(RecordBatch* out, bool* eof) {
@@ -105,15 +110,15 @@ Status Selection::Next(RecordBatch* out, bool* eof) {
     out->file = s.in.file;
     auto key = std::make_pair(s.in.topic, s.in.partition);
     int64_t* next = s.jsonl ? nullptr : &s.pos[key];
-    auto skip_it = s.skip_upto.find(key);
-    int64_t skip_below = skip_it == s.skip_upto.end() ? -1 : skip_it->second;
+    auto skip_it = s.skip.find(key);
+    const std::vector<int64_t>* skip = skip_it == s.skip.end() ? nullptr : &skip_it->second;
     for (const Record& r : s.in.records) {
       if (s.jsonl) {
         if (s.jsonl_seen++ < s.jsonl_skip) continue;
       } else {
         if (r.offset < *next && s.kafka) continue;  // resume: already done
         *next = std::max(*next, r.offset + 1);
-        if (r.offset <= skip_below) continue;
+        if (skip && std::binary_search(skip->begin(), skip->end(), r.offset)) continue;
       }
       ++s.scanned;
       if (s.o.keys && (r.key.null() || !s.o.keys->keys.count(std::string(r.key.view())))) continue;

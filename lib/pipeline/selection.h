@@ -5,6 +5,7 @@
 // from the positions a checkpoint (lib/pipeline/checkpoint.h) kept.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -63,8 +64,10 @@ class Selection {
   uint64_t missing_time_field() const;  // records without a usable --time-field value
   // Event time of a record (--time-field, else its timestamp); -1 when absent.
   int64_t TimeOf(const Record& r) const;
-  // Skip source records at or below these offsets (--dedupe on resume).
-  void SkipUpTo(const Positions& done);
+  // Skip exactly these source records, per source partition (--dedupe on resume: the
+  // records a destination already holds, RewindResult::refs). Not "every offset below the
+  // highest": a batch that failed before acknowledged ones leaves a gap to send again.
+  void SkipExactly(const std::map<std::pair<std::string, int32_t>, std::vector<int64_t>>& refs);
 
  private:
   Selection() = default;
