@@ -538,6 +538,12 @@ struct Evaluator::Impl {
     if (vars_ready & (1u << id)) return vars[id];
     vars_ready |= 1u << id;
     Value v;
+    // A bare JSON document (Evaluator::Json, evt filter) has no record: its record
+    // variables are null, as they are for a record without a key.
+    if (!rec && id != kVarEvent) {
+      vars[id] = v;
+      return v;
+    }
     switch (id) {
       case kVarKey: {
         const Bytes& k = rec->key;

@@ -293,3 +293,19 @@ TEST_CASE("filter: time builtins with --where", "[filter]") {
   REQUIRE(g.ok());
   CHECK_FALSE((*g)->reads_document());
 }
+
+TEST_CASE("filter: a record-mode filter run on a bare JSON document sees null record variables (fuzz regression)") {
+  // filter_parse_fuzz found `$key | startswith("k")` compiled for records and run through
+  // Evaluator::Json reading through a null Record (UBSan: member access within null pointer).
+  auto run = [](const std::string& expr) {
+    auto f = Filter::Compile({expr}, Mode::kRecord);
+    REQUIRE(f.ok());
+    Evaluator ev(*f);
+    std::string doc = "{}";
+    doc.append(64, ' ');
+    return ev.Json(doc.data(), 2, doc.size());
+  };
+  CHECK(run("$key | startswith(\"k\")") == Match::kError);
+  CHECK(run("$key == null") == Match::kYes);
+  CHECK(run("$offset == null and $topic == null and $headers == null") == Match::kYes);
+}
