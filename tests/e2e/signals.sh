@@ -15,6 +15,15 @@ interrupt() {
   local sig=$1; shift
   "$@" >"$TMP/sig.out" 2>"$TMP/sig.err" &
   local pid=$!
+  # First until evt catches the signal (SigCgt in /proc: its handler is installed; under
+  # ASan start-up alone can take longer than the shortest delay), then the random delay.
+  local bit; bit=$(kill -l "$sig")
+  for _ in $(seq 500); do
+    local cgt; cgt=$(awk '/^SigCgt:/ {print $2}' /proc/$pid/status 2>/dev/null) || break
+    [ -z "$cgt" ] && break
+    (( (16#$cgt >> (bit - 1)) & 1 )) && break
+    sleep 0.01
+  done
   sleep "0.$(printf '%03d' $((RANDOM % 600 + 50)))"
   kill -"$sig" $pid 2>/dev/null || true
   RC=0; wait $pid || RC=$?
