@@ -8,6 +8,21 @@
 
 using namespace evt;
 
+namespace {
+// The source offsets a selection yields, in order.
+std::vector<int64_t> Offsets(Selection& sel) {
+  std::vector<int64_t> offs;
+  RecordBatch b;
+  for (;;) {
+    bool eof = false;
+    REQUIRE(sel.Next(&b, &eof).ok());
+    if (eof) break;
+    for (const auto& r : b.records) offs.push_back(r.offset);
+  }
+  return offs;
+}
+}  // namespace
+
 TEST_CASE("replay: selection by event time, keys, partitions and resume positions") {
   test::TempDir d;
   std::string in;
@@ -29,15 +44,7 @@ TEST_CASE("replay: selection by event time, keys, partitions and resume position
   auto run = [&](const Positions& resume) {
     auto sel = Selection::Open(o, resume, 0, &rep);
     REQUIRE(sel.ok());
-    std::vector<int64_t> offs;
-    RecordBatch b;
-    for (;;) {
-      bool eof = false;
-      REQUIRE((*sel)->Next(&b, &eof).ok());
-      if (eof) break;
-      for (const auto& r : b.records) offs.push_back(r.offset);
-    }
-    return offs;
+    return Offsets(**sel);
   };
   // partition 1 holds i = 1,3,...,29 at offsets 0..14; keys k1/k3 are i%5 in {1,3}: i = 11, 13 (and 1, 3,
   // 21, 23 outside the time window).
@@ -60,13 +67,5 @@ TEST_CASE("replay --dedupe: only the records found in the destination are skippe
   auto sel = Selection::Open(o, {}, 0, &rep);
   REQUIRE(sel.ok());
   (*sel)->SkipExactly({{{"s", 0}, {7, 1, 2, 8}}});  // 3..6 (a failed batch) are not among them
-  std::vector<int64_t> offs;
-  RecordBatch b;
-  for (;;) {
-    bool eof = false;
-    REQUIRE((*sel)->Next(&b, &eof).ok());
-    if (eof) break;
-    for (const auto& r : b.records) offs.push_back(r.offset);
-  }
-  CHECK(offs == std::vector<int64_t>{0, 3, 4, 5, 6, 9});
+  CHECK(Offsets(**sel) == std::vector<int64_t>{0, 3, 4, 5, 6, 9});
 }
