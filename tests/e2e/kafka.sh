@@ -7,14 +7,6 @@ PY=/usr/bin/python3
 HAVE_KPY=0
 have python3-kafka $PY -c 'import kafka' && HAVE_KPY=1
 
-start_sandbox() {  # start_sandbox ARGS...: sets B and SB
-  "$E" sandbox "$@" >"$TMP/addr" 2>"$TMP/sb.err" &
-  SB=$!
-  for _ in $(seq 100); do [ -s "$TMP/addr" ] && break; sleep 0.1; done
-  B=$(head -1 "$TMP/addr")
-  : >"$TMP/addr"
-}
-stop_sandbox() { kill -INT "$SB" 2>/dev/null || true; wait "$SB" 2>/dev/null || true; }
 trap 'stop_sandbox; rm -rf "$TMP"' EXIT
 
 # Records with the awkward cases: binary key, null and empty values, null header values.

@@ -3,14 +3,6 @@
 source "$(dirname "$0")/lib.sh"
 E=$EVT
 py=/usr/bin/python3
-SB=
-start_sandbox() {  # start_sandbox ARGS...: sets B and SB
-  "$E" sandbox "$@" >"$TMP/addr" 2>"$TMP/sb.err" &
-  SB=$!
-  for _ in $(seq 100); do [ -s "$TMP/addr" ] && break; sleep 0.1; done
-  B=$(head -1 "$TMP/addr")
-}
-stop_sandbox() { if [ -n "$SB" ]; then kill -INT "$SB" 2>/dev/null || true; wait "$SB" 2>/dev/null || true; SB=; fi; }
 trap 'stop_sandbox; rm -rf "$TMP"' EXIT
 
 # Source: 3 partitions, one record every second from 2024-01-01T00:00:00Z; values carry an
