@@ -648,7 +648,9 @@ struct Evaluator::Impl {
           const Value& s = a.t == VType::kString ? a : b;
           double num = a.t == VType::kNumber ? a.num : b.num;
           if (!(num > 0)) return R::Val(Value::Null());
-          double times = num < 1 ? 1 : std::floor(num - 1) + 1;  // jq 1.6: n = (int)(num - 1) extra copies
+          // jq 1.6: n = (int)(num - 1) extra copies; past INT_MAX x86 gives INT_MIN, so null.
+          if (num - 1 >= 2147483648.0) return R::Val(Value::Null());
+          double times = num < 1 ? 1 : std::floor(num - 1) + 1;
           if (times * s.n > (64 << 20)) return Fail("string repetition result is too large");
           scratch.clear();
           for (int64_t i = 0; i < static_cast<int64_t>(times); ++i) scratch.append(s.sv());

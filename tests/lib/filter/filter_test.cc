@@ -162,6 +162,11 @@ TEST_CASE("filter: arithmetic as jq 1.6", "[filter]") {
   CHECK(Sel("5 % -2 == 1 and -5 % 2 == -1 and 5.9 % 2.1 == 1", "{}"));
   CHECK(Run("1 / 0", "{}") == Match::kError);
   CHECK(Run("1 % 0", "{}") == Match::kError);
+  // filter_parse_fuzz: a count past int64 with "" converted the count (UBSan: outside the range of 'long').
+  // jq 1.6 converts the count to int: past INT_MAX it is INT_MIN, and the result null.
+  CHECK(Sel("41111111111111111111114 * \"\" == null and 3 * \"\" == \"\"", "{}"));
+  CHECK(Sel("1e22 * \"x\" == null and 2147483648 * \"\" == \"\" and 2147483649 * \"\" == null", "{}"));
+  CHECK(Run("100000000 * \"x\"", "{}") == Match::kError);
   CHECK(Run("{} + 1", "{}") == Match::kError);
 }
 
