@@ -162,7 +162,8 @@ Result<KafkaTarget> KafkaTargetFrom(const std::string& brokers, const std::strin
 }
 
 bool IsSecretProperty(const std::string& name) {
-  static const char* const kWords[] = {"password", "secret", "jaas", "token", ".pem", "key", "credentials"};
+  static const char* const kWords[] = {"password", "secret", "jaas", "token", ".pem", "key", "credentials",
+                                              "user.info"};  // schema.registry.basic.auth.user.info: user:password
   for (const char* w : kWords)
     if (name.find(w) != std::string::npos) return name != "ssl.key.location" && name != "ssl.keystore.location";
   return false;

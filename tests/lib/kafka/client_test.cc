@@ -77,6 +77,7 @@ TEST_CASE("librdkafka properties from X options and config files, secrets recogn
   CHECK(IsSecretProperty("ssl.key.password"));
   CHECK(IsSecretProperty("sasl.oauthbearer.client.secret"));
   CHECK(IsSecretProperty("ssl.key.pem"));
+  CHECK(IsSecretProperty("schema.registry.basic.auth.user.info"));
   CHECK(!IsSecretProperty("ssl.key.location"));
   CHECK(!IsSecretProperty("bootstrap.servers"));
 }
