@@ -24,10 +24,10 @@ RunFn SetupProject(CLI::App* app) {
   struct Flags {
     std::vector<std::string> sources, columns, index;
     SelectionFlags sel;
-    std::string into, format, key, reduce = "last", init, rules, at, max_memory = "256M", on_error = "stop",
+    std::string into, format, key, reduce = "last", init, rules, at, max_memory = "256M", on_error = "stop", dead_letter,
                                    stats_json, snapshots, snapshot_every;
     int keep_snapshots = 0;
-    bool keep_null = false, incremental = false, rebuild = false, dry_run = false;
+    bool keep_null = false, incremental = false, rebuild = false, dry_run = false, create_topic = false;
     uint64_t commit_records = 100000;
   };
   auto f = std::make_shared<Flags>();
@@ -70,8 +70,13 @@ RunFn SetupProject(CLI::App* app) {
   app->add_option("--keep-snapshots", f->keep_snapshots, "Keep only the newest N snapshots (default: all)")
       ->check(CLI::NonNegativeNumber);
   app->add_option("--on-error", f->on_error,
-                  "A record whose expression fails: stop (default, exit 1) or skip (counted, exit 1 at the end)")
-      ->check(CLI::IsMember({"stop", "skip"}));
+                  "A record whose expression fails: stop (default, exit 1), skip (counted, exit 1 at the end) or "
+                  "dead-letter (written to --dead-letter with the error in its headers, exit 1 at the end)")
+      ->check(CLI::IsMember({"stop", "skip", "dead-letter"}));
+  app->add_option("--dead-letter", f->dead_letter,
+                  "With --on-error dead-letter (implied): where failed records go (JSON Lines file, segment directory "
+                  "or kafka://HOST/TOPIC)");
+  AddCreateTopicFlag(app, &f->create_topic);
   app->add_flag("--dry-run", f->dry_run,
                 "Print the plan (per partition: offsets, records, times, bytes; JSON Lines) and write nothing");
   app->add_option("--stats-json", f->stats_json, "Write the run's figures as JSON to FILE");
@@ -125,7 +130,17 @@ RunFn SetupProject(CLI::App* app) {
     if (!mm.ok()) return Finish(Status::InvalidArgument("--max-memory: " + mm.status().message()));
     o.max_memory = *mm;
     o.commit_records = f->commit_records;
-    o.on_error = f->on_error == "skip" ? ProjectOnError::kSkip : ProjectOnError::kStop;
+    if (!f->dead_letter.empty() && app->count("--on-error") == 0) f->on_error = "dead-letter";
+    o.on_error = f->on_error == "skip"          ? ProjectOnError::kSkip
+                 : f->on_error == "dead-letter" ? ProjectOnError::kDeadLetter
+                                                : ProjectOnError::kStop;
+    if (o.on_error == ProjectOnError::kDeadLetter && f->dead_letter.empty())
+      return Finish(Status::InvalidArgument("--on-error dead-letter: give --dead-letter DST"));
+    if (o.on_error != ProjectOnError::kDeadLetter && !f->dead_letter.empty())
+      return Finish(Status::InvalidArgument(fmt::format("--dead-letter goes with --on-error dead-letter, not {}", f->on_error)));
+    o.dead_letter = WithBrokers(f->dead_letter, f->sel.kafka);
+    if (Status k = CheckKafkaSinkFlags(kafka::IsKafkaUrl(o.dead_letter), f->create_topic, 0); !k.ok()) return Finish(k);
+    o.dlq_kafka.create_topic = f->create_topic;
     o.snapshots = f->snapshots;
     o.keep_snapshots = f->keep_snapshots;
     if (!f->snapshot_every.empty()) {
@@ -158,7 +173,8 @@ RunFn SetupProject(CLI::App* app) {
       std::string extra;
       if (st.after_at) extra += fmt::format(", {} after --at", st.after_at);
       if (st.no_key) extra += fmt::format(", {} without a key", st.no_key);
-      if (st.errors) extra += fmt::format(", {} skipped by --on-error", st.errors);
+      if (st.dead_lettered) extra += fmt::format(", {} sent to {}", st.dead_lettered, o.dead_letter);
+      else if (st.errors) extra += fmt::format(", {} skipped by --on-error", st.errors);
       if (o.dry_run) {
         PrintSummary(fmt::format("project: would fold {} of {} records scanned", st.selected, st.scanned));
       } else if (run.ok() || (run.code() == Code::kDataProblem && st.errors > 0) ||

@@ -26,6 +26,7 @@
 #include "formats/envelope/envelope.h"
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
+#include "lib/pipeline/dead_letter.h"
 #include "lib/pipeline/sink.h"
 
 extern char** environ;
@@ -567,24 +568,19 @@ void PipeWorker(Shared* sh, Inbox* inbox) {
   }
 }
 
-// The dead-letter destination.
+// The dead-letter destination (lib/pipeline/dead_letter): a failed job's record, rebuilt
+// from the copy the job kept.
 struct DeadLetters {
-  std::unique_ptr<Sink> sink;
-  std::string dst;
+  std::unique_ptr<DeadLetterWriter> w;
   RecordBatch b;
   Status Open(const BackfillOptions& o, Reporter* reporter) {
-    dst = o.dead_letter;
     SinkOptions so;
-    so.allow_stdout = false;
-    so.flag = "--dead-letter";
     so.writer = o.dlq_writer;
     so.kafka = o.sel.kafka;
     so.kafka_write = o.dlq_kafka;
-    so.kafka_write.policy = kafka::PartitionPolicy::kHash;
-    so.kafka_write.producers = 1;  // dead letters are few: one connection
-    auto s = OpenSink(dst, so, reporter);
-    if (!s.ok()) return s.status();
-    sink = std::move(*s);
+    auto d = DeadLetterWriter::Open(o.dead_letter, "--dead-letter", so, reporter);
+    if (!d.ok()) return d.status();
+    w = std::move(*d);
     return Status::OK();
   }
   Status Write(const Job& j) {
@@ -599,20 +595,14 @@ struct DeadLetters {
     r.value = j.value ? Bytes::Of(b.arena.Copy(*j.value)) : Bytes::Null();
     for (const auto& [k, v] : j.headers)
       b.headers.push_back(Header{b.arena.Copy(k), v ? Bytes::Of(b.arena.Copy(*v)) : Bytes::Null()});
-    auto add = [&](const char* k, const std::string& v) {
-      b.headers.push_back(Header{k, Bytes::Of(b.arena.Copy(v))});
-    };
-    add("__connect.errors.topic", j.topic);
-    add("__connect.errors.partition", std::to_string(j.partition));
-    add("__connect.errors.offset", std::to_string(j.offset));
-    add("__connect.errors.exception.message", j.last_error);
-    add("__connect.errors.exception.class.name", "evt.backfill.WorkerFailure");
-    add("evt.dlq.attempts", std::to_string(j.attempt));
-    add("evt.dlq.time", FormatRfc3339Ms(NowMs()));
     r.header_begin = 0;
     r.header_count = static_cast<uint32_t>(b.headers.size());
     b.records.push_back(r);
-    return sink->Write(b);
+    DeadLetterCause c;
+    c.class_name = "evt.backfill.WorkerFailure";
+    c.message = j.last_error;
+    c.attempts = j.attempt;
+    return w->Write(b, b.records.back(), c);
   }
 };
 
@@ -681,10 +671,9 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
 
   auto checkpoint = [&](bool complete) -> Status {
     if (o.checkpoint.empty()) return Status::OK();
-    if (dlq.sink) {
+    if (dlq.w) {
       // Dead letters count as done once they are durable (or acknowledged).
-      SinkPosition at;
-      EVT_RETURN_IF_ERROR(dlq.sink->Commit(&at));
+      EVT_RETURN_IF_ERROR(dlq.w->Commit());
     }
     ck.positions = S.positions();
     for (const auto& [tp, offs] : pending)
@@ -698,7 +687,7 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
       bool acked = true;
       if (d.outcome == Outcome::kOk) {
         ++st->ok;
-      } else if (dlq.sink) {
+      } else if (dlq.w) {
         EVT_RETURN_IF_ERROR(dlq.Write(*j));
         ++st->dead_lettered;
         if (st->first_failure.empty())
@@ -834,7 +823,7 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
   st->missing_time_field = S.missing_time_field();
   const bool done = result.ok() && failure.ok() && !interrupted && jobs.empty();
   Status cks = checkpoint(done);
-  Status cs = dlq.sink ? dlq.sink->Close() : Status::OK();
+  Status cs = dlq.w ? dlq.w->Close() : Status::OK();
   progress(true);
   st->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (interrupted || o.stop.requested()) return Status::Interrupted();

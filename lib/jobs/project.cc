@@ -15,6 +15,7 @@
 #include "lib/base/file.h"
 #include "lib/filter/filter.h"
 #include "lib/pipeline/checkpoint.h"
+#include "lib/pipeline/dead_letter.h"
 
 namespace evt {
 
@@ -606,6 +607,15 @@ class Projection {
       st_->scanned = S.scanned();
       return Status::OK();
     }
+    if (o_.on_error == ProjectOnError::kDeadLetter) {
+      if (o_.dead_letter.empty()) return Status::InvalidArgument("--on-error dead-letter needs --dead-letter DST");
+      SinkOptions dso;
+      dso.kafka = o_.sel.kafka;
+      dso.kafka_write = o_.dlq_kafka;
+      auto d = DeadLetterWriter::Open(o_.dead_letter, "--dead-letter", dso, rep_);
+      if (!d.ok()) return d.status();
+      dlq_ = std::move(*d);
+    }
 
     if (sqlite && !continuing) {
       tmp_ = o_.out + ".evt-tmp";
@@ -622,6 +632,7 @@ class Projection {
     st_->scanned = S.scanned();
     st_->missing_time_field = S.missing_time_field();
     if (!result.ok() && !(interrupted && o_.incremental)) {
+      if (dlq_) (void)dlq_->Close();  // the dead letters written stay
       if (!tmp_.empty()) {
         store_.db().Close();
         (void)RemoveFile(tmp_);
@@ -647,7 +658,14 @@ class Projection {
     } else {
       EVT_RETURN_IF_ERROR(WriteText());
     }
+    if (dlq_) {
+      EVT_RETURN_IF_ERROR(dlq_->Commit());
+      EVT_RETURN_IF_ERROR(dlq_->Close());
+    }
     if (!result.ok()) return result;
+    if (st_->dead_lettered > 0)
+      return Status::DataProblem(fmt::format("{} record{} went to {} (first: {})", st_->dead_lettered,
+                                             st_->dead_lettered == 1 ? "" : "s", o_.dead_letter, st_->first_error));
     if (st_->errors > 0)
       return Status::DataProblem(fmt::format("{} record{} skipped by --on-error skip (first: {})", st_->errors,
                                              st_->errors == 1 ? "" : "s", st_->first_error));
@@ -761,6 +779,8 @@ class Projection {
   }
 
   Status CommitPositions(Selection& S, bool final) {
+    // Dead letters first: positions never move past a record whose dead letter could be lost.
+    if (dlq_) EVT_RETURN_IF_ERROR(dlq_->Commit());
     EVT_RETURN_IF_ERROR(store_.Flush(store_.over_budget()));
     if (store_.attached()) {
       EVT_RETURN_IF_ERROR(PutPositions(S));
@@ -777,12 +797,21 @@ class Projection {
     return Status::OK();
   }
 
-  // A record the fold could not apply: stop, or count and go on.
-  Status RecordError(const RecordBatch& b, const Record& r, std::string_view what) {
+  // A record the fold could not apply: stop, or count and go on (after writing it to
+  // --dead-letter, with the error in its headers).
+  Status RecordError(const RecordBatch& b, const Record& r, std::string_view what, const char* class_name) {
     std::string where = b.file.empty() ? fmt::format("{}/{}/{}", b.topic, r.partition >= 0 ? r.partition : b.partition, r.offset)
                                        : fmt::format("{}@{} (offset {})", b.file, r.source_pos, r.offset);
     std::string msg = fmt::format("{}: {}", where, what);
     if (o_.on_error == ProjectOnError::kStop) return Status::DataProblem(msg);
+    if (dlq_) {
+      DeadLetterCause c;
+      c.class_name = class_name;
+      c.message = what;
+      c.where = where;
+      EVT_RETURN_IF_ERROR(dlq_->Write(b, r, c));
+      ++st_->dead_lettered;
+    }
     if (st_->errors++ == 0) st_->first_error = msg;
     return Status::OK();
   }
@@ -831,7 +860,7 @@ class Projection {
         if (key_) {
           filter::Match m = key_->RecordValue(in, r, o_.strict, &out);
           if (m == filter::Match::kError || m == filter::Match::kInvalid) {
-            EVT_RETURN_IF_ERROR(RecordError(in, r, "--key: " + key_->error()));
+            EVT_RETURN_IF_ERROR(RecordError(in, r, "--key: " + key_->error(), "evt.project.KeyError"));
             continue;
           }
           if (m == filter::Match::kNo || out == "null") {
@@ -852,7 +881,7 @@ class Projection {
         std::string_view cur = e.state.empty() ? std::string_view(init_) : std::string_view(e.state);
         filter::Match m = fold_->Fold(cur, in, r, o_.strict, &out);
         if (m == filter::Match::kError || m == filter::Match::kInvalid) {
-          EVT_RETURN_IF_ERROR(RecordError(in, r, fold_->error()));
+          EVT_RETURN_IF_ERROR(RecordError(in, r, fold_->error(), "evt.project.ReduceError"));
           continue;
         }
         if (several && e.updates > 0 && (e.partition != partition || e.topic != in.topic)) {
@@ -1041,6 +1070,7 @@ class Projection {
   ProjectStats* st_;
   Store store_;
   std::unique_ptr<filter::Evaluator> fold_, key_;
+  std::unique_ptr<DeadLetterWriter> dlq_;  // --on-error dead-letter
   std::string init_;  // compact JSON; empty: null
   std::string tmp_;   // the file being built (SQLite full build, or the spill file)
 };
@@ -1056,10 +1086,10 @@ Status RunProject(const ProjectOptions& o, Reporter* reporter, ProjectStats* sta
 std::string ProjectStatsJson(const ProjectStats& s) {
   return fmt::format(
       "{{\"resumed\":{},\"scanned\":{},\"selected\":{},\"folded\":{},\"after_at\":{},\"no_key\":{},\"errors\":{},"
-      "\"keys\":{},\"deleted\":{},\"cross_partition\":{},\"missing_time_field\":{},\"commits\":{},\"spilled\":{},"
+      "\"dead_lettered\":{},\"keys\":{},\"deleted\":{},\"cross_partition\":{},\"missing_time_field\":{},\"commits\":{},\"spilled\":{},"
       "\"first_timestamp\":{},\"last_timestamp\":{},\"newest_time\":{},\"snapshots_written\":{},\"from_snapshot\":\"{}\","
       "\"seconds\":{:.3f},\"records_per_s\":{:.0f}}}\n",
-      s.resumed, s.scanned, s.selected, s.folded, s.after_at, s.no_key, s.errors, s.keys, s.deleted, s.cross_partition,
+      s.resumed, s.scanned, s.selected, s.folded, s.after_at, s.no_key, s.errors, s.dead_lettered, s.keys, s.deleted, s.cross_partition,
       s.missing_time_field, s.commits, s.spilled, s.first_ts, s.last_ts, s.newest_time, s.snapshots_written,
       s.from_snapshot, s.seconds,
       s.seconds > 0 ? s.selected / s.seconds : 0.0);

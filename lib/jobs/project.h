@@ -32,7 +32,7 @@
 namespace evt {
 
 enum class ProjectFormat { kSqlite, kJsonl, kCsv };
-enum class ProjectOnError { kStop, kSkip };
+enum class ProjectOnError { kStop, kSkip, kDeadLetter };
 
 // --columns name=EXPR[:type]: a column computed from the state.
 struct ProjectColumn {
@@ -65,6 +65,12 @@ struct ProjectOptions {
   int64_t at_ms = INT64_MAX;   // --at: only records whose time (record or --time-field) is <= this
   int64_t max_memory = 256ll << 20;
   ProjectOnError on_error = ProjectOnError::kStop;
+  // kDeadLetter: where a record whose --key or --reduce failed goes (lib/pipeline/
+  // dead_letter: a JSON Lines file, a segment directory or kafka://HOST/TOPIC), with the
+  // error in Connect's headers. Dead letters are made durable before the positions past
+  // them are committed, so a kill never loses one (a rerun may write one again).
+  std::string dead_letter;
+  kafka::KafkaWriteOptions dlq_kafka;
   uint64_t commit_records = 100000;  // records per transaction (SQLite outputs)
   // Snapshots: every N records or every DURATION, the whole state with its positions and
   // newest record time, as DIR/snapshot-<position>.db (an SQLite copy of the state); the
@@ -82,6 +88,7 @@ struct ProjectOptions {
 
 struct ProjectStats {
   uint64_t scanned = 0, selected = 0, folded = 0, after_at = 0, no_key = 0, errors = 0, keys = 0, deleted = 0;
+  uint64_t dead_lettered = 0;  // of `errors`, written to --dead-letter
   uint64_t cross_partition = 0, missing_time_field = 0, commits = 0;
   int64_t first_ts = -1, last_ts = -1, newest_time = -1;
   double seconds = 0;

@@ -72,6 +72,33 @@ expect_exit 1 "$E" project "$TMP/src" --into "$TMP/skip.jsonl" --on-error skip \
   --reduce 'if ($event.data.seq % 977) == 5 then error("bad seq") else $event end' --stats-json "$TMP/skip.stats"
 [ -s "$TMP/skip.jsonl" ] && pass || fail "--on-error skip wrote no output"
 expect_eq "$(($(jq -r '.folded' "$TMP/skip.stats") + $(jq -r '.errors' "$TMP/skip.stats")))" 20000 "--on-error skip counts"
+# --on-error dead-letter: the failing records go to --dead-letter with the error in
+# Connect's headers (what `evt dlq` reads), the others are folded, exit 1.
+expect_exit 1 "$E" project "$TMP/src" --into "$TMP/dl.jsonl" --dead-letter "$TMP/dl-out.jsonl" \
+  --reduce 'if ($event.data.seq % 977) == 5 then error("bad seq") else $event end' --stats-json "$TMP/dl.stats"
+expect_contains "$TMP/err" "went to $TMP/dl-out.jsonl"
+dl=$(wc -l <"$TMP/dl-out.jsonl")
+expect_eq "$(jq -r '.errors' "$TMP/skip.stats")" "$dl" "--on-error dead-letter wrote each failing record once"
+expect_eq "$(jq -r '.dead_lettered' "$TMP/dl.stats")" "$dl" "stats count the dead letters"
+expect_eq "$(($(jq -r '.folded' "$TMP/dl.stats") + dl))" 20000 "folded + dead letters = every record"
+cmp -s "$TMP/skip.jsonl" "$TMP/dl.jsonl" && pass || fail "dead-letter mode folds what skip mode folds"
+jq -e -s 'all(.[]; (.headers | map(select(.key == "__connect.errors.exception.message"))[0].value | test("bad seq"))
+              and (.headers | map(select(.key == "__connect.errors.exception.class.name"))[0].value == "evt.project.ReduceError")
+              and (.value | if type == "string" then fromjson else . end | .data.seq % 977 == 5))' "$TMP/dl-out.jsonl" >/dev/null \
+  && pass || fail "dead letters carry the record and its error"
+"$E" dlq summary "$TMP/dl-out.jsonl" --format json >"$TMP/dl.summary"
+expect_eq "$(jq -s 'map(.count) | add' "$TMP/dl.summary")" "$dl" "evt dlq summary reads project's dead letters"
+jq -e -s '.[0].class == "evt.project.ReduceError"' "$TMP/dl.summary" >/dev/null && pass \
+  || fail "summary groups them by project's error class: $(head -c 300 "$TMP/dl.summary")"
+# A --key error is a KeyError; --dead-letter without --on-error implies it; stop/skip with it is a usage error.
+expect_exit 1 "$E" project "$TMP/src" --into "$TMP/dk.jsonl" --dead-letter "$TMP/dk-out" \
+  --key 'if (.data.seq % 977) == 5 then error("no key") else .subject end'
+expect_eq "$("$E" cat "$TMP/dk-out" | jq -r '.headers[] | select(.key == "__connect.errors.exception.class.name") | .value' \
+  | sort -u)" "evt.project.KeyError" "a --key failure in a segment-directory dead letter"
+expect_exit 2 "$E" project "$TMP/src" --into "$TMP/x.jsonl" --on-error skip --dead-letter "$TMP/x-dl.jsonl"
+expect_exit 2 "$E" project "$TMP/src" --into "$TMP/x.jsonl" --on-error dead-letter
+expect_exit 2 "$E" project "$TMP/src" --into "$TMP/x.jsonl" --dead-letter -
+[ ! -e "$TMP/x.jsonl" ] && [ ! -e "$TMP/x-dl.jsonl" ] && pass || fail "a usage error wrote something"
 expect_exit 2 "$E" project "$TMP/src" --into "$TMP/x.db" --reduce '.a ='
 expect_exit 2 "$E" project "$TMP/src" --into "$TMP/x.db" --reduce '$nope'
 expect_exit 2 "$E" project "$TMP/src" --into "$TMP/x.unknown"
