@@ -269,11 +269,17 @@ Status DecodeLegacy(std::string_view entry, uint64_t position, const DecodeOptio
   }
   if (msgs.empty()) return Bad("compressed legacy wrapper holds no messages");
   // Magic 1 wrappers carry the offset of the last inner message; inner offsets are relative.
-  int64_t base = w.magic == 1 ? w.offset - msgs.back().offset : 0;
+  // Offsets are as hostile as any field: the arithmetic is checked (batch_fuzz found an
+  // overflow here).
+  int64_t base = 0;
+  if (w.magic == 1 && __builtin_sub_overflow(w.offset, msgs.back().offset, &base))
+    return Bad(fmt::format("inner offset {} does not fit under the wrapper's offset {}", msgs.back().offset, w.offset));
   int64_t prev = -1;
   int64_t max_ts = kNoTimestamp;
   for (size_t i = 0; i < msgs.size(); ++i) {
-    int64_t off = base + msgs[i].offset;
+    int64_t off = 0;
+    if (msgs[i].offset < 0 || __builtin_add_overflow(base, msgs[i].offset, &off) || off < 0)
+      return Bad(fmt::format("inner message offset {} is out of range", msgs[i].offset));
     if (off <= prev) return Bad(fmt::format("inner offsets not increasing ({} after {})", off, prev));
     prev = off;
     int64_t ts = msgs[i].magic == 0 ? kNoTimestamp

@@ -287,6 +287,29 @@ TEST_CASE("legacy magic 0 and 1 messages, plain and compressed", "[batch][legacy
     CHECK(d.batches[0].base_offset == 10);
     CHECK(d.batches[0].last_offset() == 12);
   }
+  SECTION("inner offsets that overflow the wrapper's (batch_fuzz regression: signed overflow)") {
+    auto wrap = [&](int8_t magic, int64_t wrapper_offset, int64_t inner0, int64_t inner1) {
+      std::string inner = test::LegacyMessage(magic, 0, inner0, 1000, &k, "a") +
+                          test::LegacyMessage(magic, 0, inner1, 1001, &k, "b");
+      std::string z;
+      REQUIRE(Compress(kGzip, -1, inner, &z).ok());
+      return test::LegacyMessage(magic, 1, wrapper_offset, 1001, nullptr, z);
+    };
+    RecordBatch d;
+    // base = wrapper offset - last inner offset; base + a huge first inner offset overflowed.
+    Status s = DecodeEntry(wrap(1, INT64_MAX - 1, INT64_MAX, 1), 0, DecodeOptions{}, &d);
+    REQUIRE_FALSE(s.ok());
+    INFO(s.message());
+    CHECK(s.message().find("out of range") != std::string::npos);
+    s = DecodeEntry(wrap(1, 2451110816187940869, 7710162562058289152, 5), 0, DecodeOptions{}, &d);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.message().find("out of range") != std::string::npos);
+    s = DecodeEntry(wrap(1, 10, 0, -3), 0, DecodeOptions{}, &d);  // the walker refuses negative offsets
+    REQUIRE_FALSE(s.ok());
+    s = DecodeEntry(wrap(0, 7, 5, INT64_MAX), 0, DecodeOptions{}, &d);  // magic 0: absolute inner offsets
+    REQUIRE(s.ok());
+    CHECK(d.records.back().offset == INT64_MAX);
+  }
   SECTION("bad CRC") {
     std::string m = test::LegacyMessage(1, 0, 5, 0, &k, "hello");
     test::FlipByte(&m, m.size() - 1);
