@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "lib/jobs/sandbox.h"
+#include "tests/sandbox_cluster.h"
 #include "tests/testutil.h"
 
 using namespace evt;
@@ -83,20 +84,7 @@ TEST_CASE("librdkafka properties from X options and config files, secrets recogn
 }
 
 namespace {
-struct Cluster {
-  std::unique_ptr<Sandbox> sb;
-  CountingReporter rep;
-  explicit Cluster(const std::string& topics) {
-    SandboxOptions o;
-    o.topics = *ParseSandboxTopics(topics);
-    auto s = Sandbox::Start(o, &rep);
-    REQUIRE(s.ok());
-    sb = std::move(*s);
-  }
-  KafkaTarget Target(const std::string& topic) {
-    return *ParseKafkaUrl("kafka://" + sb->bootstrap() + "/" + topic);
-  }
-};
+using Cluster = test::SandboxCluster;
 
 // n records for partition p with keys k<i>, values v<i>, a header and timestamps 1000*i.
 void Fill(RecordBatch* b, int n, int32_t p) {

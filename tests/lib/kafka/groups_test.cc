@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "lib/jobs/sandbox.h"
+#include "tests/sandbox_cluster.h"
 #include "tests/testutil.h"
 
 using namespace evt;
@@ -15,17 +16,7 @@ using namespace evt::kafka;
 
 namespace {
 
-struct Cluster {
-  std::unique_ptr<Sandbox> sb;
-  CountingReporter rep;
-  explicit Cluster(const std::string& topics) {
-    SandboxOptions o;
-    o.topics = *ParseSandboxTopics(topics);
-    auto s = Sandbox::Start(o, &rep);
-    REQUIRE(s.ok());
-    sb = std::move(*s);
-  }
-};
+using Cluster = test::SandboxCluster;
 
 }  // namespace
 
