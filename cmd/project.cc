@@ -24,7 +24,7 @@ RunFn SetupProject(CLI::App* app) {
   struct Flags {
     std::vector<std::string> sources, columns, index;
     SelectionFlags sel;
-    std::string into, format, key, reduce = "last", init, rules, at, max_memory = "256M", on_error = "stop", dead_letter,
+    std::string into, format, key, reduce = "last", init, rules, at, max_memory = "256M", on_error = "stop", dead_letter, pipe, exec,
                                    stats_json, snapshots, snapshot_every;
     int keep_snapshots = 0;
     bool keep_null = false, incremental = false, rebuild = false, dry_run = false, create_topic = false;
@@ -48,6 +48,12 @@ RunFn SetupProject(CLI::App* app) {
   app->add_option("--rules", f->rules,
                   "Per-event-type logic from a JSON file: {\"type\": EXPR, \"on\": {\"TYPE\": EXPR, ...}, "
                   "\"default\": EXPR|\"ignore\"|\"error\"}");
+  app->add_option("--pipe", f->pipe,
+                  "Fold with a program instead: one long-lived CMD reads {\"state\":STATE,\"event\":ENVELOPE} lines "
+                  "and answers each with the key's new state as one JSON line (null deletes the key)");
+  app->add_option("--exec", f->exec,
+                  "As --pipe, one CMD per record: the request on its stdin, the new state its stdout (non-zero exit: "
+                  "that record's error)");
   app->add_flag("--keep-null", f->keep_null, "Keep keys whose state is null (by default a null state deletes the key)");
   app->add_option("--at", f->at,
                   "The state as of this time (RFC 3339, -1d, ...): records after it are skipped (record time, or the "
@@ -100,7 +106,13 @@ RunFn SetupProject(CLI::App* app) {
           fmt::format("--into {}: say the format with --format (or name it .db, .sqlite, .jsonl or .csv)", o.out)));
     }
     o.key_expr = f->key;
-    if (!f->rules.empty()) {
+    if (!f->pipe.empty() || !f->exec.empty()) {
+      int n = (app->count("--reduce") > 0) + !f->rules.empty() + !f->pipe.empty() + !f->exec.empty();
+      if (n > 1) return Finish(Status::InvalidArgument("--reduce, --rules, --pipe and --exec: choose one"));
+      o.pipe_cmd = f->pipe;
+      o.exec_cmd = f->exec;
+      o.reduce_expr = ".";  // not used
+    } else if (!f->rules.empty()) {
       if (app->count("--reduce") > 0) return Finish(Status::InvalidArgument("--rules and --reduce: choose one"));
       auto text = ReadFileToString(f->rules);
       if (!text.ok()) return Finish(text.status());
@@ -156,7 +168,10 @@ RunFn SetupProject(CLI::App* app) {
     std::string cols;
     for (const auto& c : o.columns) cols += fmt::format("{}={}:{};", c.name, c.expr, c.type);
     o.definition = fmt::format("key={}|reduce={}|init={}|keep-null={}|strict={}|columns={}|where={}|time-field={}|keys={}|partitions={}|merge={}",
-                               o.key_expr, o.reduce_expr, o.init_json, o.keep_null, o.strict, cols,
+                               o.key_expr,
+                               !o.pipe_cmd.empty() ? "pipe:" + o.pipe_cmd
+                               : !o.exec_cmd.empty() ? "exec:" + o.exec_cmd
+                                                     : o.reduce_expr, o.init_json, o.keep_null, o.strict, cols,
                                fmt::join(f->sel.read.where, "\x1f"), f->sel.time_field,
                                o.sel.keys ? o.sel.keys->hash : "", f->sel.partitions, o.sel.merge_time);
     auto progress = MakeProgress(f->dry_run);

@@ -296,6 +296,8 @@ complete -c evt -n "__fish_seen_subcommand_from project" -l key -x -d 'Expressio
 complete -c evt -n "__fish_seen_subcommand_from project" -l reduce -x -a 'last merge count sum( min( max(' -d 'How a record changes the state'
 complete -c evt -n "__fish_seen_subcommand_from project" -l init -x -d 'State of a new key (JSON)'
 complete -c evt -n "__fish_seen_subcommand_from project" -l rules -r -F -d 'Per-event-type rules (JSON file)'
+complete -c evt -n "__fish_seen_subcommand_from project" -l pipe -x -a '(__fish_complete_command)' -d 'Fold with a long-lived program'
+complete -c evt -n "__fish_seen_subcommand_from project" -l exec -x -a '(__fish_complete_command)' -d 'Fold with one process per record'
 complete -c evt -n "__fish_seen_subcommand_from project" -l keep-null -d 'Keep keys whose state is null'
 complete -c evt -n "__fish_seen_subcommand_from project" -l at -x -d 'State as of this time'
 complete -c evt -n "__fish_seen_subcommand_from project" -l columns -x -d 'Typed columns name=EXPR[:type]'

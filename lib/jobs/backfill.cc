@@ -24,6 +24,7 @@
 #include <unordered_map>
 
 #include "formats/envelope/envelope.h"
+#include "lib/base/process.h"
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
 #include "lib/pipeline/dead_letter.h"
@@ -120,68 +121,12 @@ struct Shared {
 
 bool KeyIsUtf8(const Job& j) { return j.key && envelope::IsValidUtf8(*j.key); }
 
-// Spawns `/bin/sh -c cmd` with stdin/stdout pipes (stdout only when want_out); stderr is
-// inherited.
-Status Spawn(const std::string& cmd, char** envp, bool want_out, pid_t* pid, int* in_fd, int* out_fd) {
-  int in[2], out[2] = {-1, -1};
-  if (::pipe2(in, O_CLOEXEC) != 0) return Status::IOError("pipe failed");
-  if (want_out && ::pipe2(out, O_CLOEXEC) != 0) {
-    ::close(in[0]);
-    ::close(in[1]);
-    return Status::IOError("pipe failed");
-  }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-  if (want_out) posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t def;
-  sigemptyset(&def);
-  sigaddset(&def, SIGPIPE);
-  sigaddset(&def, SIGINT);
-  sigaddset(&def, SIGTERM);
-  posix_spawnattr_setsigdefault(&attr, &def);
-  // Own process group: Ctrl-C on the terminal reaches evt, which drains, not the workers.
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-  const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
-  int rc = posix_spawn(pid, "/bin/sh", &fa, &attr, const_cast<char**>(argv), envp ? envp : environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  ::close(in[0]);
-  if (want_out) ::close(out[1]);
-  if (rc != 0) {
-    ::close(in[1]);
-    if (want_out) ::close(out[0]);
-    return Status::IOError(fmt::format("cannot start /bin/sh: {}", std::strerror(rc)));
-  }
-  *in_fd = in[1];
-  if (out_fd) *out_fd = want_out ? out[0] : -1;
-  return Status::OK();
-}
-
-// Writes to a worker that has gone must fail with EPIPE, not kill evt: SIGPIPE is blocked
-// in the worker threads (it is delivered to the writing thread).
-void BlockSigpipe() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-}
-
 // A worker thread: SIGPIPE blocked, and counted in Shared::alive until it returns.
 struct WorkerScope {
   Shared* sh;
   explicit WorkerScope(Shared* s) : sh(s) { BlockSigpipe(); }
   ~WorkerScope() { --sh->alive; }
 };
-
-std::string ExitText(int status) {
-  if (WIFEXITED(status)) return fmt::format("exit status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
-  return "ended";
-}
 
 // Per-worker queue of jobs from the dispatcher.
 struct Inbox {
@@ -289,7 +234,7 @@ void ExecWorker(Shared* sh, Inbox* inbox) {
     envp.push_back(nullptr);
     pid_t pid;
     int in_fd;
-    Status s = Spawn(o.exec_cmd, envp.data(), false, &pid, &in_fd, nullptr);
+    Status s = SpawnShell(o.exec_cmd, envp.data(), false, &pid, &in_fd, nullptr);
     if (!s.ok()) {
       (void)OnAttemptFailed(sh, j, s.message(), false, &waiting);
       continue;
@@ -411,7 +356,7 @@ void PipeWorker(Shared* sh, Inbox* inbox) {
       return;
     }
     if (pid < 0 && !ready.empty() && now >= restart_after && !sh->draining) {
-      Status s = Spawn(o.pipe_cmd, nullptr, true, &pid, &in_fd, &out_fd);
+      Status s = SpawnShell(o.pipe_cmd, nullptr, true, &pid, &in_fd, &out_fd);
       if (!s.ok()) {
         Job* j = ready.front();
         ready.pop_front();

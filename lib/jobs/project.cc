@@ -1,6 +1,8 @@
 #include "lib/jobs/project.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
 #include <fmt/format.h>
 #include <simdjson.h>
 #include <sqlite3.h>
@@ -8,11 +10,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <unordered_map>
 
 #include "formats/envelope/envelope.h"
 #include "lib/base/file.h"
+#include "lib/base/process.h"
 #include "lib/filter/filter.h"
 #include "lib/pipeline/checkpoint.h"
 #include "lib/pipeline/dead_letter.h"
@@ -522,6 +527,189 @@ int64_t SteadyMs() {
       .count();
 }
 
+// ---------------------------------------------------------------- --pipe / --exec
+
+// The fold step done by a program, for logic jq cannot express. Each record becomes one
+// request line, {"state":STATE,"event":ENVELOPE} (STATE null for a new key, or --init;
+// ENVELOPE the record as `evt cat` prints it), and the answer is the key's new state as
+// JSON (null deletes the key, as for --reduce). --pipe CMD: one long-lived process,
+// one answer line per request line, in order. --exec CMD: one process per record, its
+// whole stdout the answer, a non-zero exit that record's error. Records go one at a time,
+// so a key's records are folded in log order. An answer that is not JSON is that
+// record's error (its text the message), handled by --on-error.
+class FoldWorker {
+ public:
+  FoldWorker(std::string cmd, bool pipe, StopToken stop) : cmd_(std::move(cmd)), pipe_(pipe), stop_(stop) {
+    auto id = filter::Filter::Compile({"."}, filter::Mode::kJson);
+    check_ = std::make_unique<filter::Evaluator>(*id);
+  }
+  ~FoldWorker() { (void)Close(/*abort=*/true); }
+
+  // kDataProblem: this record's error (message in error()); anything else stops the run.
+  Status Step(std::string_view state, const RecordBatch& b, const Record& r, std::string* out) {
+    req_.assign("{\"state\":");
+    req_.append(state.empty() ? std::string_view("null") : state);
+    req_.append(",\"event\":");
+    envelope::AppendRecord(b, r, &req_);
+    while (!req_.empty() && req_.back() == '\n') req_.pop_back();
+    req_.append("}\n");
+    std::string answer;
+    if (pipe_) {
+      if (pid_ < 0) EVT_RETURN_IF_ERROR(Start());
+      EVT_RETURN_IF_ERROR(WriteAll(req_));
+      EVT_RETURN_IF_ERROR(ReadLine(&answer));
+    } else {
+      EVT_RETURN_IF_ERROR(Start());
+      Status w = WriteAll(req_);
+      ::close(in_fd_);
+      in_fd_ = -1;
+      Status rd = w.ok() ? ReadToEnd(&answer) : w;
+      int status = Reap();
+      if (!rd.ok()) return rd;
+      if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) answer.pop_back();
+        error_ = fmt::format("--exec: {}{}", ExitText(status), answer.empty() ? "" : ": " + Shorten(answer));
+        return Status::DataProblem(error_);
+      }
+    }
+    while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) answer.pop_back();
+    if (check_->JsonValue(answer, out) != filter::Match::kYes) {
+      error_ = fmt::format("--{}: the answer is not JSON: {}", pipe_ ? "pipe" : "exec", Shorten(answer));
+      return Status::DataProblem(error_);
+    }
+    return Status::OK();
+  }
+
+  const std::string& error() const { return error_; }
+
+  // The end of input: the worker has 10 s to exit (at once after Ctrl-C, an error, or
+  // with `abort`), then it is terminated (SIGTERM, then SIGKILL), its process group too.
+  Status Close(bool abort = false) {
+    if (pid_ < 0) return Status::OK();
+    if (in_fd_ >= 0) ::close(in_fd_);
+    in_fd_ = -1;
+    if (out_fd_ >= 0) ::close(out_fd_);
+    out_fd_ = -1;
+    abort = abort || stop_.requested();
+    int status = 0;
+    bool ended = false;
+    const int64_t t0 = SteadyMs();
+    for (int sig = abort ? SIGTERM : 0;;) {
+      pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_ || (r < 0 && errno != EINTR)) {
+        ended = r == pid_;
+        break;
+      }
+      const int64_t waited = SteadyMs() - t0;
+      if (sig == 0 && waited >= 10000) sig = SIGTERM;
+      if (sig == SIGTERM && (abort ? waited >= 2000 : waited >= 12000)) sig = SIGKILL;
+      if (sig) ::kill(-pid_, sig);
+      struct timespec ts{0, 10 * 1000 * 1000};
+      ::nanosleep(&ts, nullptr);
+    }
+    pid_ = -1;
+    if (abort || !pipe_) return Status::OK();
+    if (!ended || !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+      return Status::IOError(fmt::format("--pipe {}: the worker ended with {} at the end of its input", cmd_,
+                                         ended ? ExitText(status) : "no exit status"));
+    return Status::OK();
+  }
+
+ private:
+  static std::string Shorten(std::string_view s) {
+    return s.size() > 200 ? std::string(s.substr(0, 200)) + "..." : std::string(s);
+  }
+
+  Status Start() {
+    BlockSigpipe();  // a worker that has gone gives EPIPE, not a dead evt
+    Status s = SpawnShell(cmd_, nullptr, true, &pid_, &in_fd_, &out_fd_);
+    if (!s.ok()) return Status::IOError(fmt::format("--{} {}: {}", pipe_ ? "pipe" : "exec", cmd_, s.message()));
+    rbuf_.clear();
+    return Status::OK();
+  }
+
+  int Reap() {
+    if (out_fd_ >= 0) ::close(out_fd_);
+    out_fd_ = -1;
+    int status = 0;
+    while (pid_ >= 0 && ::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    return status;
+  }
+
+  Status Gone(const char* what) {
+    if (in_fd_ >= 0) ::close(in_fd_);
+    in_fd_ = -1;
+    int status = Reap();
+    return Status::IOError(
+        fmt::format("--{} {}: the worker ended ({}) {}", pipe_ ? "pipe" : "exec", cmd_, ExitText(status), what));
+  }
+
+  // Waits until fd is ready, checking for Ctrl-C every 100 ms.
+  Status Wait(int fd, short events) {
+    for (;;) {
+      if (stop_.requested()) return Status::Interrupted();
+      struct pollfd p{fd, events, 0};
+      int n = ::poll(&p, 1, 100);
+      if (n > 0) return Status::OK();
+      if (n < 0 && errno != EINTR) return Status::IOError(fmt::format("poll: {}", std::strerror(errno)));
+    }
+  }
+
+  Status WriteAll(std::string_view data) {
+    size_t off = 0;
+    while (off < data.size()) {
+      EVT_RETURN_IF_ERROR(Wait(in_fd_, POLLOUT));
+      ssize_t n = ::write(in_fd_, data.data() + off, data.size() - off);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n < 0) return pipe_ ? Gone("before reading a record") : Status::OK();  // --exec: need not read it
+      off += static_cast<size_t>(n);
+    }
+    return Status::OK();
+  }
+
+  Status ReadLine(std::string* line) {
+    for (;;) {
+      size_t nl = rbuf_.find('\n', rpos_);
+      if (nl != std::string::npos) {
+        line->assign(rbuf_, rpos_, nl - rpos_);
+        rpos_ = nl + 1;
+        if (rpos_ == rbuf_.size()) rbuf_.clear(), rpos_ = 0;
+        return Status::OK();
+      }
+      if (rbuf_.size() - rpos_ > (64u << 20)) return Status::IOError("--pipe: an answer line longer than 64 MiB");
+      EVT_RETURN_IF_ERROR(Wait(out_fd_, POLLIN));
+      char buf[65536];
+      ssize_t n = ::read(out_fd_, buf, sizeof buf);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n <= 0) return Gone("before answering a record");
+      rbuf_.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+  Status ReadToEnd(std::string* out) {
+    for (;;) {
+      EVT_RETURN_IF_ERROR(Wait(out_fd_, POLLIN));
+      char buf[65536];
+      ssize_t n = ::read(out_fd_, buf, sizeof buf);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n <= 0) return Status::OK();
+      out->append(buf, static_cast<size_t>(n));
+      if (out->size() > (64u << 20)) return Status::IOError("--exec: an answer longer than 64 MiB");
+    }
+  }
+
+  std::string cmd_;
+  bool pipe_;
+  StopToken stop_;
+  std::unique_ptr<filter::Evaluator> check_;
+  pid_t pid_ = -1;
+  int in_fd_ = -1, out_fd_ = -1;
+  std::string req_, rbuf_, error_;
+  size_t rpos_ = 0;
+};
+
 // ---------------------------------------------------------------- the run
 
 class Projection {
@@ -537,6 +725,10 @@ class Projection {
 
  private:
   Status Compile() {
+    if (!o_.exec_cmd.empty() && !o_.pipe_cmd.empty()) return Status::InvalidArgument("--exec and --pipe: choose one");
+    if (!o_.exec_cmd.empty() || !o_.pipe_cmd.empty())
+      worker_ = std::make_unique<FoldWorker>(o_.pipe_cmd.empty() ? o_.exec_cmd : o_.pipe_cmd, !o_.pipe_cmd.empty(),
+                                             o_.stop);
     auto f = filter::Filter::Compile({o_.reduce_expr}, filter::Mode::kFold);
     if (!f.ok()) return Status::InvalidArgument("--reduce: " + f.status().message());
     fold_ = std::make_unique<filter::Evaluator>(*f);
@@ -628,6 +820,10 @@ class Projection {
     }
 
     Status result = Fold(S);
+    if (worker_) {  // --pipe: end of input, then the worker's exit
+      Status ws = worker_->Close(/*abort=*/!result.ok());
+      if (result.ok()) result = ws;
+    }
     bool interrupted = result.code() == Code::kInterrupted;
     st_->scanned = S.scanned();
     st_->missing_time_field = S.missing_time_field();
@@ -879,7 +1075,17 @@ class Projection {
         if (!got.ok()) return got.status();
         Entry& e = **got;
         std::string_view cur = e.state.empty() ? std::string_view(init_) : std::string_view(e.state);
-        filter::Match m = fold_->Fold(cur, in, r, o_.strict, &out);
+        filter::Match m = filter::Match::kYes;
+        if (worker_) {
+          Status ws = worker_->Step(cur, in, r, &out);
+          if (ws.code() == Code::kDataProblem) {
+            EVT_RETURN_IF_ERROR(RecordError(in, r, worker_->error(), "evt.project.WorkerError"));
+            continue;
+          }
+          EVT_RETURN_IF_ERROR(ws);
+        } else {
+          m = fold_->Fold(cur, in, r, o_.strict, &out);
+        }
         if (m == filter::Match::kError || m == filter::Match::kInvalid) {
           EVT_RETURN_IF_ERROR(RecordError(in, r, fold_->error(), "evt.project.ReduceError"));
           continue;
@@ -1071,6 +1277,7 @@ class Projection {
   Store store_;
   std::unique_ptr<filter::Evaluator> fold_, key_;
   std::unique_ptr<DeadLetterWriter> dlq_;  // --on-error dead-letter
+  std::unique_ptr<FoldWorker> worker_;     // --pipe / --exec
   std::string init_;  // compact JSON; empty: null
   std::string tmp_;   // the file being built (SQLite full build, or the spill file)
 };

@@ -56,6 +56,9 @@ struct ProjectOptions {
   ProjectFormat format = ProjectFormat::kSqlite;
   std::string key_expr;     // empty: the record key
   std::string reduce_expr;  // expanded (ExpandReduce / RulesExpression)
+  // --pipe CMD / --exec CMD instead of reduce_expr: a program answers each record's new
+  // state ({"state":STATE,"event":ENVELOPE} in, the state's JSON out; see project.cc).
+  std::string pipe_cmd, exec_cmd;
   std::string init_json;    // empty: null
   bool keep_null = false;
   bool strict = false;      // a value that is not valid JSON is an error (else it is null)

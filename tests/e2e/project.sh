@@ -99,6 +99,62 @@ expect_exit 2 "$E" project "$TMP/src" --into "$TMP/x.jsonl" --on-error skip --de
 expect_exit 2 "$E" project "$TMP/src" --into "$TMP/x.jsonl" --on-error dead-letter
 expect_exit 2 "$E" project "$TMP/src" --into "$TMP/x.jsonl" --dead-letter -
 [ ! -e "$TMP/x.jsonl" ] && [ ! -e "$TMP/x-dl.jsonl" ] && pass || fail "a usage error wrote something"
+# ---- --pipe / --exec: the fold step done by a program (jq here, as a worker) ----
+"$E" project "$TMP/src" --reduce '(. // {}) * $event' --into "$TMP/pw-want.jsonl" 2>/dev/null
+expect_exit 0 "$E" project "$TMP/src" --into "$TMP/pw.jsonl" --pipe "jq -c --unbuffered '(.state // {}) * .event.value'"
+cmp -s "$TMP/pw-want.jsonl" "$TMP/pw.jsonl" && pass || fail "--pipe jq equals the same --reduce"
+# The request: the state so far and the record's envelope (a worker that counts and keeps the last offset).
+expect_exit 0 "$E" project "$TMP/src" --into "$TMP/pc.jsonl" --init '{"n":0}' \
+  --pipe "jq -c --unbuffered '{n: (.state.n + 1), last: .event.offset, p: .event.partition, t: .event.topic}'"
+jq -e -s 'map(.state.n) | add == 20000' "$TMP/pc.jsonl" >/dev/null && pass || fail "--init reaches the worker; every record once"
+jq -e -s 'all(.[]; .state.last == .offset and .state.p == .partition and .state.t == .topic)' "$TMP/pc.jsonl" >/dev/null \
+  && pass || fail "the request carries the record's envelope"
+"$E" project "$TMP/src" --where '$offset < 30' --reduce '(. // {}) * $event' --into "$TMP/pe-want.jsonl" 2>/dev/null
+expect_exit 0 "$E" project "$TMP/src" --where '$offset < 30' --into "$TMP/pe.jsonl" --exec "jq -c '(.state // {}) * .event.value'"
+cmp -s "$TMP/pe-want.jsonl" "$TMP/pe.jsonl" && pass || fail "--exec jq equals the same --reduce"
+# A null answer deletes the key; an answer that is not JSON, or a failing --exec, is the record's error.
+expect_exit 0 "$E" project "$TMP/src" --into "$TMP/pn.jsonl" --pipe "jq -c --unbuffered 'if .event.value.data.seq % 2 == 0 then null else .event.value end'"
+expect_eq "$(jq -s 'map(select(.state.data.seq % 2 == 0)) | length' "$TMP/pn.jsonl")" 0 "null answers delete keys"
+expect_exit 1 "$E" project "$TMP/src" --into "$TMP/pj.jsonl" --on-error skip --stats-json "$TMP/pj.stats" \
+  --pipe "jq -r --unbuffered 'if .event.value.data.seq % 977 == 5 then \"no: bad seq\" else (.event.value | tojson) end'"
+expect_eq "$(jq -r '.errors' "$TMP/skip.stats")" "$(jq -r '.errors' "$TMP/pj.stats")" "answers that are not JSON are record errors"
+expect_contains "$TMP/err" "the answer is not JSON: no: bad seq"
+expect_exit 1 "$E" project "$TMP/src" --where '$offset < 5' --into "$TMP/px.jsonl" --exec 'echo broken >&2; exit 3'
+expect_contains "$TMP/err" "--exec: exit status 3"
+# A worker that ends early, or cannot start: a runtime error (exit 2), OUT untouched.
+expect_exit 2 "$E" project "$TMP/src" --into "$TMP/pd.jsonl" --pipe 'head -c 0'
+expect_contains "$TMP/err" "the worker ended (exit status 0) before"
+[ ! -e "$TMP/pd.jsonl" ] && pass || fail "a failed --pipe run wrote OUT"
+expect_exit 2 "$E" project "$TMP/src" --into "$TMP/pd.jsonl" --pipe 'jq -c --unbuffered .state; exit 4'
+expect_exit 2 "$E" project "$TMP/src" --into "$TMP/pd.jsonl" --pipe cat --reduce merge
+# Ctrl-C with a worker that never answers: exit 130 at once, the worker terminated.
+"$E" project "$TMP/src" --into "$TMP/ph.jsonl" --pipe "sleep 60; echo evt-e2e-hung" 2>/dev/null &
+pid=$!
+sleep 1
+t0=$(date +%s)
+kill -INT $pid
+rc=0
+wait $pid || rc=$?
+expect_eq 130 $rc "Ctrl-C during --pipe"
+[ $(($(date +%s) - t0)) -le 5 ] && pass || fail "Ctrl-C waited for the worker"
+pgrep -f "evt-e2e-hung" >/dev/null && fail "the --pipe worker outlived evt" || pass
+# --incremental continues with the worker (the command is part of the fold's definition).
+# A first run over each partition's first segment, the second over the whole log.
+mkdir -p "$TMP/src-head"
+for d in "$TMP"/src/*/; do
+  mkdir -p "$TMP/src-head/$(basename "$d")"
+  first=$(ls "$d"*.log | head -1)
+  cp "$first" "$TMP/src-head/$(basename "$d")/"
+done
+expect_exit 0 "$E" project "$TMP/src-head" --into "$TMP/pi.db" --incremental --pipe "jq -c --unbuffered '(.state // {}) * .event.value'"
+expect_exit 0 "$E" project "$TMP/src" --into "$TMP/pi.db" --incremental --pipe "jq -c --unbuffered '(.state // {}) * .event.value'" \
+  --stats-json "$TMP/pi.stats"
+jq -e '.resumed and .folded > 0 and .folded < 20000' "$TMP/pi.stats" >/dev/null && pass || fail "--incremental --pipe continued"
+"$E" project "$TMP/src" --into "$TMP/pi-full.db" --pipe "jq -c --unbuffered '(.state // {}) * .event.value'" 2>/dev/null
+cmp -s <(dump "$TMP/pi.db") <(dump "$TMP/pi-full.db") && pass || fail "--incremental --pipe equals a full --pipe build"
+expect_exit 2 "$E" project "$TMP/src" --into "$TMP/pi.db" --incremental --pipe "jq -c --unbuffered '.event.value'"
+expect_contains "$TMP/err" "another fold definition"
+
 expect_exit 2 "$E" project "$TMP/src" --into "$TMP/x.db" --reduce '.a ='
 expect_exit 2 "$E" project "$TMP/src" --into "$TMP/x.db" --reduce '$nope'
 expect_exit 2 "$E" project "$TMP/src" --into "$TMP/x.unknown"
