@@ -1,4 +1,4 @@
-# Broker faults during write and replay, on the sandbox (librdkafka's mock cluster, faults
+# Broker faults during write, replay and dlq redrive, on the sandbox (librdkafka's mock cluster, faults
 # from `evt sandbox --fault`): request errors the producer retries, errors it cannot, a slow
 # broker and a broker that goes away. Every run finishes or exits non-zero within a bounded
 # time, says truly how many records were delivered, and its checkpoint never claims more
@@ -103,4 +103,51 @@ within 90 "write when the broker goes away" "$E" sandbox --topics orders:3 --fau
   "$E" write kafka:///orders --in "$TMP/src.jsonl" --timeout 3s -X batch.num.messages=5
 [ "$RC" -ne 0 ] && pass || fail "write when the broker goes away: exit 0"
 expect_contains "$TMP/err" "not delivered"
+# ---- dlq redrive: Kafka Connect dead letters of the 3,000 orders, sent back to their
+# original partitions through the same faults. The ledger never claims more than the topic
+# holds; reruns send every dead letter exactly once.
+jq -c '{topic: "dlq", partition: .partition, offset: -1, timestamp, key, value,
+        headers: (.headers + [{key: "__connect.errors.topic", value: "orders"},
+                              {key: "__connect.errors.partition", value: (.partition | tostring)},
+                              {key: "__connect.errors.offset", value: (.offset | tostring)},
+                              {key: "__connect.errors.exception.class.name", value: "org.example.Boom"},
+                              {key: "__connect.errors.exception.message", value: "boom at \(.offset)"}])}' \
+  "$TMP/src.jsonl" | "$E" write "$TMP/dlq" --partition keep
+ledger_claims() { "$E" dlq redrive "$TMP/dlq" --status --ledger "$1" 2>/dev/null | jq '[.partitions[].records] | add // 0' || echo 0; }
+redriven_sources() {  # every evt.redrive.source header in the topic, one a line
+  kcat -C -b "$B" -t orders -e -q -f '%h\n' 2>/dev/null | tr ',' '\n' | grep '^evt.redrive.source=' || true
+}
+start_sandbox --topics orders:3 --fault request-error=Produce:TOPIC_AUTHORIZATION_FAILED:4
+rm -f "$TMP/r.ledger"
+for _ in 1 2 3 4 5 6 7; do
+  within 120 "dlq redrive into authorization failures" "$E" dlq redrive "$TMP/dlq" -b "$B" --all --ledger "$TMP/r.ledger" \
+    --timeout 5s
+  [ "$RC" -eq 0 ] && break
+  [ "$RC" -eq 1 ] && pass || fail "dlq redrive into authorization failures: exit $RC (want 1: not delivered)"
+  expect_contains "$TMP/err" "not delivered"
+  [ "$(ledger_claims "$TMP/r.ledger")" -le "$(stored orders)" ] && pass \
+    || fail "dlq redrive: the ledger claims $(ledger_claims "$TMP/r.ledger"), the topic holds $(stored orders)"
+done
+expect_eq 0 "$RC" "dlq redrive reruns after the errors stopped: exit"
+redriven_sources >"$TMP/rd.src"
+expect_eq 3000 "$(sort -u "$TMP/rd.src" | wc -l)" "dlq redrive reruns: every dead letter in the topic"
+expect_eq 3000 "$(wc -l <"$TMP/rd.src")" "dlq redrive reruns: no dead letter twice"
+expect_eq 3000 "$(ledger_claims "$TMP/r.ledger")" "dlq redrive reruns: the ledger has them all"
+within 60 "dlq redrive once more" "$E" dlq redrive "$TMP/dlq" -b "$B" --all --ledger "$TMP/r.ledger" --timeout 5s
+expect_eq 0 "$RC" "a finished redrive rerun: exit"
+expect_eq 3000 "$(stored orders)" "a finished redrive rerun sends nothing"
+stop_sandbox
+# The broker goes away mid-redrive: non-zero within the timeout, the ledger claims no more
+# than was acknowledged.
+rm -f "$TMP/g.ledger"
+within 90 "dlq redrive when the broker goes away" "$E" sandbox --topics orders:3 --fault rtt=50ms --fault down-after=3s -- \
+  "$E" dlq redrive "$TMP/dlq" --all --ledger "$TMP/g.ledger" --rate 500 --timeout 3s
+[ "$RC" -ne 0 ] && pass || fail "dlq redrive when the broker goes away: exit 0"
+grep -q '^evt: error: ' "$TMP/err" && pass || fail "dlq redrive when the broker goes away: no error line"
+sed 's/^/  dlq redrive when the broker goes away: /' "$TMP/err" | tail -2
+if [ -f "$TMP/g.ledger" ]; then
+  claims=$(ledger_claims "$TMP/g.ledger")
+  [ "$claims" -lt 3000 ] && pass || fail "broker gone: the ledger claims all $claims records"
+  [ "$claims" -le $((3 * 500 + 500)) ] && pass || fail "broker gone: the ledger claims $claims, more than 3 s at 500/s could send"
+fi
 finish
