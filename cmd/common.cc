@@ -144,18 +144,29 @@ void AddWhereFlags(CLI::App* app, ReadFlags* f) {
                 "--schema: a value that does not decode is an error (exit 1), not a warning");
 }
 
-void AddDecodeFlags(CLI::App* app, DecodeFlags* f) {
+void AddDecodeFlags(CLI::App* app, DecodeFlags* f, bool job) {
+  if (job) {
+    f->decode.clear();
+    f->decode_key.clear();
+  }
   app->add_option("--decode", f->decode,
-                  "Values as JSON: auto (default) decodes __consumer_offsets and __transaction_state by topic name, "
-                  "and values in Confluent's framing by their schema id (with --schemas); avro or json decode every "
-                  "value as one (framed, or unframed Avro with --schema); offsets or transactions decode any topic as "
-                  "that internal topic; none shows the stored bytes")
+                  std::string(job ? "Decode values to JSON before --where and the job (replay writes them decoded): none "
+                                    "(default: the stored bytes; auto when --schemas or --schema is given), auto "
+                                    "(__consumer_offsets and __transaction_state by topic name, framed values by "
+                                    "schema id)"
+                                  : "Values as JSON: auto (default) decodes __consumer_offsets and __transaction_state "
+                                    "by topic name, and values in Confluent's framing by their schema id (with "
+                                    "--schemas)") +
+                      "; avro or json decode every value as one (framed, or unframed Avro with --schema); offsets or "
+                      "transactions decode any topic as that internal topic" +
+                      (job ? "" : "; none shows the stored bytes"))
       ->check(CLI::IsMember({"auto", "avro", "json", "offsets", "transactions", "none"}))
-      ->default_str("auto");
+      ->default_str(job ? "none" : "auto");
   app->add_option("--decode-key", f->decode_key,
-                  "Keys in Confluent's framing: auto (default: by schema id, with --schemas), avro, json or none")
+                  job ? "Keys in Confluent's framing: none (default; auto with --schemas), auto (by schema id), avro or json"
+                      : "Keys in Confluent's framing: auto (default: by schema id, with --schemas), avro, json or none")
       ->check(CLI::IsMember({"auto", "avro", "json", "none"}))
-      ->default_str("auto");
+      ->default_str(job ? "none" : "auto");
   AddRepeatable(app, "--schemas", &f->schemas,
                 "Where schema ids are looked up (repeatable, first match wins): a directory of <id>.avsc/.json "
                 "files (or subjects/<subject>/<version>.json), the registry's _schemas log (kafka://HOST/_schemas or "
@@ -169,8 +180,12 @@ void AddDecodeFlags(CLI::App* app, DecodeFlags* f) {
       ->default_str("natural");
 }
 
-Status ResolveDecodeFlags(const DecodeFlags& f, const KafkaFlags& k, bool strict, SourceSpec* spec,
+Status ResolveDecodeFlags(const DecodeFlags& flags, const KafkaFlags& k, bool strict, SourceSpec* spec,
                           Reporter* reporter, DecodeOptions* out) {
+  DecodeFlags f = flags;
+  const bool schemas = !f.schemas.empty() || !f.schema.empty();
+  if (f.decode.empty()) f.decode = schemas ? "auto" : "none";  // a job's default (AddDecodeFlags)
+  if (f.decode_key.empty()) f.decode_key = schemas ? "auto" : "none";
   auto mode = ParseDecodeMode(f.decode);
   if (!mode.ok()) return mode.status();
   auto key = ParseDecodeKeyMode(f.decode_key);

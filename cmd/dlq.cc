@@ -19,7 +19,9 @@ struct DlqFlags {
   std::string profile = "auto", header_map, fingerprint;
 };
 
-void AddDlqReadFlags(CLI::App* app, DlqFlags* f) {
+// `decode`: --decode/--schemas for what is shown (summary, show; never redrive, which sends
+// the stored bytes back).
+void AddDlqReadFlags(CLI::App* app, DlqFlags* f, bool decode) {
   app->add_option("SRC", f->sources,
                   "The dead-letter queue: a topic kafka://HOST/TOPIC (or -t), segment files or directories, or an "
                   "envelope JSON Lines file");
@@ -28,6 +30,7 @@ void AddDlqReadFlags(CLI::App* app, DlqFlags* f) {
   app->add_option("--keys", f->sel.keys_file, "Only records whose key is one of the lines of FILE");
   app->add_option("--partitions", f->sel.partitions, "Only these partitions of the DLQ (e.g. 0,2-4)");
   AddKafkaFlags(app, &f->sel.kafka, kKafkaTopic | kKafkaReader);
+  if (decode) AddDecodeFlags(app, &f->sel.decode, /*job=*/true);
   app->add_option("--profile", f->profile,
                   "Which convention wrote the dead-letter headers: auto (default, per record), connect, spring, "
                   "streams, evt, custom");
@@ -74,7 +77,7 @@ RunFn SetupSummary(CLI::App* app) {
     std::string by, format = "auto";
   };
   auto f = std::make_shared<Flags>();
-  AddDlqReadFlags(app, f.get());
+  AddDlqReadFlags(app, f.get(), /*decode=*/true);
   app->add_option("--by", f->by,
                   "Group by these fields (default topic,class,stage,connector,fingerprint; also partition, cause, "
                   "group, profile, dlq_topic)");
@@ -109,7 +112,7 @@ RunFn SetupShow(CLI::App* app) {
     bool with_original = false;
   };
   auto f = std::make_shared<Flags>();
-  AddDlqReadFlags(app, f.get());
+  AddDlqReadFlags(app, f.get(), /*decode=*/true);
   app->add_option("-n,--limit", f->limit, "Stop after N records")->check(AtLeast(0));
   app->add_option("--format,-f", f->format,
                   "The records as evt cat prints them: envelope, value, cloudevents or a template ('%k %v\\n'); "
@@ -150,7 +153,7 @@ RunFn SetupRedrive(CLI::App* app) {
     CLI::Option* max_opt = nullptr;
   };
   auto f = std::make_shared<Flags>();
-  AddDlqReadFlags(app, f.get());
+  AddDlqReadFlags(app, f.get(), /*decode=*/false);
   app->add_option("--to", f->to,
                   "Send every record to this topic (TOPIC or kafka://HOST/TOPIC) instead of its original topic");
   app->add_option("--partition", f->partition,

@@ -15,6 +15,7 @@ void AddSelectionFlags(CLI::App* app, SelectionFlags* f) {
   app->add_option("--partitions", f->partitions, "Only these source partitions (e.g. 0,2-4)");
   AddHeaderFlags(app, &f->headers);
   AddKafkaFlags(app, &f->kafka, kKafkaReader);
+  AddDecodeFlags(app, &f->decode, /*job=*/true);
 }
 
 Status ResolveSelection(const SelectionFlags& f, const std::vector<std::string>& sources, SelectionOptions* o,
@@ -53,10 +54,18 @@ Status ResolveSelection(const SelectionFlags& f, const std::vector<std::string>&
     o->partitions = *p;
   }
   EVT_RETURN_IF_ERROR(ResolveHeaderFlags(f.headers, &o->headers));
+  {
+    StderrReporter rep;  // schema sources opened here (a _schemas topic, a registry) warn on stderr
+    EVT_RETURN_IF_ERROR(ResolveDecodeFlags(f.decode, f.kafka, f.read.strict, o, &rep, &o->decode));
+  }
   *identity = fmt::format("src={}|from={}|until={}|merge={}|time-field={}|where={}|keys={}|partitions={}",
                           fmt::join(o->paths, ","), f.read.from, f.read.until, f.read.merge, f.time_field,
                           fmt::join(f.read.where, "\x1f"), keys_hash, f.partitions);
   *identity += HeaderFlagsIdentity(f.headers);
+  if (o->decode.any())  // decoded records are other records: a checkpoint of another decoding is refused
+    *identity += fmt::format("|decode={}|decode-key={}|schemas={}|schema={}|avro-json={}", f.decode.decode,
+                             f.decode.decode_key, fmt::join(f.decode.schemas, ","), f.decode.schema,
+                             f.decode.avro_json);
   return Status::OK();
 }
 

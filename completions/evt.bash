@@ -86,9 +86,9 @@ _evt() {
     dump) flags="$read_flags $kafka_flags -t --isolation --json --batches-only --decode --decode-key --schemas --schema --avro-json" ;;
     filter) flags="--count -c --invert -v --limit -n --strict --threads -j" ;;
     gen) flags="--count -c --keys --seed --types --value-size --topic --partitions --start --step --output -o --format -f --compression --compression-level --segment-bytes --batch-records --batch-bytes" ;;
-    project) flags="--from --until --merge --where -w --strict --on-corruption --max-batch-bytes --time-field --keys --partitions $kafka_flags --isolation --into --format --key --reduce --init --rules --pipe --exec --keep-null --at --columns --index --incremental --rebuild --max-memory --commit-records --on-error --dead-letter --create-topic --snapshots --snapshot-every --keep-snapshots --dry-run --stats-json --keep-header --drop-header" ;;
-    replay) flags="--from --until --merge --where -w --strict --on-corruption --max-batch-bytes --time-field --keys --partitions $kafka_flags --isolation --to-topic --partition --keep-timestamps --now-timestamps --provenance --rate --speed --max-gap --dry-run --checkpoint --checkpoint-interval --dedupe --compression --producers --create-topic --stats-json --keep-header --drop-header" ;;
-    backfill) flags="--from --until --merge --where -w --strict --on-corruption --max-batch-bytes --time-field --keys --partitions $kafka_flags --isolation --exec --pipe --input --workers --pipeline --retries --backoff --dead-letter --create-topic --max-failures --drain-timeout --dry-run --checkpoint --checkpoint-interval --stats-json --keep-header --drop-header" ;;
+    project) flags="--from --until --merge --where -w --strict --on-corruption --max-batch-bytes --time-field --keys --partitions $kafka_flags --isolation --into --format --key --reduce --init --rules --pipe --exec --keep-null --at --columns --index --incremental --rebuild --max-memory --commit-records --on-error --dead-letter --create-topic --snapshots --snapshot-every --keep-snapshots --dry-run --stats-json --keep-header --drop-header --decode --decode-key --schemas --schema --avro-json" ;;
+    replay) flags="--from --until --merge --where -w --strict --on-corruption --max-batch-bytes --time-field --keys --partitions $kafka_flags --isolation --to-topic --partition --keep-timestamps --now-timestamps --provenance --rate --speed --max-gap --dry-run --checkpoint --checkpoint-interval --dedupe --compression --producers --create-topic --stats-json --keep-header --drop-header --decode --decode-key --schemas --schema --avro-json" ;;
+    backfill) flags="--from --until --merge --where -w --strict --on-corruption --max-batch-bytes --time-field --keys --partitions $kafka_flags --isolation --exec --pipe --input --workers --pipeline --retries --backoff --dead-letter --create-topic --max-failures --drain-timeout --dry-run --checkpoint --checkpoint-interval --stats-json --keep-header --drop-header --decode --decode-key --schemas --schema --avro-json" ;;
     lag) flags="--group -G --all-groups $kafka_flags --isolation --no-commit-as --now --history --samples --watch --max-lag --max-time-lag --fail-on --json --format --cluster-name --checkpoint" ;;
     offsets) flags="--group -G $kafka_flags --topic --all-topics --to-earliest --to-latest --to-offset --shift-by --to-datetime --by-duration --from-file --execute --export --force --json --format" ;;
     dlq)
@@ -99,8 +99,8 @@ _evt() {
       if [[ -z "$sub" ]]; then COMPREPLY=($(compgen -W "summary show redrive --help -h" -- "$cur")); return; fi
       flags="$read_flags $kafka_flags -t --isolation --keys --partitions --profile --header-map --fingerprint"
       case "$sub" in
-        summary) flags="$flags --by --format" ;;
-        show) flags="$flags --limit -n --format -f --with-original" ;;
+        summary) flags="$flags --by --format --decode --decode-key --schemas --schema --avro-json" ;;
+        show) flags="$flags --limit -n --format -f --with-original --decode --decode-key --schemas --schema --avro-json" ;;
         redrive) flags="$flags --to --partition --dry-run --max --all --keep-headers --max-redrives --rate --ledger --status --commit-group --compression --producers --stats-json" ;;
       esac ;;
     compact) flags="--include-active --min-compaction-lag --delete-retention --now --null-keys --min-cleanable-ratio --force --segment-bytes --compression --compression-level --max-memory --dry-run --wait --stats-json" ;;

@@ -13,6 +13,7 @@
 
 #include "lib/base/term.h"
 #include "lib/pipeline/checkpoint.h"
+#include "lib/pipeline/decode.h"
 #include "lib/pipeline/headers.h"
 #include "lib/kafka/client.h"
 #include "lib/pipeline/read.h"
@@ -39,6 +40,10 @@ struct SelectionOptions : SourceSpec {
   // --keep-header/--drop-header: the headers the selected records carry on (applied after
   // --where, which sees them as read).
   HeaderFilter headers;
+  // --decode/--schemas: values (and keys) decoded to JSON before --where, --keys and
+  // --time-field see them, and before the job gets them (replay writes them decoded).
+  // None by default: a job moves the stored bytes.
+  DecodeOptions decode{DecodeMode::kNone};
   StopToken stop;  // Next() returns Interrupted once it is set
 };
 

@@ -54,6 +54,28 @@ expect_eq "e-8 e-11" "$(jq -r .id "$TMP/out" | tr '\n' ' ' | sed 's/ $//')" "--w
 expect_exit 0 "$E" cat "$TMP/data/orders-0" --schemas "$TMP/schemas" -w '.amount == "-12345.72"' -f value
 expect_eq "e-1" "$(jq -r .id "$TMP/out")" "--where on a decimal"
 
+# ---- the jobs (project, replay, backfill, dlq) decode with --schemas too; without it they
+# move the stored bytes
+"$E" cat "$TMP/data/orders-0" --schemas "$TMP/schemas" -w '.color == "BLUE"' -f '%o\n' >"$TMP/blue.want"
+expect_exit 0 "$E" project "$TMP/data/orders-0" --schemas "$TMP/schemas" -w '.color == "BLUE"' --key '.id' \
+  --reduce '$offset' --into "$TMP/blue.jsonl"
+expect_eq "$(sort -n "$TMP/blue.want" | tr '\n' ' ')" "$(jq -r .state "$TMP/blue.jsonl" | sort -n | tr '\n' ' ')" \
+  "project --schemas: --where and --key on Avro fields"
+expect_exit 0 "$E" replay "$TMP/data/orders-0" "$TMP/replayed.jsonl" --schemas "$TMP/schemas" -w '.color == "BLUE"'
+expect_eq "$(wc -l <"$TMP/blue.want")" "$(wc -l <"$TMP/replayed.jsonl")" "replay --schemas --where: the matching records"
+jq -e -s 'all(.[]; .value.color == "BLUE")' "$TMP/replayed.jsonl" >/dev/null && pass || fail "replay --schemas writes decoded values"
+expect_exit 0 "$E" replay "$TMP/data/orders-0" "$TMP/raw-replay"
+cmp -s <("$E" cat "$TMP/data/orders-0" -f '%v\n') <("$E" cat "$TMP/raw-replay" -f '%v\n') && pass \
+  || fail "replay without --schemas changed the stored bytes"
+expect_exit 0 "$E" backfill "$TMP/data/orders-0" --schemas "$TMP/schemas" -w '.color == "BLUE"' --input value \
+  --exec "cat >>$TMP/bf.out; echo >>$TMP/bf.out"
+expect_eq "$(wc -l <"$TMP/blue.want")" "$(grep -c BLUE "$TMP/bf.out")" "backfill --schemas: workers get decoded values"
+expect_exit 0 "$E" dlq summary "$TMP/data/orders-0" --schemas "$TMP/schemas" -w '.color == "BLUE"' --format json
+expect_eq "$(wc -l <"$TMP/blue.want")" "$(jq -s 'map(.count) | add' "$TMP/out")" "dlq summary --schemas --where"
+expect_exit 2 "$E" dlq redrive "$TMP/data/orders-0" --schemas "$TMP/schemas" --dry-run
+"$E" replay "$TMP/data/orders-0" "$TMP/x.jsonl" --decode avro >/dev/null 2>"$TMP/err" && fail "--decode avro without schemas" || pass
+expect_contains "$TMP/err" "needs --schemas"
+
 # ---- --avro-json spec: wrapped unions, bytes as code points
 expect_exit 0 "$E" cat "$TMP/data/orders-0" --schemas "$TMP/schemas" --avro-json spec -n 2 -f value
 expect_eq '{"string":"o1"} {"string":"s1"}' "$(jq -c 'select(.id == "e-1") | .opt, .choice' "$TMP/out" | tr '\n' ' ' | sed 's/ $//')" "spec unions"
