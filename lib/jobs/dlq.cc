@@ -13,6 +13,7 @@
 #include "lib/kafka/groups.h"
 #include "lib/base/file.h"
 #include "lib/base/timeutil.h"
+#include "lib/jobs/dlq_ledger.h"
 #include "lib/pipeline/checkpoint.h"
 #include "lib/pipeline/pace.h"
 #include "lib/pipeline/text_sink.h"
@@ -600,168 +601,8 @@ Status RunDlqShow(const DlqShowOptions& o, std::unique_ptr<WritableFile> out, Re
 
 namespace {
 
-using TP = std::pair<std::string, int32_t>;
-
-struct Ledger {
-  std::string identity;  // hash of the job's identity
-  std::string source;    // in words, for --status
-  std::string last_run;  // the id of the last run that started sending
-  bool clean = true;     // that run ended with every ack recorded (no tail check needed)
-  uint64_t runs = 0, redriven = 0;
-  int64_t updated_ms = -1;
-  // DLQ partition -> sorted, disjoint, inclusive offset ranges acknowledged by a destination.
-  std::map<TP, std::vector<std::pair<int64_t, int64_t>>> done;
-  // Destination topic -> its partitions' ends when the ledger was written.
-  std::map<std::string, std::map<std::string, int64_t>> dest_ends;
-
-
-  bool Has(const TP& tp, int64_t off) const {
-    auto it = done.find(tp);
-    if (it == done.end()) return false;
-    return In(it->second, off);
-  }
-  // The same for a record of `b` (the last partition asked about is remembered: no lookup,
-  // no copy of the topic name per record).
-  bool Has(const RecordBatch& b, int32_t part, int64_t off) {
-    if (!cached_ || cached_part_ != part || cached_topic_ != b.topic) {
-      cached_topic_ = b.topic;
-      cached_part_ = part;
-      auto it = done.find({b.topic, part});
-      cached_ = it == done.end() ? &empty_ : &it->second;
-    }
-    return In(*cached_, off);
-  }
-  static bool In(const std::vector<std::pair<int64_t, int64_t>>& v, int64_t off) {
-    auto r = std::upper_bound(v.begin(), v.end(), off, [](int64_t x, const auto& iv) { return x < iv.first; });
-    return r != v.begin() && std::prev(r)->second >= off;
-  }
-  // True when it was not there yet.
-  bool Add(const TP& tp, int64_t off) {
-    cached_ = nullptr;
-    auto& v = done[tp];
-    if (!v.empty() && v.back().second + 1 == off) {  // the usual case: the next one
-      v.back().second = off;
-      return true;
-    }
-    auto r = std::upper_bound(v.begin(), v.end(), off, [](int64_t x, const auto& iv) { return x < iv.first; });
-    if (r != v.begin() && std::prev(r)->second >= off) return false;
-    bool join_prev = r != v.begin() && std::prev(r)->second + 1 == off;
-    bool join_next = r != v.end() && r->first == off + 1;
-    if (join_prev && join_next) {
-      std::prev(r)->second = r->second;
-      v.erase(r);
-    } else if (join_prev) {
-      std::prev(r)->second = off;
-    } else if (join_next) {
-      r->first = off;
-    } else {
-      v.insert(r, {off, off});
-    }
-    return true;
-  }
-
- private:
-  const std::vector<std::pair<int64_t, int64_t>>* cached_ = nullptr;
-  std::string cached_topic_;
-  int32_t cached_part_ = -1;
-  std::vector<std::pair<int64_t, int64_t>> empty_;
-};
-
-Result<Ledger> ReadLedger(const std::string& path) {
-  if (!PathExists(path)) return Status::NotFound(path);
-  auto text = ReadFileToString(path);
-  if (!text.ok()) return text.status();
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  auto bad = [&](const char* what) {
-    return Status::Corruption(fmt::format("{}: not a dlq redrive ledger written by evt ({})", path, what));
-  };
-  if (parser.parse(*text).get(doc) != simdjson::SUCCESS || !doc.is_object()) return bad("bad JSON");
-  Ledger l;
-  std::string_view sv;
-  if (doc["identity"].get(sv)) return bad("no identity");
-  l.identity = std::string(sv);
-  if (doc["source"].get(sv) == simdjson::SUCCESS) l.source = std::string(sv);
-  if (doc["last_run"].get(sv) == simdjson::SUCCESS) l.last_run = std::string(sv);
-  bool b = true;
-  if (doc["clean"].get(b) == simdjson::SUCCESS) l.clean = b;
-  int64_t i = 0;
-  if (doc["runs"].get(i) == simdjson::SUCCESS) l.runs = static_cast<uint64_t>(i);
-  if (doc["redriven"].get(i) == simdjson::SUCCESS) l.redriven = static_cast<uint64_t>(i);
-  if (doc["updated_ms"].get(i) == simdjson::SUCCESS) l.updated_ms = i;
-  simdjson::dom::array arr;
-  if (doc["done"].get(arr) == simdjson::SUCCESS)
-    for (auto e : arr) {
-      std::string_view t;
-      int64_t p = 0;
-      simdjson::dom::array ranges;
-      if (e["topic"].get(t) || e["partition"].get(p) || e["ranges"].get(ranges)) return bad("bad done entry");
-      auto& v = l.done[{std::string(t), static_cast<int32_t>(p)}];
-      for (auto rg : ranges) {
-        int64_t a = 0, z = 0;
-        simdjson::dom::array pair;
-        if (rg.get(pair) || pair.size() != 2 || pair.at(0).get(a) || pair.at(1).get(z) || a > z ||
-            (!v.empty() && a <= v.back().second))
-          return bad("bad range");
-        v.emplace_back(a, z);
-      }
-    }
-  simdjson::dom::object ends;
-  if (doc["dest_ends"].get(ends) == simdjson::SUCCESS)
-    for (auto [topic, parts] : ends) {
-      simdjson::dom::object po;
-      if (parts.get(po)) return bad("bad destination ends");
-      for (auto [p, v] : po) {
-        int64_t x = 0;
-        if (v.get(x)) return bad("bad destination end");
-        l.dest_ends[std::string(topic)][std::string(p)] = x;
-      }
-    }
-  return l;
-}
-
-Status WriteLedger(const std::string& path, Ledger* l) {
-  l->updated_ms = NowMs();
-  std::string o = "{\"version\":1,";
-  AppendStr("identity", l->identity, &o);
-  o += ',';
-  AppendStr("source", l->source, &o);
-  o += ',';
-  AppendStr("last_run", l->last_run, &o);
-  fmt::format_to(std::back_inserter(o), ",\"clean\":{},\"runs\":{},\"redriven\":{},\"updated_ms\":{},", l->clean,
-                 l->runs, l->redriven, l->updated_ms);
-  AppendStr("updated", Iso(l->updated_ms), &o);
-  o += ",\"done\":[";
-  bool first = true;
-  for (const auto& [tp, v] : l->done) {
-    if (v.empty()) continue;
-    if (!first) o += ',';
-    first = false;
-    o += '{';
-    AppendStr("topic", tp.first, &o);
-    fmt::format_to(std::back_inserter(o), ",\"partition\":{},\"ranges\":[", tp.second);
-    for (size_t i = 0; i < v.size(); ++i) fmt::format_to(std::back_inserter(o), "{}[{},{}]", i ? "," : "", v[i].first, v[i].second);
-    o += "]}";
-  }
-  o += "],\"dest_ends\":{";
-  first = true;
-  for (const auto& [topic, parts] : l->dest_ends) {
-    if (!first) o += ',';
-    first = false;
-    envelope::AppendJsonString(topic, &o);
-    o += ":{";
-    bool f2 = true;
-    for (const auto& [p, v] : parts) {
-      if (!f2) o += ',';
-      f2 = false;
-      envelope::AppendJsonString(p, &o);
-      fmt::format_to(std::back_inserter(o), ":{}", v);
-    }
-    o += '}';
-  }
-  o += "}}\n";
-  return WriteFileAtomic(path, o);
-}
+using TP = DlqLedger::TP;
+using Ledger = DlqLedger;
 
 // What redrive does with one selected record.
 enum class Verdict { kSend, kAlready, kTooMany, kNoCoordinates, kBadPartition };
@@ -783,7 +624,7 @@ std::string DefaultLedgerPath(const std::string& identity) {
 }
 
 Status DlqLedgerStatus(const std::string& path, std::string* json) {
-  auto l = ReadLedger(path);
+  auto l = ReadDlqLedger(path);
   if (!l.ok()) {
     if (l.status().code() == Code::kNotFound)
       return Status::NotFound(fmt::format("{}: no ledger yet (nothing was redriven with these flags)", path));
@@ -836,7 +677,7 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
   Ledger L;
   const std::string id_hash = IdentityHash(o.identity);
   {
-    auto l = ReadLedger(o.ledger);
+    auto l = ReadDlqLedger(o.ledger);
     if (l.ok()) {
       if (l->identity != id_hash)
         return Status::InvalidArgument(fmt::format(
@@ -903,7 +744,11 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
   // The verdict on one record, and where it goes.
   auto decide = [&](const RecordBatch& b, const Record& r, const DeadLetter& d, std::string* topic,
                     int32_t* part) -> Verdict {
-    if (L.Has(b, r.partition >= 0 ? r.partition : b.partition, PositionOf(r))) return Verdict::kAlready;
+    const int64_t pos = PositionOf(r);
+    // A position the ledger cannot keep (offset 2^63-1, a line past 2^63) could be sent again
+    // by every rerun: left out, counted with the records that cannot be placed.
+    if (pos < 0 || pos > DlqLedger::kMaxPosition) return Verdict::kNoCoordinates;
+    if (L.Has(b, r.partition >= 0 ? r.partition : b.partition, pos)) return Verdict::kAlready;
     if (d.redrive_count >= o.max_redrives) return Verdict::kTooMany;
     if (o.to_topic.empty()) {
       if (!d.has_coordinates()) return Verdict::kNoCoordinates;
@@ -978,7 +823,7 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
     EVT_RETURN_IF_ERROR(sk->Commit(&at));
     L.dest_ends[topic] = at.ends;
   }
-  EVT_RETURN_IF_ERROR(WriteLedger(o.ledger, &L));
+  EVT_RETURN_IF_ERROR(WriteDlqLedger(o.ledger, &L));
 
   std::unique_ptr<kafka::GroupClient> groups;  // --commit-group
   Selection* sending = nullptr;
@@ -1007,7 +852,7 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
     st->delivered += pending.size();
     pending.clear();
     if (final) L.clean = true;
-    EVT_RETURN_IF_ERROR(WriteLedger(o.ledger, &L));
+    EVT_RETURN_IF_ERROR(WriteDlqLedger(o.ledger, &L));
     if (!groups || !sending) return Status::OK();
     // Every record scanned so far was sent (and is acknowledged now) or left out and counted.
     std::map<kafka::TopicPartition, int64_t> commit;
@@ -1099,7 +944,7 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
           Status cs = cur->Commit(&at);
           if (cs.ok()) {
             L.dest_ends[topic] = at.ends;
-            cs = WriteLedger(o.ledger, &L);
+            cs = WriteDlqLedger(o.ledger, &L);
           }
           if (!cs.ok()) {
             failure = cs;

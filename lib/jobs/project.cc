@@ -18,6 +18,7 @@
 #include "formats/envelope/envelope.h"
 #include "lib/base/file.h"
 #include "lib/base/process.h"
+#include "lib/filter/ast.h"
 #include "lib/filter/filter.h"
 #include "lib/pipeline/checkpoint.h"
 #include "lib/pipeline/dead_letter.h"
@@ -52,7 +53,17 @@ std::string RuleBody(std::string_view v) {
   if (v == "ignore") return ".";
   if (v == "delete") return "null";
   if (v == "error") return "error(\"no rule for event type \" + ($__type | tojson))";
-  return fmt::format("({})", v);
+  // A comment ('#' to the end of the line) would swallow the closing parenthesis.
+  return fmt::format("({}{})", v, v.find('#') == std::string_view::npos ? "" : "\n");
+}
+
+// Each expression of a rules file must be one whole expression on its own: pasted into
+// the one reduce expression, ".a) | (.b" would otherwise change the meaning of its neighbours.
+Status CheckRulePart(std::string_view what, std::string_view expr) {
+  if (expr == "ignore" || expr == "delete" || expr == "error") return Status::OK();
+  auto n = filter::Parse(std::string(expr));
+  if (!n.ok()) return Status::InvalidArgument(fmt::format("--rules: {}: {}", what, n.status().message()));
+  return Status::OK();
 }
 
 }  // namespace
@@ -87,7 +98,18 @@ Result<std::string> RulesExpression(std::string_view json) {
     }
   }
   if (type_expr.empty()) return Status::InvalidArgument("--rules: \"type\" (the expression giving an event's type) is missing");
-  std::string e = fmt::format("($event | {}) as $__type | ", type_expr);
+  {
+    auto n = filter::Parse(std::string(type_expr));
+    if (!n.ok()) return Status::InvalidArgument(fmt::format("--rules: \"type\": {}", n.status().message()));
+  }
+  EVT_RETURN_IF_ERROR(CheckRulePart("\"default\"", dflt));
+  for (const auto& [type, expr] : on) {
+    std::string what = "the rule for ";
+    envelope::AppendJsonString(type, &what);
+    EVT_RETURN_IF_ERROR(CheckRulePart(what, expr));
+  }
+  std::string e = fmt::format("($event | {}{}) as $__type | ", type_expr,
+                              type_expr.find('#') == std::string_view::npos ? "" : "\n");
   if (on.empty()) return e + RuleBody(dflt);
   for (size_t i = 0; i < on.size(); ++i) {
     std::string lit;

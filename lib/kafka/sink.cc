@@ -25,6 +25,8 @@ constexpr uint32_t kZeroCopyMin = 64;
 // to more than the bytes in flight (about twice, with the default queue). Past this many
 // bytes held, values are copied again.
 constexpr size_t kMaxHeldBytes = size_t{128} << 20;
+// How often Write() gives the heap's free pages back to the kernel (malloc_trim; see Open).
+constexpr int64_t kTrimEveryMs = 10000;
 
 struct KafkaSink::Impl {
   // A decompressed buffer that records were produced from without a copy: held until each
@@ -85,6 +87,7 @@ struct KafkaSink::Impl {
   std::atomic<uint64_t> failed{0};
   std::string first_failure;  // delivery reports run in rd_kafka_poll/flush, on the writing thread
   bool closed = false;
+  int64_t last_trim_ms = 0;  // SteadyMs() of the last malloc_trim
   std::vector<std::pair<const std::string*, Lease*>> made;  // Write()'s leases (kept for its capacity)
 
   ~Impl() {
@@ -144,6 +147,15 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Open(const KafkaTarget& t, const K
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   mallopt(M_TOP_PAD, 64 << 20);
+  // A long-lived producer (`evt write` from a pipe, bench/soak.sh) then kept every page it
+  // ever touched: its live heap stayed flat (heaptrack) while RSS crept up 200-450 KiB/min,
+  // in librdkafka's broker threads' arenas (a few KiB live in each), whose heaps these
+  // settings never let shrink and malloc_trim cannot shrink (it trims only the main arena's
+  // top). So: one arena for every thread (set before the producers start their threads;
+  // glibc's per-thread caches still serve most small allocations without its lock), and
+  // every kTrimEveryMs Write() returns its free pages (a bulk write faults in again at most
+  // what one interval freed).
+  mallopt(M_ARENA_MAX, 1);
   std::unique_ptr<KafkaSink> sink(new KafkaSink());
   sink->impl_ = std::make_unique<Impl>();
   Impl& s = *sink->impl_;
@@ -318,6 +330,11 @@ Status KafkaSink::Write(const RecordBatch& b) {
     if (lease != &s.copied) ++lease->pending;
     ++s.produced;
     if ((s.produced & 63) == 0) s.PollAll();
+  }
+  // The previous batches' records were freed by the polls above; give back their pages.
+  if (const int64_t now = SteadyMs(); now - s.last_trim_ms >= kTrimEveryMs) {
+    s.last_trim_ms = now;
+    malloc_trim(0);
   }
   {
     std::lock_guard<std::mutex> l(s.errors.mu);

@@ -1,6 +1,7 @@
 // Writes the seed corpus of every fuzz target (tests/fuzz/corpus/<target>/) from the tests'
 // own builders: segments from test::WritePartition, legacy messages from
-// test::LegacyMessage, envelopes from formats/envelope, checkpoints from WriteCheckpoint.
+// test::LegacyMessage, envelopes from formats/envelope, checkpoints from WriteCheckpoint,
+// Avro datums from tests/formats/avro/encoder.h, redrive ledgers from DlqLedgerText.
 // Run by scripts/fuzz_corpus.sh; the output is checked in (small files only).
 #include <sys/stat.h>
 
@@ -9,10 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "formats/confluent/framing.h"
 #include "formats/envelope/envelope.h"
 #include "formats/kafka/compression.h"
 #include "formats/kafka_internal/encoder.h"
+#include "tests/formats/avro/encoder.h"
 #include "lib/base/coding.h"
+#include "lib/jobs/dlq_ledger.h"
 #include "lib/pipeline/checkpoint.h"
 #include "testutil.h"
 
@@ -172,6 +176,82 @@ void Internal() {
   Seed("internal_fuzz", "group-key", std::string(1, '\2') + Enc().i16(2).str("grp").out());
   Seed("internal_fuzz", "txn-key", std::string(1, '\5') + Enc().i16(0).str("txn-1").out());
 }
+
+void Avro() {
+  using test::avro::Long;
+  using test::avro::Str;
+  // avro_fuzz: a Confluent frame whose schema id picks one of its schemas (id % 4).
+  auto framed = [](int32_t id, const std::string& datum) {
+    std::string f;
+    confluent::AppendHeader(id, &f);
+    return f + datum;
+  };
+  // Schema 0: union (string), decimal, timestamp-micros, date, time-millis, duration, map of
+  // arrays of bytes, enum.
+  std::string rec0 = Long(1) + Str("s") + Str(std::string("\x30\x39", 2)) + Long(1700000000123456) + Long(19000) +
+                     Long(3723004) + std::string(12, '\1') + Long(1) + Str("k") + Long(2) + Str("ab") +
+                     Str(std::string("\0\xff", 2)) + Long(0) + Long(0) + Long(1);
+  Seed("avro_fuzz", "record", framed(100, rec0));
+  Seed("avro_fuzz", "record-null-union", framed(0, Long(0) + rec0.substr(Long(1).size() + Str("s").size())));
+  Seed("avro_fuzz", "linked-list", framed(1, Long(1) + Long(1) + Long(2) + Long(1) + Long(3) + Long(0)));
+  Seed("avro_fuzz", "array-of-null", framed(2, Long(3) + Long(-2) + Long(0) + Long(0)));  // a block with its size
+  Seed("avro_fuzz", "map-of-empty", framed(3, Long(2) + Str("a") + Str("b") + Long(0)));
+  // avro_schema_fuzz: schema text, a NUL, the datum.
+  auto with = [](const std::string& schema, const std::string& datum) { return schema + std::string(1, '\0') + datum; };
+  Seed("avro_schema_fuzz", "primitives",
+       with(R"({"type":"record","name":"P","namespace":"ns","fields":[{"name":"i","type":"int"},{"name":"l","type":"long"},)"
+            R"({"name":"f","type":"float"},{"name":"d","type":"double"},{"name":"b","type":"boolean"},)"
+            R"({"name":"s","type":"string","default":""},{"name":"y","type":"bytes"},{"name":"n","type":"null"}]})",
+            Long(-5) + Long(1) + std::string("\0\0\x80\x3f", 4) + std::string("\0\0\0\0\0\0\xf0\x3f", 8) + "\1" +
+                Str("x") + Str("yy")));
+  Seed("avro_schema_fuzz", "logical",
+       with(R"(["null",{"type":"long","logicalType":"timestamp-millis"},{"type":"string","logicalType":"uuid"},)"
+            R"({"type":"bytes","logicalType":"decimal","precision":20,"scale":3}])",
+            Long(1) + Long(1700000000123)));
+  Seed("avro_schema_fuzz", "named-types",
+       with(R"({"type":"record","name":"a.R","aliases":["Q"],"fields":[{"name":"e","type":{"type":"enum","name":"E",)"
+            R"("symbols":["X","Y"],"default":"X"}},{"name":"f","type":{"type":"fixed","name":"F","size":2}},)"
+            R"({"name":"again","type":["null","E","F","a.R"]}]})",
+            Long(1) + "ab" + Long(3) + Long(0) + "cd" + Long(0)));
+  Seed("avro_schema_fuzz", "map-array",
+       with(R"({"type":"map","values":{"type":"array","items":"long"}})", Long(1) + Str("k") + Long(2) + Long(7) +
+                                                                             Long(-7) + Long(0) + Long(0)));
+}
+
+void Ledgers() {
+  DlqLedger l;
+  l.identity = IdentityHash("dlq redrive orders.DLT");
+  l.source = "kafka://127.0.0.1:9092/orders.DLT";
+  l.last_run = "0123456789abcdef";
+  l.runs = 2;
+  for (int64_t off : {0, 1, 2, 3, 7, 8, 20}) l.Add({"orders.DLT", 0}, off);
+  l.Add({"orders.DLT", 3}, 41);
+  l.Add({"in.jsonl", -1}, 1234);  // a JSON Lines DLQ: its line positions
+  l.redriven = 9;
+  l.updated_ms = 1700000000000;
+  l.dest_ends["orders"] = {{"0", 120}, {"1", 0}};
+  Seed("ledger_fuzz", "clean", DlqLedgerText(l));
+  l.clean = false;
+  l.last_run = "fedcba9876543210";
+  l.dest_ends["orders.retry"] = {{"0", 5}};
+  Seed("ledger_fuzz", "interrupted", DlqLedgerText(l));
+  DlqLedger empty;
+  empty.identity = IdentityHash("x");
+  Seed("ledger_fuzz", "new", DlqLedgerText(empty));
+}
+
+void Rules() {
+  // The README's inventory rules, the man page's shapes, and the words (ignore, delete, error).
+  Seed("rules_fuzz", "inventory",
+       R"({"type": ".type", "on": {"stock.added": ".qty += $event.data.qty", "stock.removed": ".qty -= $event.data.qty",)"
+       R"( "sku.retired": "delete"}, "default": "ignore"})");
+  Seed("rules_fuzz", "error-default",
+       R"({"type": ".type", "on": {"a": ".n += 1", "b": "null"}, "default": "error"})");
+  Seed("rules_fuzz", "no-rules", R"({"type": ".type // \"none\"", "on": {}, "default": "(. // {}) * $event"})");
+  Seed("rules_fuzz", "variables",
+       "{\"type\": \"$event.type | ascii_downcase # a comment\", \"on\": {\"a\": \"{n: ((.n // 0) + 1), k: $key, "
+       "last: $offset}\", \"\\u00e9\\\"\": \"if $__type == \\\"a\\\" then . else $event end\"}}");
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -187,5 +267,8 @@ int main(int argc, char** argv) {
   Texts();
   Checkpoints();
   Internal();
+  Avro();
+  Ledgers();
+  Rules();
   return 0;
 }

@@ -4,22 +4,13 @@
 
 #include "formats/confluent/framing.h"
 #include "formats/envelope/envelope.h"
+#include "tests/formats/avro/encoder.h"
 
 namespace evt::avro {
 namespace {
 
-// Avro's zigzag varint.
-std::string Long(int64_t v) {
-  uint64_t u = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-  std::string o;
-  while (u >= 0x80) {
-    o.push_back(static_cast<char>((u & 0x7f) | 0x80));
-    u >>= 7;
-  }
-  o.push_back(static_cast<char>(u));
-  return o;
-}
-std::string Str(std::string_view s) { return Long(static_cast<int64_t>(s.size())) + std::string(s); }
+using test::avro::Long;
+using test::avro::Str;
 
 std::string Json(const char* schema, const std::string& bytes, JsonStyle style = JsonStyle::kNatural) {
   auto s = Schema::Parse(schema);

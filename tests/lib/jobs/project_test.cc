@@ -99,6 +99,30 @@ TEST_CASE("project: rules files become one expression", "[project]") {
   CHECK(!RulesExpression(R"({"type": ".t", "bogus": 1})").ok());
 }
 
+// Found while writing rules_fuzz: each expression was pasted into the one reduce expression
+// unchecked, so a rule with an unbalanced parenthesis reached into its neighbours (".t) |
+// (.u" as the type was accepted), and a comment swallowed the rest of the expression.
+TEST_CASE("project: each expression of a rules file stands on its own", "[project]") {
+  auto bad = RulesExpression(R"({"type": ".t) | (.u", "on": {"a": "."}})");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().code() == Code::kInvalidArgument);
+  CHECK(bad.status().message().find("--rules: \"type\": ") == 0);
+  auto rule = RulesExpression(R"({"type": ".t", "on": {"a": ". ) else (1"}})");
+  REQUIRE_FALSE(rule.ok());
+  CHECK(rule.status().message().find("--rules: the rule for \"a\": ") == 0);
+  CHECK_FALSE(RulesExpression(R"({"type": ".t", "on": {"a": "."}, "default": "1 end | ("})").ok());
+  CHECK_FALSE(RulesExpression(R"({"type": ".t", "on": {"a": ""}})").ok());
+  // Comments end at the end of their line, inside the file's expressions too.
+  auto c = RulesExpression(R"({"type": ".type # the event type", "on": {"a": ".n += 1 # count"}})");
+  REQUIRE(c.ok());
+  CHECK(Step(*c, R"({"n":1})", R"({"type":"a"})") == R"({"n":2})");
+  CHECK(Step(*c, R"({"n":1})", R"({"type":"b"})") == R"({"n":1})");
+  // $__type, as the man page spells the expansion, may be used by the rules.
+  auto v = RulesExpression(R"({"type": ".type", "on": {"a": "$__type"}})");
+  REQUIRE(v.ok());
+  CHECK(Step(*v, "null", R"({"type":"a"})") == R"("a")");
+}
+
 TEST_CASE("project: --columns parsing", "[project]") {
   std::vector<ProjectColumn> c;
   REQUIRE(ParseColumns("qty=.qty:integer,name=.data.name,obj={a: .x, b: [1,2]}:json,t=.a // \"x:y\"", &c).ok());
