@@ -1,6 +1,7 @@
 #include "lib/pipeline/jsonl_source.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -131,7 +132,8 @@ bool LineReader::Fill() {
   }
 }
 
-bool LineReader::Next(std::string_view* line) {
+bool LineReader::Next(std::string_view* line, bool stop_if_blocked) {
+  blocked_ = false;
   for (;;) {
     const char* start = buf_.data() + pos_;
     size_t avail = buf_.size() - pos_;
@@ -141,6 +143,17 @@ bool LineReader::Next(std::string_view* line) {
       pos_ += static_cast<size_t>(nl - start) + 1;
       ++line_no_;
       return true;
+    }
+    if (stop_if_blocked && !eof_ && (codec_ == 0 || raw_pos_ >= raw_.size())) {
+      struct pollfd p{fd_, POLLIN, 0};
+      int n;
+      do {
+        n = ::poll(&p, 1, 0);
+      } while (n < 0 && errno == EINTR);
+      if (n == 0) {
+        blocked_ = true;
+        return false;
+      }
     }
     if (!Fill()) {
       if (!status_.ok()) return false;
@@ -255,7 +268,8 @@ Status JsonlSource::Next(RecordBatch* out, bool* eof) {
       line = s.pending_line;
       line_no = s.pending_line_no;
     } else {
-      if (!s.reader->Next(&line)) {
+      if (!s.reader->Next(&line, /*stop_if_blocked=*/!out->records.empty())) {
+        if (s.reader->blocked()) return Status::OK();  // hand on what is here: more may be long in coming
         if (!s.reader->status().ok()) return s.reader->status();
         s.reader.reset();
         continue;

@@ -19,7 +19,12 @@ class LineReader {
   ~LineReader();
   // Sets *line to the next line without its '\n' (and without a trailing '\r' only if
   // strip_cr). Returns false at the end (check status()).
-  bool Next(std::string_view* line);
+  // With `stop_if_blocked`: when the next line is not buffered and reading would wait (a
+  // pipe or terminal with nothing ready), returns false with blocked() true, so that a
+  // caller holding records hands them on instead of waiting for more (`tail -f | evt
+  // write`). Regular files never block.
+  bool Next(std::string_view* line, bool stop_if_blocked = false);
+  bool blocked() const { return blocked_; }
   const Status& status() const { return status_; }
   uint64_t line_number() const { return line_no_; }
   const std::string& name() const { return name_; }
@@ -37,6 +42,7 @@ class LineReader {
   std::string buf_;
   size_t pos_ = 0;
   bool eof_ = false;
+  bool blocked_ = false;
   uint64_t line_no_ = 0;
   Status status_;
 };

@@ -1,6 +1,7 @@
 #include "lib/pipeline/jsonl_source.h"
 
 #include <catch2/catch.hpp>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -151,4 +152,29 @@ TEST_CASE("JsonlSource: on_invalid passes over bad lines and hands each one over
   JsonlSource src3({d / "in.jsonl"}, JsonlSourceOptions{});
   s = src3.Next(&b, &eof);
   CHECK(s.message() == d / "in.jsonl" + ":2: not JSON");
+}
+
+TEST_CASE("JsonlSource: from a pipe, the records there are handed on without waiting for more", "[jsonl]") {
+  // `tail -f app.log | evt write ...`: two lines in a pipe whose writer stays open must make
+  // a batch now, not after 4096 lines or the end of the input.
+  int p[2];
+  REQUIRE(::pipe(p) == 0);
+  const std::string two = "{\"key\":\"a\",\"value\":1}\n{\"key\":\"b\",\"value\":2}\n";
+  REQUIRE(::write(p[1], two.data(), two.size()) == static_cast<ssize_t>(two.size()));
+  JsonlSource src({"/dev/fd/" + std::to_string(p[0])}, JsonlSourceOptions{});
+  RecordBatch b;
+  bool eof = true;
+  REQUIRE(src.Next(&b, &eof).ok());  // would hang here if it waited for more lines
+  CHECK_FALSE(eof);
+  REQUIRE(b.records.size() == 2);
+  CHECK(b.records[1].key.view() == "b");
+  const std::string third = "{\"key\":\"c\",\"value\":3}\n";
+  REQUIRE(::write(p[1], third.data(), third.size()) == static_cast<ssize_t>(third.size()));
+  ::close(p[1]);
+  REQUIRE(src.Next(&b, &eof).ok());
+  REQUIRE(b.records.size() == 1);
+  CHECK(b.records[0].key.view() == "c");
+  REQUIRE(src.Next(&b, &eof).ok());
+  CHECK(eof);
+  ::close(p[0]);
 }
