@@ -106,11 +106,6 @@ struct PathNode {
     if (!elems) elems = std::make_unique<PathNode>();
     return elems.get();
   }
-  const PathNode* FindField(std::string_view name) const {
-    for (auto& f : fields)
-      if (f.first == name) return f.second.get();
-    return nullptr;
-  }
 };
 
 // Parses a JSON document with simdjson On-Demand, materialising only what `paths` asks
