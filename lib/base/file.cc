@@ -106,12 +106,14 @@ WritableFile::~WritableFile() {
 
 Status WritableFile::Append(std::string_view data) {
   size_ += data.size();
-  if (buf_.size() + data.size() <= kBufSize) {
+  // Large pieces (a filtered chunk's output) are written as they are, not copied first.
+  const bool large = data.size() >= kBufSize / 8;
+  if (!large && buf_.size() + data.size() <= kBufSize) {
     buf_.append(data);
     return Status::OK();
   }
   EVT_RETURN_IF_ERROR(Flush());
-  if (data.size() >= kBufSize) {
+  if (large) {
     const char* p = data.data();
     size_t n = data.size();
     while (n > 0) {

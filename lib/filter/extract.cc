@@ -4,6 +4,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <deque>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "lib/filter/value.h"
 
@@ -53,6 +56,33 @@ struct JsonExtractor::Impl {
   }
   static bool RawToken(sj::document& d, std::string_view* out) { return !d.raw_json_token().get(*out); }
 
+  // The length of a JSON string's text from `s` (just after its opening quote) to its
+  // closing quote, or kEscaped when a backslash comes first: then the text is not the
+  // string's value and has to be unescaped. The string lies inside a document followed by
+  // simdjson's padding (kPadding >= 64 readable bytes), and stage 1 has checked that it is
+  // closed, so reading 16 bytes from any position up to the closing quote stays in bounds.
+  static constexpr size_t kEscaped = ~size_t{0};
+  static size_t PlainLength(const char* s) {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    for (size_t i = 0;; i += 16) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+      const unsigned q = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote)));
+      const unsigned b = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, backslash)));
+      if (q | b) {
+        const unsigned j = static_cast<unsigned>(__builtin_ctz(q | b));
+        return (b >> j) & 1 ? kEscaped : i + j;
+      }
+    }
+#else
+    for (size_t i = 0;; ++i) {
+      if (s[i] == '"') return i;
+      if (s[i] == '\\') return kEscaped;
+    }
+#endif
+  }
+
   // A scalar from a value inside a document or from a scalar document.
   template <typename V>
   bool Scalar(V& v, sj::json_type t, Value* out) {
@@ -81,6 +111,17 @@ struct JsonExtractor::Impl {
         return true;
       }
       case sj::json_type::string: {
+        if constexpr (std::is_same_v<V, sj::value>) {
+          // Without escapes the value is the text between the quotes: point into the
+          // document instead of unescaping a copy (the value is left unconsumed, which its
+          // parent's iteration skips).
+          const char* raw = v.raw_json_token().data();
+          const size_t n = PlainLength(raw + 1);
+          if (n != kEscaped) {
+            *out = Value::String(std::string_view(raw + 1, n));
+            return true;
+          }
+        }
         std::string_view s;
         if (v.get_string().get(s)) return false;
         *out = Value::String(s);  // lives in the parser's string buffer until the next document
@@ -91,7 +132,7 @@ struct JsonExtractor::Impl {
   }
 
   // Materialises `v` guided by `node` (nullptr or full: everything).
-  bool Walk(sj::value v, const PathNode* node, Value* out) {
+  bool Walk(sj::value& v, const PathNode* node, Value* out) {
     sj::json_type t;
     if (v.type().get(t)) return false;
     if (t == sj::json_type::object) {
@@ -109,29 +150,96 @@ struct JsonExtractor::Impl {
 
   bool WalkObject(sj::object& o, const PathNode* node, Value* out) {
     if (++depth > kMaxDepth) return false;
-    bool full = node == nullptr || node->full;
     out->t = VType::kObject;
     out->n = 0;
     out->members = nullptr;
-    if (!full && node->fields.empty()) {
-      // Only the type is needed; skip the contents (On-Demand does this lazily).
-      --depth;
-      return true;
+    bool ok = node == nullptr || node->full ? WalkAllFields(o, out) : WalkFields(o, node, out);
+    --depth;
+    return ok;
+  }
+
+  // An object of which only node->fields are read. Every key is still looked at, at the
+  // key level (values of other keys are skipped unparsed), because of duplicates: jq keeps
+  // the last value of a key, so a field found early may be replaced by a later one. Keys
+  // are compared as written (FieldKey); only a key with a backslash escape is unescaped
+  // first, so `"t\u0079pe"` is `type`.
+  bool WalkFields(sj::object& o, const PathNode* node, Value* out) {
+    const auto& fields = node->fields;
+    if (fields.empty()) return true;  // only the type is needed; On-Demand skips the contents lazily
+    const size_t nf = fields.size();
+    const FieldKey* keys = node->keys.data();
+    // Member keys are the PathNode's names (they outlive the document); a member is found
+    // again by the address of its name.
+    Member* mem = arena->AllocateArray<Member>(nf);
+    uint32_t n = 0;
+    for (auto fr : o) {
+      if (fr.error()) return false;
+      sj::field& field = fr.value_unsafe();
+      const char* k = field.key().raw();
+      size_t hit = nf;
+#if defined(__SSE2__)
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(k));
+      const unsigned q = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('"'))));
+      const unsigned b = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+      const unsigned stop = q | b;
+      const unsigned first = stop & (0u - stop);
+      if (first && !(first & b) && node->plain_keys) {
+        // A key of under 16 bytes without escapes: one comparison per name.
+        for (size_t i = 0; i < nf; ++i) {
+          const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(
+              _mm_cmpeq_epi8(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(keys[i].pat)))));
+          if ((m & keys[i].mask) == keys[i].mask && keys[i].mask) {
+            hit = i;
+            break;
+          }
+        }
+      } else
+#endif
+      {
+        const size_t len = node->plain_keys ? PlainLength(k) : kEscaped;
+        if (len != kEscaped) {
+          for (size_t i = 0; i < nf; ++i)
+            if (keys[i].len == len && std::memcmp(fields[i].first.data(), k, len) == 0) {
+              hit = i;
+              break;
+            }
+        } else {
+          std::string_view key;
+          if (field.unescaped_key().get(key)) return false;
+          for (size_t i = 0; i < nf; ++i)
+            if (fields[i].first == key) {
+              hit = i;
+              break;
+            }
+        }
+      }
+      if (hit == nf) continue;  // never read: skipped without parsing
+      // Duplicate keys: the last one wins, in the position of the first (as jq).
+      const std::string& name = fields[hit].first;
+      uint32_t i = 0;
+      while (i < n && mem[i].key.data() != name.data()) ++i;
+      if (i == n) new (&mem[n++]) Member{name, Value()};
+      if (!Walk(field.value(), fields[hit].second.get(), &mem[i].val)) return false;
     }
+    out->members = mem;
+    out->n = n;
+    return true;
+  }
+
+  // An object read as a whole: every member, keys unescaped.
+  bool WalkAllFields(sj::object& o, Value* out) {
     std::vector<Member>& ms = Members(depth);
     for (auto field : o) {
+      sj::raw_json_string rk;
+      if (field.key().get(rk)) return false;
       std::string_view key;
-      if (field.unescaped_key().get(key)) return false;
-      const PathNode* child = nullptr;
-      if (!full) {
-        child = node->FindField(key);
-        if (!child) continue;  // never read: skipped without parsing
-      }
+      const size_t len = PlainLength(rk.raw());
+      if (len != kEscaped) key = std::string_view(rk.raw(), len);  // the document's bytes
+      else if (field.unescaped_key().get(key)) return false;      // the parser's string buffer
       sj::value fv;
       if (field.value().get(fv)) return false;
       Value val;
-      // Keys live in the parser's string buffer until the next document.
-      if (!Walk(fv, full ? nullptr : child, &val)) return false;
+      if (!Walk(fv, nullptr, &val)) return false;
       // Duplicate keys: the last one wins, in the position of the first (as jq).
       bool replaced = false;
       for (auto& m : ms)
@@ -146,7 +254,6 @@ struct JsonExtractor::Impl {
     for (size_t i = 0; i < ms.size(); ++i) new (&mem[i]) Member(ms[i]);
     out->members = mem;
     out->n = static_cast<uint32_t>(ms.size());
-    --depth;
     return true;
   }
 

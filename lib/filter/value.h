@@ -61,28 +61,50 @@ struct Member {
 // Values, strings and arrays built while evaluating one document; reset per document.
 using EvalArena = evt::Arena;
 
+// A field name prepared for comparison with a key as it is written in the document (the
+// bytes after its opening quote): `pat` holds the name, its closing quote and zeros, so a
+// key whose first len + 1 bytes equal pat's (under `mask`) is the name. Names that would
+// need escaping ('"', '\\', control characters) are never written raw: `plain` is false
+// and only an unescaped key can equal them.
+struct FieldKey {
+  uint32_t len = 0;
+  uint32_t mask = 0;  // bits 0..len when len < 16, else 0 (compare with memcmp)
+  bool plain = true;
+  char pat[16] = {};
+  explicit FieldKey(std::string_view name) : len(static_cast<uint32_t>(name.size())) {
+    for (unsigned char c : name)
+      if (c == '"' || c == '\\' || c < 0x20) plain = false;
+    if (len < 16) {
+      std::memcpy(pat, name.data(), len);
+      pat[len] = '"';
+      mask = (2u << len) - 1;
+    } else {
+      std::memcpy(pat, name.data(), 16);
+    }
+  }
+};
+
 // Which parts of a document an expression reads. `full`: the value is used as a whole
 // (compared, printed, measured), so it is materialised completely; otherwise only the
 // listed fields / elements are, and the value's type is known.
 struct PathNode {
   bool full = false;
   std::vector<std::pair<std::string, std::unique_ptr<PathNode>>> fields;
+  std::vector<FieldKey> keys;       // keys[i] is fields[i].first, for raw comparison
+  bool plain_keys = true;           // all keys[i].plain
   std::unique_ptr<PathNode> elems;  // any array element
 
   PathNode* Field(const std::string& name) {
     for (auto& f : fields)
       if (f.first == name) return f.second.get();
     fields.emplace_back(name, std::make_unique<PathNode>());
+    keys.emplace_back(name);
+    plain_keys = plain_keys && keys.back().plain;
     return fields.back().second.get();
   }
   PathNode* Elems() {
     if (!elems) elems = std::make_unique<PathNode>();
     return elems.get();
-  }
-  const PathNode* FindField(std::string_view name) const {
-    for (auto& f : fields)
-      if (f.first == name) return f.second.get();
-    return nullptr;
   }
 };
 

@@ -314,3 +314,43 @@ TEST_CASE("filter: a record-mode filter run on a bare JSON document sees null re
   CHECK(run("$key == null") == Match::kYes);
   CHECK(run("$offset == null and $topic == null and $headers == null") == Match::kYes);
 }
+
+TEST_CASE("filter: keys are compared as written, escapes and duplicates as jq", "[filter]") {
+  // Escaped keys equal their unescaped names, and count as duplicates of plain ones.
+  CHECK(Sel(".type == 1", R"({"t\u0079pe":1})"));
+  CHECK(Sel(".type == 2", R"({"type":1,"t\u0079pe":2})"));
+  CHECK(Sel(".type == 2", R"({"t\u0079pe":1,"type":2})"));
+  CHECK(Sel(".type == 2 and .x == 3", R"({"type":1,"x":3,"\u0074ype":2})"));
+  CHECK_FALSE(Sel(".type == 1", R"({"t\u0079pes":1})"));
+  // A duplicate after every needed field was found still wins, at every level.
+  CHECK(Sel(".a == 1 and .b == 3", R"({"a":1,"b":2,"c":0,"b":3})"));
+  CHECK(Sel(".d.amount == 2", R"({"d":{"amount":1,"x":{"amount":9},"amount":2}})"));
+  CHECK(Sel(".d.amount == 3", R"({"d":{"amount":1},"z":0,"d":{"amount":3}})"));
+  CHECK(Sel(".d.amount == null", R"({"d":{"amount":1},"d":{"other":3}})"));
+  CHECK(Sel(".d.e.f == 2", R"({"d":{"e":{"f":1,"f":2}}})"));
+  CHECK(Sel(".d.e == \"x\"", R"({"d":{"e":1,"\u0065":"x"}})"));
+  // Key lengths around the 16-byte comparison, plain and escaped.
+  CHECK(Sel(".abcdefghijklmno == 1", R"({"abcdefghijklmnop":0,"abcdefghijklmno":1})"));
+  CHECK(Sel(".abcdefghijklmnop == 1", R"({"abcdefghijklmno":0,"abcdefghijklmnop":1})"));
+  CHECK(Sel(".abcdefghijklmnopqrstuvwxyz == 2",
+            R"({"abcdefghijklmnopqrstuvwxyz":1,"abcdefghijklmnopqrstuvwxy\u007a":2})"));
+  CHECK_FALSE(Sel(".abcdefghijklmnopqrstuvwxyz == 1", R"({"abcdefghijklmnopqrstuvwxy":1})"));
+  CHECK(Sel(".a == 1", R"({"":0,"a":1})"));
+  CHECK(Sel(".[\"\"] == 0", R"({"":0,"a":1})"));
+  // Names that are never written raw: only an escaped key can equal them.
+  CHECK(Sel(R"(.["q\"x"] == 1)", R"({"q\"x":1})"));
+  CHECK(Sel(R"(.["b\\s"] == 1 and .a == 2)", R"({"a":2,"b\\s":1})"));
+  CHECK(Sel(R"(.["tab\t"] == 1)", R"({"tab\t":1})"));
+  CHECK(Sel(R"(.["\u00e9"] == 1 and .["é"] == 1)", R"({"\u00e9":1})"));
+  CHECK(Sel(R"(.["é"] == 2)", "{\"\xc3\xa9\":2}"));
+  // A bad escape in a key the expression does not name is still noticed.
+  CHECK(Run(".a == 1", R"({"a":1,"b\x":2})") == Match::kInvalid);
+  // Strings without escapes point into the document; with escapes they are unescaped.
+  CHECK(Sel(R"(.s == "a\"b" and .t == "plain" and (.s | length) == 3)", R"({"s":"a\"b","t":"plain"})"));
+  CHECK(Sel(R"(.s == "x\ny")", R"({"s":"x\ny"})"));
+  CHECK(Sel(R"(.s | test("^k.*7$"))", R"({"s":"key-0123456789abcdef-7"})"));
+  // Whole objects keep their keys (escaped and duplicate ones too) as jq does.
+  CHECK(Sel(R"(.o == {"type":2,"b":1})", R"({"o":{"t\u0079pe":1,"b":1,"type":2}})"));
+  CHECK(Sel(R"(.o | keys == ["abcdefghijklmnopq","b"])", R"({"o":{"b":1,"abcdefghijklmnopq":2}})"));
+  CHECK(Sel(R"(.o | tojson == "{\"k\\\"\":1,\"b\":[\"x\"]}")", R"({"o":{"k\"":1,"b":["x"]}})"));
+}
