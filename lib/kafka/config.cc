@@ -98,7 +98,9 @@ std::string KafkaTarget::Describe() const {
 }
 
 Result<std::vector<int32_t>> ParsePartitionList(const std::string& spec) {
-  std::vector<int32_t> out;
+  // Ranges first, merged, then expanded: "0-999999,0-999999,..." stays one million numbers
+  // (config_fuzz found a list of many such ranges taking seconds to sort).
+  std::vector<std::pair<int64_t, int64_t>> ranges;
   size_t start = 0;
   while (start <= spec.size()) {
     size_t comma = spec.find(',', start);
@@ -110,13 +112,18 @@ Result<std::vector<int32_t>> ParsePartitionList(const std::string& spec) {
                                           : ParseInt(item.substr(0, dash), &a) && ParseInt(item.substr(dash + 1), &b);
       if (!ok || a < 0 || b < a || b > 1000000)
         return Status::InvalidArgument(fmt::format("bad partition list '{}' (expected e.g. 0,2-4)", spec));
-      for (int64_t p = a; p <= b; ++p) out.push_back(static_cast<int32_t>(p));
+      ranges.emplace_back(a, b);
     }
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  std::sort(ranges.begin(), ranges.end());
+  std::vector<int32_t> out;
+  int64_t next = 0;  // the first number not yet out
+  for (const auto& [a, b] : ranges) {  // sorted by start: the output is sorted and unique
+    for (int64_t p = std::max(a, next); p <= b; ++p) out.push_back(static_cast<int32_t>(p));
+    next = std::max(next, b + 1);
+  }
   if (out.empty()) return Status::InvalidArgument(fmt::format("empty partition list '{}'", spec));
   return out;
 }

@@ -56,6 +56,17 @@ TEST_CASE("partition lists") {
   CHECK(!ParsePartitionList("").ok());
   CHECK(!ParsePartitionList("a").ok());
   CHECK(!ParsePartitionList("-1").ok());
+  CHECK(*ParsePartitionList("5-7,0,6-9,2-3,9") == std::vector<int32_t>{0, 2, 3, 5, 6, 7, 8, 9});
+  CHECK(!ParsePartitionList("0-1000001").ok());
+  // config_fuzz: many overlapping big ranges took seconds to expand and sort; merged first
+  // they are one million numbers at most.
+  std::string many;
+  for (int i = 0; i < 200; ++i) many += (i ? "," : "") + std::to_string(i) + "-999999";
+  auto big = ParsePartitionList(many);
+  REQUIRE(big.ok());
+  CHECK(big->size() == 1000000);
+  CHECK(big->front() == 0);
+  CHECK(big->back() == 999999);
 }
 
 TEST_CASE("librdkafka properties from X options and config files, secrets recognised") {
