@@ -1,8 +1,8 @@
 // Consumer groups and positions on a live cluster, for `evt lag`: committed offsets
 // (OffsetFetch), log start/end offsets (ListOffsets), the first record at a position for
-// many partitions at once (one consumer assigned to all of them), ListGroups and
-// DescribeGroups. Every question about many partitions is one batched request (per broker),
-// never one round trip per partition.
+// many partitions at once (consumers of up to 256 partitions each, side by side), ListGroups
+// and DescribeGroups. Every question about many partitions is one batched request (per
+// broker; per consumer for the first records), never one round trip per partition.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -106,7 +106,9 @@ class GroupClient {
   // each of earliest and latest, and under read_committed a third for the last stable offset.
   Status Ends(const std::vector<TopicPartition>& parts, std::map<TopicPartition, PartitionEnds>* out);
   // For each partition, the first record at or after want.first and before want.second,
-  // fetched for all of them at once by one consumer assigned to every partition.
+  // fetched for all of them at once: whole topics to each of as many consumers as it takes
+  // for at most 256 partitions each (a bigger topic alone), side by side, each assigned to
+  // all of its partitions.
   Status FirstRecords(const std::map<TopicPartition, std::pair<int64_t, int64_t>>& want,
                       std::map<TopicPartition, FirstRecord>* out);
   // ListGroups (and DescribeGroups of each): Unsupported when the broker does not answer

@@ -93,6 +93,49 @@ TEST_CASE("committed offsets, ends and first records of many partitions on the s
   CHECK(at_end[{"a", 0}].eof_position == 10);
 }
 
+TEST_CASE("first records of more partitions than one reader takes: whole topics to each reader, answers merged") {
+  // 520 partitions: "big" (260) alone, c0 and c1 together, c2 on a third reader.
+  Cluster c("big:260,c0:100,c1:100,c2:60");
+  std::string bs = c.sb->bootstrap();
+  const std::vector<std::pair<TopicPartition, int64_t>> produced = {
+      {{"big", 0}, 1'000'000}, {{"big", 259}, 2'000'000}, {{"c0", 7}, 3'000'000}, {{"c1", 99}, 4'000'000},
+      {{"c2", 30}, 5'000'000}};
+  for (const auto& [tp, ts] : produced) REQUIRE(test::ProduceWithTimestamps(bs, tp.first, tp.second, 3, ts));
+  KafkaConfig cfg;
+  cfg.timeout_ms = 10000;
+  auto gc = GroupClient::Open(bs, cfg, Isolation::kReadCommitted);
+  REQUIRE(gc.ok());
+  std::map<TopicPartition, std::pair<int64_t, int64_t>> want;
+  for (const auto& [topic, n] : std::vector<std::pair<std::string, int32_t>>{{"big", 260}, {"c0", 100}, {"c1", 100}, {"c2", 60}})
+    for (int32_t p = 0; p < n; ++p) want[{topic, p}] = {0, 1};
+  for (const auto& [tp, ts] : produced) want[tp] = {1, 3};
+  std::map<TopicPartition, FirstRecord> first;
+  REQUIRE((*gc)->FirstRecords(want, &first).ok());
+  REQUIRE(first.size() == 520);
+  size_t eof = 0;
+  for (const auto& [tp, fr] : first) {
+    INFO(tp.first << "/" << tp.second);
+    CHECK(fr.error.empty());
+    if (!fr.found && fr.eof && fr.eof_position == 0) ++eof;
+  }
+  CHECK(eof == 515);  // the empty partitions: the end at 0
+  for (const auto& [tp, ts] : produced) {
+    INFO(tp.first << "/" << tp.second);
+    CHECK(first[tp].found);
+    CHECK(first[tp].offset == 1);
+    CHECK(first[tp].timestamp == ts + 1000);
+  }
+  // Again with other shares: c1 and c2 now go to the reader that had "big" (and c1's
+  // partitions stay paused on the reader that had them): still every answer.
+  std::map<TopicPartition, std::pair<int64_t, int64_t>> again = {{{"c1", 99}, {0, 3}}, {{"c2", 30}, {2, 3}}};
+  std::map<TopicPartition, FirstRecord> second;
+  REQUIRE((*gc)->FirstRecords(again, &second).ok());
+  CHECK(second[{"c1", 99}].offset == 0);
+  CHECK(second[{"c1", 99}].timestamp == 4'000'000);
+  CHECK(second[{"c2", 30}].offset == 2);
+  CHECK(second[{"c2", 30}].timestamp == 5'002'000);
+}
+
 TEST_CASE("ListGroups and DescribeGroups on the sandbox: unsupported, said so") {
   Cluster c("t:1");
   KafkaConfig cfg;
