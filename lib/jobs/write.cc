@@ -136,6 +136,7 @@ Status RunWrite(const WriteOptions& opts, Reporter* reporter, WriteStats* stats)
       return Status::InvalidArgument("--partition keep: lines and values carry no partition");
     if (in.format != InputFormat::kEnvelope) in.partition = 0;  // ignored: the producer partitions
     if (in.topic.empty()) in.topic = t->topic;
+    in.hand_on_when_idle = true;  // the producer batches anyway: a record waits for nothing
   } else if (IsPartitionDirTarget(opts.dst)) {
     // Records take the directory's topic and partition.
     std::string topic;

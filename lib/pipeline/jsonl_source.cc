@@ -268,7 +268,7 @@ Status JsonlSource::Next(RecordBatch* out, bool* eof) {
       line = s.pending_line;
       line_no = s.pending_line_no;
     } else {
-      if (!s.reader->Next(&line, /*stop_if_blocked=*/!out->records.empty())) {
+      if (!s.reader->Next(&line, /*stop_if_blocked=*/s.opts.hand_on_when_idle && !out->records.empty())) {
         if (s.reader->blocked()) return Status::OK();  // hand on what is here: more may be long in coming
         if (!s.reader->status().ok()) return s.reader->status();
         s.reader.reset();

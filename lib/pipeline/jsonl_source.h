@@ -63,6 +63,11 @@ struct JsonlSourceOptions {
   std::string topic;            // override/assign topic
   int32_t partition = -1;       // override/assign partition
   size_t target_records = 4096;
+  // From a pipe or terminal: when the next line would have to wait, hand on the records
+  // read so far instead of waiting for target_records (`tail -f app.log | evt write
+  // kafka://...` sends each line at once). Off by default: batches then depend on the
+  // input alone, not on its timing (a segment directory's layout stays reproducible).
+  bool hand_on_when_idle = false;
   // Errors suggest another --input where one would read the line (`evt write` has it).
   bool suggest_input = false;
   // When set, an invalid line (not JSON, not an object, a bad field) is handed here and

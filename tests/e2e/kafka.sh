@@ -271,4 +271,20 @@ stored=$("$E" inspect "kafka://$B/t" --json | "$PY" -c 'import sys,json; print(s
 [ -n "$acked" ] && [ "$acked" -le "$stored" ] && pass || fail "acknowledged count $acked exceeds what the broker stored ($stored)"
 stop_sandbox
 
+# ---- from a pipe that is slow to fill (tail -f | evt write): each line goes at once, not
+# when 4096 have arrived or the input ends
+start_sandbox --topics slow:1
+( echo '{"key":"k1","value":1}'; sleep 4; echo '{"key":"k2","value":2}' ) | "$E" write "kafka://$B/slow" 2>/dev/null &
+W=$!
+got=0
+for _ in $(seq 30); do
+  got=$("$E" inspect "kafka://$B/slow" --json | jq '[.partitions[].high] | add')
+  [ "$got" -ge 1 ] && break
+  sleep 0.1
+done
+expect_eq 1 "$got" "a line from a pipe is sent before the next one comes"
+wait $W
+expect_eq 2 "$("$E" inspect "kafka://$B/slow" --json | jq '[.partitions[].high] | add')" "then the next"
+stop_sandbox
+
 finish

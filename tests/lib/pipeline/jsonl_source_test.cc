@@ -161,7 +161,9 @@ TEST_CASE("JsonlSource: from a pipe, the records there are handed on without wai
   REQUIRE(::pipe(p) == 0);
   const std::string two = "{\"key\":\"a\",\"value\":1}\n{\"key\":\"b\",\"value\":2}\n";
   REQUIRE(::write(p[1], two.data(), two.size()) == static_cast<ssize_t>(two.size()));
-  JsonlSource src({"/dev/fd/" + std::to_string(p[0])}, JsonlSourceOptions{});
+  JsonlSourceOptions o;
+  o.hand_on_when_idle = true;  // what evt write sets for a topic
+  JsonlSource src({"/dev/fd/" + std::to_string(p[0])}, o);
   RecordBatch b;
   bool eof = true;
   REQUIRE(src.Next(&b, &eof).ok());  // would hang here if it waited for more lines
