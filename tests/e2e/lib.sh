@@ -61,6 +61,9 @@ finish() {
 # stop_sandbox to their EXIT trap.
 SB=
 start_sandbox() {
+  # The old address goes first: the new sandbox's shell truncates the file only once it has
+  # forked, so a check in between saw the stopped sandbox's address, then read it empty.
+  rm -f "$TMP/addr"
   "$EVT" sandbox "$@" >"$TMP/addr" 2>"$TMP/sb.err" &
   SB=$!
   for _ in $(seq 300); do [ -s "$TMP/addr" ] && break; sleep 0.1; done
