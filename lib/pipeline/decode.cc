@@ -260,12 +260,12 @@ std::unique_ptr<Source> MaybeDecodeTopic(std::unique_ptr<Source> src, const Deco
 }
 
 Result<std::unique_ptr<Source>> OpenDecodedSource(const SourceSpec& spec, const DecodeOptions& opts,
-                                                  Reporter* reporter, DecodeSource** stage) {
+                                                  Reporter* reporter, DecodeSource** stage, SourceInfo* info) {
   if (stage) *stage = nullptr;
-  if (!opts.any()) return OpenSource(spec, reporter);
+  if (!opts.any()) return OpenSource(spec, reporter, info);
   SourceSpec inner = spec;
   inner.where = WhereOptions();
-  auto src = OpenSource(inner, reporter);
+  auto src = OpenSource(inner, reporter, info);
   if (!src.ok()) return src.status();
   auto dec = std::make_unique<DecodeSource>(std::move(*src), opts, reporter, stage != nullptr);
   if (stage) *stage = dec.get();

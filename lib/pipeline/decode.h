@@ -113,8 +113,10 @@ std::unique_ptr<Source> MaybeDecodeTopic(std::unique_ptr<Source> src, const Deco
 
 // OpenSource (lib/pipeline/read.h) with the decoding stage placed before --where, so that --where
 // sees decoded keys and values ($key.group, .offset). With `stage`, the stage keeps a
-// DecodeInfo per record and *stage points at it (null when `mode` is none).
+// DecodeInfo per record and *stage points at it (null when `mode` is none). `info`: what
+// OpenSource opened, as OpenSource gives it.
 Result<std::unique_ptr<Source>> OpenDecodedSource(const SourceSpec& spec, const DecodeOptions& opts,
-                                                  Reporter* reporter, DecodeSource** stage = nullptr);
+                                                  Reporter* reporter, DecodeSource** stage = nullptr,
+                                                  SourceInfo* info = nullptr);
 
 }  // namespace evt

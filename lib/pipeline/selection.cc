@@ -10,7 +10,6 @@
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
 #include "lib/pipeline/jsonl_source.h"
-#include "lib/pipeline/where.h"
 
 namespace evt {
 
@@ -75,16 +74,10 @@ Result<std::unique_ptr<Selection>> Selection::Open(const SelectionOptions& o, co
   // all); records below each partition's checkpointed position are skipped as they come.
   SourceSpec spec = o;
   spec.start = resume;
-  const bool decoding = o.decode.any();
-  if (decoding) spec.where = WhereOptions();  // --where sees the decoded values: after the stage
-  auto src = OpenSource(spec, reporter, &s.info);
+  // --decode: the decoding stage goes before --where, which sees the decoded values.
+  auto src = OpenDecodedSource(spec, o.decode, reporter, nullptr, &s.info);
   if (!src.ok()) return src.status();
   s.src = std::move(*src);
-  if (decoding) {
-    auto w = MaybeWhere(std::make_unique<DecodeSource>(std::move(s.src), o.decode, reporter), o.where, reporter);
-    if (!w.ok()) return w.status();
-    s.src = std::move(*w);
-  }
   s.kafka = s.info.kind == InputKind::kKafka;
   s.jsonl = s.info.kind == InputKind::kJsonl;
   if (s.jsonl) s.jsonl_skip = resume_jsonl_records;
