@@ -62,6 +62,7 @@ class Arena {
         sizes_.clear();
         blocks_.emplace_back(new char[total]);
         sizes_.push_back(total);
+        total_ = total;
       } else {
         auto keep = std::move(blocks_[best]);
         size_t keep_size = sizes_[best];
@@ -69,22 +70,20 @@ class Arena {
         sizes_.clear();
         blocks_.push_back(std::move(keep));
         sizes_.push_back(keep_size);
+        total_ = keep_size;
       }
     }
     ptr_ = blocks_[0].get();
     avail_ = sizes_[0];
   }
-  size_t MemoryUsage() const {
-    size_t t = 0;
-    for (size_t s : sizes_) t += s;
-    return t;
-  }
+  size_t MemoryUsage() const { return total_; }
 
  private:
   void NewBlock(size_t min) {
     size_t sz = min > block_size_ ? min : block_size_;
     blocks_.emplace_back(new char[sz]);
     sizes_.push_back(sz);
+    total_ += sz;
     ptr_ = blocks_.back().get();
     avail_ = sz;
   }
@@ -93,6 +92,7 @@ class Arena {
   std::vector<size_t> sizes_;
   char* ptr_ = nullptr;
   size_t avail_ = 0;
+  size_t total_ = 0;
 };
 
 }  // namespace evt

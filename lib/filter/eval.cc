@@ -497,6 +497,21 @@ struct Evaluator::Impl {
   uint32_t vars_ready = 0;
   std::string scratch;
   std::vector<Value> tmp_values;
+  // Memory one evaluation may use (kMaxEvalBytes). Going past it is an error that `?` and
+  // `try` do not hide, so a hostile filter cannot grow without bound one record at a time.
+  bool over_budget = false;
+
+  // False (and the evaluation fails) when `bytes` more would take it past kMaxEvalBytes.
+  bool Budget(double bytes) {
+    if (!over_budget && static_cast<double>(arena.MemoryUsage()) + bytes <= static_cast<double>(kMaxEvalBytes))
+      return true;
+    if (!over_budget) {
+      over_budget = true;
+      *error = fmt::format("filter needs more than {} MiB of memory for one record", kMaxEvalBytes >> 20);
+      have_error = true;
+    }
+    return false;
+  }
 
   R Fail(const std::string& msg) {
     if (!have_error) {
@@ -512,9 +527,14 @@ struct Evaluator::Impl {
     return fmt::format("{} ({})", TypeName(v.t), s);
   }
 
-  Value MakeString(std::string_view s) { return Value::String(arena.Copy(s)); }
+  // The Make* builders hand back null once over budget; Eval then fails the record.
+  Value MakeString(std::string_view s) {
+    if (!Budget(static_cast<double>(s.size()))) return Value::Null();
+    return Value::String(arena.Copy(s));
+  }
 
   Value MakeArray(const std::vector<Value>& es) {
+    if (!Budget(static_cast<double>(es.size()) * sizeof(Value))) return Value::Null();
     Value v;
     v.t = VType::kArray;
     Value* a = arena.AllocateArray<Value>(es.size());
@@ -524,6 +544,7 @@ struct Evaluator::Impl {
     return v;
   }
   Value MakeObject(const std::vector<Member>& ms) {
+    if (!Budget(static_cast<double>(ms.size()) * sizeof(Member))) return Value::Null();
     Value v;
     v.t = VType::kObject;
     Member* m = arena.AllocateArray<Member>(ms.size());
@@ -619,11 +640,13 @@ struct Evaluator::Impl {
         if (b.t == VType::kNull) return R::Val(a);
         if (a.t == VType::kNumber && b.t == VType::kNumber) return R::Val(Value::Number(a.num + b.num));
         if (a.t == VType::kString && b.t == VType::kString) {
+          if (!Budget(2.0 * (a.n + b.n))) return R::Err();
           scratch.assign(a.sv());
           scratch.append(b.sv());
           return R::Val(MakeString(scratch));
         }
         if (a.t == VType::kArray && b.t == VType::kArray) {
+          if (!Budget(2.0 * (a.n + b.n) * sizeof(Value))) return R::Err();
           std::vector<Value> es(a.elems, a.elems + a.n);
           es.insert(es.end(), b.elems, b.elems + b.n);
           return R::Val(MakeArray(es));
@@ -651,7 +674,7 @@ struct Evaluator::Impl {
           // jq 1.6: n = (int)(num - 1) extra copies; past INT_MAX x86 gives INT_MIN, so null.
           if (num - 1 >= 2147483648.0) return R::Val(Value::Null());
           double times = num < 1 ? 1 : std::floor(num - 1) + 1;
-          if (times * s.n > (64 << 20)) return Fail("string repetition result is too large");
+          if (!Budget(2.0 * times * s.n)) return R::Err();
           scratch.clear();
           for (int64_t i = 0; i < static_cast<int64_t>(times); ++i) scratch.append(s.sv());
           return R::Val(MakeString(scratch));
@@ -1078,7 +1101,7 @@ struct Evaluator::Impl {
         size_t sz = path->size();
         bool had = have_error;
         R r = PathOf(n->kids[0].get(), in, path);
-        if (r.s == R::kErr) {
+        if (r.s == R::kErr && !over_budget) {
           if (!had) have_error = false;
           path->resize(sz);
           return R::Empty();
@@ -1187,7 +1210,8 @@ struct Evaluator::Impl {
       int64_t idx = PathIndex(k.num);
       if (idx < 0) idx += n;
       if (idx < 0) return Fail("Out of bounds negative array index");
-      if (idx > (1 << 26)) return Fail("Array index too large");
+      if (idx > (1 << 29)) return Fail("Array index too large");  // jq 1.6's bound
+      if (!Budget(2.0 * (static_cast<double>(idx) + 1) * sizeof(Value))) return R::Err();
       R c = SetPath(idx < n ? root.elems[idx] : Value::Null(), path, i + 1, v);
       if (c.s != R::kVal) return c;
       std::vector<Value> es;
@@ -1456,12 +1480,19 @@ struct Evaluator::Impl {
 
   // The result of an index operation under '?': an error becomes no output.
   R Suppress(R r) {
-    if (r.s != R::kErr) return r;
+    if (r.s != R::kErr || over_budget) return r;
     have_error = false;
     return R::Empty();
   }
 
   R Eval(const Node* n, const Value& in) {
+    R r = EvalNode(n, in);
+    if (over_budget) [[unlikely]]
+      return R::Err();
+    return r;
+  }
+
+  R EvalNode(const Node* n, const Value& in) {
     switch (n->kind) {
       case NodeKind::kIdentity: return R::Val(in);
       case NodeKind::kField: {
@@ -1481,7 +1512,7 @@ struct Evaluator::Impl {
       case NodeKind::kOptional: {
         bool had = have_error;
         R r = Eval(n->kids[0].get(), in);
-        if (r.s == R::kErr) {
+        if (r.s == R::kErr && !over_budget) {
           if (!had) have_error = false;  // suppressed
           return R::Empty();
         }
@@ -1593,6 +1624,7 @@ struct Evaluator::Impl {
 
   Match RunValue(const Value& doc, std::string* out) {
     have_error = false;
+    over_budget = false;
     R r = Eval(f->root_.get(), doc);
     if (r.s == R::kErr) return Match::kError;
     if (r.s == R::kEmpty) return Match::kNo;
@@ -1603,6 +1635,7 @@ struct Evaluator::Impl {
 
   Match Run(const Value& doc) {
     have_error = false;
+    over_budget = false;
     R r = Eval(f->root_.get(), doc);
     if (r.s == R::kErr) return Match::kError;
     if (r.s == R::kEmpty) return Match::kNo;

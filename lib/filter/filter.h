@@ -56,6 +56,11 @@ class Filter {
   uint32_t vars_used_ = 0;
 };
 
+// Memory one evaluation (one record) may take for the values it builds. A filter that
+// needs more fails that record with an error (`?` does not hide it), instead of growing
+// until the process is killed: `[.k[55555555][2] = 1]` would otherwise build 1.8 GB.
+inline constexpr size_t kMaxEvalBytes = size_t{256} << 20;
+
 class Evaluator {
  public:
   explicit Evaluator(std::shared_ptr<const Filter> filter);

@@ -166,8 +166,35 @@ TEST_CASE("filter: arithmetic as jq 1.6", "[filter]") {
   // jq 1.6 converts the count to int: past INT_MAX it is INT_MIN, and the result null.
   CHECK(Sel("41111111111111111111114 * \"\" == null and 3 * \"\" == \"\"", "{}"));
   CHECK(Sel("1e22 * \"x\" == null and 2147483648 * \"\" == \"\" and 2147483649 * \"\" == null", "{}"));
-  CHECK(Run("100000000 * \"x\"", "{}") == Match::kError);
+  CHECK(Run("300000000 * \"x\"", "{}") == Match::kError);
   CHECK(Run("{} + 1", "{}") == Match::kError);
+}
+
+TEST_CASE("filter: one record's evaluation is bounded in memory, and `?` does not hide it", "[filter]") {
+  // filter_parse_fuzz: out of memory (1.8 GB) on a setpath that grows an array to 55M nulls.
+  auto f = Filter::Compile({"[.k[55555555.5555555][2]=.x? ]"}, Mode::kJson);
+  REQUIRE(f.ok());
+  Evaluator ev(*f);
+  std::string doc = "{}";
+  size_t len = doc.size();
+  doc.append(64, ' ');
+  CHECK(ev.Json(doc.data(), len, doc.size()) == Match::kError);
+  CHECK(ev.error().find("more than 256 MiB") != std::string::npos);
+  // Doubling strings, pipe after pipe, stops at the budget too.
+  CHECK(Run("(.s * 20000000) | . + . | . + . | . + . | . + . | . + .", R"({"s":"ab"})") == Match::kError);
+  // The same evaluator goes on with the next record as usual.
+  auto g = Filter::Compile({"([.k[.n][2] = 1] | .[0].k | length) == .n + 1"}, Mode::kJson);
+  REQUIRE(g.ok());
+  Evaluator ev2(*g);
+  std::string big = R"({"n":55555555})", small = R"({"n":3})";
+  size_t big_len = big.size(), small_len = small.size();
+  big.append(64, ' ');
+  small.append(64, ' ');
+  CHECK(ev2.Json(big.data(), big_len, big.size()) == Match::kError);
+  CHECK(ev2.Json(small.data(), small_len, small.size()) == Match::kYes);
+  CHECK(Run("[.k[55555555][2] = 1] | length", "{}") == Match::kError);
+  CHECK(Sel("(.k[100000] = 1 | .k | length) == 100001", "{}"));
+  CHECK(Run("(.k[600000000] = 1) | .", "{}") == Match::kError);
 }
 
 TEST_CASE("filter: numbers print as jq 1.6 prints them", "[filter]") {
