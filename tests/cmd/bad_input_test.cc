@@ -319,6 +319,7 @@ std::map<std::string, Check> Builders() {
   m["filter-deep-parens"] = {deep_filter};
   m["filter-long-pipe"] = {deep_filter};
   m["filter-deep-unary"] = {deep_filter};
+  m["filter-huge-value"] = {[](const std::string& d) { WriteFile(d + "/in.jsonl", "{\"a\":1}\n"); }};
   // ---- checkpoints
   m["checkpoint-foreign"] = {[](const std::string& d) {
     Partition(d);
