@@ -1486,13 +1486,6 @@ struct Evaluator::Impl {
   }
 
   R Eval(const Node* n, const Value& in) {
-    R r = EvalNode(n, in);
-    if (over_budget) [[unlikely]]
-      return R::Err();
-    return r;
-  }
-
-  R EvalNode(const Node* n, const Value& in) {
     switch (n->kind) {
       case NodeKind::kIdentity: return R::Val(in);
       case NodeKind::kField: {
@@ -1626,7 +1619,9 @@ struct Evaluator::Impl {
     have_error = false;
     over_budget = false;
     R r = Eval(f->root_.get(), doc);
-    if (r.s == R::kErr) return Match::kError;
+    // Once over budget every builder gives null and no error is suppressed, so the rest of
+    // the evaluation allocates nothing; its result is the error.
+    if (r.s == R::kErr || over_budget) return Match::kError;
     if (r.s == R::kEmpty) return Match::kNo;
     out->clear();
     AppendJqJson(r.v, out);
@@ -1637,7 +1632,9 @@ struct Evaluator::Impl {
     have_error = false;
     over_budget = false;
     R r = Eval(f->root_.get(), doc);
-    if (r.s == R::kErr) return Match::kError;
+    // Once over budget every builder gives null and no error is suppressed, so the rest of
+    // the evaluation allocates nothing; its result is the error.
+    if (r.s == R::kErr || over_budget) return Match::kError;
     if (r.s == R::kEmpty) return Match::kNo;
     return r.v.truthy() ? Match::kYes : Match::kNo;
   }
