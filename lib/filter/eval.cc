@@ -425,6 +425,14 @@ Status Resolve(Node* n, Mode mode, uint32_t* vars, const std::string& text, Scop
   return Status::OK();
 }
 
+bool SamePaths(const PathNode& a, const PathNode& b) {
+  if (a.full != b.full || a.fields.size() != b.fields.size() || !a.elems != !b.elems) return false;
+  if (a.elems && !SamePaths(*a.elems, *b.elems)) return false;
+  for (size_t i = 0; i < a.fields.size(); ++i)
+    if (a.fields[i].first != b.fields[i].first || !SamePaths(*a.fields[i].second, *b.fields[i].second)) return false;
+  return true;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const Filter>> Filter::Compile(const std::vector<std::string>& exprs, Mode mode) {
@@ -465,6 +473,17 @@ Result<std::shared_ptr<const Filter>> Filter::Compile(const std::vector<std::str
   }
   f->paths_ = std::make_unique<PathNode>();
   Use(root.get(), f->paths_.get());
+  if (!f->paths_->full && (root->kind == NodeKind::kAnd || root->kind == NodeKind::kOr)) {
+    Node* first = root.get();
+    while (first->kind == root->kind) first = first->kids[0].get();
+    auto pre = std::make_unique<PathNode>();
+    Use(first, pre.get());
+    if (!SamePaths(*pre, *f->paths_)) {
+      f->pre_ = first;
+      f->pre_or_ = root->kind == NodeKind::kOr;
+      f->pre_paths_ = std::move(pre);
+    }
+  }
   f->root_ = std::move(root);
   return std::shared_ptr<const Filter>(std::move(f));
 }
@@ -1650,7 +1669,26 @@ Match Evaluator::Json(const char* data, size_t len, size_t capacity) {
   Impl& im = *impl_;
   im.arena.Reset();
   Value doc;
-  if (!im.extractor.Extract(data, len, capacity, im.f->paths_.get(), &im.arena, &doc)) {
+  const Filter& f = *im.f;
+  if (f.pre_) {
+    // The first operand of the and/or chain, from the fields it reads alone.
+    if (!im.extractor.Extract(data, len, capacity, f.pre_paths_.get(), &im.arena, &doc)) {
+      error_ = "not valid JSON";
+      return Match::kInvalid;
+    }
+    im.have_error = false;
+    im.over_budget = false;
+    R r = im.Eval(f.pre_, doc);
+    if (r.s == R::kErr || im.over_budget) return Match::kError;
+    if (r.s == R::kEmpty) return Match::kNo;  // `empty and x`, `empty or x`: empty
+    if (r.v.truthy() == f.pre_or_) return f.pre_or_ ? Match::kYes : Match::kNo;
+    if (!im.extractor.ExtractAgain(f.paths_.get(), &doc)) {
+      error_ = "not valid JSON";
+      return Match::kInvalid;
+    }
+    return im.Run(doc);
+  }
+  if (!im.extractor.Extract(data, len, capacity, f.paths_.get(), &im.arena, &doc)) {
     error_ = "not valid JSON";
     return Match::kInvalid;
   }

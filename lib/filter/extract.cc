@@ -17,6 +17,8 @@ static_assert(JsonExtractor::kPadding >= simdjson::SIMDJSON_PADDING);
 
 struct JsonExtractor::Impl {
   sj::parser parser;
+  sj::document doc;  // the last Extract()'s, for ExtractAgain()
+  bool doc_ok = false;
   std::string padded;
   // Scratch stacks per nesting depth, reused across documents (no allocation once warm).
   std::deque<std::vector<Value>> elem_stack;  // deque: growing keeps references valid
@@ -284,6 +286,16 @@ struct JsonExtractor::Impl {
     return true;
   }
 
+  bool Read(const PathNode* paths, Value* out) {
+    bool ok = Document(doc, paths, out);
+    if (ok && paths && paths->full) {
+      // A fully read document must also end where the text ends (no trailing garbage).
+      const char* loc = nullptr;
+      if (!doc.current_location().get(loc)) return false;
+    }
+    return ok;
+  }
+
   bool Document(sj::document& doc, const PathNode* node, Value* out) {
     sj::json_type t;
     if (doc.type().get(t)) return false;
@@ -309,22 +321,23 @@ bool JsonExtractor::Extract(const char* data, size_t len, size_t capacity, const
                             Value* out) {
   Impl& im = *impl_;
   im.arena = arena;
-  // Skip leading whitespace; an all-blank document is not JSON.
-  sj::document doc;
+  im.doc_ok = false;
   if (capacity < len + simdjson::SIMDJSON_PADDING) {
     im.padded.assign(data, len);
     im.padded.append(simdjson::SIMDJSON_PADDING, '\0');
     data = im.padded.data();
     capacity = im.padded.size();
   }
-  if (im.parser.iterate(data, len, capacity).get(doc)) return false;
-  bool ok = im.Document(doc, paths, out);
-  if (ok && paths && paths->full) {
-    // A fully read document must also end where the text ends (no trailing garbage).
-    const char* loc = nullptr;
-    if (!doc.current_location().get(loc)) return false;
-  }
-  return ok;
+  if (im.parser.iterate(data, len, capacity).get(im.doc)) return false;
+  im.doc_ok = true;
+  return im.Read(paths, out);
+}
+
+bool JsonExtractor::ExtractAgain(const PathNode* paths, Value* out) {
+  Impl& im = *impl_;
+  if (!im.doc_ok) return false;
+  im.doc.rewind();
+  return im.Read(paths, out);
 }
 
 bool JsonExtractor::ExtractFull(std::string_view json, EvalArena* arena, Value* out) {

@@ -53,6 +53,12 @@ class Filter {
   std::string text_;
   std::unique_ptr<Node> root_;
   std::unique_ptr<PathNode> paths_;
+  // `A and ...` / `A or ...` where A reads less of the document than the whole: A is
+  // evaluated first from pre_paths_ alone, and the rest of the document is read only when
+  // A does not decide (as jq, the right side of and/or is not evaluated then).
+  const Node* pre_ = nullptr;
+  bool pre_or_ = false;
+  std::unique_ptr<PathNode> pre_paths_;
   uint32_t vars_used_ = 0;
 };
 

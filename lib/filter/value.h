@@ -117,6 +117,9 @@ class JsonExtractor {
   JsonExtractor();
   ~JsonExtractor();
   bool Extract(const char* data, size_t len, size_t capacity, const PathNode* paths, EvalArena* arena, Value* out);
+  // Reads the document of the last Extract() again, guided by other paths, without parsing
+  // it again (simdjson's rewind). Values from the earlier read are no longer valid.
+  bool ExtractAgain(const PathNode* paths, Value* out);
   // Parses a complete JSON text fully (for variables such as $key); false when invalid.
   bool ExtractFull(std::string_view json, EvalArena* arena, Value* out);
   static constexpr size_t kPadding = 64;

@@ -381,3 +381,28 @@ TEST_CASE("filter: keys are compared as written, escapes and duplicates as jq", 
   CHECK(Sel(R"(.o | keys == ["abcdefghijklmnopq","b"])", R"({"o":{"b":1,"abcdefghijklmnopq":2}})"));
   CHECK(Sel(R"(.o | tojson == "{\"k\\\"\":1,\"b\":[\"x\"]}")", R"({"o":{"k\"":1,"b":["x"]}})"));
 }
+
+TEST_CASE("filter: and/or chains read the rest of the document only when the first operand does not decide",
+          "[filter]") {
+  // The first operand is evaluated from its own fields; jq does not evaluate the right side then either.
+  CHECK(Sel(".a == 1 and .b.c == 2", R"({"a":1,"b":{"c":2}})"));
+  CHECK_FALSE(Sel(".a == 1 and .b.c == 2", R"({"a":2,"b":{"c":2}})"));
+  CHECK(Sel(".a == 1 or .b.c == 2", R"({"a":1,"b":{"c":3}})"));
+  CHECK(Sel(".a == 1 or .b.c == 2", R"({"a":0,"b":{"c":2}})"));
+  CHECK(Sel(".a == 1 and .b == 2 and .c.d == 3", R"({"a":1,"b":2,"c":{"d":3}})"));
+  CHECK_FALSE(Sel(".a == 1 and .b == 2 and .c.d == 3", R"({"a":1,"b":0,"c":{"d":3}})"));
+  // Not evaluated, so no error: as jq (`false and error` is false).
+  CHECK(Run(".a == 1 and error(.b)", R"({"a":2,"b":"x"})") == Match::kNo);
+  CHECK(Run(".a == 1 and error(.b)", R"({"a":1,"b":"x"})") == Match::kError);
+  CHECK(Run(".a == 1 or error(.b)", R"({"a":1,"b":"x"})") == Match::kYes);
+  CHECK(Run("error(.a) and .b", R"({"a":"x","b":1})") == Match::kError);
+  CHECK(Run("empty and .b.c", R"({"b":{"c":1}})") == Match::kNo);
+  CHECK(Run("empty or .b.c", R"({"b":{"c":1}})") == Match::kNo);
+  // Duplicate keys: the last wins in both reads.
+  CHECK(Sel(".a == 2 and .b.c == 2", R"({"a":1,"b":{"c":1},"a":2,"b":{"c":2}})"));
+  // Escaped strings read in the first pass and again in the second.
+  CHECK(Sel(".s == \"x\\n\" and .t.u == \"y\\t\"", R"({"s":"x\n","t":{"u":"y\t"}})"));
+  // A value the first operand does not read is not parsed when it decides: invalid only if read.
+  CHECK(Run(".a == 1 and .b.c == 2", R"({"a":2,"b":{"c":tru}})") == Match::kNo);
+  CHECK(Run(".a == 1 and .b.c == 2", R"({"a":1,"b":{"c":tru}})") == Match::kInvalid);
+}
