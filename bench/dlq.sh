@@ -9,6 +9,10 @@
 #            original topic and partitions on the sandbox, against `kcat -P -l` of the same
 #            values with the producer settings of bench/kafka.sh, a fresh sandbox per run.
 #            Ratio = kcat time / redrive time (target >= 0.8). Ratios of medians.
+#   reference (no target): `kcat -P -K` of the same keys and values with three headers the
+#            size of the ones redrive adds (evt.redrive.id, .count, .source), the records
+#            redrive sends; its ratio to plain kcat -P shows what the key and headers cost
+#            librdkafka itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVT=${EVT:-build/evt}
@@ -46,28 +50,34 @@ if [ ! -d "$OUT/seg" ] || [ ! -d "$OUT/rseg" ]; then
   gen "$RCOUNT" | "$EVT" write "$OUT/rseg" --partition keep 2>/dev/null
   "$EVT" cat "$OUT/rseg" -f '%v\n' >"$OUT/values.txt"
 fi
+[ -s "$OUT/keyed.txt" ] || "$EVT" cat "$OUT/rseg" -f '%k\t%v\n' >"$OUT/keyed.txt"
+REDRIVE_HEADERS=(-H evt.redrive.id=0123456789abcdef -H evt.redrive.count=1 -H evt.redrive.source=dlq/17/1234)
 now() { date +%s.%N; }
 el() { awk -v a="$1" -v b="$2" 'BEGIN { print b - a }'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-declare -a S_EVT S_CAT R_EVT R_KCAT
+declare -a S_EVT S_CAT R_EVT R_KCAT R_KCATH
 for i in $(seq "$RUNS"); do
   t0=$(now); "$EVT" cat "$OUT/seg" >/dev/null; t1=$(now)
   "$EVT" dlq summary "$OUT/seg" --format json >/dev/null; t2=$(now)
   S_CAT+=("$(el "$t0" "$t1")"); S_EVT+=("$(el "$t1" "$t2")")
-  start_sandbox "r:32,k:32" "$OUT/addr"
+  start_sandbox "r:32,k:32,h:32" "$OUT/addr"
   rm -f "$OUT/ledger" "$OUT/ledger.lock"
   t0=$(now)
   "$EVT" dlq redrive "$OUT/rseg" -b "$B" --all --ledger "$OUT/ledger" "${SETTINGS[@]}" 2>/dev/null
   t1=$(now)
   kcat -P -b "$B" -t k "${KCAT_SETTINGS[@]}" -l "$OUT/values.txt"
   t2=$(now)
-  for t in r k; do
+  kcat -P -b "$B" -t h -K$'\t' "${REDRIVE_HEADERS[@]}" "${KCAT_SETTINGS[@]}" -l "$OUT/keyed.txt"
+  t3=$(now)
+  for t in r k h; do
     n=$(stored $t)
     [ "$n" = "$RCOUNT" ] || { echo "run $i: topic $t stored $n of $RCOUNT" >&2; exit 1; }
   done
   kill -INT $SB; wait $SB || true
-  R_EVT+=("$(el "$t0" "$t1")"); R_KCAT+=("$(el "$t1" "$t2")")
+  R_EVT+=("$(el "$t0" "$t1")"); R_KCAT+=("$(el "$t1" "$t2")"); R_KCATH+=("$(el "$t2" "$t3")")
 done
 sc=$(median "${S_CAT[@]}"); se=$(median "${S_EVT[@]}"); rk=$(median "${R_KCAT[@]}"); re=$(median "${R_EVT[@]}")
+rh=$(median "${R_KCATH[@]}")
 awk -v c="$sc" -v e="$se" -v n="$COUNT" 'BEGIN { printf "dlq summary: %d records: evt cat %.2f s, evt dlq summary %.2f s (%.0f records/s): ratio %.2f (target >= 0.5)\n", n, c, e, n / e, c / e }'
 awk -v k="$rk" -v e="$re" -v n="$RCOUNT" 'BEGIN { printf "dlq redrive: %d records: kcat -P %.2f s, evt dlq redrive %.2f s (%.0f records/s): ratio %.2f (target >= 0.8)\n", n, k, e, n / e, k / e }'
+awk -v k="$rk" -v h="$rh" -v e="$re" 'BEGIN { printf "reference: kcat -P -K of the same keys and values with redrive'"'"'s three headers %.2f s: kcat -P / it %.2f, it / evt dlq redrive %.2f (no target)\n", h, k / h, h / e }'

@@ -11,7 +11,14 @@
 namespace evt::dlq {
 namespace {
 
-bool StartsWith(std::string_view s, std::string_view p) { return s.size() >= p.size() && s.compare(0, p.size(), p) == 0; }
+// Inline comparisons (std::string_view's compare is an out-of-line call per header, and
+// every record has several): with a constant prefix, memcmp becomes a few loads.
+inline bool StartsWith(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && std::memcmp(s.data(), p.data(), p.size()) == 0;
+}
+inline bool Eq(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
+}
 
 constexpr std::string_view kConnect = "__connect.errors.";
 constexpr std::string_view kSpring = "kafka_dlt-";
@@ -130,7 +137,7 @@ void Apply(const Header& h, Field::Kind kind, Encoding enc, DeadLetter* d, std::
 template <size_t N>
 bool Lookup(const Field (&table)[N], std::string_view suffix, const Field** out) {
   for (const Field& f : table)
-    if (f.suffix == suffix) {
+    if (Eq(f.suffix, suffix)) {
       *out = &f;
       return true;
     }
@@ -322,14 +329,22 @@ Profile Detect(const Header* h, uint32_t n) {
   bool evt = false;
   for (uint32_t i = 0; i < n; ++i) {
     std::string_view k = h[i].key;
-    if (StartsWith(k, kConnect)) {
-      if (p == Profile::kNone) p = Profile::kConnect;
-    } else if (StartsWith(k, kSpring)) {
-      if (p == Profile::kNone) p = Profile::kSpring;
-    } else if (StartsWith(k, kStreams)) {
-      if (p == Profile::kNone) p = Profile::kStreams;
-    } else if (StartsWith(k, kEvt)) {
-      evt = true;
+    if (k.empty()) continue;
+    switch (k[0]) {  // the prefixes differ in their first byte (or, for '_', in their third)
+      case '_':
+        if (StartsWith(k, kConnect)) {
+          if (p == Profile::kNone) p = Profile::kConnect;
+        } else if (StartsWith(k, kStreams)) {
+          if (p == Profile::kNone) p = Profile::kStreams;
+        }
+        break;
+      case 'k':
+        if (StartsWith(k, kSpring) && p == Profile::kNone) p = Profile::kSpring;
+        break;
+      case 'e':
+        if (StartsWith(k, kEvt)) evt = true;
+        break;
+      default: break;
     }
   }
   return evt && p == Profile::kConnect ? Profile::kEvt : p;
@@ -351,13 +366,15 @@ void Decode(const Header* h, uint32_t n, Profile forced, const HeaderMap* map, D
     const Header& hd = h[i];
     std::string_view k = hd.key;
     const Field* f = nullptr;
-    if (k == "evt.redrive.count") {
-      Number(hd, Encoding::kString, 0, INT64_MAX, d, &d->redrive_count);
-      continue;
-    }
-    if (k == "evt.redrive.id") {
-      d->redrive_id = hd.value.view();
-      continue;
+    if (StartsWith(k, kRedrive)) {
+      if (Eq(k, "evt.redrive.count")) {
+        Number(hd, Encoding::kString, 0, INT64_MAX, d, &d->redrive_count);
+        continue;
+      }
+      if (Eq(k, "evt.redrive.id")) {
+        d->redrive_id = hd.value.view();
+        continue;
+      }
     }
     if (custom) {
       struct M {
@@ -371,7 +388,7 @@ void Decode(const Header* h, uint32_t n, Profile forced, const HeaderMap* map, D
                       {&map->connector, Field::kConnector}, {&map->stage, Field::kStage},
                       {&map->attempts, Field::kAttempts}};
       for (const M& m : ms)
-        if (!m.f->header.empty() && m.f->header == k) {
+        if (!m.f->header.empty() && Eq(m.f->header, k)) {
           mark(m.kind);
           Apply(hd, m.kind, m.f->encoding, d, &key_class, &key_message, &key_stack);
         }
@@ -381,15 +398,15 @@ void Decode(const Header* h, uint32_t n, Profile forced, const HeaderMap* map, D
       case Profile::kConnect:
       case Profile::kEvt:
         if (StartsWith(k, kConnect) && Lookup(kConnectFields, k.substr(kConnect.size()), &f)) break;
-        if (p == Profile::kEvt && k == "evt.dlq.attempts") {
+        if (p == Profile::kEvt && Eq(k, "evt.dlq.attempts")) {
           Number(hd, Encoding::kString, 0, INT64_MAX, d, &d->attempts);
-        } else if (p == Profile::kEvt && k == "evt.dlq.time") {
+        } else if (p == Profile::kEvt && Eq(k, "evt.dlq.time")) {
           d->dlq_time = hd.value.view();
         }
         continue;
       case Profile::kSpring:
         if (StartsWith(k, kSpring) && Lookup(kSpringFields, k.substr(kSpring.size()), &f)) break;
-        if (k == "retry_topic-attempts") Number(hd, Encoding::kInt32, 0, INT32_MAX, d, &d->attempts);
+        if (Eq(k, "retry_topic-attempts")) Number(hd, Encoding::kInt32, 0, INT32_MAX, d, &d->attempts);
         continue;
       case Profile::kStreams:
         if (StartsWith(k, kStreams) && Lookup(kStreamsFields, k.substr(kStreams.size()), &f)) break;
@@ -439,9 +456,23 @@ void Decode(const Header* h, uint32_t n, Profile forced, const HeaderMap* map, D
 }
 
 bool IsDeadLetterHeader(std::string_view k, const HeaderMap* map) {
-  if (StartsWith(k, kConnect) || StartsWith(k, kSpring) || StartsWith(k, kRetry) || StartsWith(k, kStreams) ||
-      StartsWith(k, kEvt) || StartsWith(k, kRedrive))
-    return true;
+  if (!k.empty()) {
+    switch (k[0]) {  // the prefixes differ in their first byte (or, for '_', in their third)
+      case '_':
+        if (StartsWith(k, kConnect) || StartsWith(k, kStreams)) return true;
+        break;
+      case 'k':
+        if (StartsWith(k, kSpring)) return true;
+        break;
+      case 'r':
+        if (StartsWith(k, kRetry)) return true;
+        break;
+      case 'e':
+        if (StartsWith(k, kEvt) || StartsWith(k, kRedrive)) return true;
+        break;
+      default: break;
+    }
+  }
   if (map)
     for (const HeaderMap::Field* f : {&map->topic, &map->partition, &map->offset, &map->timestamp, &map->error_class,
                                       &map->error_message, &map->stacktrace, &map->group, &map->connector, &map->stage,

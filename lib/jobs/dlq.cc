@@ -4,8 +4,10 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <unordered_map>
 
 #include "formats/envelope/envelope.h"
@@ -814,6 +816,8 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
   }
 
   // ---- a new run: its id goes into the ledger before anything is sent ----
+  // (written with the first destination's end, just before the first record goes out: one
+  // ledger write, and none at all for a run that finds nothing to send before its last)
   st->redrive_id = NewReplayId();
   L.last_run = st->redrive_id;
   L.clean = false;
@@ -823,7 +827,7 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
     EVT_RETURN_IF_ERROR(sk->Commit(&at));
     L.dest_ends[topic] = at.ends;
   }
-  EVT_RETURN_IF_ERROR(WriteDlqLedger(o.ledger, &L));
+  bool run_written = false;
 
   std::unique_ptr<kafka::GroupClient> groups;  // --commit-group
   Selection* sending = nullptr;
@@ -847,8 +851,13 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
       EVT_RETURN_IF_ERROR(sk->Commit(&at));
       L.dest_ends[topic] = at.ends;
     }
-    for (const auto& [id, off] : pending)
-      if (L.Add(tps[id], off)) ++L.redriven;
+    // One ledger lookup per run of positions of one DLQ partition (they come in runs).
+    for (size_t i = 0; i < pending.size();) {
+      const uint32_t id = pending[i].first;
+      DlqLedger::Ranges& v = L.RangesOf(tps[id]);
+      for (; i < pending.size() && pending[i].first == id; ++i)
+        if (DlqLedger::AddTo(&v, pending[i].second)) ++L.redriven;
+    }
     st->delivered += pending.size();
     pending.clear();
     if (final) L.clean = true;
@@ -881,7 +890,9 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
   const int64_t start_ns = SteadyNs();
   int64_t last_ledger_ns = start_ns;
   RecordBatch out;
-  std::string topic, cur_topic, count_buf, ref_buf;
+  std::string topic, cur_topic;
+  Bytes id_value;  // the run's id in out's arena
+  const dlq::HeaderMap* header_map = o.read.header_map.empty() ? nullptr : &o.read.header_map;
   kafka::KafkaSink* cur = nullptr;
   Status failure;
   uint64_t bad_partition_warnings = 0;
@@ -937,19 +948,22 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
           failure = os;
           return false;
         }
-        if (is_new) {
+        if (is_new || !run_written) {
           // Where a new destination ends goes into the ledger before the first record is
-          // sent there: the tail check after a kill starts from it.
-          SinkPosition at;
-          Status cs = cur->Commit(&at);
-          if (cs.ok()) {
-            L.dest_ends[topic] = at.ends;
-            cs = WriteDlqLedger(o.ledger, &L);
+          // sent there (the tail check after a kill starts from it), and so does the run's
+          // id before its first record.
+          Status cs;
+          if (is_new) {
+            SinkPosition at;
+            cs = cur->Commit(&at);
+            if (cs.ok()) L.dest_ends[topic] = at.ends;
           }
+          if (cs.ok()) cs = WriteDlqLedger(o.ledger, &L);
           if (!cs.ok()) {
             failure = cs;
             return false;
           }
+          run_written = true;
         }
         cur_topic = topic;
       }
@@ -982,6 +996,7 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
       out.topic = topic;
       out.partition = -1;
       out.ShareBuffers(b);
+      id_value = Bytes::Of(out.arena.Copy(st->redrive_id));  // one copy for all of out's records
     }
     Record c2 = r;
     c2.partition = dp;
@@ -992,29 +1007,39 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
     const Header* hs = b.HeadersOf(r);
     for (uint32_t i = 0; i < r.header_count; ++i) {
       std::string_view k = hs[i].key;
-      if (k.size() >= 12 && k.compare(0, 12, "evt.redrive.") == 0) continue;  // replaced below
-      if (!o.keep_headers && dlq::IsDeadLetterHeader(k, &o.read.header_map)) continue;
+      if (k.size() >= 12 && std::memcmp(k.data(), "evt.redrive.", 12) == 0) continue;  // replaced below
+      if (!o.keep_headers && dlq::IsDeadLetterHeader(k, header_map)) continue;
       out.headers.push_back(hs[i]);
       ++c2.header_count;
     }
-    count_buf.clear();
-    fmt::format_to(std::back_inserter(count_buf), "{}", d.redrive_count + 1);
-    ref_buf.clear();
-    fmt::format_to(std::back_inserter(ref_buf), "{}/{}/{}", b.topic, dlq_part, pos);
-    out.headers.push_back(Header{"evt.redrive.id", Bytes::Of(out.arena.Copy(st->redrive_id))});
-    out.headers.push_back(Header{"evt.redrive.count", Bytes::Of(out.arena.Copy(count_buf))});
-    out.headers.push_back(Header{"evt.redrive.source", Bytes::Of(out.arena.Copy(ref_buf))});
+    // evt.redrive.count and evt.redrive.source ("TOPIC/PARTITION/POSITION"), written in
+    // place (std::to_chars: no format string parsed per record).
+    char num[24];
+    const size_t count_len = static_cast<size_t>(std::to_chars(num, num + sizeof num, d.redrive_count + 1).ptr - num);
+    const std::string_view count_value = out.arena.Copy(std::string_view(num, count_len));
+    char* ref = out.arena.Allocate(b.topic.size() + 2 * sizeof num);
+    char* e = std::copy(b.topic.begin(), b.topic.end(), ref);
+    *e++ = '/';
+    e = std::to_chars(e, e + sizeof num, dlq_part).ptr;
+    *e++ = '/';
+    e = std::to_chars(e, e + sizeof num, pos).ptr;
+    out.headers.push_back(Header{"evt.redrive.id", id_value});
+    out.headers.push_back(Header{"evt.redrive.count", Bytes::Of(count_value)});
+    out.headers.push_back(Header{"evt.redrive.source", Bytes::Of(std::string_view(ref, static_cast<size_t>(e - ref)))});
     c2.header_count += 3;
     out.records.push_back(c2);
     in_out.emplace_back(tp_id(b, dlq_part), pos);
     ++st->sent;
-    if (out.records.size() >= 1024 || pending.size() >= 100000 ||
-        SteadyNs() - last_ledger_ns >= o.ledger_interval_ms * 1000000) {
+    // The clock is read every 64 records (every record when paced: a slow rate still
+    // writes the ledger on time).
+    const bool look = pacer.active() || (st->sent & 63) == 0;
+    const bool due = look && SteadyNs() - last_ledger_ns >= o.ledger_interval_ms * 1000000;
+    if (out.records.size() >= 1024 || pending.size() >= 100000 || due) {
       if (Status fs = flush_out(); !fs.ok()) {
         failure = fs;
         return false;
       }
-      if (pending.size() >= 100000 || SteadyNs() - last_ledger_ns >= o.ledger_interval_ms * 1000000) {
+      if (pending.size() >= 100000 || due) {
         if (Status ls = write_ledger(false); !ls.ok()) {
           failure = ls;
           return false;

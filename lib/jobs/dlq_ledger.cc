@@ -33,12 +33,18 @@ bool DlqLedger::Has(const RecordBatch& b, int32_t part, int64_t off) {
   return In(*cached_, off);
 }
 
-bool DlqLedger::Add(const TP& tp, int64_t off) {
+bool DlqLedger::Add(const TP& tp, int64_t off) { return AddTo(&RangesOf(tp), off); }
+
+DlqLedger::Ranges& DlqLedger::RangesOf(const TP& tp) {
+  cached_ = nullptr;
+  return done[tp];
+}
+
+bool DlqLedger::AddTo(Ranges* ranges, int64_t off) {
   // A position the file could not hold (a destination header naming offset -1 or 2^63-1,
   // a JSON Lines line past 2^63) is not kept: written, it would make the ledger unreadable.
   if (off < 0 || off > kMaxPosition) return false;
-  cached_ = nullptr;
-  auto& v = done[tp];
+  Ranges& v = *ranges;
   if (!v.empty() && v.back().second + 1 == off) {  // the usual case: the next one
     v.back().second = off;
     return true;

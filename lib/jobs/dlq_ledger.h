@@ -46,6 +46,10 @@ struct DlqLedger {
   // Adds one position; true when it was not there yet. A position outside 0 .. kMaxPosition
   // is not added (false).
   bool Add(const TP& tp, int64_t off);
+  // The same in two steps, for many positions of one partition: its ranges (created empty
+  // when new; valid until the next change to `done`), then AddTo for each position.
+  Ranges& RangesOf(const TP& tp);
+  static bool AddTo(Ranges* v, int64_t off);
 
   // The largest position a ledger keeps (one below INT64_MAX, so LAST + 1 never overflows).
   static constexpr int64_t kMaxPosition = INT64_MAX - 1;

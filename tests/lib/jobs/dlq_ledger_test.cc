@@ -88,3 +88,23 @@ TEST_CASE("dlq ledger: positions it could not write back are not added", "[dlq]"
   CHECK(l.done.at({"t", 0}) == DlqLedger::Ranges{{DlqLedger::kMaxPosition - 1, DlqLedger::kMaxPosition}});
   CHECK(ParseDlqLedger(DlqLedgerText(l), "l").ok());
 }
+
+TEST_CASE("dlq ledger: RangesOf + AddTo (redrive's batched adds) keep what Add keeps", "[dlq]") {
+  DlqLedger a, b;
+  const DlqLedger::TP tp{"dlq", 3};
+  const int64_t offs[] = {5, 6, 7, 1, 9, 8, 6, 0, -1, 2};
+  std::vector<bool> added_a, added_b;
+  for (int64_t off : offs) added_a.push_back(a.Add(tp, off));
+  DlqLedger::Ranges& v = b.RangesOf(tp);
+  for (int64_t off : offs) added_b.push_back(DlqLedger::AddTo(&v, off));
+  CHECK(added_a == added_b);
+  CHECK(a.done == b.done);
+  CHECK(b.done.at(tp) == DlqLedger::Ranges{{0, 2}, {5, 9}});
+  // Has() sees what AddTo added after an earlier Has() cached the partition.
+  RecordBatch batch;
+  batch.topic = "dlq";
+  DlqLedger c;
+  CHECK_FALSE(c.Has(batch, 3, 4));
+  DlqLedger::AddTo(&c.RangesOf(tp), 4);
+  CHECK(c.Has(batch, 3, 4));
+}
