@@ -167,6 +167,10 @@ TEST_CASE("filter: arithmetic as jq 1.6", "[filter]") {
   CHECK(Sel("41111111111111111111114 * \"\" == null and 3 * \"\" == \"\"", "{}"));
   CHECK(Sel("1e22 * \"x\" == null and 2147483648 * \"\" == \"\" and 2147483649 * \"\" == null", "{}"));
   CHECK(Run("300000000 * \"x\"", "{}") == Match::kError);
+  // rules_fuzz: 77M copies of a short string were appended one at a time (13 s); now by doubling.
+  CHECK(Sel("(.s * 20000001 | length) == 80000004", R"({"s":"doni"})"));
+  CHECK(Run(".s * 77000150", R"({"s":"doni"})") == Match::kError);  // 308 MB: over the budget
+  CHECK(Sel("(\"ab\" * 5) == \"ababababab\" and (\"abc\" * 1.5) == \"abc\"", "{}"));
   CHECK(Run("{} + 1", "{}") == Match::kError);
 }
 
