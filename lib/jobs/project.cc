@@ -358,11 +358,17 @@ class Store {
   void Resized(size_t before, size_t after) { bytes_ += after - before; }
   bool over_budget() const { return bytes_ > static_cast<size_t>(o_.max_memory); }
 
-  // Writes the dirty entries into the open transaction; with `evict`, empties the cache.
+  // Writes the dirty entries into the open transaction, in key order (appends to the
+  // B-tree instead of scattered inserts); with `evict`, empties the cache.
   Status Flush(bool evict) {
     if (!attached()) return Status::OK();
-    for (auto& [key, e] : cache_) {
-      if (!e.dirty) continue;
+    dirty_.clear();
+    for (auto& kv : cache_)
+      if (kv.second.dirty) dirty_.push_back(&kv);
+    std::sort(dirty_.begin(), dirty_.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+    for (auto* kv : dirty_) {
+      const std::string& key = kv->first;
+      Entry& e = kv->second;
       if (e.state.empty()) {
         if (e.in_db) {
           sqlite3_stmt* s = del_.get();
@@ -389,6 +395,7 @@ class Store {
       }
       e.dirty = false;
     }
+    dirty_.clear();
     if (evict) {
       cache_.clear();
       bytes_ = 0;
@@ -466,6 +473,7 @@ class Store {
   Db db_;
   Stmt put_, del_, get_, meta_;
   std::unordered_map<std::string, Entry> cache_;
+  std::vector<std::pair<const std::string, Entry>*> dirty_;  // Flush's, reused
   size_t bytes_ = 0;
   bool may_have_rows_ = false;
   std::vector<std::unique_ptr<filter::Evaluator>> col_ev_;
@@ -1143,8 +1151,11 @@ class Projection {
           else EVT_RETURN_IF_ERROR(Spill());
         }
       }
-      // Between batches: a commit (state and positions in one transaction).
-      if (o_.format == ProjectFormat::kSqlite && since_commit >= o_.commit_records) {
+      // Between batches: a commit (state and positions in one transaction) of an output
+      // continued in place (--incremental). A new build goes to a private file that is
+      // discarded unless the run completes, so commits would buy it nothing but writes of
+      // the same keys again: it commits once, at the end.
+      if (o_.format == ProjectFormat::kSqlite && tmp_.empty() && since_commit >= o_.commit_records) {
         EVT_RETURN_IF_ERROR(CommitPositions(S, false));
         since_commit = 0;
       }
