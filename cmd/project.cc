@@ -67,7 +67,7 @@ RunFn SetupProject(CLI::App* app) {
   app->add_option("--max-memory", f->max_memory,
                   "Bound on the in-memory state (default 256M); beyond it the state lives in SQLite");
   app->add_option("--commit-records", f->commit_records,
-                  "SQLite outputs: records per transaction (state and positions committed together; default 100000)")
+                  "--incremental: records per transaction of an output continued in place (state and positions committed together; default 100000)")
       ->check(Positive());
   app->add_option("--snapshots", f->snapshots,
                   "Directory of snapshots: written with --snapshot-every; --at starts from the newest usable one");

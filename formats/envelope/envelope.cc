@@ -6,6 +6,9 @@
 #include <simdjson.h>
 
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "lib/base/timeutil.h"
 
@@ -268,14 +271,65 @@ std::string DescribeNotJson(std::string_view s) {
 
 namespace {
 template <bool kEscapeDel>
+inline bool NeedsEscape(unsigned char c) {
+  return c < 0x20 || c == '"' || c == '\\' || (kEscapeDel && c == 0x7F);
+}
+
+#if defined(__SSE2__)
+// A bit per byte of x that needs escaping.
+template <bool kEscapeDel>
+inline unsigned EscapeMask(__m128i x) {
+  const __m128i ctl = _mm_set1_epi8(0x1F);
+  __m128i esc = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl),  // bytes <= 0x1F
+                             _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+  if (kEscapeDel) esc = _mm_or_si128(esc, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F)));
+  return static_cast<unsigned>(_mm_movemask_epi8(esc));
+}
+#endif
+
+// The length of s's prefix that is written as it is (no byte needs escaping).
+template <bool kEscapeDel>
+size_t PlainPrefix(std::string_view s) {
+  const char* d = s.data();
+  const size_t n = s.size();
+#if defined(__SSE2__)
+  // 16 bytes at a time, the last block overlapping the one before; never past the end.
+  if (n >= 16) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+      if (unsigned m = EscapeMask<kEscapeDel>(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i))))
+        return i + static_cast<size_t>(__builtin_ctz(m));
+    if (i == n) return n;
+    // Bytes before i are plain, so the first flagged byte of the last block is at or after i.
+    unsigned m = EscapeMask<kEscapeDel>(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + n - 16)));
+    return m ? n - 16 + static_cast<size_t>(__builtin_ctz(m)) : n;
+  }
+  if (n >= 8) {  // two 8-byte loads, overlapping: when one byte needs escaping, find it byte by byte
+    const __m128i x = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(d)),
+                                         _mm_loadl_epi64(reinterpret_cast<const __m128i*>(d + n - 8)));
+    if (EscapeMask<kEscapeDel>(x) == 0) return n;
+  }
+#endif
+  size_t i = 0;
+  while (i < n && !NeedsEscape<kEscapeDel>(static_cast<unsigned char>(d[i]))) ++i;
+  return i;
+}
+
+template <bool kEscapeDel>
 void AppendEscaped(std::string_view s, std::string* out) {
+  const size_t plain = PlainPrefix<kEscapeDel>(s);
   out->push_back('"');
-  const char* p = s.data();
-  const char* end = p + s.size();
+  out->append(s.data(), plain);
+  if (plain == s.size()) {  // the usual case
+    out->push_back('"');
+    return;
+  }
+  const char* p = s.data() + plain;
+  const char* end = s.data() + s.size();
   const char* run = p;
   while (p < end) {
     unsigned char c = static_cast<unsigned char>(*p);
-    if (c >= 0x20 && c != '"' && c != '\\' && (!kEscapeDel || c != 0x7F)) {
+    if (!NeedsEscape<kEscapeDel>(c)) {
       ++p;
       continue;
     }

@@ -231,6 +231,7 @@ struct JsonExtractor::Impl {
   // An object read as a whole: every member, keys unescaped.
   bool WalkAllFields(sj::object& o, Value* out) {
     std::vector<Member>& ms = Members(depth);
+    uint64_t seen = 0;  // a bit per key's (length, first and last byte): most keys need no search for a duplicate
     for (auto field : o) {
       sj::raw_json_string rk;
       if (field.key().get(rk)) return false;
@@ -244,12 +245,20 @@ struct JsonExtractor::Impl {
       if (!Walk(fv, nullptr, &val)) return false;
       // Duplicate keys: the last one wins, in the position of the first (as jq).
       bool replaced = false;
-      for (auto& m : ms)
-        if (m.key == key) {
-          m.val = val;
-          replaced = true;
-          break;
-        }
+      const unsigned mix = key.empty() ? 0u
+                                       : static_cast<unsigned>(key.size()) * 7u +
+                                             static_cast<unsigned char>(key.front()) * 3u +
+                                             static_cast<unsigned char>(key.back());
+      const uint64_t bit = uint64_t{1} << (mix & 63);
+      if (seen & bit) {
+        for (auto& m : ms)
+          if (m.key == key) {
+            m.val = val;
+            replaced = true;
+            break;
+          }
+      }
+      seen |= bit;
       if (!replaced) ms.push_back(Member{key, val});
     }
     Member* mem = arena->AllocateArray<Member>(ms.size());

@@ -358,11 +358,17 @@ class Store {
   void Resized(size_t before, size_t after) { bytes_ += after - before; }
   bool over_budget() const { return bytes_ > static_cast<size_t>(o_.max_memory); }
 
-  // Writes the dirty entries into the open transaction; with `evict`, empties the cache.
+  // Writes the dirty entries into the open transaction, in key order (appends to the
+  // B-tree instead of scattered inserts); with `evict`, empties the cache.
   Status Flush(bool evict) {
     if (!attached()) return Status::OK();
-    for (auto& [key, e] : cache_) {
-      if (!e.dirty) continue;
+    dirty_.clear();
+    for (auto& kv : cache_)
+      if (kv.second.dirty) dirty_.push_back(&kv);
+    std::sort(dirty_.begin(), dirty_.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+    for (auto* kv : dirty_) {
+      const std::string& key = kv->first;
+      Entry& e = kv->second;
       if (e.state.empty()) {
         if (e.in_db) {
           sqlite3_stmt* s = del_.get();
@@ -389,6 +395,7 @@ class Store {
       }
       e.dirty = false;
     }
+    dirty_.clear();
     if (evict) {
       cache_.clear();
       bytes_ = 0;
@@ -466,6 +473,7 @@ class Store {
   Db db_;
   Stmt put_, del_, get_, meta_;
   std::unordered_map<std::string, Entry> cache_;
+  std::vector<std::pair<const std::string, Entry>*> dirty_;  // Flush's, reused
   size_t bytes_ = 0;
   bool may_have_rows_ = false;
   std::vector<std::unique_ptr<filter::Evaluator>> col_ev_;
@@ -575,26 +583,30 @@ class FoldWorker {
     envelope::AppendRecord(b, r, &req_);
     while (!req_.empty() && req_.back() == '\n') req_.pop_back();
     req_.append("}\n");
-    std::string answer;
+    answer_.clear();
     if (pipe_) {
       if (pid_ < 0) EVT_RETURN_IF_ERROR(Start());
       EVT_RETURN_IF_ERROR(WriteAll(req_));
-      EVT_RETURN_IF_ERROR(ReadLine(&answer));
+      EVT_RETURN_IF_ERROR(ReadLine(&answer_));
     } else {
       EVT_RETURN_IF_ERROR(Start());
       Status w = WriteAll(req_);
       ::close(in_fd_);
       in_fd_ = -1;
-      Status rd = w.ok() ? ReadToEnd(&answer) : w;
-      int status = Reap();
+      Status rd = w.ok() ? ReadToEnd(&answer_) : w;
+      int status = 0;
+      Status reaped = Reap(&status);  // Ctrl-C while the worker lingers after closing its stdout
       if (!rd.ok()) return rd;
+      EVT_RETURN_IF_ERROR(reaped);
       if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-        while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) answer.pop_back();
+        std::string_view answer = TrimLineEnd(answer_);
         error_ = fmt::format("--exec: {}{}", ExitText(status), answer.empty() ? "" : ": " + Shorten(answer));
         return Status::DataProblem(error_);
       }
     }
-    while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) answer.pop_back();
+    // The line end is trimmed here, once: ReadLine leaves a CR of CRLF, --exec the whole
+    // output's last line end(s).
+    std::string_view answer = TrimLineEnd(answer_);
     if (check_->JsonValue(answer, out) != filter::Match::kYes) {
       error_ = fmt::format("--{}: the answer is not JSON: {}", pipe_ ? "pipe" : "exec", Shorten(answer));
       return Status::DataProblem(error_);
@@ -614,22 +626,7 @@ class FoldWorker {
     out_fd_ = -1;
     abort = abort || stop_.requested();
     int status = 0;
-    bool ended = false;
-    const int64_t t0 = SteadyMs();
-    for (int sig = abort ? SIGTERM : 0;;) {
-      pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_ || (r < 0 && errno != EINTR)) {
-        ended = r == pid_;
-        break;
-      }
-      const int64_t waited = SteadyMs() - t0;
-      if (sig == 0 && waited >= 10000) sig = SIGTERM;
-      if (sig == SIGTERM && (abort ? waited >= 2000 : waited >= 12000)) sig = SIGKILL;
-      if (sig) ::kill(-pid_, sig);
-      struct timespec ts{0, 10 * 1000 * 1000};
-      ::nanosleep(&ts, nullptr);
-    }
-    pid_ = -1;
+    const bool ended = WaitExit(abort ? 0 : 10000, &status);
     if (abort || !pipe_) return Status::OK();
     if (!ended || !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
       return Status::IOError(fmt::format("--pipe {}: the worker ended with {} at the end of its input", cmd_,
@@ -638,8 +635,20 @@ class FoldWorker {
   }
 
  private:
+  static std::string_view TrimLineEnd(std::string_view s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+    return s;
+  }
+  // An answer in a diagnostic: at most 200 bytes, on one line (line ends as \n, \r).
   static std::string Shorten(std::string_view s) {
-    return s.size() > 200 ? std::string(s.substr(0, 200)) + "..." : std::string(s);
+    std::string out;
+    for (char c : s.substr(0, 200)) {
+      if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else out.push_back(c);
+    }
+    if (s.size() > 200) out += "...";
+    return out;
   }
 
   Status Start() {
@@ -650,20 +659,50 @@ class FoldWorker {
     return Status::OK();
   }
 
-  int Reap() {
-    if (out_fd_ >= 0) ::close(out_fd_);
-    out_fd_ = -1;
-    int status = 0;
-    while (pid_ >= 0 && ::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  // Waits for the worker's exit, polling: after `grace_ms` (at once after Ctrl-C; never
+  // with a negative grace) it is terminated, its process group too: SIGTERM, then SIGKILL
+  // 2 s later. False when no exit status could be had.
+  bool WaitExit(int64_t grace_ms, int* status) {
+    bool ended = false;
+    const int64_t t0 = SteadyMs();
+    int64_t term_at = -1;  // when SIGTERM was sent
+    for (int sig = 0;;) {
+      pid_t r = ::waitpid(pid_, status, WNOHANG);
+      if (r == pid_ || (r < 0 && errno != EINTR)) {
+        ended = r == pid_;
+        break;
+      }
+      const int64_t now = SteadyMs();
+      if (sig == 0 && ((grace_ms >= 0 && now - t0 >= grace_ms) || stop_.requested())) {
+        sig = SIGTERM;
+        term_at = now;
+      } else if (sig == SIGTERM && now - term_at >= 2000) {
+        sig = SIGKILL;
+      }
+      if (sig) ::kill(-pid_, sig);
+      struct timespec ts{0, 10 * 1000 * 1000};
+      ::nanosleep(&ts, nullptr);
     }
     pid_ = -1;
-    return status;
+    return ended;
+  }
+
+  // The worker's exit status once its output has ended. It may linger (a worker that
+  // closed its stdout and goes on): Ctrl-C then terminates it and interrupts the run.
+  Status Reap(int* status) {
+    if (out_fd_ >= 0) ::close(out_fd_);
+    out_fd_ = -1;
+    *status = 0;
+    if (pid_ < 0) return Status::OK();
+    WaitExit(-1, status);
+    return stop_.requested() ? Status::Interrupted() : Status::OK();
   }
 
   Status Gone(const char* what) {
     if (in_fd_ >= 0) ::close(in_fd_);
     in_fd_ = -1;
-    int status = Reap();
+    int status = 0;
+    EVT_RETURN_IF_ERROR(Reap(&status));
     return Status::IOError(
         fmt::format("--{} {}: the worker ended ({}) {}", pipe_ ? "pipe" : "exec", cmd_, ExitText(status), what));
   }
@@ -728,7 +767,7 @@ class FoldWorker {
   std::unique_ptr<filter::Evaluator> check_;
   pid_t pid_ = -1;
   int in_fd_ = -1, out_fd_ = -1;
-  std::string req_, rbuf_, error_;
+  std::string req_, rbuf_, answer_, error_;
   size_t rpos_ = 0;
 };
 
@@ -1143,8 +1182,11 @@ class Projection {
           else EVT_RETURN_IF_ERROR(Spill());
         }
       }
-      // Between batches: a commit (state and positions in one transaction).
-      if (o_.format == ProjectFormat::kSqlite && since_commit >= o_.commit_records) {
+      // Between batches: a commit (state and positions in one transaction) of an output
+      // continued in place (--incremental). A new build goes to a private file that is
+      // discarded unless the run completes, so commits would buy it nothing but writes of
+      // the same keys again: it commits once, at the end.
+      if (o_.format == ProjectFormat::kSqlite && tmp_.empty() && since_commit >= o_.commit_records) {
         EVT_RETURN_IF_ERROR(CommitPositions(S, false));
         since_commit = 0;
       }

@@ -138,6 +138,30 @@ wait $pid || rc=$?
 expect_eq 130 $rc "Ctrl-C during --pipe"
 [ $(($(date +%s) - t0)) -le 5 ] && pass || fail "Ctrl-C waited for the worker"
 pgrep -f "evt-e2e-hung" >/dev/null && fail "the --pipe worker outlived evt" || pass
+# Ctrl-C while an --exec worker lingers after closing its stdout (evt waits for its exit
+# status): exit 130, the output as it was, no temporary file left, the worker terminated.
+"$E" project "$TMP/src" --where '$offset < 5' --into "$TMP/pl.db" --reduce merge 2>/dev/null
+dump "$TMP/pl.db" >"$TMP/pl.before"
+"$E" project "$TMP/src" --into "$TMP/pl.db" --exec 'exec >&-; sleep 60; : evt-e2e-linger' 2>"$TMP/pl.err" &
+pid=$!
+sleep 1
+kill -INT $pid
+rc=0
+wait $pid || rc=$?
+expect_eq 130 $rc "Ctrl-C while an --exec worker lingers"
+cmp -s "$TMP/pl.before" <(dump "$TMP/pl.db") && pass || fail "an interrupted --exec run changed OUT"
+ls -a "$TMP" | grep -q '^pl\.db\.evt-tmp' && fail "an interrupted --exec run left its temporary file" || pass
+sleep 0.5
+pgrep -f "evt-e2e-linger" >/dev/null && fail "the lingering --exec worker outlived evt" || pass
+# Answers end in LF or CRLF (trimmed once); an answer that is not JSON is quoted on one line.
+expect_exit 0 "$E" project "$TMP/src" --where '$offset < 30' --into "$TMP/pe-crlf.jsonl" \
+  --exec "jq -c '(.state // {}) * .event.value' | sed 's/\$/\r/'"
+cmp -s "$TMP/pe-want.jsonl" "$TMP/pe-crlf.jsonl" && pass || fail "--exec answers ending in CRLF"
+expect_exit 0 "$E" project "$TMP/src" --where '$offset < 30' --into "$TMP/pw-crlf.jsonl" \
+  --pipe "jq -c --unbuffered '(.state // {}) * .event.value' | sed -u 's/\$/\r/'"
+cmp -s "$TMP/pe-want.jsonl" "$TMP/pw-crlf.jsonl" && pass || fail "--pipe answers ending in CRLF"
+expect_exit 1 "$E" project "$TMP/src" --where '$offset < 5' --into "$TMP/px.jsonl" --exec 'printf "{}\n{}\n"'
+expect_eq 1 "$(grep -c 'the answer is not JSON: {}\\n{}$' "$TMP/err")" "a two-line answer is one error line"
 # --incremental continues with the worker (the command is part of the fold's definition).
 # A first run over each partition's first segment, the second over the whole log.
 mkdir -p "$TMP/src-head"
