@@ -202,6 +202,14 @@ void AppendJqNumber(double d, std::string* out) {
     out->append("null");
     return;
   }
+  // Integers below 1e15 print as their digits (jq's %.17g layout gives the same): the
+  // common case, without the scientific round trip. -0 keeps its sign below.
+  if (std::fabs(d) < 1e15 && d == std::trunc(d) && !(d == 0 && std::signbit(d))) {
+    char ibuf[24];
+    auto r = std::to_chars(ibuf, ibuf + sizeof(ibuf), static_cast<int64_t>(d));
+    out->append(ibuf, static_cast<size_t>(r.ptr - ibuf));
+    return;
+  }
   if (d > 1.7976931348623157e308) d = 1.7976931348623157e308;
   if (d < -1.7976931348623157e308) d = -1.7976931348623157e308;
   char buf[64];
