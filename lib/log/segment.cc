@@ -52,19 +52,8 @@ bool ParseSegmentFileName(const std::string& name, const char* suffix, int64_t* 
 Result<int64_t> SegmentNextOffset(const std::string& log_path, int64_t base_offset) {
   auto mf = MappedFile::Open(log_path);
   if (!mf.ok()) return mf.status();
-  std::string_view data = (*mf)->data();
-  int64_t next = -1;
-  uint64_t released = 0;
-  for (kafka::EntryWalker w(data); !w.done(); w.Next()) {
-    if (!w.ok()) break;  // readers report it when they get there
-    next = std::max(next, w.entry().last_offset() + 1);
-    // Small batches put a header on every page: without this the walk over a 1 GiB segment
-    // leaves all of it resident (peak RSS), however little the run keeps in memory.
-    if (w.pos() - released >= (8u << 20)) {
-      (*mf)->Release(released, w.pos() - released);
-      released = w.pos();
-    }
-  }
+  int64_t next = -1, max_ts = -1;
+  WalkHeaders(mf->get(), 0, &next, &max_ts);  // readers report a bad batch when they get there
   return next < 0 ? base_offset + 1 : std::max(next, base_offset + 1);
 }
 

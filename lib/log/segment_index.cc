@@ -30,7 +30,8 @@ size_t UsedEntries(std::string_view idx, size_t entry_size) {
   return n;
 }
 
-// Header timestamps of the batches of `data` from `pos` on: the newest, and the end offset.
+}  // namespace
+
 void WalkHeaders(MappedFile* f, uint64_t pos, int64_t* end, int64_t* max_ts) {
   std::string_view data = f->data();
   uint64_t released = pos;
@@ -45,8 +46,6 @@ void WalkHeaders(MappedFile* f, uint64_t pos, int64_t* end, int64_t* max_ts) {
     }
   }
 }
-
-}  // namespace
 
 uint64_t IndexedPosition(const SegmentFile& sf, std::string_view data, int64_t offset) {
   if (sf.index_path.empty() || offset <= sf.base_offset || !PathExists(sf.index_path)) return 0;

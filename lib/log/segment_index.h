@@ -12,10 +12,18 @@
 
 namespace evt {
 
+class MappedFile;
+
 // The byte position in `data` (the mapping of segment `sf`) at which a read for `offset` may
 // start: the position of the offset index's last entry at or below `offset`, when the index
 // exists and a whole batch is at that position whose offsets are the entry's; 0 otherwise.
 uint64_t IndexedPosition(const SegmentFile& sf, std::string_view data, int64_t offset);
+
+// Walks the batch headers of `f` from byte `pos` to the first bad or torn one, raising *end
+// to the end offset (last offset + 1) and *max_ts to the newest header timestamp seen.
+// Pages are released every 8 MiB as the walk goes: small batches put a header on every
+// page, so without it a walk over a 1 GiB segment leaves all of it resident.
+void WalkHeaders(MappedFile* f, uint64_t pos, int64_t* end, int64_t* max_ts);
 
 struct PartitionTail {
   int64_t end = 0;             // the offset after the last batch
