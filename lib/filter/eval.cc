@@ -1676,13 +1676,19 @@ struct Evaluator::Impl {
     return Fail("bad node");
   }
 
-  Match RunValue(const Value& doc, std::string* out) {
+  // Evaluates `n` on a fresh record: no error yet, nothing spent.
+  R Start(const Node* n, const Value& doc) {
     have_error = false;
     over_budget = false;
-    R r = Eval(f->root_.get(), doc);
+    R r = Eval(n, doc);
     // Once over budget every builder gives null and no error is suppressed, so the rest of
     // the evaluation allocates nothing; its result is the error.
-    if (r.s == R::kErr || over_budget) return Match::kError;
+    return over_budget ? R::Err() : r;
+  }
+
+  Match RunValue(const Value& doc, std::string* out) {
+    R r = Start(f->root_.get(), doc);
+    if (r.s == R::kErr) return Match::kError;
     if (r.s == R::kEmpty) return Match::kNo;
     out->clear();
     AppendJqJson(r.v, out);
@@ -1690,12 +1696,8 @@ struct Evaluator::Impl {
   }
 
   Match Run(const Value& doc) {
-    have_error = false;
-    over_budget = false;
-    R r = Eval(f->root_.get(), doc);
-    // Once over budget every builder gives null and no error is suppressed, so the rest of
-    // the evaluation allocates nothing; its result is the error.
-    if (r.s == R::kErr || over_budget) return Match::kError;
+    R r = Start(f->root_.get(), doc);
+    if (r.s == R::kErr) return Match::kError;
     if (r.s == R::kEmpty) return Match::kNo;
     return r.v.truthy() ? Match::kYes : Match::kNo;
   }
@@ -1718,10 +1720,8 @@ Match Evaluator::Json(const char* data, size_t len, size_t capacity) {
       error_ = "not valid JSON";
       return Match::kInvalid;
     }
-    im.have_error = false;
-    im.over_budget = false;
-    R r = im.Eval(f.pre_, doc);
-    if (r.s == R::kErr || im.over_budget) return Match::kError;
+    R r = im.Start(f.pre_, doc);
+    if (r.s == R::kErr) return Match::kError;
     if (r.s == R::kEmpty) return Match::kNo;  // `empty and x`, `empty or x`: empty
     if (r.v.truthy() == f.pre_or_) return f.pre_or_ ? Match::kYes : Match::kNo;
     if (!im.extractor.ExtractAgain(f.paths_.get(), &doc)) {
