@@ -26,6 +26,8 @@ namespace {
 // wakes it: over 1,024 partitions one consumer spent 2.8x the CPU of 512. With readers
 // of 256 side by side, bench/lag.sh's 1,024 partitions took about a third less time.
 constexpr size_t kPartitionsPerReader = 256;
+// The partitions of one ListOffsets call (Ends; see SplitByTopic).
+constexpr size_t kPartitionsPerListOffsets = 256;
 
 // A librdkafka client and the error state its callbacks write to (at a stable address).
 // It never joins a group, so it is destroyed without a consumer close.
@@ -46,6 +48,26 @@ rd_kafka_topic_partition_list_t* ListOf(const std::vector<TopicPartition>& parts
   rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(static_cast<int>(parts.size()));
   for (const auto& [t, p] : parts) rd_kafka_topic_partition_list_add(l, t.c_str(), p)->offset = offset;
   return l;
+}
+
+// `parts` in lists of whole topics of up to `max` partitions (a bigger topic alone), sorted.
+// librdkafka 2.0.2 matches each partition of an answer to its request list by a linear
+// search (rd_kafka_topic_partition_list_find: a strcmp per entry), so one call over n
+// partitions costs n^2 / 2 string compares: 1,024 partitions spent a quarter of `evt lag`'s
+// CPU there. Calls over lists of `max` cost n * max / 2 instead, at n / max requests.
+std::vector<std::vector<TopicPartition>> SplitByTopic(std::vector<TopicPartition> parts, size_t max) {
+  std::sort(parts.begin(), parts.end());
+  parts.erase(std::unique(parts.begin(), parts.end()), parts.end());
+  std::vector<std::vector<TopicPartition>> out;
+  for (size_t i = 0; i < parts.size();) {
+    size_t j = i;
+    while (j < parts.size() && parts[j].first == parts[i].first) ++j;
+    if (out.empty() || (!out.back().empty() && out.back().size() + (j - i) > max)) out.emplace_back();
+    out.back().insert(out.back().end(), parts.begin() + static_cast<std::ptrdiff_t>(i),
+                      parts.begin() + static_cast<std::ptrdiff_t>(j));
+    i = j;
+  }
+  return out;
 }
 
 }  // namespace
@@ -180,6 +202,8 @@ Status GroupClient::CommittedDetail(const std::string& group, const std::vector<
   if (parts.empty()) return Status::OK();
   auto c = impl_->Group(group);
   if (!c.ok()) return c.status();
+  // One OffsetFetch for all of them: several requests in flight on one connection can each
+  // wait 40 ms for the mock broker's Nagle (see Ends).
   rd_kafka_topic_partition_list_t* l = ListOf(parts, RD_KAFKA_OFFSET_INVALID);
   rd_kafka_resp_err_t err = rd_kafka_committed((*c)->rk, l, static_cast<int>(impl_->cfg.timeout_ms));
   if (err) {
@@ -282,7 +306,12 @@ Status GroupClient::Ends(const std::vector<TopicPartition>& parts, std::map<Topi
     if (!r.ok()) return r.status();
     reader = *r;
   }
-  // The two or three ListOffsets go out side by side (each call blocks until its answer).
+  // Log starts and high watermarks from `meta`, last stable offsets from the reader: each
+  // client's ListOffsets one after the other, the two clients side by side. Never two
+  // requests in flight on one connection: the mock broker does not set TCP_NODELAY, so its
+  // second answer waits for the ACK of the first, which the client delays by 40 ms (seen
+  // on most runs of bench/lag.sh when the requests went out together). Each request covers
+  // at most kPartitionsPerListOffsets partitions (SplitByTopic).
   struct Ask {
     Client* c;
     int64_t which;
@@ -291,18 +320,36 @@ Status GroupClient::Ends(const std::vector<TopicPartition>& parts, std::map<Topi
     rd_kafka_topic_partition_list_t* l = nullptr;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
   };
-  std::vector<Ask> asks = {
+  struct Kind {
+    Client* c;
+    int64_t which;
+    const char* what;
+    int64_t PartitionEnds::*field;
+  };
+  std::vector<Kind> kinds = {
       {impl_->meta.get(), RD_KAFKA_OFFSET_BEGINNING, "no log start offsets (ListOffsets)", &PartitionEnds::low},
       {impl_->meta.get(), RD_KAFKA_OFFSET_END, "no high watermarks (ListOffsets)", &PartitionEnds::high}};
-  if (reader) asks.push_back({reader, RD_KAFKA_OFFSET_END, "no last stable offsets (ListOffsets)", &PartitionEnds::lso});
-  std::vector<std::thread> threads;
-  for (auto& a : asks) {
-    a.l = ListOf(parts, a.which);
-    threads.emplace_back([&a, this]() {
-      a.err = rd_kafka_offsets_for_times(a.c->rk, a.l, static_cast<int>(impl_->cfg.timeout_ms));
-    });
+  if (reader) kinds.push_back({reader, RD_KAFKA_OFFSET_END, "no last stable offsets (ListOffsets)", &PartitionEnds::lso});
+  std::vector<Ask> asks;
+  const auto shares = SplitByTopic(parts, kPartitionsPerListOffsets);
+  for (const auto& k : kinds)
+    for (const auto& share : shares) asks.push_back({k.c, k.which, k.what, k.field, ListOf(share, k.which)});
+  // All of them within one --timeout.
+  const int64_t deadline = SteadyMs() + impl_->cfg.timeout_ms;
+  auto run = [&](Client* c) {
+    for (auto& a : asks) {
+      if (a.c != c) continue;
+      int64_t left = deadline - SteadyMs();
+      a.err = left <= 0 ? RD_KAFKA_RESP_ERR__TIMED_OUT
+                        : rd_kafka_offsets_for_times(a.c->rk, a.l, static_cast<int>(left));
+    }
+  };
+  {
+    std::vector<std::thread> threads;
+    if (reader) threads.emplace_back(run, reader);
+    run(impl_->meta.get());
+    for (auto& t : threads) t.join();
   }
-  for (auto& t : threads) t.join();
   Status result;
   for (auto& a : asks) {
     if (a.err && result.ok()) result = Status::IOError(impl_->NoAnswer(a.what, a.err, &a.c->errors));
@@ -321,14 +368,14 @@ Status GroupClient::Ends(const std::vector<TopicPartition>& parts, std::map<Topi
   // Partitions the batch could not answer: asked one by one (brokers that answer ListOffsets
   // for some partitions only), all of them within one --timeout; still unknown, they keep
   // their error.
-  int64_t deadline = SteadyMs() + impl_->cfg.timeout_ms;
+  const int64_t one_by_one_deadline = SteadyMs() + impl_->cfg.timeout_ms;
   for (const auto& tp : parts) {
     PartitionEnds& pe = (*out)[tp];
     if (pe.low >= 0 && pe.high >= 0) {
       pe.error.clear();
       continue;
     }
-    int64_t left = deadline - SteadyMs();
+    int64_t left = one_by_one_deadline - SteadyMs();
     if (left <= 0) {
       if (pe.error.empty()) pe.error = fmt::format("no watermarks within {} ms", impl_->cfg.timeout_ms);
       continue;
