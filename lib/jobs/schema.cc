@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <functional>
+
 #include "formats/avro/avro.h"
 #include "formats/confluent/framing.h"
 #include "formats/envelope/envelope.h"
+#include "formats/jsonschema/jsonschema.h"
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
 
@@ -155,34 +158,112 @@ std::string SchemaIdsText(const std::vector<SchemaIdRow>& rows, bool json) {
   return o;
 }
 
-Status RunSchemaCheck(const SchemaCheckOptions& opts, WritableFile* out, Reporter* reporter,
-                      SchemaCheckResult* result) {
-  if (opts.reader.type != SchemaType::kAvro)
-    return Status::Unsupported(fmt::format("{}: evt schema check resolves Avro reader schemas only (this one is {})",
-                                           opts.reader.origin, SchemaTypeName(opts.reader.type)));
+namespace {
+
+// The schemas `e` references, by the names it uses for them (JSON Schema `$ref`s), with
+// theirs in turn.
+Status NamedReferences(SchemaRegistry* reg, const SchemaEntry& e, int depth,
+                       std::vector<std::pair<std::string, std::string>>* out) {
+  if (depth > 32) return Status::InvalidArgument("references nested more than 32 deep (a cycle?)");
+  for (const SchemaReference& r : e.references) {
+    if (!reg) return Status::InvalidArgument(fmt::format("reference \"{}\" needs --schemas to be found", r.name));
+    auto dep = reg->BySubject(r.subject, r.version);
+    if (!dep.ok()) return dep.status();
+    if (!*dep)
+      return Status::NotFound(
+          fmt::format("reference \"{}\" (subject {} version {}) not found", r.name, r.subject, r.version));
+    bool seen = false;
+    for (const auto& [name, text] : *out) seen = seen || name == r.name;
+    if (seen) continue;
+    out->emplace_back(r.name, (*dep)->schema);
+    EVT_RETURN_IF_ERROR(NamedReferences(reg, **dep, depth + 1, out));
+  }
+  return Status::OK();
+}
+
+// Whether the reader can read one framed value: "" when it can, else the reason.
+// *other_type: the writer's schema is of another type than the reader's (not checked).
+using ValueCheck = std::function<std::string(const confluent::Frame& f, bool* other_type)>;
+
+// Avro: each value decoded with its writer schema and resolved to the reader's.
+Result<ValueCheck> AvroCheck(const SchemaCheckOptions& opts) {
   auto reader = avro::Schema::Parse(opts.reader.schema);
   if (!reader.ok()) return Status::InvalidArgument(fmt::format("the reader schema: {}", reader.status().message()));
+  // Per writer id: its compiled schema, or the reason no datum of it can be read.
+  auto writers = std::make_shared<std::map<int32_t, Result<std::shared_ptr<const avro::Schema>>>>();
+  auto scratch = std::make_shared<std::string>();
+  std::shared_ptr<const avro::Schema> r = *reader;
+  auto reg = opts.schemas;
+  return ValueCheck([=](const confluent::Frame& f, bool* other_type) -> std::string {
+    auto it = writers->find(f.schema_id);
+    if (it == writers->end()) {
+      auto make = [&]() -> Result<std::shared_ptr<const avro::Schema>> {
+        auto e = reg->ById(f.schema_id);
+        if (!e.ok()) return e.status();
+        if (!*e) return Status::NotFound(fmt::format("schema id {} not found in {}", f.schema_id, reg->Describe()));
+        if ((*e)->type != SchemaType::kAvro)
+          return Status::Unsupported(fmt::format("schema id {} is {}", f.schema_id, SchemaTypeName((*e)->type)));
+        return reg->AvroById(f.schema_id);
+      };
+      it = writers->emplace(f.schema_id, make()).first;
+    }
+    auto& writer = it->second;
+    if (!writer.ok()) {
+      *other_type = writer.status().code() == Code::kUnsupported;
+      return writer.status().message();
+    }
+    std::string why;
+    if (!(*writer)->ToJson(f.payload, avro::JsonStyle::kSpec, &scratch->assign(""), &why))
+      return "does not decode with its writer schema: " + why;
+    if (Status rs = avro::CheckDatum(**writer, *r, f.payload); !rs.ok()) return rs.message();
+    return "";
+  });
+}
+
+// JSON Schema: each value (written with a JSON Schema) validated against the reader.
+Result<ValueCheck> JsonCheck(const SchemaCheckOptions& opts) {
+  std::vector<std::pair<std::string, std::string>> refs;
+  EVT_RETURN_IF_ERROR(NamedReferences(opts.schemas.get(), opts.reader, 0, &refs));
+  auto reader = jsonschema::Schema::Parse(opts.reader.schema, refs);
+  if (!reader.ok()) return Status::InvalidArgument(fmt::format("the reader schema: {}", reader.status().message()));
+  auto types = std::make_shared<std::map<int32_t, Result<SchemaType>>>();
+  std::shared_ptr<const jsonschema::Schema> r = *reader;
+  auto reg = opts.schemas;
+  return ValueCheck([=](const confluent::Frame& f, bool* other_type) -> std::string {
+    auto it = types->find(f.schema_id);
+    if (it == types->end()) {
+      auto e = reg->ById(f.schema_id);
+      Result<SchemaType> t = !e.ok() ? Result<SchemaType>(e.status())
+                             : !*e   ? Result<SchemaType>(Status::NotFound(fmt::format(
+                                           "schema id {} not found in {}", f.schema_id, reg->Describe())))
+                                     : Result<SchemaType>((*e)->type);
+      it = types->emplace(f.schema_id, std::move(t)).first;
+    }
+    if (!it->second.ok()) return it->second.status().message();
+    if (*it->second != SchemaType::kJson) {
+      *other_type = true;
+      return "";
+    }
+    std::string why;
+    if (!r->Validate(f.payload, &why)) return why;
+    return "";
+  });
+}
+
+}  // namespace
+
+Status RunSchemaCheck(const SchemaCheckOptions& opts, WritableFile* out, Reporter* reporter,
+                      SchemaCheckResult* result) {
+  Result<ValueCheck> check = Status::Unsupported(
+      fmt::format("{}: evt schema check reads with Avro and JSON Schema reader schemas only (this one is {})",
+                  opts.reader.origin, SchemaTypeName(opts.reader.type)));
+  if (opts.reader.type == SchemaType::kAvro) check = AvroCheck(opts);
+  if (opts.reader.type == SchemaType::kJson) check = JsonCheck(opts);
+  if (!check.ok()) return check.status();
   auto src = OpenSource(opts.source, reporter);
   if (!src.ok()) return src.status();
-  // Per writer id: its compiled schema, or the reason no datum of it can be read.
-  std::map<int32_t, Result<std::shared_ptr<const avro::Schema>>> writers;
-  auto writer_for = [&](int32_t id) -> Result<std::shared_ptr<const avro::Schema>> {
-    auto it = writers.find(id);
-    if (it == writers.end()) {
-      auto make = [&]() -> Result<std::shared_ptr<const avro::Schema>> {
-        auto e = opts.schemas->ById(id);
-        if (!e.ok()) return e.status();
-        if (!*e) return Status::NotFound(fmt::format("schema id {} not found in {}", id, opts.schemas->Describe()));
-        if ((*e)->type != SchemaType::kAvro)
-          return Status::Unsupported(fmt::format("schema id {} is {}", id, SchemaTypeName((*e)->type)));
-        return opts.schemas->AvroById(id);
-      };
-      it = writers.emplace(id, make()).first;
-    }
-    return it->second;
-  };
   RecordBatch batch;
-  std::string line, scratch, why;
+  std::string line, why;
   Status s;
   for (bool eof = false; !eof;) {
     if (InterruptRequested()) return Status::Interrupted();
@@ -196,22 +277,15 @@ Status RunSchemaCheck(const SchemaCheckOptions& opts, WritableFile* out, Reporte
         ++result->unframed;
         continue;
       }
-      auto writer = writer_for(f.schema_id);
-      if (!writer.ok() && writer.status().code() == Code::kUnsupported) {
+      bool other_type = false;
+      why = (*check)(f, &other_type);
+      if (other_type) {
         ++result->other_type;
         continue;
       }
       WriterSummary& w = result->by_writer[f.schema_id];
       ++w.records;
       ++result->checked;
-      why.clear();
-      if (!writer.ok()) {
-        why = writer.status().message();
-      } else if (!(*writer)->ToJson(f.payload, avro::JsonStyle::kSpec, &scratch.assign(""), &why)) {
-        why = "does not decode with its writer schema: " + why;
-      } else if (Status rs = avro::CheckDatum(**writer, **reader, f.payload); !rs.ok()) {
-        why = rs.message();
-      }
       if (why.empty()) continue;
       ++result->unreadable;
       if (w.unreadable++ == 0) {

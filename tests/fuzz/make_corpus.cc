@@ -218,6 +218,31 @@ void Avro() {
                                                                              Long(-7) + Long(0) + Long(0)));
 }
 
+void JsonSchemas() {
+  // jsonschema_fuzz: schema text, a NUL, the value.
+  auto with = [](const std::string& schema, const std::string& value) { return schema + std::string(1, '\0') + value; };
+  Seed("jsonschema_fuzz", "object",
+       with(R"({"type":"object","required":["id","amount"],"additionalProperties":false,)"
+            R"("properties":{"id":{"type":"string","pattern":"^[a-z]+-[0-9]+$","minLength":3,"maxLength":20},)"
+            R"("amount":{"type":"number","minimum":0,"exclusiveMaximum":1e6,"multipleOf":0.01},)"
+            R"("tags":{"type":"array","items":{"enum":["a","b"]},"uniqueItems":true,"maxItems":3}}})",
+            R"({"id":"ord-1","amount":12.5,"tags":["a"]})"));
+  Seed("jsonschema_fuzz", "combinators",
+       with(R"({"definitions":{"pos":{"type":"integer","minimum":1}},"anyOf":[{"$ref":"#/definitions/pos"},)"
+            R"({"type":"string"}],"not":{"const":7},"oneOf":[{"type":"integer"},{"type":"string"}],)"
+            R"("if":{"type":"integer"},"then":{"maximum":100},"else":{"minLength":1}})",
+            "42"));
+  Seed("jsonschema_fuzz", "recursive",
+       with(R"({"type":"object","properties":{"next":{"$ref":"#"},"n":{"$ref":"other.json#/definitions/n"}},)"
+            R"("patternProperties":{"^x-":{"type":"boolean"}},"propertyNames":{"maxLength":8},)"
+            R"("dependencies":{"a":["b"],"c":{"required":["d"]}},"contains":{"type":"null"}})",
+            R"({"next":{"next":{"n":3}},"x-on":true,"a":1,"b":2})"));
+  Seed("jsonschema_fuzz", "tuple",
+       with(R"({"items":[{"type":"string"},{"type":"number"}],"additionalItems":false,"minItems":1,)"
+            R"("contains":{"type":"number"}})",
+            R"(["a",1])"));
+}
+
 void Ledgers() {
   DlqLedger l;
   l.identity = IdentityHash("dlq redrive orders.DLT");
@@ -268,6 +293,7 @@ int main(int argc, char** argv) {
   Checkpoints();
   Internal();
   Avro();
+  JsonSchemas();
   Ledgers();
   Rules();
   return 0;
