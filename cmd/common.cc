@@ -144,13 +144,18 @@ void AddWhereFlags(CLI::App* app, ReadFlags* f) {
                 "--schema: a value that does not decode is an error (exit 1), not a warning");
 }
 
-void AddDecodeFlags(CLI::App* app, DecodeFlags* f, bool job) {
+void AddDecodeFlags(CLI::App* app, DecodeFlags* f, bool job, bool envelopes) {
   if (job) {
     f->decode.clear();
     f->decode_key.clear();
   }
   app->add_option("--decode", f->decode,
-                  std::string(job ? "Decode values to JSON before --where and the job (replay writes them decoded): none "
+                  std::string(envelopes ? "Each line is an envelope (as evt cat writes it) whose key and value the "
+                                          "expression sees decoded; the selected lines are printed unchanged (pipe "
+                                          "them to evt cat - --decode to see them decoded): none (default; auto when "
+                                          "--schemas or --schema is given), auto (__consumer_offsets and "
+                                          "__transaction_state by topic name, framed values by schema id)"
+                              : job ? "Decode values to JSON before --where and the job (replay writes them decoded): none "
                                     "(default: the stored bytes; auto when --schemas or --schema is given), auto "
                                     "(__consumer_offsets and __transaction_state by topic name, framed values by "
                                     "schema id)"

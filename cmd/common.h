@@ -105,7 +105,8 @@ struct DecodeFlags {
 // `job`: for the selection jobs (replay, backfill, project, dlq), which move stored bytes
 // unless told: --decode defaults to none, or auto when --schemas or --schema is given
 // (DecodeFlags::decode is then "" until ResolveDecodeFlags).
-void AddDecodeFlags(CLI::App* app, DecodeFlags* f, bool job = false);
+// `envelopes`: for evt filter, whose lines are envelopes only when it decodes them.
+void AddDecodeFlags(CLI::App* app, DecodeFlags* f, bool job = false, bool envelopes = false);
 WhereOptions WhereFrom(const ReadFlags& f);
 // Resolves ReadFlags into ReadOptions; *merge_time set from --merge.
 Status ResolveReadFlags(const ReadFlags& f, ReadOptions* ro, bool* merge_time);

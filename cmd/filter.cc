@@ -13,6 +13,8 @@ RunFn SetupFilter(CLI::App* app) {
     bool strict = false;
     int64_t limit = -1;
     int threads = 0;
+    DecodeFlags decode;
+    KafkaFlags kafka;  // for --schemas kafka://.../_schemas and the registry's credentials
   };
   auto f = std::make_shared<Flags>();
   app->add_option("EXPR", f->expr,
@@ -24,7 +26,10 @@ RunFn SetupFilter(CLI::App* app) {
   app->add_option("-n,--limit", f->limit, "Stop after N selected lines")->check(AtLeast(0));
   app->add_flag("--strict", f->strict, "A line that is not valid JSON is an error (exit 1) instead of being skipped and counted");
   app->add_option("-j,--threads", f->threads, "Worker threads (default: one per core)")->check(Between(0, 64));
+  AddDecodeFlags(app, &f->decode, /*job=*/true, /*envelopes=*/true);
+  AddKafkaFlags(app, &f->kafka, 0);
   return [f]() {
+    if (PrintPropertyListIfAsked(f->kafka)) return kExitOk;
     FilterRunOptions o;
     o.exprs = {f->expr};
     o.files = f->files;
@@ -34,6 +39,11 @@ RunFn SetupFilter(CLI::App* app) {
     o.limit = f->limit;
     o.threads = f->threads;
     StderrReporter rep;
+    SourceSpec spec;
+    Status k = ResolveKafkaConfig(f->kafka, &spec.kafka);
+    if (!k.ok()) return Finish(k);
+    k = ResolveDecodeFlags(f->decode, f->kafka, f->strict, &spec, &rep, &o.decode);
+    if (!k.ok()) return Finish(k);
     auto out = Stdout();
     FilterRunStats st;
     Status s = RunFilter(o, out.get(), &rep, &st);

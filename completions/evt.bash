@@ -84,7 +84,7 @@ _evt() {
       flags="--from --until --on-corruption $kafka_flags -t --isolation --schemas --json --reader --reader-id --mode" ;;
     verify) flags="--repair --wait --no-index --json" ;;
     dump) flags="$read_flags $kafka_flags -t --isolation --json --batches-only --decode --decode-key --schemas --schema --avro-json" ;;
-    filter) flags="--count -c --invert -v --limit -n --strict --threads -j" ;;
+    filter) flags="--count -c --invert -v --limit -n --strict --threads -j --decode --decode-key --schemas --schema --avro-json $kafka_flags" ;;
     gen) flags="--count -c --keys --seed --types --value-size --topic --partitions --start --step --output -o --format -f --compression --compression-level --segment-bytes --batch-records --batch-bytes" ;;
     project) flags="--from --until --merge --where -w --strict --on-corruption --max-batch-bytes --time-field --keys --partitions $kafka_flags --isolation --into --format --key --reduce --init --rules --pipe --exec --keep-null --at --columns --index --incremental --rebuild --max-memory --commit-records --on-error --dead-letter --create-topic --snapshots --snapshot-every --keep-snapshots --dry-run --stats-json --keep-header --drop-header --decode --decode-key --schemas --schema --avro-json" ;;
     replay) flags="--from --until --merge --where -w --strict --on-corruption --max-batch-bytes --time-field --keys --partitions $kafka_flags --isolation --to-topic --partition --keep-timestamps --now-timestamps --provenance --rate --speed --max-gap --dry-run --checkpoint --checkpoint-interval --dedupe --compression --producers --create-topic --stats-json --keep-header --drop-header --decode --decode-key --schemas --schema --avro-json" ;;

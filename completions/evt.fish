@@ -36,8 +36,8 @@ for c in cat inspect dump dlq
   complete -c evt -n "__fish_seen_subcommand_from $c" -l max-batch-bytes -x -d 'A batch decompressing to more bytes is corrupt'
 end
 
-# Kafka client flags (cat, inspect, dump, write, lag, offsets, dlq, schema).
-for c in cat inspect dump write lag offsets dlq schema
+# Kafka client flags (cat, inspect, dump, write, lag, offsets, dlq, schema, filter).
+for c in cat inspect dump write lag offsets dlq schema filter
   complete -c evt -n "__fish_seen_subcommand_from $c" -s b -l brokers -x -d 'Kafka bootstrap brokers'
   complete -c evt -n "__fish_seen_subcommand_from $c" -s X -x -a list -d 'librdkafka property prop=value'
   complete -c evt -n "__fish_seen_subcommand_from $c" -l config -r -F -d 'librdkafka properties file'
@@ -55,11 +55,11 @@ complete -c evt -n "__fish_seen_subcommand_from cat" -l merge -x -a 'time none' 
 complete -c evt -n "__fish_seen_subcommand_from cat" -l include-control -d 'Include control records'
 complete -c evt -n "__fish_seen_subcommand_from cat" -s f -l format -x -a 'envelope value cloudevents' -d 'Output format'
 complete -c evt -n "__fish_seen_subcommand_from cat" -s n -l limit -x -d 'Stop after N records'
-complete -c evt -n "__fish_seen_subcommand_from cat dump inspect replay backfill project dlq" -l decode -x -a 'auto avro json offsets transactions none' -d 'Values as JSON'
-complete -c evt -n "__fish_seen_subcommand_from cat dump inspect replay backfill project dlq" -l decode-key -x -a 'auto avro json none' -d 'Keys in Confluent framing'
-complete -c evt -n "__fish_seen_subcommand_from cat dump inspect schema replay backfill project dlq" -l schemas -r -F -d 'Schema source: directory, _schemas log or registry URL'
-complete -c evt -n "__fish_seen_subcommand_from cat dump inspect replay backfill project dlq" -l schema -r -F -d 'Unframed Avro values written with this schema'
-complete -c evt -n "__fish_seen_subcommand_from cat dump inspect replay backfill project dlq" -l avro-json -x -a 'natural spec' -d 'Avro as JSON'
+complete -c evt -n "__fish_seen_subcommand_from cat dump inspect filter replay backfill project dlq" -l decode -x -a 'auto avro json offsets transactions none' -d 'Values as JSON'
+complete -c evt -n "__fish_seen_subcommand_from cat dump inspect filter replay backfill project dlq" -l decode-key -x -a 'auto avro json none' -d 'Keys in Confluent framing'
+complete -c evt -n "__fish_seen_subcommand_from cat dump inspect filter schema replay backfill project dlq" -l schemas -r -F -d 'Schema source: directory, _schemas log or registry URL'
+complete -c evt -n "__fish_seen_subcommand_from cat dump inspect filter replay backfill project dlq" -l schema -r -F -d 'Unframed Avro values written with this schema'
+complete -c evt -n "__fish_seen_subcommand_from cat dump inspect filter replay backfill project dlq" -l avro-json -x -a 'natural spec' -d 'Avro as JSON'
 
 # schema
 complete -c evt -n "__fish_seen_subcommand_from schema; and not __fish_seen_subcommand_from list show ids check compat" -a 'list show ids check compat'

@@ -10,12 +10,69 @@
 #include <thread>
 
 #include "lib/base/term.h"
+#include "formats/envelope/envelope.h"
 #include "lib/filter/filter.h"
 #include "lib/pipeline/jsonl_source.h"
 
 namespace evt {
 
 namespace {
+
+// --decode: one envelope line at a time through the decoding stage, and back to envelope
+// text (padded for simdjson) for the expression. One per evaluator (per worker thread).
+class LineDecoder {
+ public:
+  enum Outcome { kDecoded, kUndecoded, kNotEnvelope, kStrictFailure };
+  explicit LineDecoder(const DecodeOptions& opts) : stage_(std::make_unique<InPlace>(), opts, nullptr) {}
+  // *why: for kUndecoded, kNotEnvelope and kStrictFailure.
+  Outcome Decode(std::string_view line, std::string* why) {
+    batch_.Clear();
+    envelope::ParsedRecord pr;
+    Status st = parser_.Parse(line, &batch_, &pr);
+    if (!st.ok()) {
+      *why = st.message();
+      return kNotEnvelope;
+    }
+    batch_.topic.assign(pr.topic);
+    batch_.partition = pr.partition;
+    pr.record.partition = pr.partition;
+    batch_.records.push_back(pr.record);
+    bool eof = false;
+    Status d = stage_.Next(&batch_, &eof);
+    if (!d.ok()) {
+      *why = d.message();
+      return kStrictFailure;
+    }
+    const Record& r = batch_.records.front();
+    text_.clear();
+    envelope::AppendRecord(batch_, r, &text_);
+    size_ = text_.size() - 1;  // without its '\n'
+    text_.append(64, '\0');    // simdjson's padding
+    if (r.decode_error != 0 && r.decode_error <= batch_.decode_errors.size()) {
+      *why = batch_.decode_errors[r.decode_error - 1];
+      return kUndecoded;
+    }
+    return kDecoded;
+  }
+  const char* data() const { return text_.data(); }
+  size_t size() const { return size_; }
+  size_t capacity() const { return text_.size(); }
+
+ private:
+  // The stage's source: the batch the stage is asked to fill already holds the record.
+  struct InPlace : Source {
+    Status Next(RecordBatch*, bool* eof) override {
+      *eof = false;
+      return Status::OK();
+    }
+    std::string Describe() const override { return "envelope line"; }
+  };
+  envelope::Parser parser_;
+  RecordBatch batch_;
+  DecodeSource stage_;
+  std::string text_;
+  size_t size_ = 0;
+};
 
 // A run of complete lines and, once evaluated, what came out of it.
 struct Chunk {
@@ -33,13 +90,21 @@ struct Chunk {
   uint64_t first_error_line = 0;  // 1-based within the chunk
   std::string first_error;
   uint64_t first_invalid_line = 0;
+  std::string first_invalid_reason;  // --decode: why the line is not an envelope
+  uint64_t undecoded = 0;            // --decode
+  uint64_t first_undecoded_line = 0;
+  std::string first_undecoded;
+  std::string strict_failure;        // --decode --strict: the record that did not decode
+  uint64_t strict_failure_line = 0;
   bool done = false;
 };
 
 // Evaluates the lines of a chunk, up to and including the `max_select`-th selected line and,
 // with --strict, up to and including the first invalid line: what follows them is not part
 // of the result (not written, not counted).
-void Process(filter::Evaluator* ev, const FilterRunOptions& o, Chunk* c, uint64_t max_select = UINT64_MAX) {
+void Process(filter::Evaluator* ev, LineDecoder* dec, const FilterRunOptions& o, Chunk* c,
+             uint64_t max_select = UINT64_MAX) {
+  std::string why;
   const char* p = c->data;
   const char* end = c->data + c->len;
   const char* cap_end = c->data + c->capacity;
@@ -53,7 +118,27 @@ void Process(filter::Evaluator* ev, const FilterRunOptions& o, Chunk* c, uint64_
     if (q < le) {
       ++c->docs;
       size_t len = static_cast<size_t>(le - p);
-      filter::Match m = ev->Json(p, len, static_cast<size_t>(cap_end - p));
+      filter::Match m;
+      if (!dec) {
+        m = ev->Json(p, len, static_cast<size_t>(cap_end - p));
+      } else {
+        LineDecoder::Outcome d = dec->Decode(std::string_view(p, len), &why);
+        if (d == LineDecoder::kStrictFailure) {
+          c->strict_failure = why;
+          c->strict_failure_line = c->lines;
+          break;  // reading stops here
+        }
+        if (d == LineDecoder::kNotEnvelope) {
+          m = filter::Match::kInvalid;
+          if (c->invalid == 0) c->first_invalid_reason = why;
+        } else {
+          if (d == LineDecoder::kUndecoded && c->undecoded++ == 0) {
+            c->first_undecoded_line = c->lines;
+            c->first_undecoded = why;
+          }
+          m = ev->Json(dec->data(), dec->size(), dec->capacity());
+        }
+      }
       bool sel = false;
       if (m == filter::Match::kYes) {
         sel = !o.invert;
@@ -86,6 +171,8 @@ class Pool {
     for (int i = 0; i < threads; ++i)
       workers_.emplace_back([this, f] {
         filter::Evaluator ev(f);
+        std::unique_ptr<LineDecoder> dec;
+        if (o_.decode.any()) dec = std::make_unique<LineDecoder>(o_.decode);
         while (true) {
           Chunk* c;
           {
@@ -95,7 +182,7 @@ class Pool {
             c = queue_.front();
             queue_.pop_front();
           }
-          Process(&ev, o_, c);
+          Process(&ev, dec.get(), o_, c);
           {
             std::lock_guard<std::mutex> l(mu_);
             c->done = true;
@@ -182,7 +269,7 @@ class Runner {
   Status Add(std::unique_ptr<Chunk> c) {
     if (stop_) return Status::OK();
     if (!pool_) {
-      Process(inline_ev_.get(), o_, c.get());
+      Process(inline_ev_.get(), MainDecoder(), o_, c.get());
       Status s = Emit(*c);
       Recycle(std::move(c));
       return s;
@@ -231,7 +318,7 @@ class Runner {
       cut.data = chunk.data;
       cut.len = chunk.len;
       cut.capacity = chunk.capacity;
-      Process(MainEvaluator(), o_, &cut, static_cast<uint64_t>(o_.limit) - st_->selected);
+      Process(MainEvaluator(), MainDecoder(), o_, &cut, static_cast<uint64_t>(o_.limit) - st_->selected);
       c = &cut;
       stop_ = true;
     }
@@ -241,8 +328,15 @@ class Runner {
       st_->errors += c->errors;
     }
     if (c->invalid) {
-      if (st_->invalid == 0) st_->first_invalid = fmt::format("{}:{}", file_, line_base_ + c->first_invalid_line);
+      if (st_->invalid == 0)
+        st_->first_invalid = fmt::format("{}:{}{}{}", file_, line_base_ + c->first_invalid_line,
+                                         c->first_invalid_reason.empty() ? "" : ": ", c->first_invalid_reason);
       st_->invalid += c->invalid;
+    }
+    if (c->undecoded) {
+      if (st_->undecoded == 0)
+        st_->first_undecoded = fmt::format("{}:{}: {}", file_, line_base_ + c->first_undecoded_line, c->first_undecoded);
+      st_->undecoded += c->undecoded;
     }
     st_->selected += c->selected;
     const uint64_t first_line = line_base_;
@@ -250,15 +344,27 @@ class Runner {
     if (!o_.count && !c->out.empty()) EVT_RETURN_IF_ERROR(out_->Append(c->out));
     if (o_.strict && c->invalid > 0) {
       stop_ = true;
+      if (o_.decode.any())
+        return Status::DataProblem(fmt::format("{}:{}: not an envelope: {} (--strict)", file_,
+                                               first_line + c->first_invalid_line, c->first_invalid_reason));
       return Status::DataProblem(fmt::format("{}:{}: not valid JSON (--strict)", file_, first_line + c->first_invalid_line));
+    }
+    if (!c->strict_failure.empty()) {
+      stop_ = true;
+      return Status::DataProblem(fmt::format("{}:{}: {}", file_, first_line + c->strict_failure_line, c->strict_failure));
     }
     return Status::OK();
   }
 
-  // The main thread's evaluator (workers have their own).
+  // The main thread's evaluator and --decode stage (workers have their own).
   filter::Evaluator* MainEvaluator() {
     if (!inline_ev_) inline_ev_ = std::make_unique<filter::Evaluator>(f_);
     return inline_ev_.get();
+  }
+  LineDecoder* MainDecoder() {
+    if (!o_.decode.any()) return nullptr;
+    if (!inline_dec_) inline_dec_ = std::make_unique<LineDecoder>(o_.decode);
+    return inline_dec_.get();
   }
 
   std::shared_ptr<const filter::Filter> f_;
@@ -267,6 +373,7 @@ class Runner {
   FilterRunStats* st_;
   std::unique_ptr<Pool> pool_;
   std::unique_ptr<filter::Evaluator> inline_ev_;
+  std::unique_ptr<LineDecoder> inline_dec_;
   std::deque<std::unique_ptr<Chunk>> inflight_;
   std::vector<std::string> spare_out_;  // output buffers of written chunks, for NewChunk()
   size_t max_inflight_ = 3;
@@ -377,8 +484,15 @@ Status RunFilter(const FilterRunOptions& opts, WritableFile* out, Reporter* repo
   if (result.ok() && opts.count) result = out->Append(fmt::format("{}\n", stats->selected));
   if (reporter) {
     if (stats->invalid && !(opts.strict && !result.ok()))
-      reporter->Notice(fmt::format("{} line{} not valid JSON and not selected (first: {})", stats->invalid,
-                                   stats->invalid == 1 ? " was" : "s were", stats->first_invalid));
+      reporter->Notice(fmt::format("{} line{} {} and not selected (first: {})", stats->invalid,
+                                   stats->invalid == 1 ? " was" : "s were",
+                                   opts.decode.any() ? "not an envelope (--decode)" : "not valid JSON",
+                                   stats->first_invalid));
+    if (stats->undecoded)
+      reporter->Notice(fmt::format("{} record{} could not be decoded and {} evaluated as stored, with \"decode_error\" "
+                                   "(first: {})",
+                                   stats->undecoded, stats->undecoded == 1 ? "" : "s",
+                                   stats->undecoded == 1 ? "was" : "were", stats->first_undecoded));
     if (stats->errors)
       reporter->Notice(fmt::format("{} line{} not selected because evaluation raised an error (first: {})",
                                    stats->errors, stats->errors == 1 ? " was" : "s were", stats->first_error));

@@ -6,6 +6,7 @@
 #include "lib/base/file.h"
 #include "lib/base/status.h"
 #include "lib/base/source.h"
+#include "lib/pipeline/decode.h"
 
 namespace evt {
 
@@ -18,6 +19,10 @@ struct FilterRunOptions {
   int64_t limit = -1;              // stop after this many selected lines
   int threads = 0;                 // 0: one per core
   size_t chunk_bytes = 1 << 20;    // lines are evaluated in chunks of about this size
+  // --decode: when decode.any(), every line is an envelope (as evt cat writes it) whose
+  // key and value the expression sees decoded (lib/pipeline/decode.h); the selected lines
+  // are still written unchanged. decode.strict: a record that does not decode is an error.
+  DecodeOptions decode = DecodeMode::kNone;
 };
 
 struct FilterRunStats {
@@ -27,6 +32,8 @@ struct FilterRunStats {
   uint64_t invalid = 0;   // not valid JSON
   std::string first_error;    // "<file>:<line>: <message>"
   std::string first_invalid;  // "<file>:<line>"
+  uint64_t undecoded = 0;     // --decode: records that did not decode (seen as stored)
+  std::string first_undecoded;  // "<file>:<line>: <reason>"
 };
 
 // Compiles the expressions (InvalidArgument on syntax errors), reads every file and

@@ -524,6 +524,7 @@ std::string SchemaRegistry::Describe() const {
 }
 
 Result<const SchemaEntry*> SchemaRegistry::ById(int32_t id) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   for (auto& s : stores_) {
     auto e = s->ById(id);
     if (!e.ok() || *e) return e;
@@ -532,6 +533,7 @@ Result<const SchemaEntry*> SchemaRegistry::ById(int32_t id) {
 }
 
 Result<const SchemaEntry*> SchemaRegistry::BySubject(const std::string& subject, int32_t version) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   for (auto& s : stores_) {
     auto e = s->BySubject(subject, version);
     if (!e.ok() || *e) return e;
@@ -554,6 +556,7 @@ Status SchemaRegistry::CollectReferences(const SchemaEntry& e, int depth, std::v
 }
 
 Result<std::vector<std::string>> SchemaRegistry::ReferencedSchemas(const SchemaEntry& e) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   std::vector<std::string> out;
   EVT_RETURN_IF_ERROR(CollectReferences(e, 0, &out));
   // A schema referenced twice (diamond) is compiled once.
@@ -565,6 +568,7 @@ Result<std::vector<std::string>> SchemaRegistry::ReferencedSchemas(const SchemaE
 }
 
 Result<std::shared_ptr<const avro::Schema>> SchemaRegistry::AvroById(int32_t id) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   if (auto it = avro_.find(id); it != avro_.end()) return it->second;
   auto compile = [&]() -> Result<std::shared_ptr<const avro::Schema>> {
     auto e = ById(id);

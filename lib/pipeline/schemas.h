@@ -15,6 +15,7 @@
 #pragma once
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -81,6 +82,8 @@ Result<std::unique_ptr<SchemaStore>> OpenSchemaStore(const std::string& src, con
 // (.avsc, .proto, .json), or a registry answer ({"schema": ...}) in a .json file that has one.
 Result<SchemaEntry> ReadSchemaFile(const std::string& path);
 
+// Thread-safe: evt filter's workers decode side by side (one lock around lookups and the
+// compiled-schema cache; compiled schemas are immutable and shared).
 class SchemaRegistry {
  public:
   void Add(std::unique_ptr<SchemaStore> store) { stores_.push_back(std::move(store)); }
@@ -98,6 +101,7 @@ class SchemaRegistry {
  private:
   Status CollectReferences(const SchemaEntry& e, int depth, std::vector<std::string>* out);
   std::vector<std::unique_ptr<SchemaStore>> stores_;
+  std::recursive_mutex mu_;  // ById, BySubject, ReferencedSchemas and AvroById call each other
   std::map<int32_t, Result<std::shared_ptr<const avro::Schema>>> avro_;
 };
 
