@@ -5,6 +5,8 @@
 #include "formats/avro/avro.h"
 #include "formats/confluent/framing.h"
 #include "formats/envelope/envelope.h"
+#include "formats/protobuf/compat.h"
+#include "lib/base/file.h"
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
 
@@ -231,9 +233,61 @@ Status RunSchemaCheck(const SchemaCheckOptions& opts, WritableFile* out, Reporte
   return s;
 }
 
+namespace {
+
+// A .proto schema file with its imports found beside it (and among the well-known types).
+protobuf::SchemaText ProtobufText(const SchemaEntry& e) {
+  protobuf::SchemaText t;
+  t.text = e.schema;
+  const size_t slash = e.origin.rfind('/');
+  t.name = slash == std::string::npos ? e.origin : e.origin.substr(slash + 1);
+  if (t.name.empty()) t.name = "schema.proto";
+  if (!e.import_dir.empty()) {
+    const std::string dir = e.import_dir;
+    t.resolver = [dir](const std::string& name, std::string* text) {
+      if (name.empty() || name[0] == '/' || name.find("..") != std::string::npos) return false;
+      auto r = ReadFileToString(dir + "/" + name);
+      if (!r.ok()) return false;
+      *text = std::move(*r);
+      return true;
+    };
+  }
+  return t;
+}
+
+// Confluent's Protobuf rules (formats/protobuf/compat.h), with up to 10 reasons.
+Status ProtobufCompat(const SchemaEntry& older, const SchemaEntry& newer, CompatMode mode) {
+  auto check = [&](const SchemaEntry& writer, const SchemaEntry& reader, const char* what) -> Status {
+    auto diffs = protobuf::Incompatibilities(ProtobufText(writer), ProtobufText(reader));
+    if (!diffs.ok()) {
+      const std::string& m = diffs.status().message();
+      const bool first = m.rfind("original: ", 0) == 0;
+      return Status::InvalidArgument(
+          fmt::format("{}: {}", first ? writer.origin : reader.origin, m.substr(m.find(": ") + 2)));
+    }
+    if (diffs->empty()) return Status::OK();
+    std::string reasons;
+    for (size_t i = 0; i < diffs->size() && i < 10; ++i) reasons += (i ? "; " : "") + (*diffs)[i].reason;
+    if (diffs->size() > 10) reasons += fmt::format("; and {} more", diffs->size() - 10);
+    return Status::DataProblem(fmt::format("not {} compatible: {} cannot read data written with {}: {}", what,
+                                           reader.origin, writer.origin, reasons));
+  };
+  if (mode == CompatMode::kBackward || mode == CompatMode::kFull) EVT_RETURN_IF_ERROR(check(older, newer, "backward"));
+  if (mode == CompatMode::kForward || mode == CompatMode::kFull) EVT_RETURN_IF_ERROR(check(newer, older, "forward"));
+  return Status::OK();
+}
+
+}  // namespace
+
 Status CheckCompat(const SchemaEntry& older, const SchemaEntry& newer, CompatMode mode) {
+  if (older.type == SchemaType::kProtobuf && newer.type == SchemaType::kProtobuf)
+    return ProtobufCompat(older, newer, mode);
+  if (older.type != newer.type)
+    return Status::InvalidArgument(fmt::format("{} is {} and {} is {}: compat compares two schemas of one type",
+                                               older.origin, SchemaTypeName(older.type), newer.origin,
+                                               SchemaTypeName(newer.type)));
   if (older.type != SchemaType::kAvro || newer.type != SchemaType::kAvro)
-    return Status::Unsupported("evt schema compat compares Avro schemas only");
+    return Status::Unsupported("evt schema compat compares Avro or Protobuf schemas");
   auto o = avro::Schema::Parse(older.schema);
   if (!o.ok()) return Status::InvalidArgument(fmt::format("{}: {}", older.origin, o.status().message()));
   auto n = avro::Schema::Parse(newer.schema);

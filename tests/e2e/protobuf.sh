@@ -131,4 +131,41 @@ cp "$TMP/proto/common.proto" "$TMP/refdir/subjects/common-value/1.proto"
 expect_exit 0 "$E" cat "$TMP/data/orders-0" --schemas "$TMP/data2/_schemas-0" --schemas "$TMP/refdir"
 compare "$TMP/out" "a reference from subjects/<subject>/<version>.proto"
 
+# ---- evt schema compat: Confluent's Protobuf rules, imports beside the files
+mkdir -p "$TMP/v2ok" "$TMP/v2bad" "$TMP/v2oneof"
+cp "$TMP/proto/common.proto" "$TMP/v2ok/"; cp "$TMP/proto/common.proto" "$TMP/v2bad/"; cp "$TMP/proto/common.proto" "$TMP/v2oneof/"
+# Compatible: a field added, a field renamed, int32 -> int64.
+sed -e 's/^  string id = 1;/  string id = 1;\n  string added = 99;/' -e 's/int32 i32 = 2;/int64 i32_renamed = 2;/' \
+  "$TMP/proto/shop.proto" >"$TMP/v2ok/shop.proto"
+expect_exit 0 "$E" schema compat "$TMP/proto/shop.proto" "$TMP/v2ok/shop.proto" --mode full
+expect_contains "$TMP/out" "compatible (full)"
+# A message added: backward compatible; forward (OLD reading what NEW writes) it is removed.
+printf 'message Extra { int32 x = 1; }\n' >>"$TMP/v2ok/shop.proto"
+expect_exit 0 "$E" schema compat "$TMP/proto/shop.proto" "$TMP/v2ok/shop.proto"
+expect_exit 1 "$E" schema compat "$TMP/proto/shop.proto" "$TMP/v2ok/shop.proto" --mode forward
+expect_contains "$TMP/out" "message shop.Extra was removed (MESSAGE_REMOVED)"
+# Incompatible: a scalar kind changed, a message removed (both reasons given).
+sed -e 's/int64 i64 = 3;/string i64 = 3;/' -e '/^message Other {/,/^}/d' "$TMP/proto/shop.proto" >"$TMP/v2bad/shop.proto"
+expect_exit 1 "$E" schema compat "$TMP/proto/shop.proto" "$TMP/v2bad/shop.proto"
+expect_contains "$TMP/out" "shop.Order field 3 (i64): int64 became string (FIELD_SCALAR_KIND_CHANGED); message shop.Other was removed (MESSAGE_REMOVED)"
+expect_exit 1 "$E" schema compat "$TMP/v2bad/shop.proto" "$TMP/proto/shop.proto" --mode full
+expect_contains "$TMP/out" "string became int64"
+# A field moved into an existing oneof; a message field that now names another type.
+sed -e 's/^  string id = 1;//' -e 's/    string card = 22;/    string card = 22;\n    string id = 1;/' \
+  -e 's/common.Money money = 2;/Order money = 2;/' "$TMP/proto/shop.proto" >"$TMP/v2oneof/shop.proto"
+expect_exit 1 "$E" schema compat "$TMP/proto/shop.proto" "$TMP/v2oneof/shop.proto"
+expect_contains "$TMP/out" "FIELD_MOVED_TO_EXISTING_ONEOF"
+expect_exit 1 "$E" schema compat "$TMP/proto/common.proto" "$TMP/v2oneof/shop.proto"
+expect_contains "$TMP/out" "PACKAGE_CHANGED"
+# proto2: a required field added, or removed.
+printf 'syntax = "proto2";\nmessage R { optional int32 a = 1; }\n' >"$TMP/p2a.proto"
+printf 'syntax = "proto2";\nmessage R { optional int32 a = 1; required string b = 2; }\n' >"$TMP/p2b.proto"
+expect_exit 1 "$E" schema compat "$TMP/p2a.proto" "$TMP/p2b.proto"
+expect_contains "$TMP/out" "R field 2 (b): a required field was added (REQUIRED_FIELD_ADDED)"
+expect_exit 1 "$E" schema compat "$TMP/p2b.proto" "$TMP/p2a.proto"
+expect_contains "$TMP/out" "REQUIRED_FIELD_REMOVED"
+expect_exit 2 "$E" schema compat "$TMP/broken.proto" "$TMP/p2a.proto"
+expect_contains "$TMP/err" "broken.proto:1"
+expect_exit 2 "$E" schema compat "$TMP/p2a.proto" "$TMP/schemas/2.proto.nope"
+
 finish
