@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <functional>
+#include <map>
+
 #include "formats/avro/avro.h"
 #include "formats/confluent/framing.h"
 #include "formats/envelope/envelope.h"
@@ -157,34 +160,148 @@ std::string SchemaIdsText(const std::vector<SchemaIdRow>& rows, bool json) {
   return o;
 }
 
-Status RunSchemaCheck(const SchemaCheckOptions& opts, WritableFile* out, Reporter* reporter,
-                      SchemaCheckResult* result) {
-  if (opts.reader.type != SchemaType::kAvro)
-    return Status::Unsupported(fmt::format("{}: evt schema check resolves Avro reader schemas only (this one is {})",
-                                           opts.reader.origin, SchemaTypeName(opts.reader.type)));
+namespace {
+
+// Whether one framed value can be read with the reader schema: OK with *why empty
+// (readable) or the reason; Unsupported: written with a schema of another type, not
+// checked.
+using RecordCheck = std::function<Status(int32_t id, std::string_view payload, std::string* why)>;
+
+Result<RecordCheck> AvroCheck(const SchemaCheckOptions& opts) {
   auto reader = avro::Schema::Parse(opts.reader.schema);
   if (!reader.ok()) return Status::InvalidArgument(fmt::format("the reader schema: {}", reader.status().message()));
-  auto src = OpenSource(opts.source, reporter);
-  if (!src.ok()) return src.status();
   // Per writer id: its compiled schema, or the reason no datum of it can be read.
-  std::map<int32_t, Result<std::shared_ptr<const avro::Schema>>> writers;
-  auto writer_for = [&](int32_t id) -> Result<std::shared_ptr<const avro::Schema>> {
-    auto it = writers.find(id);
-    if (it == writers.end()) {
+  auto writers = std::make_shared<std::map<int32_t, Result<std::shared_ptr<const avro::Schema>>>>();
+  SchemaRegistry* reg = opts.schemas.get();
+  std::shared_ptr<const avro::Schema> rd = *reader;
+  return RecordCheck([writers, reg, rd](int32_t id, std::string_view payload, std::string* why) -> Status {
+    auto it = writers->find(id);
+    if (it == writers->end()) {
       auto make = [&]() -> Result<std::shared_ptr<const avro::Schema>> {
-        auto e = opts.schemas->ById(id);
+        auto e = reg->ById(id);
         if (!e.ok()) return e.status();
-        if (!*e) return Status::NotFound(fmt::format("schema id {} not found in {}", id, opts.schemas->Describe()));
+        if (!*e) return Status::NotFound(fmt::format("schema id {} not found in {}", id, reg->Describe()));
         if ((*e)->type != SchemaType::kAvro)
           return Status::Unsupported(fmt::format("schema id {} is {}", id, SchemaTypeName((*e)->type)));
-        return opts.schemas->AvroById(id);
+        return reg->AvroById(id);
       };
-      it = writers.emplace(id, make()).first;
+      it = writers->emplace(id, make()).first;
     }
-    return it->second;
+    auto& writer = it->second;
+    if (!writer.ok() && writer.status().code() == Code::kUnsupported) return writer.status();
+    std::string scratch;
+    if (!writer.ok()) {
+      *why = writer.status().message();
+    } else if (!(*writer)->ToJson(payload, avro::JsonStyle::kSpec, &scratch, why)) {
+      *why = "does not decode with its writer schema: " + *why;
+    } else if (Status rs = avro::CheckDatum(**writer, *rd, payload); !rs.ok()) {
+      *why = rs.message();
+    }
+    return Status::OK();
+  });
+}
+
+protobuf::SchemaText ProtobufText(const SchemaEntry& e);
+
+// A Protobuf reader: the value must decode with its writer schema; the reader must have
+// its message type (by full name) and read it (required fields); and the writer's schema
+// must be compatible with the reader's by Confluent's rules for that message (the
+// differences whose message is that type or one nested in it).
+Result<RecordCheck> ProtobufCheck(const SchemaCheckOptions& opts) {
+  SchemaRegistry* reg = opts.schemas.get();
+  std::vector<protobuf::ImportFile> reader_imports;
+  if (!opts.reader.references.empty()) {
+    auto imp = reg->ProtobufImports(opts.reader);
+    if (!imp.ok()) return imp.status().WithContext("the reader schema");
+    reader_imports = std::move(*imp);
+  }
+  auto reader = CompileProtobuf(opts.reader, reader_imports);
+  if (!reader.ok()) return Status::InvalidArgument(fmt::format("the reader schema: {}", reader.status().message()));
+  struct Writer {
+    Status status;  // the reason no value of it can be read
+    std::shared_ptr<const protobuf::Schema> schema;
+    std::vector<protobuf::Incompatibility> diffs;
   };
+  auto writers = std::make_shared<std::map<int32_t, Writer>>();
+  std::shared_ptr<const protobuf::Schema> rd = *reader;
+  SchemaEntry reader_entry = opts.reader;
+  return RecordCheck([=](int32_t id, std::string_view payload, std::string* why) -> Status {
+    auto it = writers->find(id);
+    if (it == writers->end()) {
+      Writer w;
+      auto e = reg->ById(id);
+      if (!e.ok()) w.status = e.status();
+      else if (!*e) w.status = Status::NotFound(fmt::format("schema id {} not found in {}", id, reg->Describe()));
+      else if ((*e)->type != SchemaType::kProtobuf)
+        w.status = Status::Unsupported(fmt::format("schema id {} is {}", id, SchemaTypeName((*e)->type)));
+      if (w.status.ok()) {
+        auto s = reg->ProtobufById(id);
+        if (!s.ok()) w.status = s.status();
+        else w.schema = *s;
+      }
+      if (w.status.ok()) {
+        auto imports = reg->ProtobufImports(**e);
+        protobuf::SchemaText wt = ProtobufText(**e);
+        if (imports.ok()) wt.imports = std::move(*imports);
+        protobuf::SchemaText rt = ProtobufText(reader_entry);
+        rt.imports = reader_imports;
+        auto d = protobuf::Incompatibilities(wt, rt);
+        if (!d.ok()) w.status = d.status();
+        else w.diffs = std::move(*d);
+      }
+      it = writers->emplace(id, std::move(w)).first;
+    }
+    const Writer& w = it->second;
+    if (w.status.code() == Code::kUnsupported) return w.status;
+    if (!w.status.ok()) {
+      *why = w.status.message();
+      return Status::OK();
+    }
+    std::string json;
+    protobuf::FramedInfo info;
+    if (!w.schema->FramedToJson(payload, &json, &info, why)) {
+      *why = "does not decode with its writer schema: " + *why;
+      return Status::OK();
+    }
+    const std::string& type = w.schema->MessageName(w.schema->MessageAt(info.indexes));
+    const int m = rd->FindMessage(type);
+    if (m < 0) {
+      *why = fmt::format("the reader schema has no message {}", type);
+      return Status::OK();
+    }
+    for (const auto& d : w.diffs) {
+      const std::string& r = d.reason;
+      if ((r.compare(0, type.size(), type) == 0 && r.size() > type.size() && (r[type.size()] == ' ' || r[type.size()] == '.')) ||
+          r.rfind("message " + type + ".", 0) == 0) {
+        *why = r;
+        return Status::OK();
+      }
+    }
+    std::vector<int32_t> idx;
+    size_t used = 0;
+    protobuf::ReadMessageIndexes(payload, info.encoding, &idx, &used);
+    json.clear();
+    if (!rd->MessageToJson(m, payload.substr(used), &json, why)) *why = "the reader cannot read it: " + *why;
+    return Status::OK();
+  });
+}
+
+}  // namespace
+
+Status RunSchemaCheck(const SchemaCheckOptions& opts, WritableFile* out, Reporter* reporter,
+                      SchemaCheckResult* result) {
+  auto make_check = [&]() -> Result<RecordCheck> {
+    if (opts.reader.type == SchemaType::kAvro) return AvroCheck(opts);
+    if (opts.reader.type == SchemaType::kProtobuf) return ProtobufCheck(opts);
+    return Status::Unsupported(fmt::format("{}: evt schema check takes Avro or Protobuf reader schemas (this one is {})",
+                                           opts.reader.origin, SchemaTypeName(opts.reader.type)));
+  };
+  auto check = make_check();
+  if (!check.ok()) return check.status();
+  auto src = OpenSource(opts.source, reporter);
+  if (!src.ok()) return src.status();
   RecordBatch batch;
-  std::string line, scratch, why;
+  std::string line, why;
   Status s;
   for (bool eof = false; !eof;) {
     if (InterruptRequested()) return Status::Interrupted();
@@ -198,22 +315,15 @@ Status RunSchemaCheck(const SchemaCheckOptions& opts, WritableFile* out, Reporte
         ++result->unframed;
         continue;
       }
-      auto writer = writer_for(f.schema_id);
-      if (!writer.ok() && writer.status().code() == Code::kUnsupported) {
+      why.clear();
+      Status cs = (*check)(f.schema_id, f.payload, &why);
+      if (cs.code() == Code::kUnsupported) {
         ++result->other_type;
         continue;
       }
       WriterSummary& w = result->by_writer[f.schema_id];
       ++w.records;
       ++result->checked;
-      why.clear();
-      if (!writer.ok()) {
-        why = writer.status().message();
-      } else if (!(*writer)->ToJson(f.payload, avro::JsonStyle::kSpec, &scratch.assign(""), &why)) {
-        why = "does not decode with its writer schema: " + why;
-      } else if (Status rs = avro::CheckDatum(**writer, **reader, f.payload); !rs.ok()) {
-        why = rs.message();
-      }
       if (why.empty()) continue;
       ++result->unreadable;
       if (w.unreadable++ == 0) {

@@ -168,4 +168,16 @@ expect_exit 2 "$E" schema compat "$TMP/broken.proto" "$TMP/p2a.proto"
 expect_contains "$TMP/err" "broken.proto:1"
 expect_exit 2 "$E" schema compat "$TMP/p2a.proto" "$TMP/schemas/2.proto.nope"
 
+# ---- evt schema check with a Protobuf reader: the writer's message type must be in the
+# reader, the rules must hold for it, and the reader must read the value
+expect_exit 0 "$E" schema check "$TMP/data/orders-0" --schemas "$TMP/schemas" --reader "$TMP/v2ok/shop.proto" --until 14
+expect_exit 0 "$E" schema check "$TMP/data/orders-0" --schemas "$TMP/schemas" --reader-id 1 --until 14
+expect_exit 1 "$E" schema check "$TMP/data/orders-0" --schemas "$TMP/schemas" --reader "$TMP/v2bad/shop.proto" --until 14
+expect_eq "0 1 2 3 4 5 6 7 8 10 12 13" "$(jq -r .offset "$TMP/out" | tr '\n' ' ' | sed 's/ $//')" "exactly the unreadable records"
+expect_contains "$TMP/out" '"offset":0,.*"reason":"shop.Order field 3 (i64): int64 became string (FIELD_SCALAR_KIND_CHANGED)"'
+expect_contains "$TMP/out" '"offset":8,.*"reason":"the reader schema has no message shop.Other"'
+expect_exit 1 "$E" schema check "$TMP/data/orders-0" --schemas "$TMP/schemas" --reader "$TMP/v2ok/shop.proto" --from 14
+expect_contains "$TMP/out" '"offset":14,.*no message common.Money'
+expect_contains "$TMP/out" '"offset":15,.*does not decode with its writer schema'
+
 finish
