@@ -162,22 +162,29 @@ void AddDecodeFlags(CLI::App* app, DecodeFlags* f, bool job, bool envelopes) {
                                   : "Values as JSON: auto (default) decodes __consumer_offsets and __transaction_state "
                                     "by topic name, and values in Confluent's framing by their schema id (with "
                                     "--schemas)") +
-                      "; avro or json decode every value as one (framed, or unframed Avro with --schema); offsets or "
+                      "; avro, protobuf or json decode every value as one (framed, or unframed with --schema); offsets or "
                       "transactions decode any topic as that internal topic" +
                       (job ? "" : "; none shows the stored bytes"))
-      ->check(CLI::IsMember({"auto", "avro", "json", "offsets", "transactions", "none"}))
+      ->check(CLI::IsMember({"auto", "avro", "protobuf", "json", "offsets", "transactions", "none"}))
       ->default_str(job ? "none" : "auto");
   app->add_option("--decode-key", f->decode_key,
-                  job ? "Keys in Confluent's framing: none (default; auto with --schemas), auto (by schema id), avro or json"
-                      : "Keys in Confluent's framing: auto (default: by schema id, with --schemas), avro, json or none")
-      ->check(CLI::IsMember({"auto", "avro", "json", "none"}))
+                  job ? "Keys in Confluent's framing: none (default; auto with --schemas), auto (by schema id), avro, "
+                        "protobuf or json"
+                      : "Keys in Confluent's framing: auto (default: by schema id, with --schemas), avro, protobuf, json "
+                        "or none")
+      ->check(CLI::IsMember({"auto", "avro", "protobuf", "json", "none"}))
       ->default_str(job ? "none" : "auto");
   AddRepeatable(app, "--schemas", &f->schemas,
-                "Where schema ids are looked up (repeatable, first match wins): a directory of <id>.avsc/.json "
+                "Where schema ids are looked up (repeatable, first match wins): a directory of <id>.avsc/.proto/.json "
                 "files (or subjects/<subject>/<version>.json), the registry's _schemas log (kafka://HOST/_schemas or "
                 "its partition directory) or a registry URL http[s]://HOST:8081 (credentials with -X "
                 "schema.registry.basic.auth.user.info=USER:PASS)");
-  app->add_option("--schema", f->schema, "Values are unframed Avro written with this schema (.avsc)");
+  app->add_option("--schema", f->schema,
+                  "Values are unframed, written with this schema: Avro (.avsc), or Protobuf (.proto, with --message; "
+                  "its imports beside it)");
+  app->add_option("--message", f->message,
+                  "With --schema FILE.proto: the message type of the values (its full name, or its name within the "
+                  "file's package)");
   app->add_option("--avro-json", f->avro_json,
                   "Avro as JSON: natural (default: unions unwrapped, logical types rendered, bytes in base64) or spec "
                   "(the Avro specification's JSON encoding)")
@@ -205,14 +212,39 @@ Status ResolveDecodeFlags(const DecodeFlags& flags, const KafkaFlags& k, bool st
   so.kafka = spec->kafka;
   if (!so.registry_props.empty() && f.schemas.empty())
     return Status::InvalidArgument("-X schema.registry.*: only with --schemas http[s]://...");
+  if (!f.message.empty() && f.schema.empty())
+    return Status::InvalidArgument("--message TYPE goes with --schema FILE.proto (unframed Protobuf values)");
   if (!f.schema.empty()) {
     if (!f.schemas.empty()) return Status::InvalidArgument("--schema (unframed values) and --schemas: give one");
-    if (*mode != DecodeMode::kAuto && *mode != DecodeMode::kAvro)
-      return Status::InvalidArgument("--schema takes Avro values: --decode avro (or auto)");
     auto e = ReadSchemaFile(f.schema);
     if (!e.ok()) return e.status().WithContext("--schema");
+    if (e->type == SchemaType::kProtobuf) {
+      if (*mode != DecodeMode::kAuto && *mode != DecodeMode::kProtobuf)
+        return Status::InvalidArgument("--schema FILE.proto takes Protobuf values: --decode protobuf (or auto)");
+      auto s = CompileProtobuf(*e);
+      if (!s.ok()) return Status::InvalidArgument(fmt::format("--schema {}: {}", f.schema, s.status().message()));
+      const std::vector<std::string> names = (*s)->MessageNames();
+      if (names.empty()) return Status::InvalidArgument(fmt::format("--schema {}: declares no message type", f.schema));
+      if (f.message.empty())
+        return Status::InvalidArgument(fmt::format("--schema {} needs --message TYPE, one of: {}", f.schema,
+                                                   fmt::join(names, ", ")));
+      const int m = (*s)->FindMessage(f.message);
+      if (m < 0)
+        return Status::InvalidArgument(fmt::format("--message {}: not a message type of {}; it has: {}", f.message,
+                                                   f.schema, fmt::join(names, ", ")));
+      out->proto_schema = *s;
+      out->proto_message = m;
+      if (out->value == DecodeMode::kAuto) out->value = DecodeMode::kProtobuf;
+      return Status::OK();
+    }
+    if (!f.message.empty())
+      return Status::InvalidArgument(fmt::format("--message goes with a .proto schema, not {}", f.schema));
+    if (*mode != DecodeMode::kAuto && *mode != DecodeMode::kAvro)
+      return Status::InvalidArgument("--schema FILE.avsc takes Avro values: --decode avro (or auto)");
     if (e->type != SchemaType::kAvro)
-      return Status::InvalidArgument(fmt::format("--schema {}: only Avro (.avsc) schemas are decoded yet", f.schema));
+      return Status::InvalidArgument(
+          fmt::format("--schema {}: unframed values are decoded with Avro (.avsc) or Protobuf (.proto) schemas",
+                      f.schema));
     auto s = avro::Schema::Parse(e->schema);
     if (!s.ok()) return Status::InvalidArgument(fmt::format("--schema {}: {}", f.schema, s.status().message()));
     out->schema = *s;
@@ -220,9 +252,9 @@ Status ResolveDecodeFlags(const DecodeFlags& flags, const KafkaFlags& k, bool st
     return Status::OK();
   }
   if (f.schemas.empty()) {
-    if (*mode == DecodeMode::kAvro || *mode == DecodeMode::kJson)
+    if (*mode == DecodeMode::kAvro || *mode == DecodeMode::kJson || *mode == DecodeMode::kProtobuf)
       return Status::InvalidArgument(fmt::format("--decode {} needs --schemas SRC (or --schema FILE)", f.decode));
-    if (*key == DecodeMode::kAvro || *key == DecodeMode::kJson)
+    if (*key == DecodeMode::kAvro || *key == DecodeMode::kJson || *key == DecodeMode::kProtobuf)
       return Status::InvalidArgument(fmt::format("--decode-key {} needs --schemas SRC", f.decode_key));
     return Status::OK();
   }

@@ -92,14 +92,15 @@ struct ReadFlags {
 void AddReadFlags(CLI::App* app, ReadFlags* f, bool with_merge, bool with_control);
 // --where EXPR (repeatable, ANDed) and --strict.
 void AddWhereFlags(CLI::App* app, ReadFlags* f);
-// --decode auto|avro|json|offsets|transactions|none, --decode-key, --schemas SRC
-// (repeatable), --schema FILE and --avro-json (cat, dump, inspect): Kafka's internal topics
+// --decode auto|avro|protobuf|json|offsets|transactions|none, --decode-key, --schemas SRC
+// (repeatable), --schema FILE, --message TYPE and --avro-json (cat, dump, inspect): Kafka's internal topics
 // and schema-registry framed values shown decoded (lib/pipeline/decode.h).
 struct DecodeFlags {
   std::string decode = "auto";
   std::string decode_key = "auto";
   std::vector<std::string> schemas;
   std::string schema;
+  std::string message;  // --message TYPE: with --schema FILE.proto
   std::string avro_json = "natural";
 };
 // `job`: for the selection jobs (replay, backfill, project, dlq), which move stored bytes

@@ -30,7 +30,7 @@ RunFn SetupSchema(CLI::App* app) {
                 "Schema sources for check (and instead of SRC for list/show): a directory, a _schemas log, a registry "
                 "URL (repeatable, first match wins)");
   app->add_flag("--json", f->json, "JSON Lines output (list, show, ids)");
-  app->add_option("--reader", f->reader, "check: the reader schema, a file (.avsc: Avro; .json: a JSON Schema or a registry answer)");
+  app->add_option("--reader", f->reader, "check: the reader schema, a file (.avsc: Avro; .proto: Protobuf; .json: a JSON Schema or a registry answer)");
   app->add_option("--reader-id", f->reader_id, "check: the reader schema, by id in --schemas")->check(AtLeast(0));
   app->add_option("--mode", f->mode, "compat: backward (default: NEW reads OLD data), forward (OLD reads NEW data) or full")
       ->check(CLI::IsMember({"backward", "forward", "full"}))

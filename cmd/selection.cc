@@ -66,6 +66,7 @@ Status ResolveSelection(const SelectionFlags& f, const std::vector<std::string>&
     *identity += fmt::format("|decode={}|decode-key={}|schemas={}|schema={}|avro-json={}", f.decode.decode,
                              f.decode.decode_key, fmt::join(f.decode.schemas, ","), f.decode.schema,
                              f.decode.avro_json);
+  if (o->decode.any() && !f.decode.message.empty()) *identity += "|message=" + f.decode.message;
   return Status::OK();
 }
 

@@ -14,7 +14,7 @@ struct SelectionFlags {
   ReadFlags read;
   KafkaFlags kafka;
   HeaderFlags headers;
-  DecodeFlags decode{"", "", {}, "", "natural"};  // a job's: none unless asked (AddDecodeFlags(job))
+  DecodeFlags decode;  // AddDecodeFlags(job) empties --decode/--decode-key: none unless asked
   std::string time_field, keys_file, partitions;
 };
 void AddSelectionFlags(CLI::App* app, SelectionFlags* f);

@@ -1,6 +1,7 @@
 #include "lib/jobs/dump.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "formats/envelope/envelope.h"
 #include "formats/kafka/compression.h"
@@ -85,9 +86,10 @@ void BatchText(const BatchInfo& b, std::string* o) {
                  b.crc_ok);
 }
 
-// `dec`: what the decoding stage did to the record (its stored sizes), or null.
+// `dec`: what the decoding stage did to the record (its stored sizes), or null; `idx`: the
+// message indexes of a Protobuf value, or null.
 void RecordText(const RecordBatch& batch, const Record& r, const BatchInfo* bi, const DecodeInfo* dec,
-                std::string* o) {
+                const protobuf::FramedInfo* idx, std::string* o) {
   int64_t key_size = r.key.null() ? -1 : static_cast<int64_t>(r.key.size);
   int64_t value_size = r.value.null() ? -1 : static_cast<int64_t>(r.value.size);
   if (dec) {
@@ -125,6 +127,9 @@ void RecordText(const RecordBatch& batch, const Record& r, const BatchInfo* bi, 
   if (r.schema_id >= 0) fmt::format_to(std::back_inserter(*o), " schemaId: {}", r.schema_id);
   if (r.value_format != 0 && r.value_format != kFormatFailed)
     fmt::format_to(std::back_inserter(*o), " valueFormat: {}", ValueFormatName(r.value_format));
+  if (idx)
+    fmt::format_to(std::back_inserter(*o), " messageIndexes: [{}] indexEncoding: {}", fmt::join(idx->indexes, ","),
+                   protobuf::IndexEncodingName(idx->encoding));
   if (r.decode_error != 0 && r.decode_error <= batch.decode_errors.size()) {
     o->append(" decodeError: ");
     envelope::AppendJsonString(batch.decode_errors[r.decode_error - 1], o);
@@ -162,7 +167,7 @@ Status DumpRecords(const DumpOptions& opts, WritableFile* out, Reporter* reporte
           fmt::format_to(std::back_inserter(o), "Dumping {}/{} (a consumer sees records, not batches)\n",
                          src.Describe(), current);
         }
-        if (opts.records) RecordText(batch, r, nullptr, dec ? dec->InfoOf(r) : nullptr, &o);
+        if (opts.records) RecordText(batch, r, nullptr, dec ? dec->InfoOf(r) : nullptr, dec ? dec->IndexesOf(r) : nullptr, &o);
       }
     }
     EVT_RETURN_IF_ERROR(out->Append(o));
@@ -353,7 +358,7 @@ Status RunDump(const DumpOptions& opts, WritableFile* out, Reporter* reporter) {
             }
             o.append(line);
           } else {
-            RecordText(batch, r, &bi, dec ? dec->InfoOf(r) : nullptr, &o);
+            RecordText(batch, r, &bi, dec ? dec->InfoOf(r) : nullptr, dec ? dec->IndexesOf(r) : nullptr, &o);
           }
         }
         if (opts.json) o.append(opts.records ? "]}\n" : "}\n");

@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 
 #include <functional>
+#include <map>
 
 #include "formats/avro/avro.h"
 #include "formats/confluent/framing.h"
 #include "formats/envelope/envelope.h"
 #include "formats/jsonschema/jsonschema.h"
+#include "formats/protobuf/compat.h"
+#include "lib/base/file.h"
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
 
@@ -160,6 +163,130 @@ std::string SchemaIdsText(const std::vector<SchemaIdRow>& rows, bool json) {
 
 namespace {
 
+// Whether one framed value can be read with the reader schema: OK with *why empty
+// (readable) or the reason; Unsupported: written with a schema of another type, not
+// checked.
+using RecordCheck = std::function<Status(int32_t id, std::string_view payload, std::string* why)>;
+
+Result<RecordCheck> AvroCheck(const SchemaCheckOptions& opts) {
+  auto reader = avro::Schema::Parse(opts.reader.schema);
+  if (!reader.ok()) return Status::InvalidArgument(fmt::format("the reader schema: {}", reader.status().message()));
+  // Per writer id: its compiled schema, or the reason no datum of it can be read.
+  auto writers = std::make_shared<std::map<int32_t, Result<std::shared_ptr<const avro::Schema>>>>();
+  SchemaRegistry* reg = opts.schemas.get();
+  std::shared_ptr<const avro::Schema> rd = *reader;
+  return RecordCheck([writers, reg, rd](int32_t id, std::string_view payload, std::string* why) -> Status {
+    auto it = writers->find(id);
+    if (it == writers->end()) {
+      auto make = [&]() -> Result<std::shared_ptr<const avro::Schema>> {
+        auto e = reg->ById(id);
+        if (!e.ok()) return e.status();
+        if (!*e) return Status::NotFound(fmt::format("schema id {} not found in {}", id, reg->Describe()));
+        if ((*e)->type != SchemaType::kAvro)
+          return Status::Unsupported(fmt::format("schema id {} is {}", id, SchemaTypeName((*e)->type)));
+        return reg->AvroById(id);
+      };
+      it = writers->emplace(id, make()).first;
+    }
+    auto& writer = it->second;
+    if (!writer.ok() && writer.status().code() == Code::kUnsupported) return writer.status();
+    std::string scratch;
+    if (!writer.ok()) {
+      *why = writer.status().message();
+    } else if (!(*writer)->ToJson(payload, avro::JsonStyle::kSpec, &scratch, why)) {
+      *why = "does not decode with its writer schema: " + *why;
+    } else if (Status rs = avro::CheckDatum(**writer, *rd, payload); !rs.ok()) {
+      *why = rs.message();
+    }
+    return Status::OK();
+  });
+}
+
+protobuf::SchemaText ProtobufText(const SchemaEntry& e);
+
+// A Protobuf reader: the value must decode with its writer schema; the reader must have
+// its message type (by full name) and read it (required fields); and the writer's schema
+// must be compatible with the reader's by Confluent's rules for that message (the
+// differences whose message is that type or one nested in it).
+Result<RecordCheck> ProtobufCheck(const SchemaCheckOptions& opts) {
+  SchemaRegistry* reg = opts.schemas.get();
+  std::vector<protobuf::ImportFile> reader_imports;
+  if (!opts.reader.references.empty()) {
+    auto imp = reg->ProtobufImports(opts.reader);
+    if (!imp.ok()) return imp.status().WithContext("the reader schema");
+    reader_imports = std::move(*imp);
+  }
+  auto reader = CompileProtobuf(opts.reader, reader_imports);
+  if (!reader.ok()) return Status::InvalidArgument(fmt::format("the reader schema: {}", reader.status().message()));
+  struct Writer {
+    Status status;  // the reason no value of it can be read
+    std::shared_ptr<const protobuf::Schema> schema;
+    std::vector<protobuf::Incompatibility> diffs;
+  };
+  auto writers = std::make_shared<std::map<int32_t, Writer>>();
+  std::shared_ptr<const protobuf::Schema> rd = *reader;
+  SchemaEntry reader_entry = opts.reader;
+  return RecordCheck([=](int32_t id, std::string_view payload, std::string* why) -> Status {
+    auto it = writers->find(id);
+    if (it == writers->end()) {
+      Writer w;
+      auto e = reg->ById(id);
+      if (!e.ok()) w.status = e.status();
+      else if (!*e) w.status = Status::NotFound(fmt::format("schema id {} not found in {}", id, reg->Describe()));
+      else if ((*e)->type != SchemaType::kProtobuf)
+        w.status = Status::Unsupported(fmt::format("schema id {} is {}", id, SchemaTypeName((*e)->type)));
+      if (w.status.ok()) {
+        auto s = reg->ProtobufById(id);
+        if (!s.ok()) w.status = s.status();
+        else w.schema = *s;
+      }
+      if (w.status.ok()) {
+        auto imports = reg->ProtobufImports(**e);
+        protobuf::SchemaText wt = ProtobufText(**e);
+        if (imports.ok()) wt.imports = std::move(*imports);
+        protobuf::SchemaText rt = ProtobufText(reader_entry);
+        rt.imports = reader_imports;
+        auto d = protobuf::Incompatibilities(wt, rt);
+        if (!d.ok()) w.status = d.status();
+        else w.diffs = std::move(*d);
+      }
+      it = writers->emplace(id, std::move(w)).first;
+    }
+    const Writer& w = it->second;
+    if (w.status.code() == Code::kUnsupported) return w.status;
+    if (!w.status.ok()) {
+      *why = w.status.message();
+      return Status::OK();
+    }
+    std::string json;
+    protobuf::FramedInfo info;
+    if (!w.schema->FramedToJson(payload, &json, &info, why)) {
+      *why = "does not decode with its writer schema: " + *why;
+      return Status::OK();
+    }
+    const std::string& type = w.schema->MessageName(w.schema->MessageAt(info.indexes));
+    const int m = rd->FindMessage(type);
+    if (m < 0) {
+      *why = fmt::format("the reader schema has no message {}", type);
+      return Status::OK();
+    }
+    for (const auto& d : w.diffs) {
+      const std::string& r = d.reason;
+      if ((r.compare(0, type.size(), type) == 0 && r.size() > type.size() && (r[type.size()] == ' ' || r[type.size()] == '.')) ||
+          r.rfind("message " + type + ".", 0) == 0) {
+        *why = r;
+        return Status::OK();
+      }
+    }
+    std::vector<int32_t> idx;
+    size_t used = 0;
+    protobuf::ReadMessageIndexes(payload, info.encoding, &idx, &used);
+    json.clear();
+    if (!rd->MessageToJson(m, payload.substr(used), &json, why)) *why = "the reader cannot read it: " + *why;
+    return Status::OK();
+  });
+}
+
 // The schemas `e` references, by the names it uses for them (JSON Schema `$ref`s), with
 // theirs in turn.
 Status NamedReferences(SchemaRegistry* reg, const SchemaEntry& e, int depth,
@@ -181,72 +308,33 @@ Status NamedReferences(SchemaRegistry* reg, const SchemaEntry& e, int depth,
   return Status::OK();
 }
 
-// Whether the reader can read one framed value: "" when it can, else the reason.
-// *other_type: the writer's schema is of another type than the reader's (not checked).
-using ValueCheck = std::function<std::string(const confluent::Frame& f, bool* other_type)>;
-
-// Avro: each value decoded with its writer schema and resolved to the reader's.
-Result<ValueCheck> AvroCheck(const SchemaCheckOptions& opts) {
-  auto reader = avro::Schema::Parse(opts.reader.schema);
-  if (!reader.ok()) return Status::InvalidArgument(fmt::format("the reader schema: {}", reader.status().message()));
-  // Per writer id: its compiled schema, or the reason no datum of it can be read.
-  auto writers = std::make_shared<std::map<int32_t, Result<std::shared_ptr<const avro::Schema>>>>();
-  auto scratch = std::make_shared<std::string>();
-  std::shared_ptr<const avro::Schema> r = *reader;
-  auto reg = opts.schemas;
-  return ValueCheck([=](const confluent::Frame& f, bool* other_type) -> std::string {
-    auto it = writers->find(f.schema_id);
-    if (it == writers->end()) {
-      auto make = [&]() -> Result<std::shared_ptr<const avro::Schema>> {
-        auto e = reg->ById(f.schema_id);
-        if (!e.ok()) return e.status();
-        if (!*e) return Status::NotFound(fmt::format("schema id {} not found in {}", f.schema_id, reg->Describe()));
-        if ((*e)->type != SchemaType::kAvro)
-          return Status::Unsupported(fmt::format("schema id {} is {}", f.schema_id, SchemaTypeName((*e)->type)));
-        return reg->AvroById(f.schema_id);
-      };
-      it = writers->emplace(f.schema_id, make()).first;
-    }
-    auto& writer = it->second;
-    if (!writer.ok()) {
-      *other_type = writer.status().code() == Code::kUnsupported;
-      return writer.status().message();
-    }
-    std::string why;
-    if (!(*writer)->ToJson(f.payload, avro::JsonStyle::kSpec, &scratch->assign(""), &why))
-      return "does not decode with its writer schema: " + why;
-    if (Status rs = avro::CheckDatum(**writer, *r, f.payload); !rs.ok()) return rs.message();
-    return "";
-  });
-}
-
-// JSON Schema: each value (written with a JSON Schema) validated against the reader.
-Result<ValueCheck> JsonCheck(const SchemaCheckOptions& opts) {
+// A JSON Schema reader: each value written with a JSON Schema is validated against it.
+Result<RecordCheck> JsonCheck(const SchemaCheckOptions& opts) {
   std::vector<std::pair<std::string, std::string>> refs;
   EVT_RETURN_IF_ERROR(NamedReferences(opts.schemas.get(), opts.reader, 0, &refs));
   auto reader = jsonschema::Schema::Parse(opts.reader.schema, refs);
   if (!reader.ok()) return Status::InvalidArgument(fmt::format("the reader schema: {}", reader.status().message()));
   auto types = std::make_shared<std::map<int32_t, Result<SchemaType>>>();
-  std::shared_ptr<const jsonschema::Schema> r = *reader;
-  auto reg = opts.schemas;
-  return ValueCheck([=](const confluent::Frame& f, bool* other_type) -> std::string {
-    auto it = types->find(f.schema_id);
+  std::shared_ptr<const jsonschema::Schema> rd = *reader;
+  SchemaRegistry* reg = opts.schemas.get();
+  return RecordCheck([types, rd, reg](int32_t id, std::string_view payload, std::string* why) -> Status {
+    auto it = types->find(id);
     if (it == types->end()) {
-      auto e = reg->ById(f.schema_id);
+      auto e = reg->ById(id);
       Result<SchemaType> t = !e.ok() ? Result<SchemaType>(e.status())
-                             : !*e   ? Result<SchemaType>(Status::NotFound(fmt::format(
-                                           "schema id {} not found in {}", f.schema_id, reg->Describe())))
+                             : !*e   ? Result<SchemaType>(Status::NotFound(
+                                           fmt::format("schema id {} not found in {}", id, reg->Describe())))
                                      : Result<SchemaType>((*e)->type);
-      it = types->emplace(f.schema_id, std::move(t)).first;
+      it = types->emplace(id, std::move(t)).first;
     }
-    if (!it->second.ok()) return it->second.status().message();
-    if (*it->second != SchemaType::kJson) {
-      *other_type = true;
-      return "";
+    if (!it->second.ok()) {
+      *why = it->second.status().message();
+      return Status::OK();
     }
-    std::string why;
-    if (!r->Validate(f.payload, &why)) return why;
-    return "";
+    if (*it->second != SchemaType::kJson)
+      return Status::Unsupported(fmt::format("schema id {} is {}", id, SchemaTypeName(*it->second)));
+    rd->Validate(payload, why);
+    return Status::OK();
   });
 }
 
@@ -254,11 +342,14 @@ Result<ValueCheck> JsonCheck(const SchemaCheckOptions& opts) {
 
 Status RunSchemaCheck(const SchemaCheckOptions& opts, WritableFile* out, Reporter* reporter,
                       SchemaCheckResult* result) {
-  Result<ValueCheck> check = Status::Unsupported(
-      fmt::format("{}: evt schema check reads with Avro and JSON Schema reader schemas only (this one is {})",
-                  opts.reader.origin, SchemaTypeName(opts.reader.type)));
-  if (opts.reader.type == SchemaType::kAvro) check = AvroCheck(opts);
-  if (opts.reader.type == SchemaType::kJson) check = JsonCheck(opts);
+  auto make_check = [&]() -> Result<RecordCheck> {
+    if (opts.reader.type == SchemaType::kAvro) return AvroCheck(opts);
+    if (opts.reader.type == SchemaType::kProtobuf) return ProtobufCheck(opts);
+    if (opts.reader.type == SchemaType::kJson) return JsonCheck(opts);
+    return Status::Unsupported(fmt::format("{}: evt schema check takes Avro, Protobuf or JSON Schema reader schemas (this one is {})",
+                                           opts.reader.origin, SchemaTypeName(opts.reader.type)));
+  };
+  auto check = make_check();
   if (!check.ok()) return check.status();
   auto src = OpenSource(opts.source, reporter);
   if (!src.ok()) return src.status();
@@ -277,9 +368,9 @@ Status RunSchemaCheck(const SchemaCheckOptions& opts, WritableFile* out, Reporte
         ++result->unframed;
         continue;
       }
-      bool other_type = false;
-      why = (*check)(f, &other_type);
-      if (other_type) {
+      why.clear();
+      Status cs = (*check)(f.schema_id, f.payload, &why);
+      if (cs.code() == Code::kUnsupported) {
         ++result->other_type;
         continue;
       }
@@ -305,9 +396,61 @@ Status RunSchemaCheck(const SchemaCheckOptions& opts, WritableFile* out, Reporte
   return s;
 }
 
+namespace {
+
+// A .proto schema file with its imports found beside it (and among the well-known types).
+protobuf::SchemaText ProtobufText(const SchemaEntry& e) {
+  protobuf::SchemaText t;
+  t.text = e.schema;
+  const size_t slash = e.origin.rfind('/');
+  t.name = slash == std::string::npos ? e.origin : e.origin.substr(slash + 1);
+  if (t.name.empty()) t.name = "schema.proto";
+  if (!e.import_dir.empty()) {
+    const std::string dir = e.import_dir;
+    t.resolver = [dir](const std::string& name, std::string* text) {
+      if (name.empty() || name[0] == '/' || name.find("..") != std::string::npos) return false;
+      auto r = ReadFileToString(dir + "/" + name);
+      if (!r.ok()) return false;
+      *text = std::move(*r);
+      return true;
+    };
+  }
+  return t;
+}
+
+// Confluent's Protobuf rules (formats/protobuf/compat.h), with up to 10 reasons.
+Status ProtobufCompat(const SchemaEntry& older, const SchemaEntry& newer, CompatMode mode) {
+  auto check = [&](const SchemaEntry& writer, const SchemaEntry& reader, const char* what) -> Status {
+    auto diffs = protobuf::Incompatibilities(ProtobufText(writer), ProtobufText(reader));
+    if (!diffs.ok()) {
+      const std::string& m = diffs.status().message();
+      const bool first = m.rfind("original: ", 0) == 0;
+      return Status::InvalidArgument(
+          fmt::format("{}: {}", first ? writer.origin : reader.origin, m.substr(m.find(": ") + 2)));
+    }
+    if (diffs->empty()) return Status::OK();
+    std::string reasons;
+    for (size_t i = 0; i < diffs->size() && i < 10; ++i) reasons += (i ? "; " : "") + (*diffs)[i].reason;
+    if (diffs->size() > 10) reasons += fmt::format("; and {} more", diffs->size() - 10);
+    return Status::DataProblem(fmt::format("not {} compatible: {} cannot read data written with {}: {}", what,
+                                           reader.origin, writer.origin, reasons));
+  };
+  if (mode == CompatMode::kBackward || mode == CompatMode::kFull) EVT_RETURN_IF_ERROR(check(older, newer, "backward"));
+  if (mode == CompatMode::kForward || mode == CompatMode::kFull) EVT_RETURN_IF_ERROR(check(newer, older, "forward"));
+  return Status::OK();
+}
+
+}  // namespace
+
 Status CheckCompat(const SchemaEntry& older, const SchemaEntry& newer, CompatMode mode) {
+  if (older.type == SchemaType::kProtobuf && newer.type == SchemaType::kProtobuf)
+    return ProtobufCompat(older, newer, mode);
+  if (older.type != newer.type)
+    return Status::InvalidArgument(fmt::format("{} is {} and {} is {}: compat compares two schemas of one type",
+                                               older.origin, SchemaTypeName(older.type), newer.origin,
+                                               SchemaTypeName(newer.type)));
   if (older.type != SchemaType::kAvro || newer.type != SchemaType::kAvro)
-    return Status::Unsupported("evt schema compat compares Avro schemas only");
+    return Status::Unsupported("evt schema compat compares Avro or Protobuf schemas");
   auto o = avro::Schema::Parse(older.schema);
   if (!o.ok()) return Status::InvalidArgument(fmt::format("{}: {}", older.origin, o.status().message()));
   auto n = avro::Schema::Parse(newer.schema);

@@ -17,9 +17,10 @@ Result<DecodeMode> ParseDecodeMode(std::string_view text) {
   if (text == "transactions") return DecodeMode::kTransactions;
   if (text == "avro") return DecodeMode::kAvro;
   if (text == "json") return DecodeMode::kJson;
+  if (text == "protobuf") return DecodeMode::kProtobuf;
   return Status::InvalidArgument(
-      fmt::format("--decode {}: use auto (internal topics by name, framed values by schema id), avro, json, "
-                  "offsets, transactions or none",
+      fmt::format("--decode {}: use auto (internal topics by name, framed values by schema id), avro, protobuf, "
+                  "json, offsets, transactions or none",
                   text));
 }
 
@@ -28,7 +29,8 @@ Result<DecodeMode> ParseDecodeKeyMode(std::string_view text) {
   if (text == "none") return DecodeMode::kNone;
   if (text == "avro") return DecodeMode::kAvro;
   if (text == "json") return DecodeMode::kJson;
-  return Status::InvalidArgument(fmt::format("--decode-key {}: use auto, avro, json or none", text));
+  if (text == "protobuf") return DecodeMode::kProtobuf;
+  return Status::InvalidArgument(fmt::format("--decode-key {}: use auto, avro, protobuf, json or none", text));
 }
 
 bool DecoderFor(DecodeMode mode, std::string_view topic, Log* log) {
@@ -38,6 +40,7 @@ bool DecoderFor(DecodeMode mode, std::string_view topic, Log* log) {
     case DecodeMode::kOffsets: *log = Log::kConsumerOffsets; return true;
     case DecodeMode::kTransactions: *log = Log::kTransactionState; return true;
     case DecodeMode::kAvro:
+    case DecodeMode::kProtobuf:
     case DecodeMode::kJson: return false;
   }
   return false;
@@ -95,7 +98,7 @@ DecodeSource::DecodeSource(std::unique_ptr<Source> inner, DecodeOptions opts, Re
     : inner_(std::move(inner)), opts_(std::move(opts)), mode_(opts_.value), reporter_(reporter), keep_info_(keep_info) {}
 
 bool DecodeSource::DecodeBytes(bool is_key, RecordBatch* batch, Bytes* b, uint8_t* format, int32_t* schema_id,
-                               std::string* error) {
+                               std::string* error, protobuf::FramedInfo* indexes) {
   const DecodeMode mode = is_key ? opts_.key : opts_.value;
   if (b->null() || mode == DecodeMode::kNone || mode == DecodeMode::kOffsets || mode == DecodeMode::kTransactions)
     return true;
@@ -103,6 +106,9 @@ bool DecodeSource::DecodeBytes(bool is_key, RecordBatch* batch, Bytes* b, uint8_
   if (opts_.schema && !is_key) {  // --schema FILE: unframed Avro
     if (!opts_.schema->ToJson(b->view(), opts_.avro_json, &json_, error)) return false;
     *format = static_cast<uint8_t>(ValueFormat::kAvro);
+  } else if (opts_.proto_schema && !is_key) {  // --schema FILE.proto --message TYPE
+    if (!opts_.proto_schema->MessageToJson(opts_.proto_message, b->view(), &json_, error)) return false;
+    *format = static_cast<uint8_t>(ValueFormat::kProtobuf);
   } else {
     if (!opts_.schemas) return true;
     confluent::Frame frame;
@@ -123,14 +129,22 @@ bool DecodeSource::DecodeBytes(bool is_key, RecordBatch* batch, Bytes* b, uint8_
     }
     const SchemaType type = (*entry)->type;
     if ((mode == DecodeMode::kAvro && type != SchemaType::kAvro) ||
-        (mode == DecodeMode::kJson && type != SchemaType::kJson)) {
+        (mode == DecodeMode::kJson && type != SchemaType::kJson) ||
+        (mode == DecodeMode::kProtobuf && type != SchemaType::kProtobuf)) {
       *error = fmt::format("schema id {} is {}, not {}", frame.schema_id, SchemaTypeName(type),
-                           mode == DecodeMode::kAvro ? "AVRO" : "JSON");
+                           mode == DecodeMode::kAvro ? "AVRO" : mode == DecodeMode::kJson ? "JSON" : "PROTOBUF");
       return false;
     }
     if (type == SchemaType::kProtobuf) {
-      *error = fmt::format("schema id {} is PROTOBUF, which evt does not decode yet", frame.schema_id);
-      return false;
+      auto schema = opts_.schemas->ProtobufById(frame.schema_id);
+      if (!schema.ok()) {
+        *error = schema.status().message();
+        return false;
+      }
+      if (!(*schema)->FramedToJson(frame.payload, &json_, indexes, error)) return false;
+      *format = static_cast<uint8_t>(ValueFormat::kProtobuf);
+      *b = InArena(batch, json_);
+      return true;
     }
     if (type == SchemaType::kJson) {
       std::string why = envelope::DescribeNotJson(frame.payload);
@@ -170,17 +184,20 @@ Status DecodeSource::DecodeSchemas(RecordBatch* out) {
     bool failed = false;
     int32_t key_id = -1;
     error.clear();
-    if (!DecodeBytes(true, out, &r.key, &r.key_format, &key_id, &error)) {
+    protobuf::FramedInfo key_indexes, value_indexes;
+    if (!DecodeBytes(true, out, &r.key, &r.key_format, &key_id, &error, &key_indexes)) {
       r.key_format = kFormatFailed;
       error = "key: " + error;
       failed = true;
     }
     std::string verror;
-    if (!DecodeBytes(false, out, &r.value, &r.value_format, &r.schema_id, &verror)) {
+    if (!DecodeBytes(false, out, &r.value, &r.value_format, &r.schema_id, &verror, &value_indexes)) {
       r.value_format = kFormatFailed;
       error = error.empty() ? verror : error + "; value: " + verror;
       failed = true;
     }
+    if (keep_info_ && value_indexes.encoding != protobuf::IndexEncoding::kNone && !r.value.null())
+      indexes_[r.value.data] = std::move(value_indexes);
     if (!failed) {
       if (r.value_format != 0 || r.key_format != 0) ++decoded_;
       continue;
@@ -216,6 +233,7 @@ void DecodeSource::ReportSummary() {
 Status DecodeSource::Next(RecordBatch* out, bool* eof) {
   Status s = inner_->Next(out, eof);
   info_.clear();
+  indexes_.clear();
   Log log;
   if (DecoderFor(mode_, out->topic, &log)) {
     DecodeInfo info;
@@ -242,6 +260,12 @@ const DecodeInfo* DecodeSource::InfoOf(const Record& r) const {
   if (r.key.null()) return nullptr;
   auto it = info_.find(r.key.data);
   return it == info_.end() ? nullptr : &it->second;
+}
+
+const protobuf::FramedInfo* DecodeSource::IndexesOf(const Record& r) const {
+  if (r.value.null()) return nullptr;
+  auto it = indexes_.find(r.value.data);
+  return it == indexes_.end() ? nullptr : &it->second;
 }
 
 std::unique_ptr<Source> MaybeDecode(std::unique_ptr<Source> src, const DecodeOptions& opts, Reporter* reporter) {

@@ -1,7 +1,7 @@
 // The decoding stage: records of Kafka's internal topics (`__consumer_offsets`,
 // `__transaction_state`) get their binary keys and values replaced by JSON objects
 // (formats/kafka_internal), and values (keys with --decode-key) framed in Confluent's wire
-// format get theirs replaced by the JSON of their schema (Avro, JSON Schema; schemas from
+// format get theirs replaced by the JSON of their schema (Avro, Protobuf, JSON Schema; schemas from
 // lib/pipeline/schemas.h), between the source and --where, so that --where, the envelope,
 // `-f value`, templates, dump and inspect all see the decoded form.
 #pragma once
@@ -12,6 +12,7 @@
 
 #include "formats/avro/avro.h"
 #include "formats/kafka_internal/records.h"
+#include "formats/protobuf/protobuf.h"
 #include "lib/base/source.h"
 #include "lib/pipeline/read.h"
 #include "lib/pipeline/schemas.h"
@@ -21,11 +22,11 @@ namespace evt {
 // --decode: auto (internal topics by name: __consumer_offsets, __transaction_state; other
 // topics' values in Confluent's framing by their schema id, when there are schema sources),
 // none, offsets (every record is a __consumer_offsets record, whatever its topic),
-// transactions (the same for __transaction_state), avro or json (every value is Avro /
-// JSON Schema in Confluent's framing, or unframed Avro with --schema).
-enum class DecodeMode { kAuto, kNone, kOffsets, kTransactions, kAvro, kJson };
+// transactions (the same for __transaction_state), avro, protobuf or json (every value is
+// Avro / Protobuf / JSON Schema in Confluent's framing, or unframed with --schema).
+enum class DecodeMode { kAuto, kNone, kOffsets, kTransactions, kAvro, kJson, kProtobuf };
 Result<DecodeMode> ParseDecodeMode(std::string_view text);
-// --decode-key: auto, none, avro or json (the internal topics' keys go with --decode).
+// --decode-key: auto, none, avro, protobuf or json (the internal topics' keys go with --decode).
 Result<DecodeMode> ParseDecodeKeyMode(std::string_view text);
 
 // Everything the decoding stage needs. Implicit from a DecodeMode: internal topics only.
@@ -36,10 +37,13 @@ struct DecodeOptions {
   DecodeMode key = DecodeMode::kNone;
   std::shared_ptr<SchemaRegistry> schemas;     // --schemas (may be null)
   std::shared_ptr<const avro::Schema> schema;  // --schema FILE: unframed Avro values
+  // --schema FILE.proto --message TYPE: unframed Protobuf values of that message type
+  std::shared_ptr<const protobuf::Schema> proto_schema;
+  int proto_message = -1;
   avro::JsonStyle avro_json = avro::JsonStyle::kNatural;
   bool strict = false;  // a value that does not decode is an error, not a warning
   // Whether any record can be schema-decoded.
-  bool schema_decoding() const { return schemas || schema; }
+  bool schema_decoding() const { return schemas || schema || proto_schema; }
   bool any() const { return value != DecodeMode::kNone || (key != DecodeMode::kNone && schema_decoding()); }
 };
 // Whether records of `topic` are decoded under `mode`, and as which log.
@@ -80,6 +84,9 @@ class DecodeSource : public Source {
   // What decoding did to a record of the batch the last Next returned (or a copy of it made
   // by a stage after this one); null when it was not decoded (other topics, control records).
   const DecodeInfo* InfoOf(const Record& r) const;
+  // For a Protobuf value of the last batch (keep_info): the message indexes it carried and
+  // their encoding; null for other records.
+  const protobuf::FramedInfo* IndexesOf(const Record& r) const;
   uint64_t decoded() const { return decoded_; }
   uint64_t not_decoded() const { return not_decoded_; }
 
@@ -88,7 +95,7 @@ class DecodeSource : public Source {
   // Schema decoding of one key or value: true when it was decoded or left alone, false
   // with *error when it should have decoded and did not.
   bool DecodeBytes(bool is_key, RecordBatch* batch, Bytes* b, uint8_t* format, int32_t* schema_id,
-                   std::string* error);
+                   std::string* error, protobuf::FramedInfo* indexes);
   Status DecodeSchemas(RecordBatch* out);
   std::unique_ptr<Source> inner_;
   DecodeOptions opts_;
@@ -97,6 +104,7 @@ class DecodeSource : public Source {
   Reporter* reporter_;
   bool keep_info_;
   std::unordered_map<const char*, DecodeInfo> info_;  // by the decoded key's address
+  std::unordered_map<const char*, protobuf::FramedInfo> indexes_;  // by the value's address
   uint64_t decoded_ = 0;
   uint64_t not_decoded_ = 0;
   std::string first_problem_;

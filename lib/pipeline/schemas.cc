@@ -91,7 +91,15 @@ class MemoryStore : public SchemaStore {
     for (auto it = lo; it != versions_.end() && it->first.first == subject; ++it) {
       if (version >= 0 ? it->first.second == version : !it->second.deleted) found = &it->second;
     }
-    if (!found) return nullptr;
+    if (!found) {
+      // subjects/<subject>/<version>.proto|.avsc: text without an id (the highest version
+      // for -1).
+      const SchemaEntry* text = nullptr;
+      for (auto it = unnumbered_.lower_bound({subject, INT32_MIN}); it != unnumbered_.end() && it->first.first == subject;
+           ++it)
+        if (version < 0 || it->first.second == version) text = &it->second;
+      return text;
+    }
     return ById(found->id);
   }
   Status All(std::vector<const SchemaEntry*>* out) override {
@@ -106,6 +114,10 @@ class MemoryStore : public SchemaStore {
     auto [it, fresh] = by_id_.try_emplace(id, std::move(e));
     if (!fresh && it->second.schema.empty()) it->second = std::move(e);
     if (!subject.empty()) versions_[{subject, version}] = Version{id, deleted};
+  }
+  // A subject version known by its text alone (no id).
+  void PutText(SchemaEntry e, const std::string& subject, int32_t version) {
+    unnumbered_[{subject, version}] = std::move(e);
   }
   // A tombstone: the version is gone (its id stays readable while another version uses it).
   void Remove(const std::string& subject, int32_t version) { versions_.erase({subject, version}); }
@@ -130,7 +142,7 @@ class MemoryStore : public SchemaStore {
       if (it != by_id_.end()) it->second.subjects.push_back(SubjectVersion{k.first, k.second, v.deleted});
     }
   }
-  size_t size() const { return by_id_.size(); }
+  size_t size() const { return by_id_.size() + unnumbered_.size(); }
 
  private:
   struct Version {
@@ -140,6 +152,7 @@ class MemoryStore : public SchemaStore {
   std::string describe_;
   std::map<int32_t, SchemaEntry> by_id_;
   std::map<std::pair<std::string, int32_t>, Version> versions_;
+  std::map<std::pair<std::string, int32_t>, SchemaEntry> unnumbered_;
 };
 
 bool TypeOfExtension(std::string_view name, SchemaType* t, std::string_view* stem) {
@@ -197,6 +210,7 @@ Result<std::unique_ptr<SchemaStore>> OpenDirStore(const std::string& dir) {
     e.type = t;
     e.schema = std::move(*text);
     e.origin = dir + "/" + d.name;
+    e.import_dir = dir;
     store->Put(std::move(e), "", -1, false);
   }
   const std::string subjects = dir + "/subjects";
@@ -211,11 +225,19 @@ Result<std::unique_ptr<SchemaStore>> OpenDirStore(const std::string& dir) {
         SchemaType t;
         std::string_view stem;
         int32_t version;
-        if (!v.is_file || !TypeOfExtension(v.name, &t, &stem) || t != SchemaType::kJson || !ParseId(stem, &version))
-          continue;
+        if (!v.is_file || !TypeOfExtension(v.name, &t, &stem) || !ParseId(stem, &version)) continue;
         const std::string path = subjects + "/" + s.name + "/" + v.name;
         auto text = ReadFileToString(path);
         if (!text.ok()) return text.status();
+        if (t != SchemaType::kJson) {  // schema text: reachable by subject and version only
+          SchemaEntry e;
+          e.type = t;
+          e.schema = std::move(*text);
+          e.origin = path;
+          e.import_dir = subjects + "/" + s.name;
+          store->PutText(std::move(e), s.name, version);
+          continue;
+        }
         RegistryObject ro;
         Status ps = ParseRegistryObject(*text, &ro);
         if (ps.ok() && (!ro.has_schema || ro.entry.id < 0))
@@ -514,7 +536,29 @@ Result<SchemaEntry> ReadSchemaFile(const std::string& path) {
     }
   }
   e.schema = std::move(*text);
+  const size_t slash = path.rfind('/');
+  e.import_dir = slash == std::string::npos ? "." : path.substr(0, slash);
   return e;
+}
+
+Result<std::shared_ptr<const protobuf::Schema>> CompileProtobuf(const SchemaEntry& e,
+                                                                const std::vector<protobuf::ImportFile>& imports) {
+  protobuf::ImportResolver beside;
+  if (!e.import_dir.empty()) {
+    const std::string dir = e.import_dir;
+    beside = [dir](const std::string& name, std::string* text) {
+      // Relative names below the directory only.
+      if (name.empty() || name[0] == '/' || name.find("..") != std::string::npos) return false;
+      auto t = ReadFileToString(dir + "/" + name);
+      if (!t.ok()) return false;
+      *text = std::move(*t);
+      return true;
+    };
+  }
+  std::string name = e.origin;
+  if (const size_t slash = name.rfind('/'); slash != std::string::npos) name = name.substr(slash + 1);
+  if (name.size() <= 6 || name.compare(name.size() - 6, 6, ".proto") != 0) name = fmt::format("schema-{}.proto", e.id);
+  return protobuf::Schema::Parse(e.schema, name, imports, beside);
 }
 
 std::string SchemaRegistry::Describe() const {
@@ -585,6 +629,48 @@ Result<std::shared_ptr<const avro::Schema>> SchemaRegistry::AvroById(int32_t id)
   // Failures are remembered too: a registry that cannot be reached is asked once per id,
   // not once per record.
   return avro_.insert_or_assign(id, compile()).first->second;
+}
+
+Status SchemaRegistry::CollectImports(const SchemaEntry& e, int depth, std::vector<protobuf::ImportFile>* out) {
+  if (depth > 32) return Status::InvalidArgument("references nested more than 32 deep (a cycle?)");
+  for (const SchemaReference& r : e.references) {
+    bool seen = false;
+    for (const auto& f : *out) seen |= f.name == r.name;
+    if (seen) continue;
+    auto dep = BySubject(r.subject, r.version);
+    if (!dep.ok()) return dep.status();
+    if (!*dep)
+      return Status::NotFound(
+          fmt::format("reference \"{}\" (subject {} version {}) not found", r.name, r.subject, r.version));
+    out->push_back(protobuf::ImportFile{r.name, (*dep)->schema});
+    EVT_RETURN_IF_ERROR(CollectImports(**dep, depth + 1, out));
+  }
+  return Status::OK();
+}
+
+Result<std::vector<protobuf::ImportFile>> SchemaRegistry::ProtobufImports(const SchemaEntry& e) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  std::vector<protobuf::ImportFile> out;
+  EVT_RETURN_IF_ERROR(CollectImports(e, 0, &out));
+  return out;
+}
+
+Result<std::shared_ptr<const protobuf::Schema>> SchemaRegistry::ProtobufById(int32_t id) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  if (auto it = protobuf_.find(id); it != protobuf_.end()) return it->second;
+  auto compile = [&]() -> Result<std::shared_ptr<const protobuf::Schema>> {
+    auto e = ById(id);
+    if (!e.ok()) return e.status();
+    if (!*e) return Status::NotFound(fmt::format("schema id {} not found in {}", id, Describe()));
+    if ((*e)->type != SchemaType::kProtobuf)
+      return Status::InvalidArgument(fmt::format("schema id {} is {}, not Protobuf", id, SchemaTypeName((*e)->type)));
+    auto imports = ProtobufImports(**e);
+    if (!imports.ok()) return imports.status().WithContext(fmt::format("schema id {}", id));
+    auto s = CompileProtobuf(**e, *imports);
+    if (!s.ok()) return Status::InvalidArgument(fmt::format("schema id {}: {}", id, s.status().message()));
+    return s;
+  };
+  return protobuf_.insert_or_assign(id, compile()).first->second;
 }
 
 Result<std::shared_ptr<SchemaRegistry>> OpenSchemaRegistry(const std::vector<std::string>& srcs,

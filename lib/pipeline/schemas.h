@@ -1,8 +1,11 @@
 // Schema sources (--schemas SRC): where the schemas of Confluent-framed records come from.
 //
-//  - a directory of `<id>.avsc` / `<id>.proto` / `<id>.json` files, and/or
+//  - a directory of `<id>.avsc` / `<id>.proto` / `<id>.json` files (a .proto's imports are
+//    looked up beside it, then among the well-known types), and/or
 //    `subjects/<subject>/<version>.json` files holding the registry's answer to
-//    GET /subjects/<subject>/versions/<version> ({"subject","version","id","schema",...});
+//    GET /subjects/<subject>/versions/<version> ({"subject","version","id","schema",...}),
+//    or `subjects/<subject>/<version>.proto` / `.avsc` (schema text without an id: found by
+//    subject and version, which is how references name them);
 //  - the registry's own log, `_schemas`: a topic (kafka://HOST/_schemas) or its partition
 //    directory in a broker data directory or a backup (a data directory holding
 //    `_schemas-0` names it too), replayed in offset order with tombstones and `deleted`
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "formats/avro/avro.h"
+#include "formats/protobuf/protobuf.h"
 #include "lib/base/source.h"
 #include "lib/kafka/client.h"
 
@@ -50,6 +54,7 @@ struct SchemaEntry {
   std::vector<SchemaReference> references;
   std::vector<SubjectVersion> subjects;  // where it is registered (when the source says)
   std::string origin;                    // a file, a log position or a URL path, for messages
+  std::string import_dir;  // a schema file's directory: where a .proto's other imports are
 };
 
 class SchemaStore {
@@ -82,6 +87,11 @@ Result<std::unique_ptr<SchemaStore>> OpenSchemaStore(const std::string& src, con
 // (.avsc, .proto, .json), or a registry answer ({"schema": ...}) in a .json file that has one.
 Result<SchemaEntry> ReadSchemaFile(const std::string& path);
 
+// Compiles a Protobuf entry with its imports: `imports` (a registry's references, by import
+// name), then files in e.import_dir, then the well-known types.
+Result<std::shared_ptr<const protobuf::Schema>> CompileProtobuf(const SchemaEntry& e,
+                                                                const std::vector<protobuf::ImportFile>& imports = {});
+
 // Thread-safe: evt filter's workers decode side by side (one lock around lookups and the
 // compiled-schema cache; compiled schemas are immutable and shared).
 class SchemaRegistry {
@@ -96,13 +106,20 @@ class SchemaRegistry {
   Result<std::vector<std::string>> ReferencedSchemas(const SchemaEntry& e);
   // The compiled Avro schema of id (cached, also when it failed).
   Result<std::shared_ptr<const avro::Schema>> AvroById(int32_t id);
+  // The files a Protobuf schema's references name, with their own references (each
+  // reference's `name` is what the schema imports; the text is its subject version's).
+  Result<std::vector<protobuf::ImportFile>> ProtobufImports(const SchemaEntry& e);
+  // The compiled Protobuf schema of id, with its references (cached, also when it failed).
+  Result<std::shared_ptr<const protobuf::Schema>> ProtobufById(int32_t id);
   const std::vector<std::unique_ptr<SchemaStore>>& stores() const { return stores_; }
 
  private:
   Status CollectReferences(const SchemaEntry& e, int depth, std::vector<std::string>* out);
+  Status CollectImports(const SchemaEntry& e, int depth, std::vector<protobuf::ImportFile>* out);
   std::vector<std::unique_ptr<SchemaStore>> stores_;
   std::recursive_mutex mu_;  // ById, BySubject, ReferencedSchemas and AvroById call each other
   std::map<int32_t, Result<std::shared_ptr<const avro::Schema>>> avro_;
+  std::map<int32_t, Result<std::shared_ptr<const protobuf::Schema>>> protobuf_;
 };
 
 // Opens every --schemas source in order.

@@ -1,10 +1,12 @@
 // Writes the seed corpus of every fuzz target (tests/fuzz/corpus/<target>/) from the tests'
 // own builders: segments from test::WritePartition, legacy messages from
 // test::LegacyMessage, envelopes from formats/envelope, checkpoints from WriteCheckpoint,
-// Avro datums from tests/formats/avro/encoder.h, redrive ledgers from DlqLedgerText.
+// Avro datums from tests/formats/avro/encoder.h, Protobuf messages from
+// tests/formats/protobuf/encoder.h, redrive ledgers from DlqLedgerText.
 // Run by scripts/fuzz_corpus.sh; the output is checked in (small files only).
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -15,6 +17,7 @@
 #include "formats/kafka/compression.h"
 #include "formats/kafka_internal/encoder.h"
 #include "tests/formats/avro/encoder.h"
+#include "tests/formats/protobuf/encoder.h"
 #include "lib/base/coding.h"
 #include "lib/jobs/dlq_ledger.h"
 #include "lib/pipeline/checkpoint.h"
@@ -243,6 +246,42 @@ void JsonSchemas() {
             R"(["a",1])"));
 }
 
+void Protobuf() {
+  using test::pb::F32;
+  using test::pb::F64;
+  using test::pb::L;
+  using test::pb::V;
+  using test::pb::ZigZag;
+  // protobuf_fuzz: a payload after Confluent's header, for its fixed schema (fz.Event is
+  // [0], fz.Tree [1]): message indexes, then the message.
+  const std::string inner = L(1, "n") + L(2, L(1, "deeper")) + L(3, std::string("\0\xff", 2));
+  const std::string st = L(1, L(1, "k") + L(2, V(4, 1)));  // Struct {"k": true}
+  const std::string event =
+      L(1, "e-1") + V(2, static_cast<uint64_t>(-5)) + V(3, 1ull << 62) + V(4, 4000000000u) + V(5, ~0ull) +
+      ZigZag(6, -9) + ZigZag(7, INT64_MIN) + F32(12, 1.5f) + F64(13, -0.25) + V(14, 1) + L(15, "raw") + V(16, 2) +
+      L(17, std::string("\1\2\7", 3)) + L(18, test::pb::Varint(1) + test::pb::Varint(300)) + L(19, "t") +
+      L(20, L(1, "key") + L(2, inner)) + L(21, V(1, 7) + L(2, V(1, 3) + ZigZag(2, -1) + L(3, "EUR"))) + L(23, inner) +
+      L(25, inner) + L(26, V(1, 1700000000) + V(2, 123000000)) + L(27, V(1, 90) + V(2, 500)) + L(28, st) +
+      L(29, L(6, L(1, V(1, 0)))) +  // Value {list_value: [null]}
+      L(30, L(1, "type.googleapis.com/fz.Event.Inner") + L(2, L(1, "any"))) + L(31, V(1, 5)) + L(32, L(1, "w")) +
+      L(33, L(1, "a.b")) + L(34, L(1, L(3, "x"))) + L(35, "") + V(36, 0);
+  Seed("protobuf_fuzz", "event-zigzag", std::string(1, '\0') + event);
+  Seed("protobuf_fuzz", "event-unsigned", std::string("\1\0", 2) + event);
+  Seed("protobuf_fuzz", "tree", std::string("\2\2", 2) + L(1, L(1, V(3, 1)) + L(2, V(3, 2))) + V(3, 3));
+  Seed("protobuf_fuzz", "nested-inner", std::string("\4\0\2", 3) + inner);  // [0,1]: Event.Inner
+  Seed("protobuf_fuzz", "oneof-level", std::string(1, '\0') + V(24, 1) + L(22, "s"));
+  // 'S': schema text, a NUL, a message of its first type.
+  Seed("protobuf_fuzz", "schema-proto3",
+       "Ssyntax = \"proto3\"; package p; import \"dep.proto\"; import \"google/protobuf/timestamp.proto\";\n"
+       "message M { int32 a = 1; repeated dep.Money m = 2; map<string, M> kids = 3; google.protobuf.Timestamp t = 4;\n"
+       "  oneof o { string s = 5; bytes b = 6; } enum E { X = 0; Y = 1; } E e = 7; message N { sint64 z = 1; } N n = 8; }"
+       + std::string(1, '\0') + V(1, 3) + L(2, V(1, 1)) + L(3, L(1, "c") + L(2, V(1, 4))) + V(7, 1) + L(8, ZigZag(1, -2)));
+  Seed("protobuf_fuzz", "schema-proto2",
+       "Ssyntax = \"proto2\"; message L { required int32 a = 1; optional string b = 2 [default = \"d\"];\n"
+       "  repeated group G = 3 { optional int32 c = 4; } }" + std::string(1, '\0') + V(1, 1) + test::pb::Tag(3, 3) +
+           V(4, 2) + test::pb::Tag(3, 4));
+}
+
 void Ledgers() {
   DlqLedger l;
   l.identity = IdentityHash("dlq redrive orders.DLT");
@@ -294,6 +333,7 @@ int main(int argc, char** argv) {
   Internal();
   Avro();
   JsonSchemas();
+  Protobuf();
   Ledgers();
   Rules();
   return 0;

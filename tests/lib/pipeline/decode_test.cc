@@ -57,7 +57,9 @@ TEST_CASE("decode modes: parsing and choosing by topic name") {
   CHECK(*ParseDecodeMode("transactions") == DecodeMode::kTransactions);
   CHECK(*ParseDecodeMode("avro") == DecodeMode::kAvro);
   CHECK(*ParseDecodeMode("json") == DecodeMode::kJson);
-  CHECK_FALSE(ParseDecodeMode("protobuf").ok());  // not decoded yet
+  CHECK(*ParseDecodeMode("protobuf") == DecodeMode::kProtobuf);
+  CHECK(*ParseDecodeKeyMode("protobuf") == DecodeMode::kProtobuf);
+  CHECK_FALSE(ParseDecodeMode("proto").ok());
   CHECK(*ParseDecodeKeyMode("none") == DecodeMode::kNone);
   CHECK_FALSE(ParseDecodeKeyMode("offsets").ok());
   CHECK_FALSE(DecoderFor(DecodeMode::kAvro, "__consumer_offsets", &log_unused));
