@@ -260,6 +260,9 @@ Status ResolveEncodeFlags(const EncodeFlags& f, const KafkaFlags& k, kafka::Kafk
   out->value = *mode;
   if (*mode == EncodeMode::kNone) {
     if (f.schema_id >= 0) return Status::InvalidArgument("--schema-id goes with --encode avro|json|auto");
+    // Here (write, dlq redrive) the schema flags serve --encode alone: nothing is decoded.
+    if (!f.schemas.empty() || !f.schema.empty())
+      return Status::InvalidArgument("--schemas and --schema go with --encode here: this command does not decode values");
     return Status::OK();
   }
   out->schema_id = static_cast<int32_t>(f.schema_id);
