@@ -825,6 +825,7 @@ Status Parser::Impl::ParseObject(std::string_view line, RecordBatch* batch, Pars
       return fail(Status::Corruption(fmt::format("value_format \"{}\" goes with the decoded \"value\", not value_base64",
                                                  ValueFormatName(rec.value_format))));
     if (value_is_token) rec.value = Bytes::Of(batch->arena.Copy(value_token));
+    else if (rec.value.null()) rec.value_format = 0;  // no "value": nothing decoded to encode
   }
   if (has_decode_error) {
     // What did not decode: "key: ..." (then "; value: ..."), or the value.
