@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # evt cat of Avro values (Confluent-framed, decoded with --schemas) vs evt cat of the same
-# events stored as JSON, and --where on each: ratios measured in the same run.
+# events stored as JSON, --where on each, and evt write --encode avro of the decoded JSON Lines vs
+# evt write of the JSON copy: ratios measured in the same run.
 # Usage: bench/schemas.sh [records, default 1000000] [runs, default 3]
 # The events are `evt gen`'s CloudEvents-like shape; the Avro copy is encoded here (a
 # record with a nested data record, time as timestamp-millis, id as uuid).
@@ -55,11 +56,18 @@ read -r t_json _ < <($M "$RUNS" "$EVT cat $OUT/json/events-0 >/dev/null")
 read -r t_avro rss_avro < <($M "$RUNS" "$EVT cat $OUT/avro/events-0 --decode avro --schemas $OUT/schemas >/dev/null")
 read -r tw_json _ < <($M "$RUNS" "$EVT cat $OUT/json/events-0 -w '$W' >/dev/null")
 read -r tw_avro _ < <($M "$RUNS" "$EVT cat $OUT/avro/events-0 --decode avro --schemas $OUT/schemas -w '$W' >/dev/null")
-python3 - "$N" "$t_json" "$t_avro" "$tw_json" "$tw_avro" "$rss_avro" <<'PY'
+# evt write --encode avro of the decoded JSON Lines vs evt write of the JSON copy's envelopes.
+[ -s "$OUT/decoded.jsonl" ] || "$EVT" cat "$OUT/avro/events-0" --decode avro --schemas "$OUT/schemas" >"$OUT/decoded.jsonl"
+[ -s "$OUT/json.jsonl" ] || "$EVT" cat "$OUT/json/events-0" >"$OUT/json.jsonl"
+read -r te_json _ < <($M "$RUNS" "rm -rf $OUT/w; $EVT write $OUT/w/events-0 --in $OUT/json.jsonl 2>/dev/null")
+read -r te_avro _ < <($M "$RUNS" "rm -rf $OUT/w; $EVT write --encode avro --schemas $OUT/schemas $OUT/w/events-0 --in $OUT/decoded.jsonl 2>/dev/null")
+rm -rf "$OUT/w"
+python3 - "$N" "$t_json" "$t_avro" "$tw_json" "$tw_avro" "$rss_avro" "$te_json" "$te_avro" <<'PY'
 import sys
-n, tj, ta, twj, twa, rss = sys.argv[1:]
-n, tj, ta, twj, twa = int(n), float(tj), float(ta), float(twj), float(twa)
+n, tj, ta, twj, twa, rss, tej, tea = sys.argv[1:]
+n, tj, ta, twj, twa, tej, tea = int(n), float(tj), float(ta), float(twj), float(twa), float(tej), float(tea)
 print(f"records: {n}")
 print(f"cat:     json {n/tj/1e3:7.0f} k rec/s   avro --decode avro {n/ta/1e3:7.0f} k rec/s   avro/json {tj/ta:4.2f}x  (target >= 0.5x)  peak RSS {int(rss)/1024:.0f} MiB")
 print(f"--where: json {n/twj/1e3:7.0f} k rec/s   avro --decode avro {n/twa/1e3:7.0f} k rec/s   avro/json {twj/twa:4.2f}x  (target >= 0.5x)")
+print(f"write:   json {n/tej/1e3:7.0f} k rec/s   --encode avro      {n/tea/1e3:7.0f} k rec/s   avro/json {tej/tea:4.2f}x  (no target)")
 PY

@@ -266,6 +266,69 @@ Status ResolveDecodeFlags(const DecodeFlags& flags, const KafkaFlags& k, bool st
   return Status::OK();
 }
 
+void AddEncodeFlags(CLI::App* app, EncodeFlags* f, bool schema_flags) {
+  app->add_option("--encode", f->encode,
+                  "Encode decoded values (an envelope's value_format and schema_id, or --decode) back to bytes: avro "
+                  "(Avro binary in Confluent's framing, or unframed with --schema), json (JSON Schema: the JSON in "
+                  "Confluent's framing), auto (each value as its value_format says), none (default); protobuf is "
+                  "not supported yet. Values that were not decoded pass unchanged")
+      ->check(CLI::IsMember({"none", "auto", "avro", "json", "protobuf"}))
+      ->default_str("none");
+  app->add_option("--schema-id", f->schema_id,
+                  "With --encode: write every value with this schema id (default: each record's own schema_id)")
+      ->check(CLI::Range(int64_t{0}, int64_t{INT32_MAX}));
+  if (!schema_flags) return;
+  AddRepeatable(app, "--schemas", &f->schemas,
+                "With --encode: where schema ids are looked up (repeatable, first match wins): a directory of "
+                "<id>.avsc/.json files, the registry's _schemas log or a registry URL http[s]://HOST:8081");
+  app->add_option("--schema", f->schema, "With --encode avro: write unframed Avro (no header) with this schema (.avsc)");
+  app->add_option("--avro-json", f->avro_json,
+                  "With --encode avro: the JSON the values are in: natural (default: as evt cat --decode shows them) "
+                  "or spec (the Avro specification's JSON encoding, unions wrapped)")
+      ->check(CLI::IsMember({"natural", "spec"}))
+      ->default_str("natural");
+}
+
+Status ResolveEncodeFlags(const EncodeFlags& f, const KafkaFlags& k, kafka::KafkaConfig* cfg,
+                          std::shared_ptr<SchemaRegistry> registry, Reporter* reporter, EncodeOptions* out) {
+  *out = EncodeOptions();
+  auto mode = ParseEncodeMode(f.encode);
+  if (!mode.ok()) return mode.status();
+  out->value = *mode;
+  if (*mode == EncodeMode::kNone) {
+    if (f.schema_id >= 0) return Status::InvalidArgument("--schema-id goes with --encode avro|json|auto");
+    // Here (write, dlq redrive) the schema flags serve --encode alone: nothing is decoded.
+    if (!f.schemas.empty() || !f.schema.empty())
+      return Status::InvalidArgument("--schemas and --schema go with --encode here: this command does not decode values");
+    return Status::OK();
+  }
+  out->schema_id = static_cast<int32_t>(f.schema_id);
+  out->avro_json = f.avro_json == "spec" ? avro::JsonStyle::kSpec : avro::JsonStyle::kNatural;
+  if (*mode == EncodeMode::kProtobuf) return CheckEncodeOptions(*out);
+  if (!f.schema.empty()) {
+    auto e = ReadSchemaFile(f.schema);
+    if (!e.ok()) return e.status().WithContext("--schema");
+    if (e->type != SchemaType::kAvro)
+      return Status::InvalidArgument(fmt::format("--schema {}: --encode writes Avro (.avsc) schemas only", f.schema));
+    auto s = avro::Schema::Parse(e->schema);
+    if (!s.ok()) return Status::InvalidArgument(fmt::format("--schema {}: {}", f.schema, s.status().message()));
+    out->schema = *s;
+  }
+  if (registry) {
+    out->schemas = std::move(registry);
+  } else if (!f.schemas.empty()) {
+    SchemaSourceOptions so;
+    so.registry_props = SplitRegistryProperties(cfg);
+    so.kafka = *cfg;
+    std::vector<std::string> srcs;
+    for (const std::string& s : f.schemas) srcs.push_back(WithBrokers(s, k));
+    auto reg = OpenSchemaRegistry(srcs, so, reporter);
+    if (!reg.ok()) return reg.status();
+    out->schemas = *reg;
+  }
+  return CheckEncodeOptions(*out);
+}
+
 WhereOptions WhereFrom(const ReadFlags& f) {
   WhereOptions w;
   w.exprs = f.where;

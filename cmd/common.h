@@ -10,6 +10,7 @@
 #include "lib/base/file.h"
 #include "lib/base/status.h"
 #include "lib/pipeline/decode.h"
+#include "lib/pipeline/encode.h"
 #include "lib/pipeline/headers.h"
 #include "lib/kafka/client.h"
 #include "lib/pipeline/progress.h"
@@ -149,6 +150,24 @@ struct SourceFlags {
 // --schema read. `strict`: a record that does not decode is an error.
 Status ResolveDecodeFlags(const DecodeFlags& f, const KafkaFlags& k, bool strict, SourceSpec* spec,
                           Reporter* reporter, DecodeOptions* out);
+
+// --encode avro|json|auto|protobuf|none and --schema-id N (write, replay, dlq redrive):
+// decoded values back to their bytes (lib/pipeline/encode.h). With `schema_flags` (commands
+// without the decode flags) also --schemas SRC, --schema FILE and --avro-json; replay takes
+// those from its decode flags.
+struct EncodeFlags {
+  std::string encode = "none";
+  int64_t schema_id = -1;
+  std::vector<std::string> schemas;
+  std::string schema;
+  std::string avro_json = "natural";
+};
+void AddEncodeFlags(CLI::App* app, EncodeFlags* f, bool schema_flags);
+// The encode flags into `out`, with the usage checks of CheckEncodeOptions. `registry`:
+// schema sources already opened for the same --schemas (replay's), else f.schemas are
+// opened (a `_schemas` topic with `cfg`, whose `schema.registry.*` properties are taken out).
+Status ResolveEncodeFlags(const EncodeFlags& f, const KafkaFlags& k, kafka::KafkaConfig* cfg,
+                          std::shared_ptr<SchemaRegistry> registry, Reporter* reporter, EncodeOptions* out);
 
 // SRC... into `spec`: -b/-t as a source, the Kafka settings, the read flags, --where, and
 // the check that --on-corruption applies. `topic_optional`: -b alone names the cluster.

@@ -151,6 +151,7 @@ RunFn SetupRedrive(CLI::App* app) {
     int producers = 0;
     bool dry_run = false, all = false, keep_headers = false, status = false;
     CLI::Option* max_opt = nullptr;
+    EncodeFlags encode;
   };
   auto f = std::make_shared<Flags>();
   AddDlqReadFlags(app, f.get(), /*decode=*/false);
@@ -178,6 +179,9 @@ RunFn SetupRedrive(CLI::App* app) {
       ->check(CLI::IsMember({"none", "gzip", "snappy", "lz4", "zstd"}));
   AddProducersFlag(app, &f->producers);
   app->add_option("--stats-json", f->stats_json, "Write the run's figures as JSON to FILE");
+  // --encode: dead letters read from JSON Lines with decoded (and edited) values go back as
+  // the bytes their consumers read.
+  AddEncodeFlags(app, &f->encode, /*schema_flags=*/true);
   return [f]() {
     if (PrintPropertyListIfAsked(f->sel.kafka)) return kExitOk;
     DlqRedriveOptions o;
@@ -228,6 +232,8 @@ RunFn SetupRedrive(CLI::App* app) {
     auto progress = MakeProgress(f->dry_run);
     o.progress = progress.get();
     StderrReporter rep;
+    if (Status es = ResolveEncodeFlags(f->encode, f->sel.kafka, &o.read.sel.kafka, nullptr, &rep, &o.encode); !es.ok())
+      return Finish(es);
     DlqRedriveStats st;
     Status s = RunDlqRedrive(o, &rep, &st);
     if (o.dry_run && s.ok()) s = Stdout()->Append(DlqRedrivePlanJson(st));

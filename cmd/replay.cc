@@ -22,6 +22,7 @@ RunFn SetupReplay(CLI::App* app) {
     double rate = 0, speed = 0;
     int producers = 0;
     bool keep_ts = false, now_ts = false, provenance = false, dry_run = false, dedupe = false, create_topic = false;
+    EncodeFlags encode;
   };
   auto f = std::make_shared<Flags>();
   app->add_option("SRC DST", f->args,
@@ -55,6 +56,7 @@ RunFn SetupReplay(CLI::App* app) {
   AddProducersFlag(app, &f->producers);
   AddCreateTopicFlag(app, &f->create_topic);
   app->add_option("--stats-json", f->stats_json, "Write the run's figures as JSON to FILE");
+  AddEncodeFlags(app, &f->encode, /*schema_flags=*/false);
   return [f]() {
     if (PrintPropertyListIfAsked(f->sel.kafka)) return kExitOk;
     if (f->args.size() < 2) return Finish(Status::InvalidArgument("give at least one source and a destination"));
@@ -64,8 +66,25 @@ RunFn SetupReplay(CLI::App* app) {
     o.dst = f->args.back();
     o.dst = WithBrokers(o.dst, f->sel.kafka);
     std::string sel_identity;
+    // --encode takes --schemas, --schema and --avro-json from the decode flags; without
+    // --decode it decodes nothing first (the values are decoded JSON already), and --schema
+    // is then the schema to encode with.
+    const bool encoding = f->encode.encode != "none";
+    EncodeFlags ef = f->encode;
+    if (encoding) {
+      if (f->sel.decode.decode.empty()) f->sel.decode.decode = "none";
+      if (f->sel.decode.decode_key.empty()) f->sel.decode.decode_key = "none";
+      ef.avro_json = f->sel.decode.avro_json;
+      if (f->encode.schema_id < 0) ef.schema = f->sel.decode.schema;
+      if (f->sel.decode.decode == "none") f->sel.decode.schema.clear();
+    }
     Status s = ResolveSelection(f->sel, sources, &o.sel, &sel_identity);
     if (!s.ok()) return Finish(s);
+    {
+      StderrReporter erep;
+      if (Status es = ResolveEncodeFlags(ef, f->sel.kafka, &o.sel.kafka, o.sel.decode.schemas, &erep, &o.encode); !es.ok())
+        return Finish(es);
+    }
     o.to_topic = f->to_topic;
     PartitionChoice pc;
     if (Status ps = ParsePartitionFlag(f->partition, &pc, &o.fixed_partition); !ps.ok()) return Finish(ps);
@@ -95,6 +114,7 @@ RunFn SetupReplay(CLI::App* app) {
     o.kafka_write.create_topic = f->create_topic;
     o.identity = fmt::format("replay|{}|dst={}|to-topic={}|partition={}|now-ts={}|provenance={}", sel_identity, o.dst,
                              f->to_topic, f->partition, f->now_ts, f->provenance);
+    if (encoding) o.identity += fmt::format("|encode={}|schema-id={}|schema={}", ef.encode, ef.schema_id, ef.schema);
     StderrReporter rep;
     ReplayStats st;
     Status run = RunReplay(o, &rep, &st);

@@ -56,6 +56,7 @@ RunFn SetupWrite(CLI::App* app) {
     HeaderFlags headers;
     std::string on_invalid = "error";
     std::string on_corruption = "stop";
+    EncodeFlags encode;
   };
   auto f = std::make_shared<Flags>();
   app->add_option("DST", f->dst,
@@ -102,6 +103,7 @@ RunFn SetupWrite(CLI::App* app) {
                   "the exit status 1")
       ->type_name("error|skip|dead-letter:FILE")
       ->default_str("error");
+  AddEncodeFlags(app, &f->encode, /*schema_flags=*/true);
   return [f]() {
     if (PrintPropertyListIfAsked(f->kafka)) return kExitOk;
     WriteOptions o;
@@ -117,6 +119,9 @@ RunFn SetupWrite(CLI::App* app) {
     }
     Status ks = ResolveKafkaConfig(f->kafka, &o.kafka);
     if (!ks.ok()) return Finish(ks);
+    StderrReporter rep;
+    if (Status es = ResolveEncodeFlags(f->encode, f->kafka, &o.kafka, nullptr, &rep, &o.encode); !es.ok())
+      return Finish(es);
     int32_t fixed_partition = -1;
     if (!f->partition.empty()) {
       PartitionChoice pc;
@@ -155,7 +160,6 @@ RunFn SetupWrite(CLI::App* app) {
                                                                                       : FsyncPolicy::kEnd;
     o.writer.wait_for_lock = f->wait;
     o.skip_corruption = f->on_corruption == "skip";
-    StderrReporter rep;
     WriteStats stats;
     ReadOptions read;
     read.skip_corruption = o.skip_corruption;

@@ -45,6 +45,8 @@ _evt() {
     --decode) COMPREPLY=($(compgen -W "auto avro protobuf json offsets transactions none" -- "$cur")); return ;;
     --decode-key) COMPREPLY=($(compgen -W "auto avro protobuf json none" -- "$cur")); return ;;
     --avro-json) COMPREPLY=($(compgen -W "natural spec" -- "$cur")); return ;;
+    --encode) COMPREPLY=($(compgen -W "none auto avro json protobuf" -- "$cur")); return ;;
+    --schema-id) return ;;
     --mode) COMPREPLY=($(compgen -W "backward forward full" -- "$cur")); return ;;
     --schema|--reader) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --schemas) COMPREPLY=($(compgen -d -- "$cur")); return ;;
@@ -77,7 +79,7 @@ _evt() {
   local flags=""
   case "$cmd" in
     cat) flags="$read_flags $kafka_flags -t --isolation --follow --group -G --merge --include-control --format -f --limit -n --decode --decode-key --schemas --schema --message --avro-json" ;;
-    write) flags="$kafka_flags --in -i --input --key-field --topic -t --partition --create-topic --producers --compression --compression-level --segment-bytes --batch-records --batch-bytes --keep-offsets --fsync --wait --keep-header --drop-header --on-invalid --on-corruption" ;;
+    write) flags="$kafka_flags --in -i --input --key-field --topic -t --partition --create-topic --producers --compression --compression-level --segment-bytes --batch-records --batch-bytes --keep-offsets --fsync --wait --keep-header --drop-header --on-invalid --on-corruption --encode --schema-id --schemas --schema --avro-json" ;;
     inspect) flags="$read_flags $kafka_flags -t --isolation --json --table --buckets --decode --decode-key --schemas --schema --message --avro-json" ;;
     schema)
       if [ "$COMP_CWORD" -eq 2 ]; then COMPREPLY=($(compgen -W "list show ids check compat" -- "$cur")); return; fi
@@ -87,7 +89,7 @@ _evt() {
     filter) flags="--count -c --invert -v --limit -n --strict --threads -j --decode --decode-key --schemas --schema --message --avro-json $kafka_flags" ;;
     gen) flags="--count -c --keys --seed --types --value-size --topic --partitions --start --step --output -o --format -f --compression --compression-level --segment-bytes --batch-records --batch-bytes" ;;
     project) flags="--from --until --merge --where -w --strict --on-corruption --max-batch-bytes --time-field --keys --partitions $kafka_flags --isolation --into --format --key --reduce --init --rules --pipe --exec --keep-null --at --columns --index --incremental --rebuild --max-memory --commit-records --on-error --dead-letter --create-topic --snapshots --snapshot-every --keep-snapshots --dry-run --stats-json --keep-header --drop-header --decode --decode-key --schemas --schema --message --avro-json" ;;
-    replay) flags="--from --until --merge --where -w --strict --on-corruption --max-batch-bytes --time-field --keys --partitions $kafka_flags --isolation --to-topic --partition --keep-timestamps --now-timestamps --provenance --rate --speed --max-gap --dry-run --checkpoint --checkpoint-interval --dedupe --compression --producers --create-topic --stats-json --keep-header --drop-header --decode --decode-key --schemas --schema --message --avro-json" ;;
+    replay) flags="--from --until --merge --where -w --strict --on-corruption --max-batch-bytes --time-field --keys --partitions $kafka_flags --isolation --to-topic --partition --keep-timestamps --now-timestamps --provenance --rate --speed --max-gap --dry-run --checkpoint --checkpoint-interval --dedupe --compression --producers --create-topic --stats-json --keep-header --drop-header --decode --decode-key --schemas --schema --message --avro-json --encode --schema-id" ;;
     backfill) flags="--from --until --merge --where -w --strict --on-corruption --max-batch-bytes --time-field --keys --partitions $kafka_flags --isolation --exec --pipe --input --workers --pipeline --retries --backoff --dead-letter --create-topic --max-failures --drain-timeout --dry-run --checkpoint --checkpoint-interval --stats-json --keep-header --drop-header --decode --decode-key --schemas --schema --message --avro-json" ;;
     lag) flags="--group -G --all-groups $kafka_flags --isolation --no-commit-as --now --history --samples --watch --max-lag --max-time-lag --fail-on --json --format --cluster-name --checkpoint" ;;
     offsets) flags="--group -G $kafka_flags --topic --all-topics --to-earliest --to-latest --to-offset --shift-by --to-datetime --by-duration --from-file --execute --export --force --json --format" ;;
@@ -101,7 +103,7 @@ _evt() {
       case "$sub" in
         summary) flags="$flags --by --format --decode --decode-key --schemas --schema --message --avro-json" ;;
         show) flags="$flags --limit -n --format -f --with-original --decode --decode-key --schemas --schema --message --avro-json" ;;
-        redrive) flags="$flags --to --partition --dry-run --max --all --keep-headers --max-redrives --rate --ledger --status --commit-group --compression --producers --stats-json" ;;
+        redrive) flags="$flags --to --partition --dry-run --max --all --keep-headers --max-redrives --rate --ledger --status --commit-group --compression --producers --stats-json --encode --schema-id --schemas --schema --avro-json" ;;
       esac ;;
     compact) flags="--include-active --min-compaction-lag --delete-retention --now --null-keys --min-cleanable-ratio --force --segment-bytes --compression --compression-level --max-memory --dry-run --wait --stats-json" ;;
     retain) flags="--max-age --max-bytes --before --now --dry-run --wait --stats-json" ;;

@@ -313,3 +313,8 @@ complete -c evt -n "__fish_seen_subcommand_from project" -l create-topic -d 'Let
 complete -c evt -n "__fish_seen_subcommand_from project" -l snapshots -r -a '(__fish_complete_directories)' -d 'Snapshot directory'
 complete -c evt -n "__fish_seen_subcommand_from project" -l snapshot-every -x -d 'Snapshot every N records or DURATION'
 complete -c evt -n "__fish_seen_subcommand_from project" -l keep-snapshots -x -d 'Keep the newest N snapshots'
+complete -c evt -n "__fish_seen_subcommand_from write replay redrive" -l encode -x -a 'none auto avro json protobuf' -d 'Encode decoded values back to bytes'
+complete -c evt -n "__fish_seen_subcommand_from write replay redrive" -l schema-id -x -d 'With --encode: write every value with this schema id'
+complete -c evt -n "__fish_seen_subcommand_from write redrive" -l schemas -r -F -d 'With --encode: schema source'
+complete -c evt -n "__fish_seen_subcommand_from write redrive" -l schema -r -F -d 'With --encode avro: unframed Avro with this schema'
+complete -c evt -n "__fish_seen_subcommand_from write redrive" -l avro-json -x -a 'natural spec' -d 'With --encode avro: the JSON style'

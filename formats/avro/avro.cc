@@ -8,41 +8,13 @@
 #include <set>
 #include <simdjson.h>
 
+#include "formats/avro/schema_internal.h"
 #include "formats/envelope/envelope.h"
 #include "lib/base/coding.h"
 #include "lib/base/timeutil.h"
 
 namespace evt::avro {
 
-enum class Type : uint8_t { kNull, kBoolean, kInt, kLong, kFloat, kDouble, kBytes, kString, kRecord, kEnum, kArray, kMap, kUnion, kFixed };
-enum class Logical : uint8_t {
-  kNone, kDecimal, kUuid, kDate, kTimeMillis, kTimeMicros, kTimestampMillis, kTimestampMicros,
-  kLocalTimestampMillis, kLocalTimestampMicros, kDuration
-};
-
-struct Field {
-  std::string key;  // `"name":`, escaped once
-  std::string name;
-  int node = -1;
-  bool has_default = false;
-};
-
-struct Schema::Node {
-  Type type = Type::kNull;
-  Logical logical = Logical::kNone;
-  int32_t precision = 0;
-  int32_t scale = 0;
-  int64_t size = 0;           // fixed
-  std::string name;           // full name of a named type
-  std::string spec_name;      // the union branch name in the spec's JSON encoding, escaped
-  std::vector<std::string> symbols;  // enum, each as a JSON string
-  std::vector<std::string> raw_symbols;
-  bool has_enum_default = false;
-  std::vector<Field> fields;  // record
-  std::vector<int> branches;  // union
-  int items = -1;             // array items, map values
-};
-using Node = Schema::Node;
 
 namespace {
 
@@ -74,8 +46,6 @@ bool PrimitiveOf(std::string_view s, Type* t) {
     if (s == n) { *t = ty; return true; }
   return false;
 }
-
-constexpr int kMaxDepth = 100;
 
 }  // namespace
 
@@ -187,6 +157,7 @@ class Compiler {
         fld.name = std::string(fname);
         simdjson::dom::element def;
         fld.has_default = f["default"].get(def) == simdjson::SUCCESS;
+        if (fld.has_default) fld.default_json = simdjson::minify(def);
         envelope::AppendJsonString(fname, &fld.key);
         fld.key += ':';
         fld.node = *c;
@@ -301,6 +272,7 @@ Result<std::shared_ptr<const Schema>> Schema::Parse(std::string_view json, const
   auto r = c.Compile(e, "", 0);
   if (!r.ok()) return r.status();
   s->root_ = *r;
+  ComputeDefaults(s.get());
   return std::shared_ptr<const Schema>(std::move(s));
 }
 

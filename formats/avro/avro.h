@@ -49,9 +49,29 @@ class Schema {
   std::string json_;
   friend class Compiler;
   friend class Decoder;
+  friend class Encoding;
   friend class Resolution;
   friend Status CheckResolution(const Schema&, const Schema&);
   friend Status CheckDatum(const Schema&, const Schema&, std::string_view);
+};
+
+// JSON to one Avro binary datum: the inverse of Schema::ToJson, in either style (natural:
+// a union's branch is the first one the value fits as ToJson would have written it; see
+// README.md). Arrays and maps are written as one block with a positive count, then 0; a
+// record field missing from the JSON takes its default. Holds a JSON parser's buffers: keep
+// one per thread and reuse it.
+class JsonEncoder {
+ public:
+  JsonEncoder();
+  ~JsonEncoder();
+  // Appends the datum to *out. On failure returns false with the reason in *error, which
+  // names the field path ("items[3].price: expected an int, not "x""); *out then holds a
+  // partial datum the caller discards.
+  bool Encode(const Schema& schema, std::string_view json, JsonStyle style, std::string* out, std::string* error);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Schema resolution, by the specification's rules (a reader field the writer lacks needs a

@@ -681,6 +681,12 @@ Status Parser::Impl::ParseObject(std::string_view line, RecordBatch* batch, Pars
     batch->headers.resize(headers_start);
     return st;
   };
+  // A decoded value (value_format, which comes after it) is its JSON text: a string or null
+  // is kept as its token, not unescaped.
+  std::string_view value_token;
+  bool value_is_token = false, value_base64 = false;
+  std::string_view decode_error;
+  bool has_decode_error = false;
   for (auto field : obj) {
     std::string_view k;
     if (auto e = field.unescaped_key().get(k)) return fail(JsonError("bad field name", e));
@@ -726,11 +732,34 @@ Status Parser::Impl::ParseObject(std::string_view line, RecordBatch* batch, Pars
     } else if (k == "key") {
       st = ReadBytesValue(v, "key", batch, &rec.key);
     } else if (k == "value") {
+      sj::json_type t;
+      value_is_token = v.type().get(t) == simdjson::SUCCESS && (t == sj::json_type::string || t == sj::json_type::null);
+      if (value_is_token) value_token = TrimRight(v.raw_json_token());
+      value_base64 = false;
       st = ReadBytesValue(v, "value", batch, &rec.value);
     } else if (k == "key_base64") {
       st = ReadBase64(v, "key_base64", &im.scratch, batch, &rec.key);
     } else if (k == "value_base64") {
+      value_is_token = false;
+      value_base64 = true;
       st = ReadBase64(v, "value_base64", &im.scratch, batch, &rec.value);
+    } else if (k == "schema_id") {
+      int64_t id;
+      st = ReadInt(v, "schema_id", &id);
+      if (st.ok() && (id < 0 || id > INT32_MAX))
+        st = Status::Corruption(fmt::format("schema_id must be between 0 and {}, not {}", INT32_MAX, id));
+      rec.schema_id = static_cast<int32_t>(id);
+    } else if (k == "value_format") {
+      std::string_view s;
+      if (v.get_string().get(s)) return fail(WrongType("value_format", "a string", v));
+      if (s == "avro") rec.value_format = static_cast<uint8_t>(ValueFormat::kAvro);
+      else if (s == "protobuf") rec.value_format = static_cast<uint8_t>(ValueFormat::kProtobuf);
+      else if (s == "json") rec.value_format = static_cast<uint8_t>(ValueFormat::kJson);
+      else st = Status::Corruption(fmt::format("value_format must be avro, protobuf or json, not \"{}\"", Excerpt(s, 40)));
+    } else if (k == "decode_error") {
+      if (v.get_string().get(decode_error)) return fail(WrongType("decode_error", "a string", v));
+      decode_error = batch->arena.Copy(decode_error);
+      has_decode_error = true;
     } else if (k == "headers") {
       batch->headers.resize(headers_start);
       sj::json_type t;
@@ -791,6 +820,22 @@ Status Parser::Impl::ParseObject(std::string_view line, RecordBatch* batch, Pars
   }
   const char* trailing = nullptr;
   if (!doc.current_location().get(trailing)) return fail(Status::Corruption("trailing content after the envelope object"));
+  if (rec.value_format != 0) {
+    if (value_base64)
+      return fail(Status::Corruption(fmt::format("value_format \"{}\" goes with the decoded \"value\", not value_base64",
+                                                 ValueFormatName(rec.value_format))));
+    if (value_is_token) rec.value = Bytes::Of(batch->arena.Copy(value_token));
+    else if (rec.value.null()) rec.value_format = 0;  // no "value": nothing decoded to encode
+  }
+  if (has_decode_error) {
+    // What did not decode: "key: ..." (then "; value: ..."), or the value.
+    const bool key_failed = decode_error.starts_with("key: ");
+    if (key_failed) rec.key_format = kFormatFailed;
+    if (rec.value_format == 0 && (!key_failed || decode_error.find("; value: ") != std::string_view::npos))
+      rec.value_format = kFormatFailed;
+    batch->decode_errors.emplace_back(decode_error);
+    rec.decode_error = static_cast<uint32_t>(batch->decode_errors.size());
+  }
   rec.header_begin = static_cast<uint32_t>(headers_start);
   rec.header_count = static_cast<uint32_t>(batch->headers.size() - headers_start);
   im.problem = ParseProblem::kNone;

@@ -897,8 +897,19 @@ Status RunDlqRedrive(const DlqRedriveOptions& o, Reporter* reporter, DlqRedriveS
   Status failure;
   uint64_t bad_partition_warnings = 0;
 
+  std::unique_ptr<Encoder> encoder;
+  if (o.encode.any()) encoder = std::make_unique<Encoder>(o.encode);
   auto flush_out = [&]() -> Status {
     if (out.records.empty() || !cur) return Status::OK();
+    if (encoder) {
+      // A value that does not encode stops the run before this batch is sent: its records
+      // stay out of the ledger, for the next run.
+      if (Status es = encoder->Encode(&out); !es.ok()) {
+        in_out.clear();
+        out.Clear();
+        return es;
+      }
+    }
     Status s = cur->Write(out);
     // Only records the sink took are pending acknowledgement (a failed Write leaves the
     // rest to the next run's tail check).

@@ -24,6 +24,7 @@
 #include "formats/dlq/profile.h"
 #include "lib/base/term.h"
 #include "lib/kafka/client.h"
+#include "lib/pipeline/encode.h"
 #include "lib/pipeline/progress.h"
 #include "lib/pipeline/selection.h"
 
@@ -117,6 +118,7 @@ struct DlqRedriveOptions {
   int64_t ledger_interval_ms = 1000;
   Progress* progress = nullptr;
   StopToken stop;
+  EncodeOptions encode;  // --encode: decoded values (a JSON Lines DLQ) back to bytes
 };
 struct DlqRedriveStats {
   std::string redrive_id, ledger;

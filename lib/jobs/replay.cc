@@ -106,6 +106,8 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
   }
 
   Pacer pacer(o.rate, o.speed, o.max_gap_ms);
+  std::unique_ptr<Encoder> encoder;
+  if (o.encode.any()) encoder = std::make_unique<Encoder>(o.encode);
   const int64_t start_ns = SteadyNs();
   int64_t last_ck_ns = start_ns;
   RecordBatch in, out;
@@ -198,7 +200,10 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
         st->bytes += r.key.size + r.value.size;
       }
       if (out.records.empty()) break;
-      s = sink->Write(out);
+      // --encode: what encodes before a value that does not is still sent.
+      Status es = encoder ? encoder->Encode(&out) : Status::OK();
+      s = out.records.empty() ? Status::OK() : sink->Write(out);
+      if (s.ok()) s = es;
       if (!s.ok()) {
         result = s;
         break;

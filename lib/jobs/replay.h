@@ -22,6 +22,7 @@
 
 #include "lib/base/term.h"
 #include "lib/kafka/client.h"
+#include "lib/pipeline/encode.h"
 #include "lib/pipeline/progress.h"
 #include "lib/log/segment_writer.h"
 #include "lib/pipeline/selection.h"
@@ -50,6 +51,7 @@ struct ReplayOptions {
   WriterOptions writer;  // segment destinations
   kafka::KafkaWriteOptions kafka_write;
   int64_t checkpoint_interval_ms = 1000;
+  EncodeOptions encode;  // --encode: decoded values back to bytes, on the records sent
 };
 
 struct ReplayStats {

@@ -115,7 +115,7 @@ Result<std::unique_ptr<Source>> OpenInputs(const WriteOptions& opts, JsonlSource
   auto src = OpenRecords(opts.inputs, in, opts.skip_corruption, reporter);
   if (!src.ok()) return src;
   EVT_RETURN_IF_ERROR(invalid->Open());
-  return FilterHeaders(std::move(*src), opts.headers);
+  return MaybeEncode(FilterHeaders(std::move(*src), opts.headers), opts.encode);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/pipeline/encode.h"
 #include "lib/pipeline/headers.h"
 #include "lib/pipeline/jsonl_source.h"
 #include "lib/kafka/client.h"
@@ -27,6 +28,7 @@ struct WriteOptions {
   OnInvalid on_invalid = OnInvalid::kError;
   std::string dead_letter;  // with kDeadLetter: a JSON Lines file, appended to
   bool skip_corruption = false;  // segment inputs: --on-corruption skip
+  EncodeOptions encode;          // --encode: decoded values back to bytes before the destination
   // Kafka destinations (dst is kafka://...).
   kafka::KafkaConfig kafka;
   kafka::KafkaWriteOptions kafka_write;

@@ -241,3 +241,39 @@ TEST_CASE("envelope: DescribeNotJson", "[envelope]") {
   CHECK(DescribeNotJson("12 13") == "not JSON: text after the end of the JSON value, at column 4: '13'");
   CHECK(DescribeNotJson("{\"a\":1") == "not JSON: the line ends before the JSON does (is a quote or bracket missing?)");
 }
+
+TEST_CASE("envelope: schema_id, value_format and decode_error are read back", "[envelope]") {
+  Parser p;
+  RecordBatch b;
+  ParsedRecord pr;
+  // A decoded Avro string value keeps its JSON token; a decoded null is the text null.
+  REQUIRE(p.Parse(R"({"value":"a\"b","schema_id":7,"value_format":"avro"})", &b, &pr).ok());
+  CHECK(pr.record.value.view() == R"("a\"b")");
+  CHECK(pr.record.schema_id == 7);
+  CHECK(pr.record.value_format == static_cast<uint8_t>(ValueFormat::kAvro));
+  REQUIRE(p.Parse(R"({"value":null,"value_format":"avro","schema_id":1})", &b, &pr).ok());
+  CHECK_FALSE(pr.record.value.null());
+  CHECK(pr.record.value.view() == "null");
+  REQUIRE(p.Parse(R"({"value":{"a" : 1},"value_format":"json"})", &b, &pr).ok());
+  CHECK(pr.record.value.view() == R"({"a" : 1})");
+  // Without value_format a string is its bytes, as before.
+  REQUIRE(p.Parse(R"({"value":"a\"b","schema_id":7})", &b, &pr).ok());
+  CHECK(pr.record.value.view() == "a\"b");
+  CHECK(pr.record.value_format == 0);
+  // decode_error: the bytes are the stored ones; which part failed.
+  REQUIRE(p.Parse(R"({"value_base64":"AAAAAGM=","schema_id":99,"decode_error":"schema id 99 not found"})", &b, &pr).ok());
+  CHECK(pr.record.value_format == kFormatFailed);
+  REQUIRE(pr.record.decode_error == b.decode_errors.size());
+  CHECK(b.decode_errors.back() == "schema id 99 not found");
+  REQUIRE(p.Parse(R"({"key_base64":"AA==","value":{"x":1},"value_format":"avro","decode_error":"key: truncated"})", &b, &pr).ok());
+  CHECK(pr.record.key_format == kFormatFailed);
+  CHECK(pr.record.value_format == static_cast<uint8_t>(ValueFormat::kAvro));
+  // What the writer writes comes back the same.
+  std::string line;
+  AppendRecord(b, pr.record, &line);
+  CHECK(line.find(R"("key_base64":"AA==","value":{"x":1},"value_format":"avro","decode_error":"key: truncated")") !=
+        std::string::npos);
+  CHECK_FALSE(p.Parse(R"({"value_base64":"AA==","value_format":"avro"})", &b, &pr).ok());
+  CHECK_FALSE(p.Parse(R"({"value":1,"value_format":"xml"})", &b, &pr).ok());
+  CHECK_FALSE(p.Parse(R"({"value":1,"schema_id":-1})", &b, &pr).ok());
+}
