@@ -18,6 +18,10 @@ using simdjson::dom::element_type;
 // Schema nesting (and $ref chains) deeper than this is refused at Parse, and a validation
 // that goes deeper (a $ref loop that consumes no part of the value) fails.
 constexpr int kMaxDepth = 256;
+// A value's validation may evaluate at most kMinSteps + kStepsPerByte * (its size) subschemas
+// (a schema whose combinators branch over a recursive $ref would otherwise take 2^depth).
+constexpr uint64_t kMinSteps = 100000;
+constexpr uint64_t kStepsPerByte = 64;
 
 bool IsNumber(element_type t) {
   return t == element_type::INT64 || t == element_type::UINT64 || t == element_type::DOUBLE;
@@ -155,6 +159,10 @@ struct Schema::Impl {
   std::unordered_map<const char*, Target> refs;
   mutable simdjson::dom::parser value_parser;
   mutable std::string buf;
+  // Steps (subschema evaluations) left for the value being validated: combinators over
+  // recursive $refs can branch at every level, so depth alone does not bound the time.
+  mutable uint64_t steps_left = 0;
+  mutable bool over_budget = false;
 
   // ---- Parse: check every keyword of every subschema ----
   Status Check(element s, element doc, int depth);
@@ -322,6 +330,12 @@ Status Schema::Impl::Check(element s, element doc, int depth) {
 }
 
 bool Schema::Impl::V(element s, element doc, element v, std::string* path, int depth, std::string* why) const {
+  if (over_budget) return false;
+  if (steps_left == 0) {
+    over_budget = true;  // Validate reports it, whatever the callers make of this false
+    return false;
+  }
+  --steps_left;
   if (depth > kMaxDepth) return Fail(path, why, fmt::format("validation nested deeper than {} (a $ref loop?)", kMaxDepth));
   if (s.type() == element_type::BOOL) return bool(s.get_bool()) ? true : Fail(path, why, "the schema false allows no value");
   simdjson::dom::object o = s.get_object();
@@ -632,7 +646,15 @@ bool Schema::Validate(std::string_view json, std::string* why) const {
     return false;
   }
   std::string path;
-  return im.V(im.root, im.root, v, &path, 0, why);
+  im.steps_left = kMinSteps + kStepsPerByte * json.size();
+  im.over_budget = false;
+  bool ok = im.V(im.root, im.root, v, &path, 0, why);
+  if (im.over_budget) {
+    *why = fmt::format("validation needs more than {} steps (combinators over a recursive $ref?)",
+                       kMinSteps + kStepsPerByte * json.size());
+    return false;
+  }
+  return ok;
 }
 
 }  // namespace evt::jsonschema

@@ -101,6 +101,12 @@ TEST_CASE("jsonschema: $ref within the schema and to references", "[jsonschema]"
                     "1", &why));
   CHECK(why.find("deeper than") != std::string::npos);
   CHECK(Valid(R"({"$ref":"#"})", "1") == false);
+  // Combinators over a recursive $ref branch at every level: bounded by a step budget (the
+  // fuzzer's timeout input took 2^depth), and a `not` above cannot turn it into a pass.
+  CHECK_FALSE(Valid(R"({"anyOf":[{"$ref":"#"},{"$ref":"#"}]})", "1", &why));
+  CHECK(why.find("more than") != std::string::npos);
+  CHECK_FALSE(Valid(R"({"not":{"anyOf":[{"$ref":"#"},{"$ref":"#"}]}})", "1", &why));
+  CHECK(why.find("steps") != std::string::npos);
 }
 
 TEST_CASE("jsonschema: schemas that are refused", "[jsonschema]") {
