@@ -270,8 +270,9 @@ void AddEncodeFlags(CLI::App* app, EncodeFlags* f, bool schema_flags) {
   app->add_option("--encode", f->encode,
                   "Encode decoded values (an envelope's value_format and schema_id, or --decode) back to bytes: avro "
                   "(Avro binary in Confluent's framing, or unframed with --schema), json (JSON Schema: the JSON in "
-                  "Confluent's framing), auto (each value as its value_format says), none (default); protobuf is "
-                  "not supported yet. Values that were not decoded pass unchanged")
+                  "Confluent's framing), protobuf (the message in Confluent's framing, message indexes as Java "
+                  "writes them; --message for a type other than the schema's first), auto (each value as its "
+                  "value_format says), none (default). Values that were not decoded pass unchanged")
       ->check(CLI::IsMember({"none", "auto", "avro", "json", "protobuf"}))
       ->default_str("none");
   app->add_option("--schema-id", f->schema_id,
@@ -282,6 +283,9 @@ void AddEncodeFlags(CLI::App* app, EncodeFlags* f, bool schema_flags) {
                 "With --encode: where schema ids are looked up (repeatable, first match wins): a directory of "
                 "<id>.avsc/.json files, the registry's _schemas log or a registry URL http[s]://HOST:8081");
   app->add_option("--schema", f->schema, "With --encode avro: write unframed Avro (no header) with this schema (.avsc)");
+  app->add_option("--message", f->message,
+                  "With --encode protobuf: the values' message type (default: the first message type of each "
+                  "value's schema)");
   app->add_option("--avro-json", f->avro_json,
                   "With --encode avro: the JSON the values are in: natural (default: as evt cat --decode shows them) "
                   "or spec (the Avro specification's JSON encoding, unions wrapped)")
@@ -304,12 +308,14 @@ Status ResolveEncodeFlags(const EncodeFlags& f, const KafkaFlags& k, kafka::Kafk
   }
   out->schema_id = static_cast<int32_t>(f.schema_id);
   out->avro_json = f.avro_json == "spec" ? avro::JsonStyle::kSpec : avro::JsonStyle::kNatural;
-  if (*mode == EncodeMode::kProtobuf) return CheckEncodeOptions(*out);
+  out->message = f.message;
   if (!f.schema.empty()) {
     auto e = ReadSchemaFile(f.schema);
     if (!e.ok()) return e.status().WithContext("--schema");
     if (e->type != SchemaType::kAvro)
-      return Status::InvalidArgument(fmt::format("--schema {}: --encode writes Avro (.avsc) schemas only", f.schema));
+      return Status::InvalidArgument(fmt::format(
+          "--schema {}: --encode writes unframed values with Avro (.avsc) schemas only (Protobuf: framed, with --schemas)",
+          f.schema));
     auto s = avro::Schema::Parse(e->schema);
     if (!s.ok()) return Status::InvalidArgument(fmt::format("--schema {}: {}", f.schema, s.status().message()));
     out->schema = *s;

@@ -161,6 +161,7 @@ struct EncodeFlags {
   std::vector<std::string> schemas;
   std::string schema;
   std::string avro_json = "natural";
+  std::string message;  // --encode protobuf: the message type
 };
 void AddEncodeFlags(CLI::App* app, EncodeFlags* f, bool schema_flags);
 // The encode flags into `out`, with the usage checks of CheckEncodeOptions. `registry`:

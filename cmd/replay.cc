@@ -75,6 +75,7 @@ RunFn SetupReplay(CLI::App* app) {
       if (f->sel.decode.decode.empty()) f->sel.decode.decode = "none";
       if (f->sel.decode.decode_key.empty()) f->sel.decode.decode_key = "none";
       ef.avro_json = f->sel.decode.avro_json;
+      ef.message = f->sel.decode.message;
       if (f->encode.schema_id < 0) ef.schema = f->sel.decode.schema;
       if (f->sel.decode.decode == "none") f->sel.decode.schema.clear();
     }

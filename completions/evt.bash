@@ -79,7 +79,7 @@ _evt() {
   local flags=""
   case "$cmd" in
     cat) flags="$read_flags $kafka_flags -t --isolation --follow --group -G --merge --include-control --format -f --limit -n --decode --decode-key --schemas --schema --message --avro-json" ;;
-    write) flags="$kafka_flags --in -i --input --key-field --topic -t --partition --create-topic --producers --compression --compression-level --segment-bytes --batch-records --batch-bytes --keep-offsets --fsync --wait --keep-header --drop-header --on-invalid --on-corruption --encode --schema-id --schemas --schema --avro-json" ;;
+    write) flags="$kafka_flags --in -i --input --key-field --topic -t --partition --create-topic --producers --compression --compression-level --segment-bytes --batch-records --batch-bytes --keep-offsets --fsync --wait --keep-header --drop-header --on-invalid --on-corruption --encode --schema-id --schemas --schema --avro-json --message" ;;
     inspect) flags="$read_flags $kafka_flags -t --isolation --json --table --buckets --decode --decode-key --schemas --schema --message --avro-json" ;;
     schema)
       if [ "$COMP_CWORD" -eq 2 ]; then COMPREPLY=($(compgen -W "list show ids check compat" -- "$cur")); return; fi
@@ -103,7 +103,7 @@ _evt() {
       case "$sub" in
         summary) flags="$flags --by --format --decode --decode-key --schemas --schema --message --avro-json" ;;
         show) flags="$flags --limit -n --format -f --with-original --decode --decode-key --schemas --schema --message --avro-json" ;;
-        redrive) flags="$flags --to --partition --dry-run --max --all --keep-headers --max-redrives --rate --ledger --status --commit-group --compression --producers --stats-json --encode --schema-id --schemas --schema --avro-json" ;;
+        redrive) flags="$flags --to --partition --dry-run --max --all --keep-headers --max-redrives --rate --ledger --status --commit-group --compression --producers --stats-json --encode --schema-id --schemas --schema --avro-json --message" ;;
       esac ;;
     compact) flags="--include-active --min-compaction-lag --delete-retention --now --null-keys --min-cleanable-ratio --force --segment-bytes --compression --compression-level --max-memory --dry-run --wait --stats-json" ;;
     retain) flags="--max-age --max-bytes --before --now --dry-run --wait --stats-json" ;;

@@ -318,3 +318,4 @@ complete -c evt -n "__fish_seen_subcommand_from write replay redrive" -l schema-
 complete -c evt -n "__fish_seen_subcommand_from write redrive" -l schemas -r -F -d 'With --encode: schema source'
 complete -c evt -n "__fish_seen_subcommand_from write redrive" -l schema -r -F -d 'With --encode avro: unframed Avro with this schema'
 complete -c evt -n "__fish_seen_subcommand_from write redrive" -l avro-json -x -a 'natural spec' -d 'With --encode avro: the JSON style'
+complete -c evt -n "__fish_seen_subcommand_from write redrive" -l message -x -d 'With --encode protobuf: the message type'

@@ -8,6 +8,7 @@
 #include <google/protobuf/util/type_resolver.h>
 #include <google/protobuf/util/type_resolver_util.h>
 
+#include <algorithm>
 #include <climits>
 
 #include "formats/envelope/envelope.h"
@@ -170,6 +171,56 @@ int Schema::MessageAt(const std::vector<int32_t>& indexes) const {
 }
 
 const std::string& Schema::MessageName(int m) const { return impl_->names[m]; }
+
+std::vector<int32_t> Schema::IndexesOf(int m) const {
+  std::vector<int32_t> path;
+  if (m < 0 || static_cast<size_t>(m) >= impl_->messages.size()) return path;
+  for (const gp::Descriptor* d = impl_->messages[m]; d; d = d->containing_type()) path.push_back(d->index());
+  std::reverse(path.begin(), path.end());
+  return path;
+}
+
+bool Schema::JsonToMessage(int m, std::string_view json, std::string* out, std::string* error) const {
+  if (m < 0 || static_cast<size_t>(m) >= impl_->messages.size()) {
+    *error = "no such message type";
+    return false;
+  }
+  const gp::Descriptor* d = impl_->messages[m];
+  try {
+    gp::util::JsonParseOptions opts;
+    opts.ignore_unknown_fields = false;
+    std::string binary;
+    auto st = gp::util::JsonToBinaryString(impl_->resolver.get(), std::string(kTypeUrlPrefix) + "/" + d->full_name(),
+                                           std::string(json), &binary, opts);
+    if (!st.ok()) {
+      *error = fmt::format("not a {} in JSON: {}", d->full_name(), std::string(st.message()));
+      return false;
+    }
+    // Through a message: the converter writes explicit zeros inside the well-known types
+    // (a Timestamp's nanos), which a message serializes as python and Java do (fields in
+    // number order, defaults left out), and proto2's required fields are checked.
+    const gp::Message* proto = impl_->factory->GetPrototype(d);
+    std::unique_ptr<gp::Message> msg(proto->New());
+    if (!msg->ParsePartialFromString(binary)) {
+      *error = fmt::format("not a valid {} message", d->full_name());
+      return false;
+    }
+    if (!msg->IsInitialized()) {
+      *error = fmt::format("{}: required fields missing: {}", d->full_name(), msg->InitializationErrorString());
+      return false;
+    }
+    std::string canonical;
+    if (!msg->SerializePartialToString(&canonical)) {
+      *error = fmt::format("{}: cannot serialize", d->full_name());
+      return false;
+    }
+    out->append(canonical);
+    return true;
+  } catch (...) {
+    *error = fmt::format("{}: libprotobuf failed on this value", d->full_name());
+    return false;
+  }
+}
 
 bool Schema::MessageToJson(int m, std::string_view bytes, std::string* out, std::string* error) const {
   if (m < 0 || static_cast<size_t>(m) >= impl_->messages.size()) {

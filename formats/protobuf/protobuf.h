@@ -85,6 +85,14 @@ class Schema {
   // *info says what was found, also when the message did not decode.
   bool FramedToJson(std::string_view payload, std::string* out, FramedInfo* info, std::string* error) const;
 
+  // The way back (evt write/replay/dlq redrive --encode protobuf):
+  // the Confluent index path of message `m` (the inverse of MessageAt).
+  std::vector<int32_t> IndexesOf(int m) const;
+  // Parses `json` (the proto3 JSON mapping, as MessageToJson prints it; unknown fields are
+  // an error) as message `m` and appends its binary serialization (fields in number order,
+  // as libprotobuf and python write them). False with the reason in *error.
+  bool JsonToMessage(int m, std::string_view json, std::string* out, std::string* error) const;
+
   struct Impl;
 
  private:

@@ -15,15 +15,10 @@ Result<EncodeMode> ParseEncodeMode(std::string_view text) {
   return Status::InvalidArgument(fmt::format("--encode {}: use avro, json, auto or none", text));
 }
 
-namespace {
-const char* kProtobufNotYet =
-    "--encode protobuf: evt does not encode Protobuf values yet (it decodes them); write them with "
-    "--encode none to keep the stored bytes";
-}  // namespace
-
 Status CheckEncodeOptions(const EncodeOptions& o) {
   if (o.value == EncodeMode::kNone) return Status::OK();
-  if (o.value == EncodeMode::kProtobuf) return Status::InvalidArgument(kProtobufNotYet);
+  if (o.value == EncodeMode::kProtobuf && o.schema)
+    return Status::InvalidArgument("--encode protobuf writes framed values: --schemas SRC, not --schema FILE");
   if (o.schema) {
     if (o.value != EncodeMode::kAvro && o.value != EncodeMode::kAuto)
       return Status::InvalidArgument("--schema FILE is an Avro schema: it goes with --encode avro");
@@ -34,22 +29,35 @@ Status CheckEncodeOptions(const EncodeOptions& o) {
     return Status::InvalidArgument(fmt::format(
         "--encode {} needs --schemas SRC (where schema ids are looked up) or --schema FILE (unframed Avro)",
         o.value == EncodeMode::kAvro ? "avro" : "auto"));
+  if (o.value == EncodeMode::kProtobuf && !o.schemas)
+    return Status::InvalidArgument("--encode protobuf needs --schemas SRC (where schema ids are looked up)");
   if (o.schema_id >= 0 && o.schemas) {
     auto e = o.schemas->ById(o.schema_id);
     if (!e.ok()) return e.status();
     if (!*e)
       return Status::InvalidArgument(fmt::format("--schema-id {}: not found in {}", o.schema_id, o.schemas->Describe()));
     const SchemaType t = (*e)->type;
-    const bool fits = o.value == EncodeMode::kAuto ? t != SchemaType::kProtobuf
-                      : o.value == EncodeMode::kAvro ? t == SchemaType::kAvro
-                                                     : t == SchemaType::kJson;
+    const bool fits = o.value == EncodeMode::kAuto       ? true
+                      : o.value == EncodeMode::kAvro     ? t == SchemaType::kAvro
+                      : o.value == EncodeMode::kProtobuf ? t == SchemaType::kProtobuf
+                                                         : t == SchemaType::kJson;
     if (!fits)
       return Status::InvalidArgument(fmt::format("--schema-id {} is a {} schema, not one for --encode {}", o.schema_id,
                                                  SchemaTypeName(t),
-                                                 o.value == EncodeMode::kAvro ? "avro" : o.value == EncodeMode::kJson ? "json" : "auto"));
+                                                 o.value == EncodeMode::kAvro       ? "avro"
+                                                 : o.value == EncodeMode::kJson     ? "json"
+                                                 : o.value == EncodeMode::kProtobuf ? "protobuf"
+                                                                                    : "auto"));
     if (t == SchemaType::kAvro) {
       auto s = o.schemas->AvroById(o.schema_id);
       if (!s.ok()) return Status::InvalidArgument(fmt::format("--schema-id {}: {}", o.schema_id, s.status().message()));
+    }
+    if (t == SchemaType::kProtobuf) {
+      auto s = o.schemas->ProtobufById(o.schema_id);
+      if (!s.ok()) return Status::InvalidArgument(fmt::format("--schema-id {}: {}", o.schema_id, s.status().message()));
+      if (!o.message.empty() && (*s)->FindMessage(o.message) < 0)
+        return Status::InvalidArgument(fmt::format("--message {}: schema id {} has no such message type", o.message,
+                                                   o.schema_id));
     }
   }
   return Status::OK();
@@ -66,10 +74,6 @@ bool Encoder::EncodeValue(const Record& r, std::string* why) {
       case ValueFormat::kJson: mode = EncodeMode::kJson; break;
       default: mode = EncodeMode::kProtobuf; break;
     }
-  }
-  if (mode == EncodeMode::kProtobuf) {
-    *why = "a Protobuf value: evt does not encode Protobuf yet";
-    return false;
   }
   buf_.clear();
   std::string_view json = r.value.view();
@@ -93,6 +97,19 @@ bool Encoder::EncodeValue(const Record& r, std::string* why) {
     }
     last_type_ = (*e)->type;
     last_avro_.reset();
+    last_pb_.reset();
+    last_message_ = -1;
+    if (last_type_ == SchemaType::kProtobuf) {
+      auto s = o_.schemas->ProtobufById(id);
+      if (!s.ok()) {
+        *why = s.status().message();
+        return false;
+      }
+      last_pb_ = *s;
+      last_message_ = o_.message.empty() ? last_pb_->MessageAt({0}) : last_pb_->FindMessage(o_.message);
+      last_pb_error_ = o_.message.empty() ? fmt::format("schema id {} declares no message type", id)
+                                          : fmt::format("schema id {} has no message type {}", id, o_.message);
+    }
     if (last_type_ == SchemaType::kAvro) {
       auto s = o_.schemas->AvroById(id);
       if (!s.ok()) {
@@ -104,13 +121,23 @@ bool Encoder::EncodeValue(const Record& r, std::string* why) {
     last_id_ = id;
   }
   if (o_.schemas) {
-    const SchemaType want = mode == EncodeMode::kAvro ? SchemaType::kAvro : SchemaType::kJson;
+    const SchemaType want = mode == EncodeMode::kAvro       ? SchemaType::kAvro
+                            : mode == EncodeMode::kProtobuf ? SchemaType::kProtobuf
+                                                            : SchemaType::kJson;
     if (last_type_ != want) {
       *why = fmt::format("schema id {} is {}, not {}", id, SchemaTypeName(last_type_), SchemaTypeName(want));
       return false;
     }
   }
   confluent::AppendHeader(id, &buf_);
+  if (mode == EncodeMode::kProtobuf) {
+    if (last_message_ < 0) {
+      *why = last_pb_error_;
+      return false;
+    }
+    protobuf::AppendMessageIndexes(last_pb_->IndexesOf(last_message_), protobuf::IndexEncoding::kZigzag, &buf_);
+    return last_pb_->JsonToMessage(last_message_, json, &buf_, why);
+  }
   if (mode == EncodeMode::kJson) {
     // JSON Schema values: the JSON text as the envelope holds it.
     buf_.append(json);

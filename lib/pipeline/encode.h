@@ -22,7 +22,9 @@
 namespace evt {
 
 // --encode: none; auto (each value in the format its value_format names); avro; json;
-// protobuf (refused for now: a Protobuf encoder plugs in as one more case of Encoder).
+// protobuf (framed only: the message indexes of `message`, or of the schema's first message
+// type, in Java's zigzag encoding, then the message; the envelope does not say which type
+// a decoded value was).
 enum class EncodeMode { kNone, kAuto, kAvro, kJson, kProtobuf };
 Result<EncodeMode> ParseEncodeMode(std::string_view text);
 
@@ -32,6 +34,7 @@ struct EncodeOptions {
   std::shared_ptr<SchemaRegistry> schemas;     // --schemas: where ids are looked up
   std::shared_ptr<const avro::Schema> schema;  // --schema FILE: unframed Avro, no header
   avro::JsonStyle avro_json = avro::JsonStyle::kNatural;  // the JSON the values are in
+  std::string message;  // --message: the Protobuf message type (default: the schema's first)
   bool any() const { return value != EncodeMode::kNone; }
 };
 
@@ -59,6 +62,9 @@ class Encoder {
   std::string buf_;
   int32_t last_id_ = -1;  // the schema looked up last (most runs use one or two)
   std::shared_ptr<const avro::Schema> last_avro_;
+  std::shared_ptr<const protobuf::Schema> last_pb_;
+  int last_message_ = -1;  // in last_pb_
+  std::string last_pb_error_;  // why last_pb_ has no such message
   SchemaType last_type_ = SchemaType::kAvro;
   uint64_t encoded_ = 0, passed_ = 0;
 };

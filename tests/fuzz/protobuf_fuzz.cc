@@ -101,7 +101,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto& s = Fixed();
   std::string out, err;
   evt::protobuf::FramedInfo info;
-  if (s->FramedToJson(in, &out, &info, &err)) CheckJson(out);
+  if (s->FramedToJson(in, &out, &info, &err)) {
+    CheckJson(out);
+    // The way back (--encode protobuf) on what the decoder printed, and on random text.
+    std::string bytes;
+    const int m = s->MessageAt(info.indexes);
+    s->JsonToMessage(m, out, &bytes, &err);
+  }
+  {
+    std::string bytes;
+    s->JsonToMessage(0, in, &bytes, &err);
+  }
   if (!in.empty()) {
     const int n = static_cast<int>(s->MessageNames().size());
     out.clear();

@@ -85,6 +85,27 @@ TEST_CASE("protobuf: a message as proto3 JSON", "[protobuf]") {
   CHECK(out == "{}");  // defaults are left out
 }
 
+TEST_CASE("protobuf: JSON back to the message (--encode protobuf)", "[protobuf]") {
+  auto s = Shop();
+  const int order = s->FindMessage("Order");
+  std::string json, err, bytes;
+  REQUIRE(s->MessageToJson(order, OrderBytes(), &json, &err));
+  REQUIRE(s->JsonToMessage(order, json, &bytes, &err));
+  CHECK(bytes == OrderBytes());  // the same bytes: fields in number order, defaults left out
+  bytes.clear();
+  REQUIRE(s->JsonToMessage(order, "{}", &bytes, &err));
+  CHECK(bytes.empty());
+  CHECK_FALSE(s->JsonToMessage(order, R"({"nope":1})", &bytes, &err));
+  CHECK_THAT(err, Catch::Contains("nope"));
+  CHECK_FALSE(s->JsonToMessage(order, R"({"n":"x"})", &bytes, &err));
+  CHECK_FALSE(s->JsonToMessage(order, "not json", &bytes, &err));
+  CHECK(s->IndexesOf(s->FindMessage("Order")) == std::vector<int32_t>{0});
+  CHECK(s->IndexesOf(s->FindMessage("Order.Line")) == std::vector<int32_t>{0, 1});  // [0,0]: the map entry
+  CHECK(s->IndexesOf(s->FindMessage("Other")) == std::vector<int32_t>{1});
+  for (int m = 0; m < 3; ++m) CHECK(s->MessageAt(s->IndexesOf(m)) == m);
+  CHECK(s->IndexesOf(-1).empty());
+}
+
 TEST_CASE("protobuf: message indexes in both encodings", "[protobuf]") {
   std::vector<int32_t> idx;
   size_t used = 0;
