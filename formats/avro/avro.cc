@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 #include <algorithm>
 #include <map>
@@ -325,12 +326,48 @@ void AppendTimestamp(int64_t v, int64_t per_s, int digits, bool zone, std::strin
   int64_t y;
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
-  if (y >= 0 && y <= 9999)
+  if (y >= 0 && y <= 9999 && digits > 0 && digits <= 9) {
+    // The common case by hand: fmt's format-spec parsing was a tenth of a decode.
+    char b[40];
+    char* p = b;
+    auto two = [&p](int64_t v) {
+      *p++ = static_cast<char>('0' + v / 10);
+      *p++ = static_cast<char>('0' + v % 10);
+    };
+    *p++ = '"';
+    two(y / 100);
+    two(y % 100);
+    *p++ = '-';
+    two(m);
+    *p++ = '-';
+    two(d);
+    *p++ = 'T';
+    two(sod / 3600);
+    *p++ = ':';
+    two(sod / 60 % 60);
+    *p++ = ':';
+    two(sod % 60);
+    *p++ = '.';
+    for (int i = digits - 1; i >= 0; --i) {
+      p[i] = static_cast<char>('0' + frac % 10);
+      frac /= 10;
+    }
+    p += digits;
+    if (zone) *p++ = 'Z';
+    *p++ = '"';
+    out->append(b, static_cast<size_t>(p - b));
+  } else if (y >= 0 && y <= 9999) {
     fmt::format_to(std::back_inserter(*out), "\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:0{}}{}\"", y, m, d, sod / 3600,
                    sod / 60 % 60, sod % 60, frac, digits, zone ? "Z" : "");
-  else
+  } else
     fmt::format_to(std::back_inserter(*out), "\"{:+}-{:02}-{:02}T{:02}:{:02}:{:02}.{:0{}}{}\"", y, m, d, sod / 3600,
                    sod / 60 % 60, sod % 60, frac, digits, zone ? "Z" : "");
+}
+
+void AppendInt(int64_t v, std::string* out) {
+  char b[24];
+  auto r = std::to_chars(b, b + sizeof(b), v);
+  out->append(b, static_cast<size_t>(r.ptr - b));
 }
 
 void AppendDouble(double v, std::string* out) {
@@ -427,7 +464,7 @@ class Decoder {
           fmt::format_to(std::back_inserter(o), "\"{:02}:{:02}:{:02}.{:03}\"", v / 3600000, v / 60000 % 60,
                          v / 1000 % 60, v % 1000);
         } else {
-          fmt::format_to(std::back_inserter(o), "{}", v);
+          AppendInt(v, &o);
         }
         return true;
       }
@@ -435,7 +472,7 @@ class Decoder {
         int64_t v;
         if (!Long(&v)) return false;
         if (!natural || n.logical == Logical::kNone) {
-          fmt::format_to(std::back_inserter(o), "{}", v);
+          AppendInt(v, &o);
         } else if (n.logical == Logical::kTimeMicros && v >= 0 && v < 86400000000LL) {
           fmt::format_to(std::back_inserter(o), "\"{:02}:{:02}:{:02}.{:06}\"", v / 3600000000LL,
                          v / 60000000LL % 60, v / 1000000 % 60, v % 1000000);
@@ -444,7 +481,7 @@ class Decoder {
         } else if (n.logical == Logical::kTimestampMicros || n.logical == Logical::kLocalTimestampMicros) {
           AppendTimestamp(v, 1000000, 6, n.logical == Logical::kTimestampMicros, &o);
         } else {
-          fmt::format_to(std::back_inserter(o), "{}", v);
+          AppendInt(v, &o);
         }
         return true;
       }
