@@ -22,7 +22,7 @@ SEED=${FUZZ_SEED:-1}
 declare -A RUNS=([avro_schema_fuzz]=1000000 [avro_fuzz]=300000 [avro_encode_fuzz]=200000 [checkpoint_fuzz]=150000 [batch_fuzz]=600000
   [config_fuzz]=150000 [codec_fuzz]=300000 [envelope_fuzz]=800000 [filter_eval_fuzz]=400000
   [filter_parse_fuzz]=400000 [index_fuzz]=20000 [internal_fuzz]=400000 [template_fuzz]=350000
-  [time_fuzz]=1000000 [ledger_fuzz]=20000 [rules_fuzz]=150000 [jsonschema_fuzz]=300000 [protobuf_fuzz]=200000)
+  [time_fuzz]=1000000 [ledger_fuzz]=20000 [rules_fuzz]=150000 [jsonschema_fuzz]=30000 [protobuf_fuzz]=200000)
 DEFAULT_RUNS=200000
 JOBS=${FUZZ_JOBS:-2}
 B=build-fuzz

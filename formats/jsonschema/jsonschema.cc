@@ -20,8 +20,8 @@ using simdjson::dom::element_type;
 constexpr int kMaxDepth = 256;
 // A value's validation may evaluate at most kMinSteps + kStepsPerByte * (its size) subschemas
 // (a schema whose combinators branch over a recursive $ref would otherwise take 2^depth).
-constexpr uint64_t kMinSteps = 100000;
-constexpr uint64_t kStepsPerByte = 64;
+constexpr uint64_t kMinSteps = 20000;
+constexpr uint64_t kStepsPerByte = 16;
 
 bool IsNumber(element_type t) {
   return t == element_type::INT64 || t == element_type::UINT64 || t == element_type::DOUBLE;
