@@ -192,6 +192,17 @@ void AddDecodeFlags(CLI::App* app, DecodeFlags* f, bool job, bool envelopes) {
       ->default_str("natural");
 }
 
+namespace {
+// --schemas SRC... (decoding and encoding alike): opened in order, a kafka:///_schemas
+// without a host completed with -b / EVT_BROKERS.
+Result<std::shared_ptr<SchemaRegistry>> OpenSchemasFlag(const std::vector<std::string>& schemas, const KafkaFlags& k,
+                                                        const SchemaSourceOptions& so, Reporter* reporter) {
+  std::vector<std::string> srcs;
+  for (const std::string& s : schemas) srcs.push_back(WithBrokers(s, k));
+  return OpenSchemaRegistry(srcs, so, reporter);
+}
+}  // namespace
+
 Status ResolveDecodeFlags(const DecodeFlags& flags, const KafkaFlags& k, bool strict, SourceSpec* spec,
                           Reporter* reporter, DecodeOptions* out) {
   DecodeFlags f = flags;
@@ -258,9 +269,7 @@ Status ResolveDecodeFlags(const DecodeFlags& flags, const KafkaFlags& k, bool st
       return Status::InvalidArgument(fmt::format("--decode-key {} needs --schemas SRC", f.decode_key));
     return Status::OK();
   }
-  std::vector<std::string> srcs;
-  for (const std::string& s : f.schemas) srcs.push_back(WithBrokers(s, k));
-  auto reg = OpenSchemaRegistry(srcs, so, reporter);
+  auto reg = OpenSchemasFlag(f.schemas, k, so, reporter);
   if (!reg.ok()) return reg.status();
   out->schemas = *reg;
   return Status::OK();
@@ -326,9 +335,7 @@ Status ResolveEncodeFlags(const EncodeFlags& f, const KafkaFlags& k, kafka::Kafk
     SchemaSourceOptions so;
     so.registry_props = SplitRegistryProperties(cfg);
     so.kafka = *cfg;
-    std::vector<std::string> srcs;
-    for (const std::string& s : f.schemas) srcs.push_back(WithBrokers(s, k));
-    auto reg = OpenSchemaRegistry(srcs, so, reporter);
+    auto reg = OpenSchemasFlag(f.schemas, k, so, reporter);
     if (!reg.ok()) return reg.status();
     out->schemas = *reg;
   }
