@@ -24,6 +24,7 @@ struct JsonExtractor::Impl {
   std::deque<std::vector<Value>> elem_stack;  // deque: growing keeps references valid
   std::deque<std::vector<Member>> member_stack;
   EvalArena* arena = nullptr;
+  const char* doc_end = nullptr;  // the end of the document's text (padding follows)
   int depth = 0;
   static constexpr int kMaxDepth = 512;
 
@@ -82,6 +83,60 @@ struct JsonExtractor::Impl {
       if (s[i] == '"') return i;
       if (s[i] == '\\') return kEscaped;
     }
+#endif
+  }
+
+  // True when none of node's names can occur as a key in the document's text from `p` on:
+  // no backslash there (an escaped key could be any name) and no `"name"` anywhere (in a key
+  // or in a value: either way the object is read on). Looks at up to 15 bytes past the end,
+  // which lie in the padding.
+  bool NoLaterKey(const char* p, const PathNode* node) const {
+#if defined(__SSE2__)
+    const size_t nf = node->keys.size();
+    if (doc_end == nullptr || nf > 4) return false;  // more names: the object is read on
+    const FieldKey* keys = node->keys.data();
+    // The first byte of each name (repeated for fewer than four names).
+    const __m128i f0 = _mm_set1_epi8(keys[0].pat[0]);
+    const __m128i f1 = _mm_set1_epi8(keys[nf > 1 ? 1 : 0].pat[0]);
+    const __m128i f2 = _mm_set1_epi8(keys[nf > 2 ? 2 : 0].pat[0]);
+    const __m128i f3 = _mm_set1_epi8(keys[nf > 3 ? 3 : 0].pat[0]);
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    for (; p < doc_end; p += 16) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      const __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
+      const unsigned b = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, backslash)));
+      const unsigned q = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote)));
+      const unsigned f = static_cast<unsigned>(_mm_movemask_epi8(
+          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(next, f0), _mm_cmpeq_epi8(next, f1)),
+                       _mm_or_si128(_mm_cmpeq_epi8(next, f2), _mm_cmpeq_epi8(next, f3)))));
+      unsigned hits = b | (q & f);
+      if (!hits) continue;
+      const size_t left = static_cast<size_t>(doc_end - p);
+      if (left < 16) hits &= (1u << left) - 1;
+      if (hits & b) return false;
+      while (hits) {
+        // A quote followed by the first byte of a name: is the name there, with its quote?
+        const char* s = p + __builtin_ctz(hits) + 1;
+        hits &= hits - 1;
+        const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+        for (size_t i = 0; i < nf; ++i) {
+          if (keys[i].mask) {
+            const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(
+                _mm_cmpeq_epi8(y, _mm_loadu_si128(reinterpret_cast<const __m128i*>(keys[i].pat)))));
+            if ((m & keys[i].mask) == keys[i].mask) return false;
+          } else if (static_cast<size_t>(doc_end - s) > keys[i].len &&
+                     std::memcmp(s, node->fields[i].first.data(), keys[i].len) == 0 && s[keys[i].len] == '"') {
+            return false;
+          }
+        }
+      }
+    }
+    return true;
+#else
+    (void)p;
+    (void)node;
+    return false;
 #endif
   }
 
@@ -222,6 +277,9 @@ struct JsonExtractor::Impl {
       while (i < n && mem[i].key.data() != name.data()) ++i;
       if (i == n) new (&mem[n++]) Member{name, Value()};
       if (!Walk(field.value(), fields[hit].second.get(), &mem[i].val)) return false;
+      // Every field is found: when no later key can repeat one of them, the rest of the
+      // object is left unread (as On-Demand leaves what is never visited unvalidated).
+      if (n == nf && i == n - 1 && node->plain_keys && NoLaterKey(k, node)) break;
     }
     out->members = mem;
     out->n = n;
@@ -338,6 +396,7 @@ bool JsonExtractor::Extract(const char* data, size_t len, size_t capacity, const
     capacity = im.padded.size();
   }
   if (im.parser.iterate(data, len, capacity).get(im.doc)) return false;
+  im.doc_end = data + len;
   im.doc_ok = true;
   return im.Read(paths, out);
 }
@@ -363,6 +422,7 @@ bool JsonExtractor::ExtractFull(std::string_view json, EvalArena* arena, Value* 
   // Strings point into p's buffer: deep-copy them into the arena afterwards.
   Impl tmp;
   tmp.arena = arena;
+  tmp.doc_end = buf.data() + json.size();
   if (!tmp.Document(doc, &full, out)) return false;
   struct Copier {
     EvalArena* a;

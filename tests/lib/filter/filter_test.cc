@@ -360,6 +360,16 @@ TEST_CASE("filter: keys are compared as written, escapes and duplicates as jq", 
   CHECK(Sel(".d.amount == null", R"({"d":{"amount":1},"d":{"other":3}})"));
   CHECK(Sel(".d.e.f == 2", R"({"d":{"e":{"f":1,"f":2}}})"));
   CHECK(Sel(".d.e == \"x\"", R"({"d":{"e":1,"\u0065":"x"}})"));
+  // Once every needed field is found, the rest of the object is read on only when a later
+  // key could repeat one: a duplicate far behind (past several 16-byte blocks), an escape
+  // anywhere later, or the name inside a later value all keep it reading.
+  CHECK(Sel(".a == 2", R"({"a":1,"pad":"0123456789abcdef0123456789abcdef0123456789","a":2})"));
+  CHECK(Sel(".a == 2", R"({"a":1,"pad":"0123456789abcdef\"0123456789abcdef01234","\u0061":2})"));
+  CHECK(Sel(".a == 1", R"({"a":1,"pad":"mentions \"a\" in a value","b":0})"));
+  CHECK(Sel(".a == 1 and .b == 2", R"({"b":0,"a":1,"x":[{"b":7}],"b":2})"));
+  // ... and when none can, the rest is not read, so not validated (as documented).
+  CHECK(Sel(".a == 1", R"({"a":1,"b":tru})"));
+  CHECK(Run(".b == 1", R"({"a":1,"b":tru})") == Match::kInvalid);
   // Key lengths around the 16-byte comparison, plain and escaped.
   CHECK(Sel(".abcdefghijklmno == 1", R"({"abcdefghijklmnop":0,"abcdefghijklmno":1})"));
   CHECK(Sel(".abcdefghijklmnop == 1", R"({"abcdefghijklmno":0,"abcdefghijklmnop":1})"));
