@@ -769,6 +769,8 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
     };
   }
   int64_t last_complete_check = 0;
+  // --group commits often: a partition that moves is read again from its last commit.
+  const int64_t ck_interval = grouped ? std::min<int64_t>(o.checkpoint_interval_ms, 200) : o.checkpoint_interval_ms;
 
   Status result;
   RecordBatch in;
@@ -780,10 +782,12 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
     if (grouped && in.records.empty()) {
       // Nothing to read now: keep the workers' answers flowing, commit, and once this
       // member's partitions are done, ask whether the whole run is.
-      EVT_RETURN_IF_ERROR(handle(sh.done.Take(jobs.empty() ? 0 : 20)));
+      result = handle(sh.done.Take(jobs.empty() ? 0 : 20));
+      if (!result.ok()) break;
       progress(false);
-      if (SteadyMs() - last_ck >= o.checkpoint_interval_ms) {
-        EVT_RETURN_IF_ERROR(checkpoint(false));
+      if (SteadyMs() - last_ck >= ck_interval) {
+        result = checkpoint(false);
+        if (!result.ok()) break;
         last_ck = SteadyMs();
       }
       if (o.stop.requested()) {
@@ -792,7 +796,8 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
       }
       if (jobs.empty() && group->source->GroupJoined() && group->source->AssignedDone() &&
           SteadyMs() - last_complete_check >= 500) {
-        EVT_RETURN_IF_ERROR(checkpoint(false));
+        result = checkpoint(false);
+        if (!result.ok()) break;
         last_ck = SteadyMs();
         last_complete_check = SteadyMs();
         auto all = group->RunComplete();
@@ -850,7 +855,7 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
     }
     EVT_RETURN_IF_ERROR(handle(sh.done.Take(0)));
     progress(false);
-    if (!o.checkpoint.empty() && SteadyMs() - last_ck >= o.checkpoint_interval_ms) {
+    if ((grouped || !o.checkpoint.empty()) && SteadyMs() - last_ck >= ck_interval) {
       EVT_RETURN_IF_ERROR(checkpoint(false));
       last_ck = SteadyMs();
     }

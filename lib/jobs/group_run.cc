@@ -123,9 +123,15 @@ Result<std::unique_ptr<GroupRun>> GroupRun::Prepare(const SelectionOptions& sel,
     for (const auto& [p, e] : plan) write[{t.topic, p}] = kafka::CommittedInfo{e.start, EncodePlan(e)};
     Status cs = g->client_->CommitWithMetadata(group, write);
     if (cs.code() == Code::kBusy) {
-      if (new_run)
-        return Status::InvalidArgument(fmt::format(
-            "--new-run: group {} has active members; stop them (or wait for their session timeout) first", group));
+      if (new_run) {
+        // Members still known to the coordinator (librdkafka's mock keeps those that left
+        // until their session times out): the plan is written from inside the group at
+        // the first assignment instead.
+        g->plan_ = plan;
+        g->created_ = true;
+        g->write_at_join_ = true;
+        return g;
+      }
       // Another process got there first and its group is running: follow its plan.
       stored.clear();
       EVT_RETURN_IF_ERROR(Stored(g->client_.get(), group, t.topic, parts, &stored));
@@ -151,6 +157,12 @@ Result<std::unique_ptr<GroupRun>> GroupRun::Prepare(const SelectionOptions& sel,
 }
 
 Status GroupRun::OnAssign(std::vector<kafka::GroupAssigned>* parts) {
+  if (first_assignment_ && write_at_join_) {
+    std::map<int32_t, std::pair<int64_t, std::string>> send;
+    for (const auto& [p, e] : plan_) send[p] = {e.start, EncodePlan(e)};
+    EVT_RETURN_IF_ERROR(source->CommitMetadata(send));
+    first_assignment_ = false;
+  }
   if (first_assignment_) {
     // The plan race: two processes that both proposed a plan follow the one stored now.
     std::map<int32_t, std::pair<int64_t, std::string>> got;
@@ -203,7 +215,16 @@ Status GroupRun::Commit(const std::map<int32_t, int64_t>& done_before) {
     send[p] = {off, EncodePlan(it->second)};
   }
   if (send.empty()) return Status::OK();
-  EVT_RETURN_IF_ERROR(source->CommitMetadata(send));
+  Status s = source->CommitMetadata(send);
+  if (!s.ok()) {
+    // Refused during a rebalance (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION: librdkafka's
+    // mock refuses even the commit before revocation) or the coordinator moving: the next
+    // commit sends it again; a partition that moved meanwhile is read again from the last
+    // commit that went through (at least once).
+    ++failed_commits_;
+    last_commit_error_ = s.message();
+    return Status::OK();
+  }
   for (const auto& [p, om] : send) last_commit_[p] = om.first;
   return Status::OK();
 }

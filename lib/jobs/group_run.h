@@ -41,6 +41,7 @@ class GroupRun : public kafka::GroupHooks {
   const std::string& run_id() const;
   bool created() const { return created_; }
   bool adopted_other() const { return adopted_other_; }
+  uint64_t failed_commits() const { return failed_commits_; }
 
  private:
   GroupRun() = default;
@@ -51,6 +52,9 @@ class GroupRun : public kafka::GroupHooks {
   std::map<int32_t, PlanEntry> plan_;
   std::map<int32_t, int64_t> last_commit_;
   bool first_assignment_ = true, created_ = false, adopted_other_ = false;
+  bool write_at_join_ = false;  // --new-run while the group has members
+  uint64_t failed_commits_ = 0;
+  std::string last_commit_error_;
   Reporter* reporter_ = nullptr;
 };
 
