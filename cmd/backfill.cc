@@ -20,6 +20,8 @@ RunFn SetupBackfill(CLI::App* app) {
     int64_t max_failures = -1;
     size_t depth = 64;
     bool dry_run = false, create_topic = false;
+    std::string group, instance_id;
+    bool new_run = false, status = false, json = false;
   };
   auto f = std::make_shared<Flags>();
   app->add_option("SRC", f->sources, "Segment files/directories, kafka://HOST/TOPIC, or JSON Lines files")->required();
@@ -49,12 +51,28 @@ RunFn SetupBackfill(CLI::App* app) {
                   "Record the lowest unacknowledged offset per partition in FILE and resume from it");
   app->add_option("--checkpoint-interval", f->checkpoint_interval, "How often to write the checkpoint (default 1s)");
   app->add_option("--stats-json", f->stats_json, "Write the run's figures as JSON to FILE");
+  app->add_option("--group", f->group,
+                  "Share the run with every evt backfill --group G on the same topic: work on the partitions the "
+                  "consumer group assigns (up to one process per partition), follow the run's frozen plan kept in "
+                  "the group's commit metadata, commit progress there; all exit 0 when the plan is done");
+  app->add_flag("--new-run", f->new_run, "--group: start a new plan (start and end offsets) instead of following the stored one");
+  app->add_option("--instance-id", f->instance_id,
+                  "--group: static membership (group.instance.id): a restarted process gets its partitions back "
+                  "without a rebalance");
+  app->add_flag("--status", f->status,
+                "--group: print the run's progress per partition (start, committed, end, remaining, ETA) and exit");
+  app->add_flag("--json", f->json, "--status: one JSON object per partition instead of a table");
   return [f]() {
     if (PrintPropertyListIfAsked(f->sel.kafka)) return kExitOk;
+    if (f->status) return GroupStatusCommand("backfill", f->sel, f->sources, f->group, f->json);
+    if (f->json) return Finish(Status::InvalidArgument("--json is for --status"));
+    if (f->group.empty() && (f->new_run || !f->instance_id.empty()))
+      return Finish(Status::InvalidArgument("--new-run and --instance-id are for --group"));
     BackfillOptions o;
     std::string sel_identity;
     Status s = ResolveSelection(f->sel, f->sources, &o.sel, &sel_identity);
     if (!s.ok()) return Finish(s);
+    if (!f->instance_id.empty()) o.sel.kafka.props.push_back({"group.instance.id", f->instance_id});
     o.exec_cmd = f->exec;
     o.pipe_cmd = f->pipe;
     if (o.exec_cmd.empty() == o.pipe_cmd.empty() && !f->dry_run)
@@ -77,6 +95,8 @@ RunFn SetupBackfill(CLI::App* app) {
       return Finish(d);
     o.dry_run = f->dry_run;
     o.checkpoint = f->checkpoint;
+    o.group = f->group;
+    o.new_run = f->new_run;
     auto progress = MakeProgress(f->dry_run);
     o.progress = progress.get();
     // The command is not part of the job's identity: a fixed command may resume the job.

@@ -23,6 +23,8 @@ RunFn SetupReplay(CLI::App* app) {
     int producers = 0;
     bool keep_ts = false, now_ts = false, provenance = false, dry_run = false, dedupe = false, create_topic = false;
     EncodeFlags encode;
+    std::string group, instance_id;
+    bool new_run = false, status = false, json = false;
   };
   auto f = std::make_shared<Flags>();
   app->add_option("SRC DST", f->args,
@@ -57,8 +59,23 @@ RunFn SetupReplay(CLI::App* app) {
   AddCreateTopicFlag(app, &f->create_topic);
   app->add_option("--stats-json", f->stats_json, "Write the run's figures as JSON to FILE");
   AddEncodeFlags(app, &f->encode, /*schema_flags=*/false);
+  app->add_option("--group", f->group,
+                  "Share the run with every evt replay --group G on the same topic: the partitions the consumer "
+                  "group assigns, the run's frozen plan in the group's commit metadata; all exit 0 when it is done");
+  app->add_flag("--new-run", f->new_run, "--group: start a new plan (start and end offsets) instead of following the stored one");
+  app->add_option("--instance-id", f->instance_id, "--group: static membership (group.instance.id)");
+  app->add_flag("--status", f->status,
+                "--group: print the run's progress per partition (start, committed, end, remaining, ETA) and exit");
+  app->add_flag("--json", f->json, "--status: one JSON object per partition instead of a table");
   return [f]() {
     if (PrintPropertyListIfAsked(f->sel.kafka)) return kExitOk;
+    if (f->status) {
+      std::vector<std::string> srcs(f->args.begin(), f->args.size() >= 2 ? f->args.end() - 1 : f->args.end());
+      return GroupStatusCommand("replay", f->sel, srcs, f->group, f->json);
+    }
+    if (f->json) return Finish(Status::InvalidArgument("--json is for --status"));
+    if (f->group.empty() && (f->new_run || !f->instance_id.empty()))
+      return Finish(Status::InvalidArgument("--new-run and --instance-id are for --group"));
     if (f->args.size() < 2) return Finish(Status::InvalidArgument("give at least one source and a destination"));
     if (f->keep_ts && f->now_ts) return Finish(Status::InvalidArgument("--keep-timestamps or --now-timestamps: one"));
     ReplayOptions o;
@@ -81,6 +98,9 @@ RunFn SetupReplay(CLI::App* app) {
     }
     Status s = ResolveSelection(f->sel, sources, &o.sel, &sel_identity);
     if (!s.ok()) return Finish(s);
+    if (!f->instance_id.empty()) o.sel.kafka.props.push_back({"group.instance.id", f->instance_id});
+    o.group = f->group;
+    o.new_run = f->new_run;
     {
       StderrReporter erep;
       if (Status es = ResolveEncodeFlags(ef, f->sel.kafka, &o.sel.kafka, o.sel.decode.schemas, &erep, &o.encode); !es.ok())

@@ -1,6 +1,11 @@
 // The selection flags replay and backfill share (cmd/selection.h).
 #include "cmd/selection.h"
 
+#include <cstdio>
+
+#include "formats/envelope/envelope.h"
+#include "lib/jobs/group_run.h"
+
 #include <fmt/format.h>
 
 namespace evt::cmd {
@@ -79,6 +84,62 @@ Status FinishSelectionJob(Status run, bool dry_run, const std::vector<PartitionP
     if (s.ok()) s = js;
   }
   return s;
+}
+
+int GroupStatusCommand(const char* job, const SelectionFlags& f, const std::vector<std::string>& sources,
+                       const std::string& group, bool json) {
+  if (group.empty()) return Finish(Status::InvalidArgument("--status shows a --group run: give --group G"));
+  SelectionOptions o;
+  std::string identity;
+  Status s = ResolveSelection(f, sources, &o, &identity);
+  if (!s.ok()) return Finish(s);
+  GroupStatusReport r;
+  s = GroupStatus(o, group, 1000, &r);
+  if (!s.ok()) return Finish(s);
+  int64_t remaining = 0, done = 0, total = 0;
+  for (const auto& p : r.parts) {
+    remaining += p.remaining;
+    total += p.end - p.start;
+    done += p.end - p.start - p.remaining;
+  }
+  auto eta = [&](int64_t left) -> std::string {
+    if (left == 0) return "done";
+    if (r.rate <= 0) return "-";
+    return fmt::format("{:.0f}s", left / r.rate);
+  };
+  std::string out;
+  if (json) {
+    std::string topic;
+    envelope::AppendJsonString(r.topic, &topic);
+    for (const auto& p : r.parts) {
+      std::string owner = "null";
+      if (r.owners_known) {
+        owner.clear();
+        envelope::AppendJsonString(r.owners.count(p.partition) ? r.owners.at(p.partition) : "", &owner);
+      }
+      out += fmt::format(
+          "{{\"topic\":{},\"partition\":{},\"run\":\"{}\",\"start\":{},\"committed\":{},\"end\":{},"
+          "\"remaining\":{},\"owner\":{}}}\n",
+          topic, p.partition, p.run, p.start, p.committed, p.end, p.remaining, owner);
+    }
+  } else {
+    out += fmt::format("{:>9} {:>12} {:>12} {:>12} {:>12} {:>8}  {}\n", "partition", "start", "committed", "end",
+                       "remaining", "eta", "owner");
+    for (const auto& p : r.parts) {
+      std::string owner = r.owners_known ? (r.owners.count(p.partition) ? r.owners.at(p.partition) : "-") : "n/a";
+      out += fmt::format("{:>9} {:>12} {:>12} {:>12} {:>12} {:>8}  {}\n", p.partition, p.start, p.committed, p.end,
+                         p.remaining, p.remaining == 0 ? "done" : "", owner);
+    }
+    out += fmt::format("{:>9} {:>12} {:>12} {:>12} {:>12} {:>8}\n", "total", "", done, total, remaining,
+                       eta(remaining));
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+  PrintSummary(fmt::format("{} --group {}: run {}: {} of {} records done, {} remaining{}{}", job, group, r.run, done,
+                           total, remaining,
+                           r.rate > 0 ? fmt::format(", {:.0f}/s, ETA {}", r.rate, eta(remaining)) : "",
+                           r.owners_known ? "" : "; " + r.owners_note));
+  return kExitOk;
 }
 
 }  // namespace evt::cmd

@@ -28,4 +28,9 @@ Status ResolveSelection(const SelectionFlags& f, const std::vector<std::string>&
 Status FinishSelectionJob(Status run, bool dry_run, const std::vector<PartitionPlan>& plan, const ReadOptions& ro,
                           const StderrReporter& rep, const std::string& stats_file, const std::string& stats_json);
 
+// `--group G --status` of a selection job: the run's progress per partition, a table on
+// a terminal (or --json: one object per partition), owners where the cluster tells them.
+int GroupStatusCommand(const char* job, const SelectionFlags& f, const std::vector<std::string>& sources,
+                       const std::string& group, bool json);
+
 }  // namespace evt::cmd

@@ -189,6 +189,11 @@ complete -c evt -n "__fish_seen_subcommand_from backfill" -l backoff -x -d 'Back
 complete -c evt -n "__fish_seen_subcommand_from backfill" -l dead-letter -r -F -d 'Where records go after the last retry'
 complete -c evt -n "__fish_seen_subcommand_from backfill" -l max-failures -x -d 'Stop after N dead letters'
 complete -c evt -n "__fish_seen_subcommand_from backfill" -l drain-timeout -x -d 'Wait for records in flight on Ctrl-C'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l group -x -d 'Share the run with the members of this consumer group'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l new-run -d 'Start a new plan for the group'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l instance-id -x -d 'Static membership (group.instance.id)'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l status -d 'Print the group run progress and exit'
+complete -c evt -n "__fish_seen_subcommand_from replay backfill" -l json -d '--status as JSON Lines'
 
 # offsets
 complete -c evt -n "__fish_seen_subcommand_from offsets" -a 'show reset' -d 'Action'

@@ -27,6 +27,7 @@
 #include "lib/base/process.h"
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
+#include "lib/jobs/group_run.h"
 #include "lib/pipeline/dead_letter.h"
 #include "lib/pipeline/sink.h"
 
@@ -396,8 +397,12 @@ void PipeWorker(Shared* sh, Inbox* inbox) {
     // not answered for 200 ms (a worker that reads its input in blocks, like mawk, may
     // be waiting for more): end its input so that it answers what it holds; a new worker
     // takes the rest.
-    bool stalled = !inflight.empty() && SteadyMs() - last_answer > 200 && !ready.empty() &&
-                   std::all_of(ready.begin(), ready.end(), [&](const Job* j) { return key_blocked(j) || key_sent(j); });
+    // With --group the input may pause for a long time (nothing more assigned now), so
+    // nothing to send counts too.
+    bool stalled = !inflight.empty() && SteadyMs() - last_answer > 200 &&
+                   ((ready.empty() && !o.group.empty()) ||
+                    (!ready.empty() && std::all_of(ready.begin(), ready.end(),
+                                                   [&](const Job* j) { return key_blocked(j) || key_sent(j); })));
     if (pid > 0 && !eof_sent && woff >= wbuf.size() && !inflight.empty() &&
         ((inbox->closed && ready.empty() && waiting.empty()) || sh->draining || stalled)) {
       ::close(in_fd);
@@ -513,17 +518,31 @@ void PipeWorker(Shared* sh, Inbox* inbox) {
   }
 }
 
+// --group with a file or directory for dead letters: one per process, named with its pid
+// before the extension (dl.jsonl -> dl.<pid>.jsonl; dir -> dir.<pid>). A topic is shared.
+std::string PerProcessPath(const std::string& p) {
+  size_t slash = p.find_last_of('/');
+  size_t dot = p.find_last_of('.');
+  std::string pid = std::to_string(::getpid());
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash) || dot == 0 ||
+      (slash != std::string::npos && dot == slash + 1))
+    return p + "." + pid;
+  return p.substr(0, dot) + "." + pid + p.substr(dot);
+}
+
 // The dead-letter destination (lib/pipeline/dead_letter): a failed job's record, rebuilt
 // from the copy the job kept.
 struct DeadLetters {
   std::unique_ptr<DeadLetterWriter> w;
   RecordBatch b;
+  std::string path;
   Status Open(const BackfillOptions& o, Reporter* reporter) {
     SinkOptions so;
     so.writer = o.dlq_writer;
     so.kafka = o.sel.kafka;
     so.kafka_write = o.dlq_kafka;
-    auto d = DeadLetterWriter::Open(o.dead_letter, "--dead-letter", so, reporter);
+    path = o.group.empty() || kafka::IsKafkaUrl(o.dead_letter) ? o.dead_letter : PerProcessPath(o.dead_letter);
+    auto d = DeadLetterWriter::Open(path, "--dead-letter", so, reporter);
     if (!d.ok()) return d.status();
     w = std::move(*d);
     return Status::OK();
@@ -560,11 +579,26 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
   if (o.input_value && !o.pipe_cmd.empty())
     return Status::InvalidArgument("--input value is for --exec (--pipe workers read envelope JSON Lines)");
 
+  // ---- --group: the run's plan, before anything is read ----
+  const bool grouped = !o.group.empty();
+  std::unique_ptr<GroupRun> group;
+  if (grouped) {
+    if (!o.checkpoint.empty())
+      return Status::InvalidArgument("--group keeps the progress in the group's commits: not with --checkpoint");
+    if (o.dry_run) return Status::InvalidArgument("--dry-run is not for --group (see --status)");
+    auto g = GroupRun::Prepare(o.sel, o.group, IdentityHash(o.identity).substr(0, 16), o.new_run, reporter);
+    if (!g.ok()) return g.status();
+    group = std::move(*g);
+    st->run_id = group->run_id();
+    st->resumed = !group->created();
+  }
+
   // ---- checkpoint ----
   Checkpoint ck;
   bool resuming = false, complete = false;
   EVT_RETURN_IF_ERROR(OpenCheckpoint(o.dry_run ? "" : o.checkpoint, o.identity, "backfill", "sources or selection",
                                      reporter, &ck, &resuming, &complete));
+  if (grouped) resuming = st->resumed;
   st->resumed = resuming;
   if (complete) {
     st->already_complete = true;
@@ -573,7 +607,11 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
   if (!resuming) ck.dest_kind = "exec";
   SelectionOptions so_sel = o.sel;
   so_sel.stop = o.stop;
-  auto sel = Selection::Open(so_sel, resuming ? ck.positions : Positions{}, 0, reporter);
+  if (grouped) {
+    so_sel.kafka_read.group = o.group;
+    so_sel.kafka_read.hooks = group.get();
+  }
+  auto sel = Selection::Open(so_sel, resuming && !grouped ? ck.positions : Positions{}, 0, reporter);
   if (!sel.ok()) return sel.status();
   Selection& S = **sel;
   if (!o.checkpoint.empty() && S.is_jsonl())
@@ -607,14 +645,32 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
   std::vector<size_t> load(static_cast<size_t>(o.workers), 0);
   std::map<std::pair<std::string, int32_t>, std::set<int64_t>> pending;  // read, not acknowledged
   std::unordered_map<Job*, std::unique_ptr<Job>> jobs;
-  const size_t max_in_flight = static_cast<size_t>(o.workers) * std::max<size_t>(o.pipeline_depth * 4, 4096);
+  // --group: fewer, so that a rebalance waits for little.
+  const size_t max_in_flight = grouped ? static_cast<size_t>(o.workers) * std::max<size_t>(o.pipeline_depth * 2, 64)
+                                       : static_cast<size_t>(o.workers) * std::max<size_t>(o.pipeline_depth * 4, 4096);
   uint64_t seq = 0;
   bool stop = false;   // no more dispatching
   Status failure;      // a final failure without dead letters, or --max-failures
   int64_t last_ck = SteadyMs();
   const int64_t start_ms = SteadyMs();
 
+  // --group: per assigned partition, the offset before which every record is done.
+  auto group_commit = [&](const std::vector<int32_t>* only) -> Status {
+    if (dlq.w) EVT_RETURN_IF_ERROR(dlq.w->Commit());
+    std::map<int32_t, int64_t> upto = group->source->Returned();
+    for (auto it = upto.begin(); it != upto.end();) {
+      if (only && std::find(only->begin(), only->end(), it->first) == only->end()) {
+        it = upto.erase(it);
+        continue;
+      }
+      auto pit = pending.find({group->topic(), it->first});
+      if (pit != pending.end() && !pit->second.empty()) it->second = std::min(it->second, *pit->second.begin());
+      ++it;
+    }
+    return group->Commit(upto);
+  };
   auto checkpoint = [&](bool complete) -> Status {
+    if (grouped) return group_commit(nullptr);
     if (o.checkpoint.empty()) return Status::OK();
     if (dlq.w) {
       // Dead letters count as done once they are durable (or acknowledged).
@@ -676,12 +732,83 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
     o.progress->Update(p, final);
   };
 
+  // --group, eager rebalance: before partitions go, their records in flight finish
+  // (--drain-timeout bounds the wait), their progress is committed, and if they come back
+  // they are read again from the commit.
+  Status revoke_error;
+  struct Disarm {
+    GroupRun* g;
+    ~Disarm() {
+      if (g) g->on_revoke = nullptr;
+    }
+  } disarm{group.get()};
+  if (grouped) {
+    group->on_revoke = [&](const std::vector<int32_t>& parts) {
+      const int64_t deadline = SteadyMs() + o.drain_timeout_ms;
+      auto busy = [&] {
+        for (int32_t p : parts) {
+          auto it = pending.find({group->topic(), p});
+          if (it != pending.end() && !it->second.empty()) return true;
+        }
+        return false;
+      };
+      while (busy() && SteadyMs() < deadline && sh.alive > 0) {
+        Status hs2 = handle(sh.done.Take(50));
+        if (!hs2.ok() && revoke_error.ok()) revoke_error = hs2;
+      }
+      if (busy())
+        reporter->Notice(fmt::format("backfill: --drain-timeout: releasing partitions with records in flight "
+                                     "(they will be handed out again)"));
+      Status cs = group_commit(&parts);
+      if (!cs.ok() && revoke_error.ok()) revoke_error = cs;
+      for (int32_t p : parts) {
+        S.ForgetPosition(group->topic(), p);
+        auto it = pending.find({group->topic(), p});
+        if (it != pending.end() && it->second.empty()) pending.erase(it);
+      }
+    };
+  }
+  int64_t last_complete_check = 0;
+  // --group commits often: a partition that moves is read again from its last commit.
+  const int64_t ck_interval = grouped ? std::min<int64_t>(o.checkpoint_interval_ms, 200) : o.checkpoint_interval_ms;
+
   Status result;
   RecordBatch in;
   while (!stop) {
     bool eof = false;
     result = S.Next(&in, &eof);  // Interrupted once the token is set
+    if (result.ok() && !revoke_error.ok()) result = revoke_error;
     if (!result.ok() || eof) break;
+    if (grouped && in.records.empty()) {
+      // Nothing to read now: keep the workers' answers flowing, commit, and once this
+      // member's partitions are done, ask whether the whole run is.
+      result = handle(sh.done.Take(jobs.empty() ? 0 : 20));
+      if (!result.ok()) break;
+      progress(false);
+      if (SteadyMs() - last_ck >= ck_interval) {
+        result = checkpoint(false);
+        if (!result.ok()) break;
+        last_ck = SteadyMs();
+      }
+      if (o.stop.requested()) {
+        result = Status::Interrupted();
+        break;
+      }
+      if (jobs.empty() && group->source->GroupJoined() && group->source->AssignedDone() &&
+          SteadyMs() - last_complete_check >= 500) {
+        result = checkpoint(false);
+        if (!result.ok()) break;
+        last_ck = SteadyMs();
+        last_complete_check = SteadyMs();
+        auto all = group->RunComplete();
+        if (!all.ok()) {
+          result = all.status();
+          break;
+        }
+        if (*all) break;
+      }
+      continue;
+    }
     auto& pend = pending[{in.topic, in.partition}];
     for (const Record& r : in.records) pend.insert(r.offset);
     for (size_t i = 0; i < in.records.size() && !stop; ++i) {
@@ -728,7 +855,7 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
     }
     EVT_RETURN_IF_ERROR(handle(sh.done.Take(0)));
     progress(false);
-    if (!o.checkpoint.empty() && SteadyMs() - last_ck >= o.checkpoint_interval_ms) {
+    if ((grouped || !o.checkpoint.empty()) && SteadyMs() - last_ck >= ck_interval) {
       EVT_RETURN_IF_ERROR(checkpoint(false));
       last_ck = SteadyMs();
     }
@@ -778,7 +905,7 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
   if (!cs.ok()) return cs;
   if (st->dead_lettered > 0)
     return Status::DataProblem(fmt::format("{} record{} went to {} (first: {})", st->dead_lettered,
-                                           st->dead_lettered == 1 ? "" : "s", o.dead_letter, st->first_failure));
+                                           st->dead_lettered == 1 ? "" : "s", dlq.path, st->first_failure));
   return Status::OK();
 }
 

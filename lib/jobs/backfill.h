@@ -54,6 +54,11 @@ struct BackfillOptions {
   StopToken stop;                // Ctrl-C: stop cleanly, checkpoint what reached the destination
   kafka::KafkaWriteOptions dlq_kafka;
   WriterOptions dlq_writer;
+  // --group G (lib/jobs/group_run.h): work on the partitions the group assigns, follow the
+  // run's frozen plan (stored in the commit metadata), commit progress as the checkpoint,
+  // end when every partition of the plan is committed at its end. --new-run: a new plan.
+  std::string group;
+  bool new_run = false;
 };
 
 struct BackfillStats {
@@ -61,6 +66,7 @@ struct BackfillStats {
   uint64_t worker_restarts = 0, missing_time_field = 0;
   double seconds = 0;
   bool resumed = false, already_complete = false;
+  std::string run_id;  // --group: the plan followed
   std::string first_failure;  // topic/partition@offset: reason
   std::vector<PartitionPlan> plan;  // --dry-run: what would be handed out
 };

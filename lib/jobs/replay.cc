@@ -7,6 +7,7 @@
 
 #include "lib/base/term.h"
 #include "lib/base/timeutil.h"
+#include "lib/jobs/group_run.h"
 #include "lib/pipeline/pace.h"
 #include "lib/pipeline/sink.h"
 
@@ -35,9 +36,28 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
   if (!resuming) ck.dest_kind = SinkKindName(kind);
   st->replay_id = ck.replay_id;
 
+  // ---- --group: the run's plan ----
+  const bool grouped = !o.group.empty();
+  std::unique_ptr<GroupRun> group;
+  if (grouped) {
+    if (!o.checkpoint.empty())
+      return Status::InvalidArgument("--group keeps the progress in the group's commits: not with --checkpoint");
+    if (o.dry_run) return Status::InvalidArgument("--dry-run is not for --group (see --status)");
+    if (kind != SinkKind::kKafka)
+      return Status::InvalidArgument("--group: the processes share the destination, so it must be kafka://HOST/TOPIC");
+    auto g = GroupRun::Prepare(o.sel, o.group, IdentityHash(o.identity).substr(0, 16), o.new_run, reporter);
+    if (!g.ok()) return g.status();
+    group = std::move(*g);
+    st->resumed = !group->created();
+  }
+
   // ---- source ----
   SelectionOptions so_sel = o.sel;
   so_sel.stop = o.stop;
+  if (grouped) {
+    so_sel.kafka_read.group = o.group;
+    so_sel.kafka_read.hooks = group.get();
+  }
   auto sel = Selection::Open(so_sel, resuming ? ck.positions : Positions{}, resuming ? ck.jsonl_records : 0, reporter);
   if (!sel.ok()) return sel.status();
   Selection& S = **sel;
@@ -123,7 +143,23 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
   std::pair<std::string, int32_t> unsent_tp;
   int64_t unsent_next = -1;
   const bool finish_batch_on_stop = S.is_jsonl();
+  // --group: what the destination acknowledged is committed, per assigned partition.
+  auto group_commit = [&](const std::vector<int32_t>* only) -> Status {
+    SinkPosition at;
+    EVT_RETURN_IF_ERROR(sink->Commit(&at));
+    std::map<int32_t, int64_t> upto = group->source->Returned();
+    for (auto it = upto.begin(); it != upto.end();) {
+      if (only && std::find(only->begin(), only->end(), it->first) == only->end()) {
+        it = upto.erase(it);
+        continue;
+      }
+      if (unsent_next >= 0 && unsent_tp.second == it->first) it->second = std::min(it->second, unsent_next);
+      ++it;
+    }
+    return group->Commit(upto);
+  };
   auto checkpoint = [&](bool complete) -> Status {
+    if (grouped) return group_commit(nullptr);
     if (o.checkpoint.empty() || o.dry_run) return Status::OK();
     // Everything handed to the sink is made durable or acknowledged first.
     SinkPosition at;
@@ -148,11 +184,58 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
     o.progress->Update(p, final);
   };
 
+  // --group, eager rebalance: before partitions go, what was sent is acknowledged and
+  // committed; if they come back they are read again from the commit.
+  Status revoke_error;
+  struct Disarm {
+    GroupRun* g;
+    ~Disarm() {
+      if (g) g->on_revoke = nullptr;
+    }
+  } disarm{group.get()};
+  if (grouped) {
+    group->on_revoke = [&](const std::vector<int32_t>& parts) {
+      Status cs = group_commit(&parts);
+      if (!cs.ok() && revoke_error.ok()) revoke_error = cs;
+      for (int32_t p : parts) S.ForgetPosition(group->topic(), p);
+    };
+  }
+  const int64_t ck_interval_ms = grouped ? std::min<int64_t>(o.checkpoint_interval_ms, 200) : o.checkpoint_interval_ms;
+  int64_t last_complete_check_ns = 0;
+
   Status result;
   for (;;) {
     bool eof = false;
     result = S.Next(&in, &eof);
+    if (result.ok() && !revoke_error.ok()) result = revoke_error;
     if (!result.ok() || eof) break;
+    if (grouped && in.records.empty()) {
+      // Nothing to read now: commit, and once this member's partitions are done, ask
+      // whether the whole run is.
+      if (o.stop.requested()) {
+        result = Status::Interrupted();
+        break;
+      }
+      progress(false);
+      if (SteadyNs() - last_ck_ns >= ck_interval_ms * 1000000) {
+        result = checkpoint(false);
+        if (!result.ok()) break;
+        last_ck_ns = SteadyNs();
+      }
+      if (group->source->GroupJoined() && group->source->AssignedDone() &&
+          SteadyNs() - last_complete_check_ns >= 500 * 1000000LL) {
+        result = checkpoint(false);
+        if (!result.ok()) break;
+        last_complete_check_ns = SteadyNs();
+        auto all = group->RunComplete();
+        if (!all.ok()) {
+          result = all.status();
+          break;
+        }
+        if (*all) break;
+      }
+      continue;
+    }
     Status s;
     const std::string& topic = o.to_topic.empty() ? in.topic : o.to_topic;
     // Map, stamp and pace, in runs of records that are due.
@@ -222,7 +305,7 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
       break;
     }
     progress(false);
-    if (!o.checkpoint.empty() && SteadyNs() - last_ck_ns >= o.checkpoint_interval_ms * 1000000) {
+    if ((grouped || !o.checkpoint.empty()) && SteadyNs() - last_ck_ns >= ck_interval_ms * 1000000) {
       result = checkpoint(false);
       if (!result.ok()) break;
       last_ck_ns = SteadyNs();

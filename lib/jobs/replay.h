@@ -51,6 +51,11 @@ struct ReplayOptions {
   WriterOptions writer;  // segment destinations
   kafka::KafkaWriteOptions kafka_write;
   int64_t checkpoint_interval_ms = 1000;
+  // --group G (lib/jobs/group_run.h, as for evt backfill): the partitions the group assigns,
+  // the run's frozen plan from the commit metadata, progress committed once the destination
+  // acknowledged it. --new-run: a new plan.
+  std::string group;
+  bool new_run = false;
   EncodeOptions encode;  // --encode: decoded values back to bytes, on the records sent
 };
 

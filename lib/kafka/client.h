@@ -75,6 +75,31 @@ struct PartitionProgress {
   }
 };
 
+class KafkaSource;
+
+// A partition the group assigned, for a job that plans its run (evt backfill --group):
+// what the group committed for it (offset and metadata) and its watermarks; the job fills
+// in where to read (start) and where to stop (end).
+struct GroupAssigned {
+  int32_t partition = -1;
+  int64_t committed = -1;  // -1: no commit
+  std::string metadata;
+  int64_t low = -1, high = -1;
+  int64_t start = -1, end = -1;  // filled by GroupHooks::OnAssign
+};
+
+// A job that works on a group's assignment. Called from inside KafkaSource::Next (the
+// rebalance callback runs on the consuming thread), never from another thread.
+class GroupHooks {
+ public:
+  virtual ~GroupHooks() = default;
+  // Every assignment: fill start and end for each partition; an error stops the run.
+  virtual Status OnAssign(std::vector<GroupAssigned>* parts) = 0;
+  // Before `parts` are released (eager rebalance): finish their records, commit.
+  virtual void OnRevoke(const std::vector<int32_t>& parts) = 0;
+  KafkaSource* source = nullptr;  // set by KafkaSource::Open
+};
+
 struct KafkaReadOptions {
   Bound from{Bound::kBeginning, 0};
   Bound until{Bound::kNone, 0};  // kNone: the end captured at start (unless follow)
@@ -82,6 +107,10 @@ struct KafkaReadOptions {
   bool follow = false;   // keep consuming past the end captured at start
   std::string group;     // -G: consume as a member of this group; commit what was acked
   size_t target_records = 4096;
+  // With `group`: the job decides each assigned partition's range (GroupHooks::OnAssign)
+  // and when the run ends; Next() then returns an empty batch (not eof) when it has
+  // nothing, so that the job keeps control, and never reports eof itself.
+  GroupHooks* hooks = nullptr;
 };
 
 // Reads the target's partitions from the start bound to the end position captured when
@@ -98,6 +127,21 @@ class KafkaSource : public Source {
   std::string Describe() const override;
   bool wants_ack() const override;
   Status Ack(const Record* upto) override;
+
+  // With GroupHooks: the partitions assigned now (ascending), whether an assignment has
+  // arrived, and whether every assigned partition reached its end.
+  std::vector<int32_t> Assigned() const;
+  bool GroupJoined() const;
+  bool AssignedDone() const;
+  // Per assigned partition, the offset before which every record was returned by Next()
+  // (or skipped as outside the range): what may be committed once they are done.
+  std::map<int32_t, int64_t> Returned() const;
+  // Commits offsets with metadata as this member of the group (synchronous).
+  Status CommitMetadata(const std::map<int32_t, std::pair<int64_t, std::string>>& offsets);
+  // Every partition of the topic, and what the group committed for them (offset, metadata).
+  std::vector<int32_t> AllPartitions() const;
+  Status FetchCommitted(std::map<int32_t, std::pair<int64_t, std::string>>* out);
+  const std::string& topic() const;
 
  private:
   KafkaSource() = default;

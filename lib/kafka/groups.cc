@@ -1,6 +1,8 @@
 #include "lib/kafka/groups.h"
 
 #include <fmt/format.h>
+#include <cstdlib>
+#include <cstring>
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
@@ -235,11 +237,25 @@ Status GroupClient::Committed(const std::string& group, const std::vector<TopicP
 }
 
 Status GroupClient::Commit(const std::string& group, const std::map<TopicPartition, int64_t>& offsets) {
+  std::map<TopicPartition, CommittedInfo> with;
+  for (const auto& [tp, off] : offsets) with[tp].offset = off;
+  return CommitWithMetadata(group, with);
+}
+
+Status GroupClient::CommitWithMetadata(const std::string& group, const std::map<TopicPartition, CommittedInfo>& offsets) {
   if (offsets.empty()) return Status::OK();
   auto c = impl_->Group(group);
   if (!c.ok()) return c.status();
   rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
-  for (const auto& [tp, off] : offsets) rd_kafka_topic_partition_list_add(l, tp.first.c_str(), tp.second)->offset = off;
+  for (const auto& [tp, ci] : offsets) {
+    rd_kafka_topic_partition_t* e = rd_kafka_topic_partition_list_add(l, tp.first.c_str(), tp.second);
+    e->offset = ci.offset;
+    if (!ci.metadata.empty()) {
+      e->metadata = std::malloc(ci.metadata.size());  // freed by the list (rd_free)
+      std::memcpy(e->metadata, ci.metadata.data(), ci.metadata.size());
+      e->metadata_size = ci.metadata.size();
+    }
+  }
   rd_kafka_resp_err_t err = rd_kafka_commit((*c)->rk, l, 0);
   // A commit from outside a group that has members: what brokers (and the mock) answer.
   auto refused = [&](rd_kafka_resp_err_t e, const std::string& what) {

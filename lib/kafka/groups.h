@@ -98,6 +98,8 @@ class GroupClient {
   // ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS: real brokers and librdkafka's mock alike);
   // IOError naming the partition and error for any other refusal.
   Status Commit(const std::string& group, const std::map<TopicPartition, int64_t>& offsets);
+  // The same, each offset with a metadata string (OffsetCommit's committed_metadata).
+  Status CommitWithMetadata(const std::string& group, const std::map<TopicPartition, CommittedInfo>& offsets);
   // For each partition, the first offset whose record has a timestamp >= time (its `end`
   // when none has): one ListOffsets by timestamp per broker, and where the broker finds
   // nothing (librdkafka's mock answers -1 to every time), a search with single fetches.

@@ -4,6 +4,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -41,6 +43,7 @@ struct KafkaSource::Impl {
     bool assigned = false;
   };
   std::map<int32_t, Part> parts;
+  std::vector<int32_t> all_ids;  // every partition of the topic
   bool group_assigned = false;  // -G: an assignment arrived
   Status rebalance_error;
 
@@ -142,6 +145,10 @@ struct KafkaSource::Impl {
 
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* l, void* opaque) {
     auto* self = static_cast<Impl*>(static_cast<ErrorState*>(opaque)->owner);
+    if (self->ro.hooks) {
+      self->OnHookedRebalance(rk, err, l);
+      return;
+    }
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       self->group_assigned = true;
       // Committed offsets of the group, then --from for partitions without one.
@@ -167,6 +174,73 @@ struct KafkaSource::Impl {
       rd_kafka_assign(rk, l);
     } else {
       for (int i = 0; i < l->cnt; ++i) self->parts.erase(l->elems[i].partition);
+      rd_kafka_assign(rk, nullptr);
+    }
+  }
+
+  // The job decides the ranges (GroupHooks). Eager protocol: an assignment is the whole
+  // set; a revocation takes everything back after the job finished and committed it.
+  void OnHookedRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* l) {
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      group_assigned = true;
+      rd_kafka_committed(rk, l, static_cast<int>(cfg.timeout_ms));
+      std::vector<int32_t> ids;
+      for (int i = 0; i < l->cnt; ++i) ids.push_back(l->elems[i].partition);
+      std::map<int32_t, std::pair<int64_t, int64_t>> marks;
+      Status ws = ids.empty() ? Status::OK()
+                              : Watermarks(probe_handle.rk, target.topic, ids, cfg.timeout_ms, &errors, &marks);
+      std::vector<GroupAssigned> ga;
+      for (int i = 0; i < l->cnt; ++i) {
+        GroupAssigned a;
+        a.partition = l->elems[i].partition;
+        a.committed = l->elems[i].err ? -1 : l->elems[i].offset;
+        if (l->elems[i].metadata && l->elems[i].metadata_size)
+          a.metadata.assign(static_cast<const char*>(l->elems[i].metadata), l->elems[i].metadata_size);
+        a.low = marks[a.partition].first;
+        a.high = marks[a.partition].second;
+        ga.push_back(a);
+      }
+      Status s = ws.ok() ? ro.hooks->OnAssign(&ga) : ws;
+      if (!s.ok()) {
+        if (rebalance_error.ok()) rebalance_error = s;
+        rd_kafka_assign(rk, nullptr);
+        return;
+      }
+      parts.clear();
+      rd_kafka_topic_partition_list_t* todo = rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
+      for (const GroupAssigned& a : ga) {
+        Part p;
+        p.id = a.partition;
+        p.low = a.low;
+        p.high = a.high;
+        p.start = a.start;
+        p.end = a.end;
+        p.pos = a.start;
+        p.done = a.start >= a.end;
+        p.assigned = true;
+        parts[p.id] = p;
+        if (!p.done) rd_kafka_topic_partition_list_add(todo, target.topic.c_str(), p.id)->offset = p.start;
+      }
+      rd_kafka_assign(rk, todo);
+      // librdkafka keeps a partition paused when a rebalance gives it back to the same
+      // member: resume what is to be read.
+      if (todo->cnt) rd_kafka_resume_partitions(rk, todo);
+      rd_kafka_topic_partition_list_destroy(todo);
+    } else {
+      std::vector<int32_t> ids;
+      for (int i = 0; i < l->cnt; ++i) ids.push_back(l->elems[i].partition);
+      // The job finishes and commits what it was handed (the commit stays before what
+      // is still in `ready`); what was not handed out is not handed out.
+      if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) ro.hooks->OnRevoke(ids);
+      for (auto it = ready.begin(); it != ready.end();) {
+        if (std::find(ids.begin(), ids.end(), (*it)->partition) != ids.end()) {
+          rd_kafka_message_destroy(*it);
+          it = ready.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      for (int32_t id : ids) parts.erase(id);
       rd_kafka_assign(rk, nullptr);
     }
   }
@@ -283,6 +357,7 @@ struct KafkaSource::Impl {
     // session timeout (librdkafka's mock cluster keeps a member that left until then).
     int64_t bound = cfg.timeout_ms;
     if (!ro.group.empty() && !group_assigned) bound += SessionTimeoutMs();
+    if (ro.hooks && group_assigned) last_progress = SteadyMs();  // the job decides when to give up
     if (n == 0 && !ro.follow && SteadyMs() - last_progress > bound) {
       std::string where;
       for (const auto& [id, p] : parts)
@@ -352,6 +427,11 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const KafkaTarget& t, con
   rd_kafka_poll_set_consumer(s.probe_handle.rk);
   std::vector<int32_t> ids;
   EVT_RETURN_IF_ERROR(TopicPartitions(s.probe_handle.rk, t, cfg.timeout_ms, &s.errors, &ids));
+  s.all_ids = ids;
+  if (ro.hooks) {
+    if (ro.group.empty()) return Status::InvalidArgument("group hooks without a group");
+    ro.hooks->source = src.get();
+  }
 
   auto rk = s.NewConsumer(!ro.group.empty());
   if (!rk.ok()) return rk.status();
@@ -390,6 +470,7 @@ Status KafkaSource::Next(RecordBatch* out, bool* eof) {
   out->topic = s.target.topic;
   out->file.clear();
   *eof = false;
+  bool polled = false;
   for (;;) {
     if (!s.ready.empty()) {
       int32_t part = s.ready.front()->partition;
@@ -403,14 +484,91 @@ Status KafkaSource::Next(RecordBatch* out, bool* eof) {
       s.parts[part].returned = out->records.back().offset + 1;
       return Status::OK();
     }
-    if (s.AllDone()) {
+    if (!s.ro.hooks && s.AllDone()) {
       *eof = true;
       return Status::OK();
     }
     if (InterruptRequested()) return Status::Interrupted();
+    if (s.ro.hooks && polled) return Status::OK();  // nothing now: an empty batch
     EVT_RETURN_IF_ERROR(s.Poll());
+    polled = true;
   }
 }
+
+std::vector<int32_t> KafkaSource::Assigned() const {
+  std::vector<int32_t> v;
+  for (const auto& [id, p] : impl_->parts) v.push_back(id);
+  return v;
+}
+
+bool KafkaSource::GroupJoined() const { return impl_->group_assigned; }
+
+bool KafkaSource::AssignedDone() const {
+  for (const auto& [id, p] : impl_->parts)
+    if (!p.done) return false;
+  for (const auto* m : impl_->ready)
+    if (m) return false;
+  return true;
+}
+
+std::map<int32_t, int64_t> KafkaSource::Returned() const {
+  std::map<int32_t, int64_t> out;
+  for (const auto& [id, p] : impl_->parts) out[id] = std::min(p.pos, p.end);
+  // Consumed and not handed out yet: not returned.
+  for (const auto* m : impl_->ready) {
+    auto it = out.find(m->partition);
+    if (it != out.end()) it->second = std::min(it->second, m->offset);
+  }
+  return out;
+}
+
+Status KafkaSource::CommitMetadata(const std::map<int32_t, std::pair<int64_t, std::string>>& offsets) {
+  Impl& s = *impl_;
+  if (offsets.empty()) return Status::OK();
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+  for (const auto& [id, om] : offsets) {
+    rd_kafka_topic_partition_t* e = rd_kafka_topic_partition_list_add(l, s.target.topic.c_str(), id);
+    e->offset = om.first;
+    if (!om.second.empty()) {
+      e->metadata = std::malloc(om.second.size());  // freed with the list
+      std::memcpy(e->metadata, om.second.data(), om.second.size());
+      e->metadata_size = om.second.size();
+    }
+  }
+  rd_kafka_resp_err_t err = rd_kafka_commit(s.consumer.rk, l, 0);
+  std::string perr;
+  for (int i = 0; i < l->cnt && perr.empty(); ++i)
+    if (l->elems[i].err) perr = fmt::format(" ({}: {})", l->elems[i].partition, rd_kafka_err2str(l->elems[i].err));
+  rd_kafka_topic_partition_list_destroy(l);
+  if ((err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) || !perr.empty())
+    return Status::IOError(fmt::format("{}: committing offsets for group {}: {}{}", s.target.Describe(), s.ro.group,
+                                       rd_kafka_err2str(err), perr));
+  return Status::OK();
+}
+
+std::vector<int32_t> KafkaSource::AllPartitions() const { return impl_->all_ids; }
+
+Status KafkaSource::FetchCommitted(std::map<int32_t, std::pair<int64_t, std::string>>* out) {
+  Impl& s = *impl_;
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(static_cast<int>(s.all_ids.size()) + 1);
+  for (int32_t id : s.all_ids) rd_kafka_topic_partition_list_add(l, s.target.topic.c_str(), id);
+  rd_kafka_resp_err_t err = rd_kafka_committed(s.consumer.rk, l, static_cast<int>(s.cfg.timeout_ms));
+  if (!err) {
+    for (int i = 0; i < l->cnt; ++i) {
+      auto& e = l->elems[i];
+      std::string md;
+      if (e.metadata && e.metadata_size) md.assign(static_cast<const char*>(e.metadata), e.metadata_size);
+      (*out)[e.partition] = {e.err ? -1 : e.offset, md};
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(l);
+  if (err)
+    return Status::IOError(fmt::format("{}: fetching the offsets of group {}: {}", s.target.Describe(), s.ro.group,
+                                       rd_kafka_err2str(err)));
+  return Status::OK();
+}
+
+const std::string& KafkaSource::topic() const { return impl_->target.topic; }
 
 std::string KafkaSource::Describe() const { return impl_->target.Describe(); }
 

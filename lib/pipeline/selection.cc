@@ -105,6 +105,10 @@ Status Selection::Next(RecordBatch* out, bool* eof) {
       out->Clear();
       return Status::OK();
     }
+    if (s.in.records.empty() && s.o.kafka_read.hooks) {  // --group: control back to the job
+      out->Clear();
+      return Status::OK();
+    }
     out->Clear();
     out->topic = s.in.topic;
     out->partition = s.in.partition;
@@ -148,6 +152,8 @@ Status Selection::Next(RecordBatch* out, bool* eof) {
 }
 
 const Positions& Selection::positions() const { return impl_->pos; }
+
+void Selection::ForgetPosition(const std::string& topic, int32_t partition) { impl_->pos.erase({topic, partition}); }
 uint64_t Selection::jsonl_records() const { return impl_->jsonl_seen; }
 bool Selection::is_kafka() const { return impl_->kafka; }
 bool Selection::is_jsonl() const { return impl_->jsonl; }

@@ -58,6 +58,9 @@ class Selection {
   Status Next(RecordBatch* out, bool* eof);
   // Positions after the records returned so far and the records skipped before them.
   const Positions& positions() const;
+  // A partition this process gave up (a group's rebalance): if it comes back, its records
+  // are selected again from wherever the source starts.
+  void ForgetPosition(const std::string& topic, int32_t partition);
   uint64_t jsonl_records() const;  // JSON Lines sources: records consumed
   bool is_kafka() const;
   bool is_jsonl() const;

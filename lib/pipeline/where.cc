@@ -27,6 +27,9 @@ void WhereSource::ReportSummary() {
 Status WhereSource::Next(RecordBatch* out, bool* eof) {
   while (true) {
     Status s = inner_->Next(out, eof);
+    // An empty batch (a source that gives control back while it waits: evt backfill
+    // --group) is passed on as it is.
+    if (s.ok() && !*eof && out->records.empty() && out->batches.empty()) return s;
     // Filter what was decoded even when an error follows: those records are still output.
     size_t w = 0;
     for (size_t i = 0; i < out->records.size(); ++i) {

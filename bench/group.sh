@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# evt backfill --group: records/s of one process against three processes sharing the run, on
+# the sandbox (24 partitions), each process `--workers 1` with a --pipe worker that sleeps
+# 1 ms per record (the work, not evt, is the bottleneck). Prints both rates and the ratio
+# (target >= 2.5x). The time of a run is from the start of the processes to the exit of the
+# last, so it includes joining the group and the end-of-run check.
+# Usage: bench/group.sh [records, default 12000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EVT=${EVT:-build/evt}
+COUNT=${1:-12000}
+OUT=${BENCH_DIR:-bench/out}/group
+mkdir -p "$OUT"
+source bench/sandbox_common.sh
+start_sandbox t:24 "$OUT/addr"
+trap 'kill -INT $SB 2>/dev/null || true; wait $SB 2>/dev/null || true' EXIT
+/usr/bin/python3 -c "
+import json
+for i in range($COUNT): print(json.dumps({'key': 'k%d' % (i % 997), 'value': 'v%d' % i}))" | "$EVT" write "kafka://$B/t" 2>/dev/null
+cat >"$OUT/worker.py" <<'PY'
+import sys, time
+while True:
+    line = sys.stdin.readline()
+    if not line:
+        break
+    time.sleep(0.001)
+    sys.stdout.write("ok\n")
+    sys.stdout.flush()
+PY
+X=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500)
+# run GROUP N: N processes; prints records/s
+run() {
+  local g=$1 n=$2 pids=() t0 t1 i
+  t0=$(date +%s.%N)
+  for i in $(seq "$n"); do
+    "$EVT" backfill "kafka://$B/t" --group "$g" "${X[@]}" --workers 1 --pipe "/usr/bin/python3 $OUT/worker.py" 2>"$OUT/$g.$i.err" &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+  t1=$(date +%s.%N)
+  /usr/bin/python3 -c "print('%.0f' % ($COUNT / ($t1 - $t0)))"
+}
+one=$(run bench1 1)
+three=$(run bench3 3)
+echo "evt backfill --group, $COUNT records, 24 partitions, 1 ms per record:"
+echo "  1 process:   $one records/s"
+echo "  3 processes: $three records/s"
+/usr/bin/python3 -c "print('  ratio: %.2fx (target >= 2.5x)' % ($three / $one))"

@@ -1,0 +1,181 @@
+# evt backfill --group on the sandbox: 24 partitions shared by 3 processes with --pipe
+# workers that log (process, partition, offset, key, time); every record acknowledged, none
+# handed out twice without a failure, per-key order, the plan race of simultaneous starts,
+# a late joiner, kill -9 of one member at a random moment (5 runs), --status against the
+# workers' logs, a changed selection refused, --new-run. Time bounds come from the session
+# timeout, not sleeps.
+source "$(dirname "$0")/lib.sh"
+trap 'stop_sandbox; rm -rf "$TMP"' EXIT
+require python3 /usr/bin/python3 -c 'import json'
+E=$EVT
+SESSION_MS=6000
+GX=(-X session.timeout.ms=$SESSION_MS -X heartbeat.interval.ms=500)
+# Bound on a run: a few session timeouts (joins and the dead member's expiry) plus the work.
+BOUND=$((SESSION_MS * 8 / 1000 + 30))
+
+start_sandbox --topics t:24
+[ -n "$B" ] || { fail "sandbox did not start"; finish; exit 1; }
+
+# 2400 records, 100 keys; n counts each key's records.
+/usr/bin/python3 - >"$TMP/in.jsonl" <<'PY'
+import json
+c = {}
+for i in range(2400):
+    k = "k%d" % (i % 100)
+    c[k] = c.get(k, 0) + 1
+    print(json.dumps({"key": k, "value": json.dumps({"k": k, "n": c[k]})}))
+PY
+"$E" write "kafka://$B/t" <"$TMP/in.jsonl" 2>"$TMP/w.err" && pass || { fail "write: $(head -3 "$TMP/w.err")"; finish; exit 1; }
+
+# The worker: logs "tag partition offset key n time" and answers ok (DELAY s per record).
+cat >"$TMP/worker.py" <<'PY'
+import json, os, sys, time
+tag, log, delay = sys.argv[1], sys.argv[2], float(sys.argv[3])
+out = open(log, "a")
+while True:
+    line = sys.stdin.readline()
+    if not line:
+        break
+    r = json.loads(line)
+    if delay:
+        time.sleep(delay)
+    v = r["value"] if isinstance(r["value"], dict) else json.loads(r["value"])  # embedded JSON or a string
+    out.write("%s %d %d %s %d %.6f\n" % (tag, r["partition"], r["offset"], r["key"], v["n"], time.time()))
+    out.flush()
+    sys.stdout.write("ok\n")
+    sys.stdout.flush()
+PY
+# member TAG GROUP DELAY [ARGS...]: one evt backfill --group process in the background (PID in $!).
+member() {
+  local tag=$1 group=$2 delay=$3; shift 3
+  timeout $BOUND "$E" backfill "kafka://$B/t" --group "$group" "${GX[@]}" --workers 2 --pipeline 8 \
+    --pipe "/usr/bin/python3 $TMP/worker.py $tag $TMP/$group.log $delay" "$@" 2>"$TMP/$group.$tag.err" &
+}
+# check_log GROUP WANT_RECORDS MAX_RUNS: every (partition, offset) of the plan logged at
+# least once; each key's n strictly increasing within a partition (first handlings); and no two
+# processes on one partition at the same time: in time order a partition's records come in
+# at most MAX_RUNS runs of one process each (a run ends at a rebalance; a record handed out
+# again by the next owner is the at-least-once overlap at that boundary, reported as dups).
+check_log() {
+  /usr/bin/python3 - "$TMP/$1.log" "$2" "$3" <<'PY'
+import sys, collections
+log, want, max_runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+seen = collections.Counter()
+last = {}
+bad = []
+events = collections.defaultdict(list)
+for line in open(log):
+    tag, p, off, k, n, t = line.split()
+    p, off, n = int(p), int(off), int(n)
+    seen[(p, off)] += 1
+    events[p].append((float(t), tag))
+    if seen[(p, off)] == 1:  # first handling; a record handed out again after a rebalance repeats older ones
+        key = (p, k)
+        if key in last and n <= last[key]:
+            bad.append("per-key order: partition %d key %s: n=%d after n=%d" % (p, k, n, last[key]))
+        last[key] = n
+if len(seen) != want:
+    bad.append("%d distinct records logged, want %d" % (len(seen), want))
+for p, ev in events.items():
+    ev.sort()
+    runs = 1 + sum(1 for a, b in zip(ev, ev[1:]) if a[1] != b[1])
+    if runs > max_runs:
+        bad.append("partition %d: %d runs of processes (want <= %d): two processes at once?" % (p, runs, max_runs))
+dups = sum(1 for v in seen.values() if v > 1)
+print("\n".join(bad[:5]) if bad else "ok")
+print("dups %d" % dups, file=sys.stderr)
+PY
+}
+# wait_all PID...: every one exits 0.
+wait_all() {
+  local rc=0 p
+  for p in "$@"; do wait "$p" || rc=$?; done
+  return $rc
+}
+
+# ---- three processes started at once (the plan race): one plan, every record once ----
+member a g1 0; A=$!
+member b g1 0; Bp=$!
+member c g1 0; C=$!
+if wait_all $A $Bp $C; then pass; else fail "3 members of g1: not all exited 0"; tail -n 3 "$TMP"/g1.*.err >&2; fi
+expect_eq ok "$(check_log g1 2400 4 2>>"$TMP/dups")" "g1: records and order"
+"$E" backfill "kafka://$B/t" --group g1 --status --json >"$TMP/st.json" 2>"$TMP/st.err" && pass || fail "--status: $(cat "$TMP/st.err")"
+expect_eq 24 "$(wc -l <"$TMP/st.json")" "--status: one line per partition"
+/usr/bin/python3 - "$TMP/st.json" "$TMP/g1.log" >"$TMP/st.check" <<'PY'
+import json, sys, collections
+rows = [json.loads(l) for l in open(sys.argv[1])]
+logged = collections.defaultdict(set)
+for line in open(sys.argv[2]):
+    f = line.split()
+    logged[int(f[1])].add(int(f[2]))
+bad = []
+if len({r["run"] for r in rows}) != 1: bad.append("several runs")
+for r in rows:
+    p = r["partition"]
+    if r["topic"] != "t": bad.append("topic")
+    if r["committed"] != r["end"] or r["remaining"] != 0: bad.append("partition %d not at its end" % p)
+    if r["end"] - r["start"] != len(logged[p]): bad.append("partition %d: plan %d records, workers logged %d" % (p, r["end"] - r["start"], len(logged[p])))
+    if logged[p] and (min(logged[p]) != r["start"] or max(logged[p]) != r["end"] - 1): bad.append("partition %d range" % p)
+print("\n".join(bad) if bad else "ok")
+PY
+expect_eq ok "$(cat "$TMP/st.check")" "--status numbers equal the workers' logs"
+expect_contains "$TMP/st.err" "owners unavailable"
+"$E" backfill "kafka://$B/t" --group g1 --status >"$TMP/st.txt" 2>/dev/null && pass || fail "--status table"
+expect_contains "$TMP/st.txt" "remaining"
+expect_eq 26 "$(wc -l <"$TMP/st.txt")" "--status table: header, 24 partitions, total"
+
+# ---- a changed selection is refused; --new-run starts a new plan ----
+expect_exit 2 "$E" backfill "kafka://$B/t" --group g1 "${GX[@]}" --until 10 --pipe cat
+expect_contains "$TMP/err" "--new-run"
+run1=$(head -1 "$TMP/st.json" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["run"])')
+: >"$TMP/g1.log"
+# (The members that just left are still in the mock's group until their session times
+# out: the new plan is then written from inside the group at the first assignment.)
+member a g1 0 --until 10 --new-run; A=$!
+rc=0; wait $A || rc=$?
+[ $rc = 0 ] && pass || { fail "--new-run (exit $rc)"; tail -n 3 "$TMP/g1.a.err" >&2; }
+"$E" backfill "kafka://$B/t" --group g1 --status --json >"$TMP/st2.json" 2>/dev/null
+# --until 10: 10 records of each partition, or all of a smaller one.
+want=$(/usr/bin/python3 -c 'import json,sys; print(sum(json.loads(l)["end"]-json.loads(l)["start"] for l in open(sys.argv[1])))' "$TMP/st2.json")
+expect_eq "$(/usr/bin/python3 -c 'import collections,json,sys
+c = collections.Counter()
+for l in open(sys.argv[1]):
+    c[json.loads(l)["key"]] += 0
+print()' "$TMP/in.jsonl" >/dev/null; "$E" cat "kafka://$B/t" --until 10 2>/dev/null | wc -l)" "$want" "--new-run: plan = --until 10 of each partition"
+expect_eq ok "$(check_log g1 "$want" 4 2>>"$TMP/dups")" "--new-run: the new plan's records"
+run2=$(head -1 "$TMP/st2.json" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["run"])')
+[ -n "$run2" ] && [ "$run1" != "$run2" ] && pass || fail "--new-run: run id $run1 -> $run2"
+
+# ---- a process started after the others follows the same plan ----
+member a g2 0.002; A=$!
+member b g2 0.002; Bp=$!
+for _ in $(seq $((BOUND * 10))); do [ "$(wc -l <"$TMP/g2.log" 2>/dev/null || echo 0)" -gt 200 ] && break; sleep 0.1; done
+member c g2 0.002; C=$!
+if wait_all $A $Bp $C; then pass; else fail "g2 with a late member: not all exited 0"; tail -n 3 "$TMP"/g2.*.err >&2; fi
+expect_eq ok "$(check_log g2 2400 6 2>>"$TMP/dups")" "g2: records and order"
+"$E" backfill "kafka://$B/t" --group g2 --status --json 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+print("ok" if len(rows) == 24 and len({r["run"] for r in rows}) == 1 and all(r["remaining"] == 0 for r in rows) else rows)' >"$TMP/g2.st"
+expect_eq ok "$(cat "$TMP/g2.st")" "g2: one plan, done"
+
+# ---- kill -9 of one member at a random moment: the others finish the plan ----
+for i in 1 2 3 4 5; do
+  g=gk$i
+  member a $g 0.002 --until 40; A=$!
+  member b $g 0.002 --until 40; Bp=$!
+  member c $g 0.002 --until 40; C=$!
+  victims=($A $Bp $C)
+  v=${victims[$((RANDOM % 3))]}
+  sleep "$(/usr/bin/python3 -c 'import random; print(round(random.uniform(0.5, 3.0), 2))')"
+  kill -9 "$v" 2>/dev/null || true
+  rest=()
+  for p in $A $Bp $C; do [ "$p" != "$v" ] && rest+=("$p"); done
+  wait "$v" 2>/dev/null || true
+  if wait_all "${rest[@]}"; then pass; else fail "$g: survivors did not all exit 0"; tail -n 3 "$TMP"/$g.*.err >&2; fi
+  want=$("$E" backfill "kafka://$B/t" --group $g --status --json 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(sum(json.loads(l)["end"]-json.loads(l)["start"] for l in sys.stdin))')
+  expect_eq ok "$(check_log $g "$want" 6 2>>"$TMP/dups")" "$g: every record acknowledged at least once, per-key order"
+done
+
+echo "records handed out again at a rebalance or after kill -9 (at least once): $(awk '{s+=$2} END {print s+0}' "$TMP/dups")"
+finish
