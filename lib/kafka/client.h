@@ -128,9 +128,8 @@ class KafkaSource : public Source {
   bool wants_ack() const override;
   Status Ack(const Record* upto) override;
 
-  // With GroupHooks: the partitions assigned now (ascending), whether an assignment has
-  // arrived, and whether every assigned partition reached its end.
-  std::vector<int32_t> Assigned() const;
+  // With GroupHooks: whether an assignment has arrived, and whether every assigned
+  // partition reached its end.
   bool GroupJoined() const;
   bool AssignedDone() const;
   // Per assigned partition, the offset before which every record was returned by Next()
@@ -138,10 +137,8 @@ class KafkaSource : public Source {
   std::map<int32_t, int64_t> Returned() const;
   // Commits offsets with metadata as this member of the group (synchronous).
   Status CommitMetadata(const std::map<int32_t, std::pair<int64_t, std::string>>& offsets);
-  // Every partition of the topic, and what the group committed for them (offset, metadata).
-  std::vector<int32_t> AllPartitions() const;
+  // What the group committed for every partition of the topic (offset, metadata).
   Status FetchCommitted(std::map<int32_t, std::pair<int64_t, std::string>>* out);
-  const std::string& topic() const;
 
  private:
   KafkaSource() = default;

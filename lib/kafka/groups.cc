@@ -1,8 +1,6 @@
 #include "lib/kafka/groups.h"
 
 #include <fmt/format.h>
-#include <cstdlib>
-#include <cstring>
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
@@ -221,8 +219,7 @@ Status GroupClient::CommittedDetail(const std::string& group, const std::vector<
     const auto& e = l->elems[i];
     CommittedInfo& ci = (*out)[{e.topic, e.partition}];
     ci.offset = !e.err && e.offset >= 0 ? e.offset : -1;
-    if (ci.offset >= 0 && e.metadata && e.metadata_size > 0)
-      ci.metadata.assign(static_cast<const char*>(e.metadata), e.metadata_size);
+    if (ci.offset >= 0) ci.metadata = internal::CommitMetadataOf(e);
   }
   rd_kafka_topic_partition_list_destroy(l);
   return Status::OK();
@@ -250,11 +247,7 @@ Status GroupClient::CommitWithMetadata(const std::string& group, const std::map<
   for (const auto& [tp, ci] : offsets) {
     rd_kafka_topic_partition_t* e = rd_kafka_topic_partition_list_add(l, tp.first.c_str(), tp.second);
     e->offset = ci.offset;
-    if (!ci.metadata.empty()) {
-      e->metadata = std::malloc(ci.metadata.size());  // freed by the list (rd_free)
-      std::memcpy(e->metadata, ci.metadata.data(), ci.metadata.size());
-      e->metadata_size = ci.metadata.size();
-    }
+    internal::SetCommitMetadata(e, ci.metadata);
   }
   rd_kafka_resp_err_t err = rd_kafka_commit((*c)->rk, l, 0);
   // A commit from outside a group that has members: what brokers (and the mock) answer.

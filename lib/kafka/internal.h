@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <string>
@@ -24,6 +26,19 @@ namespace evt::kafka::internal {
 inline int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+// The metadata string of a partition list entry (a commit's, from rd_kafka_committed), and
+// setting it for rd_kafka_commit (copied; the list frees it with the entry).
+inline std::string CommitMetadataOf(const rd_kafka_topic_partition_t& e) {
+  if (!e.metadata || e.metadata_size == 0) return std::string();
+  return std::string(static_cast<const char*>(e.metadata), e.metadata_size);
+}
+inline void SetCommitMetadata(rd_kafka_topic_partition_t* e, const std::string& md) {
+  if (md.empty()) return;
+  e->metadata = std::malloc(md.size());
+  std::memcpy(e->metadata, md.data(), md.size());
+  e->metadata_size = md.size();
 }
 
 // A decimal integer, the whole of `s` (config.cc).

@@ -4,8 +4,6 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -194,8 +192,7 @@ struct KafkaSource::Impl {
         GroupAssigned a;
         a.partition = l->elems[i].partition;
         a.committed = l->elems[i].err ? -1 : l->elems[i].offset;
-        if (l->elems[i].metadata && l->elems[i].metadata_size)
-          a.metadata.assign(static_cast<const char*>(l->elems[i].metadata), l->elems[i].metadata_size);
+        a.metadata = internal::CommitMetadataOf(l->elems[i]);
         a.low = marks[a.partition].first;
         a.high = marks[a.partition].second;
         ga.push_back(a);
@@ -495,12 +492,6 @@ Status KafkaSource::Next(RecordBatch* out, bool* eof) {
   }
 }
 
-std::vector<int32_t> KafkaSource::Assigned() const {
-  std::vector<int32_t> v;
-  for (const auto& [id, p] : impl_->parts) v.push_back(id);
-  return v;
-}
-
 bool KafkaSource::GroupJoined() const { return impl_->group_assigned; }
 
 bool KafkaSource::AssignedDone() const {
@@ -529,11 +520,7 @@ Status KafkaSource::CommitMetadata(const std::map<int32_t, std::pair<int64_t, st
   for (const auto& [id, om] : offsets) {
     rd_kafka_topic_partition_t* e = rd_kafka_topic_partition_list_add(l, s.target.topic.c_str(), id);
     e->offset = om.first;
-    if (!om.second.empty()) {
-      e->metadata = std::malloc(om.second.size());  // freed with the list
-      std::memcpy(e->metadata, om.second.data(), om.second.size());
-      e->metadata_size = om.second.size();
-    }
+    internal::SetCommitMetadata(e, om.second);
   }
   rd_kafka_resp_err_t err = rd_kafka_commit(s.consumer.rk, l, 0);
   std::string perr;
@@ -546,8 +533,6 @@ Status KafkaSource::CommitMetadata(const std::map<int32_t, std::pair<int64_t, st
   return Status::OK();
 }
 
-std::vector<int32_t> KafkaSource::AllPartitions() const { return impl_->all_ids; }
-
 Status KafkaSource::FetchCommitted(std::map<int32_t, std::pair<int64_t, std::string>>* out) {
   Impl& s = *impl_;
   rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(static_cast<int>(s.all_ids.size()) + 1);
@@ -556,9 +541,7 @@ Status KafkaSource::FetchCommitted(std::map<int32_t, std::pair<int64_t, std::str
   if (!err) {
     for (int i = 0; i < l->cnt; ++i) {
       auto& e = l->elems[i];
-      std::string md;
-      if (e.metadata && e.metadata_size) md.assign(static_cast<const char*>(e.metadata), e.metadata_size);
-      (*out)[e.partition] = {e.err ? -1 : e.offset, md};
+      (*out)[e.partition] = {e.err ? -1 : e.offset, internal::CommitMetadataOf(e)};
     }
   }
   rd_kafka_topic_partition_list_destroy(l);
@@ -567,8 +550,6 @@ Status KafkaSource::FetchCommitted(std::map<int32_t, std::pair<int64_t, std::str
                                        rd_kafka_err2str(err)));
   return Status::OK();
 }
-
-const std::string& KafkaSource::topic() const { return impl_->target.topic; }
 
 std::string KafkaSource::Describe() const { return impl_->target.Describe(); }
 
