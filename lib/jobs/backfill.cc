@@ -583,10 +583,7 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
   const bool grouped = !o.group.empty();
   std::unique_ptr<GroupRun> group;
   if (grouped) {
-    if (!o.checkpoint.empty())
-      return Status::InvalidArgument("--group keeps the progress in the group's commits: not with --checkpoint");
-    if (o.dry_run) return Status::InvalidArgument("--dry-run is not for --group (see --status)");
-    auto g = GroupRun::Prepare(o.sel, o.group, IdentityHash(o.identity).substr(0, 16), o.new_run, reporter);
+    auto g = GroupRun::ForJob(o.sel, o.group, o.identity, o.new_run, o.checkpoint, o.dry_run, reporter);
     if (!g.ok()) return g.status();
     group = std::move(*g);
     st->run_id = group->run_id();
@@ -607,10 +604,7 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
   if (!resuming) ck.dest_kind = "exec";
   SelectionOptions so_sel = o.sel;
   so_sel.stop = o.stop;
-  if (grouped) {
-    so_sel.kafka_read.group = o.group;
-    so_sel.kafka_read.hooks = group.get();
-  }
+  if (grouped) group->Attach(&so_sel);
   auto sel = Selection::Open(so_sel, resuming && !grouped ? ck.positions : Positions{}, 0, reporter);
   if (!sel.ok()) return sel.status();
   Selection& S = **sel;
@@ -657,17 +651,10 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
   // --group: per assigned partition, the offset before which every record is done.
   auto group_commit = [&](const std::vector<int32_t>* only) -> Status {
     if (dlq.w) EVT_RETURN_IF_ERROR(dlq.w->Commit());
-    std::map<int32_t, int64_t> upto = group->source->Returned();
-    for (auto it = upto.begin(); it != upto.end();) {
-      if (only && std::find(only->begin(), only->end(), it->first) == only->end()) {
-        it = upto.erase(it);
-        continue;
-      }
-      auto pit = pending.find({group->topic(), it->first});
-      if (pit != pending.end() && !pit->second.empty()) it->second = std::min(it->second, *pit->second.begin());
-      ++it;
-    }
-    return group->Commit(upto);
+    return group->CommitDone(only, [&](int32_t p) -> int64_t {
+      auto it = pending.find({group->topic(), p});
+      return it != pending.end() && !it->second.empty() ? *it->second.begin() : -1;
+    });
   };
   auto checkpoint = [&](bool complete) -> Status {
     if (grouped) return group_commit(nullptr);
@@ -736,41 +723,32 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
   // (--drain-timeout bounds the wait), their progress is committed, and if they come back
   // they are read again from the commit.
   Status revoke_error;
-  struct Disarm {
-    GroupRun* g;
-    ~Disarm() {
-      if (g) g->on_revoke = nullptr;
-    }
-  } disarm{group.get()};
-  if (grouped) {
-    group->on_revoke = [&](const std::vector<int32_t>& parts) {
-      const int64_t deadline = SteadyMs() + o.drain_timeout_ms;
-      auto busy = [&] {
-        for (int32_t p : parts) {
-          auto it = pending.find({group->topic(), p});
-          if (it != pending.end() && !it->second.empty()) return true;
-        }
-        return false;
-      };
-      while (busy() && SteadyMs() < deadline && sh.alive > 0) {
-        Status hs2 = handle(sh.done.Take(50));
-        if (!hs2.ok() && revoke_error.ok()) revoke_error = hs2;
-      }
-      if (busy())
-        reporter->Notice(fmt::format("backfill: --drain-timeout: releasing partitions with records in flight "
-                                     "(they will be handed out again)"));
-      Status cs = group_commit(&parts);
-      if (!cs.ok() && revoke_error.ok()) revoke_error = cs;
+  GroupRun::RevokeScope revoke_scope(group.get(), [&](const std::vector<int32_t>& parts) {
+    const int64_t deadline = SteadyMs() + o.drain_timeout_ms;
+    auto busy = [&] {
       for (int32_t p : parts) {
-        S.ForgetPosition(group->topic(), p);
         auto it = pending.find({group->topic(), p});
-        if (it != pending.end() && it->second.empty()) pending.erase(it);
+        if (it != pending.end() && !it->second.empty()) return true;
       }
+      return false;
     };
-  }
-  int64_t last_complete_check = 0;
-  // --group commits often: a partition that moves is read again from its last commit.
-  const int64_t ck_interval = grouped ? std::min<int64_t>(o.checkpoint_interval_ms, 200) : o.checkpoint_interval_ms;
+    while (busy() && SteadyMs() < deadline && sh.alive > 0) {
+      Status hs2 = handle(sh.done.Take(50));
+      if (!hs2.ok() && revoke_error.ok()) revoke_error = hs2;
+    }
+    if (busy())
+      reporter->Notice(fmt::format("backfill: --drain-timeout: releasing partitions with records in flight "
+                                   "(they will be handed out again)"));
+    Status cs = group_commit(&parts);
+    if (!cs.ok() && revoke_error.ok()) revoke_error = cs;
+    for (int32_t p : parts) {
+      S.ForgetPosition(group->topic(), p);
+      auto it = pending.find({group->topic(), p});
+      if (it != pending.end() && it->second.empty()) pending.erase(it);
+    }
+  });
+  const int64_t ck_interval =
+      grouped ? std::min(o.checkpoint_interval_ms, GroupRun::kCommitIntervalMs) : o.checkpoint_interval_ms;
 
   Status result;
   RecordBatch in;
@@ -794,12 +772,10 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
         result = Status::Interrupted();
         break;
       }
-      if (jobs.empty() && group->source->GroupJoined() && group->source->AssignedDone() &&
-          SteadyMs() - last_complete_check >= 500) {
+      if (jobs.empty() && group->CompletionCheckDue()) {
         result = checkpoint(false);
         if (!result.ok()) break;
         last_ck = SteadyMs();
-        last_complete_check = SteadyMs();
         auto all = group->RunComplete();
         if (!all.ok()) {
           result = all.status();

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <thread>
 
+#include "lib/pipeline/checkpoint.h"
+
 namespace evt {
 
 namespace {
@@ -156,6 +158,15 @@ Result<std::unique_ptr<GroupRun>> GroupRun::Prepare(const SelectionOptions& sel,
   return g;
 }
 
+Result<std::unique_ptr<GroupRun>> GroupRun::ForJob(const SelectionOptions& sel, const std::string& group,
+                                                   const std::string& identity, bool new_run,
+                                                   const std::string& checkpoint, bool dry_run, Reporter* reporter) {
+  if (!checkpoint.empty())
+    return Status::InvalidArgument("--group keeps the progress in the group's commits: not with --checkpoint");
+  if (dry_run) return Status::InvalidArgument("--dry-run is not for --group (see --status)");
+  return Prepare(sel, group, IdentityHash(identity).substr(0, 16), new_run, reporter);
+}
+
 Status GroupRun::OnAssign(std::vector<kafka::GroupAssigned>* parts) {
   if (first_assignment_ && write_at_join_) {
     std::map<int32_t, std::pair<int64_t, std::string>> send;
@@ -173,7 +184,6 @@ Status GroupRun::OnAssign(std::vector<kafka::GroupAssigned>* parts) {
     if (ch.decision == PlanDecision::kRefuse) return Status::InvalidArgument(fmt::format("group {}: {}", group_, ch.why));
     if (ch.decision == PlanDecision::kAdopt) {
       std::string run = ch.plan.begin()->second.run;
-      if (run != run_id()) adopted_other_ = true;
       for (auto& [p, e] : plan_)
         if (!ch.plan.count(p)) {
           e.run = run;
@@ -201,7 +211,7 @@ Status GroupRun::OnAssign(std::vector<kafka::GroupAssigned>* parts) {
 }
 
 void GroupRun::OnRevoke(const std::vector<int32_t>& parts) {
-  if (on_revoke) on_revoke(parts);
+  if (on_revoke_) on_revoke_(parts);
   for (int32_t p : parts) last_commit_.erase(p);
 }
 
@@ -221,12 +231,33 @@ Status GroupRun::Commit(const std::map<int32_t, int64_t>& done_before) {
     // mock refuses even the commit before revocation) or the coordinator moving: the next
     // commit sends it again; a partition that moved meanwhile is read again from the last
     // commit that went through (at least once).
-    ++failed_commits_;
-    last_commit_error_ = s.message();
     return Status::OK();
   }
   for (const auto& [p, om] : send) last_commit_[p] = om.first;
   return Status::OK();
+}
+
+Status GroupRun::CommitDone(const std::vector<int32_t>* only, const std::function<int64_t(int32_t)>& lowest_open) {
+  std::map<int32_t, int64_t> upto = source->Returned();
+  for (auto it = upto.begin(); it != upto.end();) {
+    if (only && std::find(only->begin(), only->end(), it->first) == only->end()) {
+      it = upto.erase(it);
+      continue;
+    }
+    const int64_t open = lowest_open(it->first);
+    if (open >= 0) it->second = std::min(it->second, open);
+    ++it;
+  }
+  return Commit(upto);
+}
+
+bool GroupRun::CompletionCheckDue() {
+  if (!source->GroupJoined() || !source->AssignedDone()) return false;
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (now - last_completion_check_ms_ < 500) return false;
+  last_completion_check_ms_ = now;
+  return true;
 }
 
 Result<bool> GroupRun::RunComplete() {

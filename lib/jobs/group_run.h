@@ -1,7 +1,7 @@
 // A job's share of a `--group` run (lib/jobs/group_plan.h has the plan and why it lives in
 // the commit metadata): the plan chosen before joining, adopted again at the first
 // assignment, each assigned partition's range from it, commits that carry it, and the
-// test whether the whole run is done. Used by evt backfill --group.
+// test whether the whole run is done. Used by evt backfill --group and evt replay --group.
 #pragma once
 #include <functional>
 #include <map>
@@ -24,24 +24,57 @@ class GroupRun : public kafka::GroupHooks {
   // --new-run while the group has members.
   static Result<std::unique_ptr<GroupRun>> Prepare(const SelectionOptions& sel, const std::string& group,
                                                    const std::string& sel_hash, bool new_run, Reporter* reporter);
+  // A job's --group run: refuses --checkpoint (`checkpoint` not empty) and --dry-run, since
+  // the progress lives in the group's commits, then Prepare with the job's identity.
+  static Result<std::unique_ptr<GroupRun>> ForJob(const SelectionOptions& sel, const std::string& group,
+                                                  const std::string& identity, bool new_run,
+                                                  const std::string& checkpoint, bool dry_run, Reporter* reporter);
   ~GroupRun() override;
+
+  // Makes `sel` consume as a member of the group, asking this run for each partition's range.
+  void Attach(SelectionOptions* sel) {
+    sel->kafka_read.group = group_;
+    sel->kafka_read.hooks = this;
+  }
 
   Status OnAssign(std::vector<kafka::GroupAssigned>* parts) override;
   void OnRevoke(const std::vector<int32_t>& parts) override;
 
-  // The job's part of a revocation: finish and commit these partitions' records.
-  std::function<void(const std::vector<int32_t>&)> on_revoke;
+  // The job's part of a revocation (finish and commit these partitions' records), set for
+  // the scope's life: it captures the job's locals, and the source revokes when it closes.
+  class RevokeScope {
+   public:
+    RevokeScope(GroupRun* g, std::function<void(const std::vector<int32_t>&)> fn) : g_(g) {
+      if (g_) g_->on_revoke_ = std::move(fn);
+    }
+    ~RevokeScope() {
+      if (g_) g_->on_revoke_ = nullptr;
+    }
+    RevokeScope(const RevokeScope&) = delete;
+    RevokeScope& operator=(const RevokeScope&) = delete;
+
+   private:
+    GroupRun* g_;
+  };
+
+  // How often a job commits: a partition that moves is read again from its last commit.
+  static constexpr int64_t kCommitIntervalMs = 200;
 
   // Commits, for assigned partitions, the offset before which everything is done
   // (unchanged ones are not sent again).
   Status Commit(const std::map<int32_t, int64_t>& done_before);
+  // The same for what the source returned (only the partitions in `only` when given),
+  // each lowered to `lowest_open(partition)` where that is >= 0: a record the job has not
+  // finished.
+  Status CommitDone(const std::vector<int32_t>* only, const std::function<int64_t(int32_t)>& lowest_open);
+  // True, at most every 500 ms, once this member was assigned and every partition it has
+  // reached its end: time to commit and ask RunComplete().
+  bool CompletionCheckDue();
   // True once every partition of the plan is committed at its end (one OffsetFetch).
   Result<bool> RunComplete();
   const std::string& topic() const { return topic_; }
   const std::string& run_id() const;
   bool created() const { return created_; }
-  bool adopted_other() const { return adopted_other_; }
-  uint64_t failed_commits() const { return failed_commits_; }
 
  private:
   GroupRun() = default;
@@ -51,10 +84,10 @@ class GroupRun : public kafka::GroupHooks {
   std::unique_ptr<kafka::GroupClient> client_;
   std::map<int32_t, PlanEntry> plan_;
   std::map<int32_t, int64_t> last_commit_;
-  bool first_assignment_ = true, created_ = false, adopted_other_ = false;
+  std::function<void(const std::vector<int32_t>&)> on_revoke_;
+  bool first_assignment_ = true, created_ = false;
   bool write_at_join_ = false;  // --new-run while the group has members
-  uint64_t failed_commits_ = 0;
-  std::string last_commit_error_;
+  int64_t last_completion_check_ms_ = 0;
   Reporter* reporter_ = nullptr;
 };
 

@@ -40,12 +40,9 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
   const bool grouped = !o.group.empty();
   std::unique_ptr<GroupRun> group;
   if (grouped) {
-    if (!o.checkpoint.empty())
-      return Status::InvalidArgument("--group keeps the progress in the group's commits: not with --checkpoint");
-    if (o.dry_run) return Status::InvalidArgument("--dry-run is not for --group (see --status)");
     if (kind != SinkKind::kKafka)
       return Status::InvalidArgument("--group: the processes share the destination, so it must be kafka://HOST/TOPIC");
-    auto g = GroupRun::Prepare(o.sel, o.group, IdentityHash(o.identity).substr(0, 16), o.new_run, reporter);
+    auto g = GroupRun::ForJob(o.sel, o.group, o.identity, o.new_run, o.checkpoint, o.dry_run, reporter);
     if (!g.ok()) return g.status();
     group = std::move(*g);
     st->resumed = !group->created();
@@ -54,10 +51,7 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
   // ---- source ----
   SelectionOptions so_sel = o.sel;
   so_sel.stop = o.stop;
-  if (grouped) {
-    so_sel.kafka_read.group = o.group;
-    so_sel.kafka_read.hooks = group.get();
-  }
+  if (grouped) group->Attach(&so_sel);
   auto sel = Selection::Open(so_sel, resuming ? ck.positions : Positions{}, resuming ? ck.jsonl_records : 0, reporter);
   if (!sel.ok()) return sel.status();
   Selection& S = **sel;
@@ -147,16 +141,7 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
   auto group_commit = [&](const std::vector<int32_t>* only) -> Status {
     SinkPosition at;
     EVT_RETURN_IF_ERROR(sink->Commit(&at));
-    std::map<int32_t, int64_t> upto = group->source->Returned();
-    for (auto it = upto.begin(); it != upto.end();) {
-      if (only && std::find(only->begin(), only->end(), it->first) == only->end()) {
-        it = upto.erase(it);
-        continue;
-      }
-      if (unsent_next >= 0 && unsent_tp.second == it->first) it->second = std::min(it->second, unsent_next);
-      ++it;
-    }
-    return group->Commit(upto);
+    return group->CommitDone(only, [&](int32_t p) { return unsent_tp.second == p ? unsent_next : -1; });
   };
   auto checkpoint = [&](bool complete) -> Status {
     if (grouped) return group_commit(nullptr);
@@ -187,21 +172,13 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
   // --group, eager rebalance: before partitions go, what was sent is acknowledged and
   // committed; if they come back they are read again from the commit.
   Status revoke_error;
-  struct Disarm {
-    GroupRun* g;
-    ~Disarm() {
-      if (g) g->on_revoke = nullptr;
-    }
-  } disarm{group.get()};
-  if (grouped) {
-    group->on_revoke = [&](const std::vector<int32_t>& parts) {
-      Status cs = group_commit(&parts);
-      if (!cs.ok() && revoke_error.ok()) revoke_error = cs;
-      for (int32_t p : parts) S.ForgetPosition(group->topic(), p);
-    };
-  }
-  const int64_t ck_interval_ms = grouped ? std::min<int64_t>(o.checkpoint_interval_ms, 200) : o.checkpoint_interval_ms;
-  int64_t last_complete_check_ns = 0;
+  GroupRun::RevokeScope revoke_scope(group.get(), [&](const std::vector<int32_t>& parts) {
+    Status cs = group_commit(&parts);
+    if (!cs.ok() && revoke_error.ok()) revoke_error = cs;
+    for (int32_t p : parts) S.ForgetPosition(group->topic(), p);
+  });
+  const int64_t ck_interval_ms =
+      grouped ? std::min(o.checkpoint_interval_ms, GroupRun::kCommitIntervalMs) : o.checkpoint_interval_ms;
 
   Status result;
   for (;;) {
@@ -222,11 +199,9 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
         if (!result.ok()) break;
         last_ck_ns = SteadyNs();
       }
-      if (group->source->GroupJoined() && group->source->AssignedDone() &&
-          SteadyNs() - last_complete_check_ns >= 500 * 1000000LL) {
+      if (group->CompletionCheckDue()) {
         result = checkpoint(false);
         if (!result.ok()) break;
-        last_complete_check_ns = SteadyNs();
         auto all = group->RunComplete();
         if (!all.ok()) {
           result = all.status();
