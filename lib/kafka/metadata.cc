@@ -45,7 +45,8 @@ Result<rd_kafka_conf_t*> MakeConf(const std::string& brokers, const KafkaConfig&
     if (rd_kafka_conf_set(c, k.c_str(), v.c_str(), errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
       std::string msg = errstr;
       if (IsSecretProperty(k) && !v.empty()) {
-        for (size_t p; (p = msg.find(v)) != std::string::npos;) msg.replace(p, v.size(), "***");
+        // Search on after each "***": a value that is part of "***" (say "*") must not loop.
+        for (size_t p = 0; (p = msg.find(v, p)) != std::string::npos; p += 3) msg.replace(p, v.size(), "***");
       }
       return Status::InvalidArgument(fmt::format("{}{}: {}", user ? "-X " : "", k, msg));
     }
