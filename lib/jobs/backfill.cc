@@ -388,6 +388,10 @@ void PipeWorker(Shared* sh, Inbox* inbox) {
         mark_sent(j);
         ++j->attempt;
         ++sh->attempts;
+        // The 200 ms of `stalled` count from the first record of an idle (or new) worker,
+        // not from its last answer before the pause: else a worker that waited for input
+        // (the start of a --group assignment) got its input ended at once and was replaced.
+        if (inflight.empty()) last_answer = SteadyMs();
         inflight.push_back(j);
         inflight_bytes += j->line.size();
         wbuf += j->line;

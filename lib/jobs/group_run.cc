@@ -210,9 +210,15 @@ Status GroupRun::OnAssign(std::vector<kafka::GroupAssigned>* parts) {
   return Status::OK();
 }
 
-void GroupRun::OnRevoke(const std::vector<int32_t>& parts) {
+bool GroupRun::OnRevoke(const std::vector<int32_t>& parts) {
   if (on_revoke_) on_revoke_(parts);
   for (int32_t p : parts) last_commit_.erase(p);
+  // Revoked because another member finished and left: when this one's partitions are at
+  // their end too and every partition of the plan is committed at its end, it leaves
+  // rather than rejoins (an error in asking: it rejoins, and asks again later).
+  if (!source->AssignedDone()) return true;
+  auto done = RunComplete();
+  return !done.ok() || !*done;
 }
 
 Status GroupRun::Commit(const std::map<int32_t, int64_t>& done_before) {
@@ -226,13 +232,30 @@ Status GroupRun::Commit(const std::map<int32_t, int64_t>& done_before) {
   }
   if (send.empty()) return Status::OK();
   Status s = source->CommitMetadata(send);
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch()).count();
   if (!s.ok()) {
+    // A refusal that will not pass (not authorized, metadata too large): the run's progress
+    // cannot be saved, so it stops rather than work on with nothing kept.
+    if (s.code() != Code::kBusy) return Status::IOError(fmt::format("{}; the run's progress cannot be saved", s.message()));
     // Refused during a rebalance (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION: librdkafka's
     // mock refuses even the commit before revocation) or the coordinator moving: the next
     // commit sends it again; a partition that moved meanwhile is read again from the last
-    // commit that went through (at least once).
+    // commit that went through (at least once). Refusals that go on are said, and stop the
+    // run after kCommitRefusedFailMs.
+    if (refused_since_ms_ < 0) refused_since_ms_ = now;
+    const int64_t refused = now - refused_since_ms_;
+    if (refused >= kCommitRefusedFailMs)
+      return Status::IOError(fmt::format("commits refused for {} s: {}; the run's progress cannot be saved",
+                                         refused / 1000, s.message()));
+    if (refused >= kCommitRefusedWarnMs && now - last_refusal_warning_ms_ >= kCommitRefusedWarnMs && reporter_) {
+      reporter_->Notice(fmt::format("group {}: commits refused for {} s (the run stops after {} s): {}", group_,
+                                    refused / 1000, kCommitRefusedFailMs / 1000, s.message()));
+      last_refusal_warning_ms_ = now;
+    }
     return Status::OK();
   }
+  refused_since_ms_ = -1;
   for (const auto& [p, om] : send) last_commit_[p] = om.first;
   return Status::OK();
 }
@@ -261,14 +284,20 @@ bool GroupRun::CompletionCheckDue() {
 }
 
 Result<bool> GroupRun::RunComplete() {
-  std::map<int32_t, std::pair<int64_t, std::string>> got;
-  EVT_RETURN_IF_ERROR(source->FetchCommitted(&got));
+  // Asked from outside the group (client_ is not a member), not through the member's own
+  // consumer: librdkafka holds a member's OffsetFetch while it rejoins, so the members
+  // left when the first finished one leaves would wait for the whole rebalance (librdkafka's
+  // mock waits session.timeout.ms - 1 s for members that have gone) before they could see
+  // that the run is done.
+  std::vector<int32_t> parts;
+  for (const auto& [p, e] : plan_) parts.push_back(p);
+  std::map<int32_t, StoredOffset> got;
+  EVT_RETURN_IF_ERROR(Stored(client_.get(), group_, topic_, parts, &got));
   for (const auto& [p, e] : plan_) {
     auto it = got.find(p);
-    if (it == got.end()) return false;
+    if (it == got.end() || it->second.committed < e.end) return false;
     PlanEntry s;
-    if (!ParsePlan(it->second.second, &s) || s.run != e.run) return false;
-    if (it->second.first < e.end) return false;
+    if (!ParsePlan(it->second.metadata, &s) || s.run != e.run) return false;
   }
   return true;
 }

@@ -38,7 +38,7 @@ class GroupRun : public kafka::GroupHooks {
   }
 
   Status OnAssign(std::vector<kafka::GroupAssigned>* parts) override;
-  void OnRevoke(const std::vector<int32_t>& parts) override;
+  bool OnRevoke(const std::vector<int32_t>& parts) override;
 
   // The job's part of a revocation (finish and commit these partitions' records), set for
   // the scope's life: it captures the job's locals, and the source revokes when it closes.
@@ -59,6 +59,11 @@ class GroupRun : public kafka::GroupHooks {
 
   // How often a job commits: a partition that moves is read again from its last commit.
   static constexpr int64_t kCommitIntervalMs = 200;
+  // Commits refused (a rebalance, the coordinator moving) for this long are warned about;
+  // for this long the run stops (exit 2): 5 minutes is librdkafka's max.poll.interval.ms,
+  // the longest a rebalance waits for a member.
+  static constexpr int64_t kCommitRefusedWarnMs = 30000;
+  static constexpr int64_t kCommitRefusedFailMs = 300000;
 
   // Commits, for assigned partitions, the offset before which everything is done
   // (unchanged ones are not sent again).
@@ -88,6 +93,7 @@ class GroupRun : public kafka::GroupHooks {
   bool first_assignment_ = true, created_ = false;
   bool write_at_join_ = false;  // --new-run while the group has members
   int64_t last_completion_check_ms_ = 0;
+  int64_t refused_since_ms_ = -1, last_refusal_warning_ms_ = 0;  // commits refused since (steady ms)
   Reporter* reporter_ = nullptr;
 };
 

@@ -95,8 +95,11 @@ class GroupHooks {
   virtual ~GroupHooks() = default;
   // Every assignment: fill start and end for each partition; an error stops the run.
   virtual Status OnAssign(std::vector<GroupAssigned>* parts) = 0;
-  // Before `parts` are released (eager rebalance): finish their records, commit.
-  virtual void OnRevoke(const std::vector<int32_t>& parts) = 0;
+  // Before `parts` are released (eager rebalance): finish their records, commit. False when
+  // this member has nothing left to do (the whole run is done): the source then leaves the
+  // group (unsubscribes) instead of rejoining, since a close waits for a JoinGroup in
+  // flight and a coordinator may hold that until the members that left time out.
+  virtual bool OnRevoke(const std::vector<int32_t>& parts) = 0;
   KafkaSource* source = nullptr;  // set by KafkaSource::Open
 };
 

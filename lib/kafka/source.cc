@@ -228,7 +228,7 @@ struct KafkaSource::Impl {
       for (int i = 0; i < l->cnt; ++i) ids.push_back(l->elems[i].partition);
       // The job finishes and commits what it was handed (the commit stays before what
       // is still in `ready`); what was not handed out is not handed out.
-      if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) ro.hooks->OnRevoke(ids);
+      bool rejoin = err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS || ro.hooks->OnRevoke(ids);
       for (auto it = ready.begin(); it != ready.end();) {
         if (std::find(ids.begin(), ids.end(), (*it)->partition) != ids.end()) {
           rd_kafka_message_destroy(*it);
@@ -238,6 +238,10 @@ struct KafkaSource::Impl {
         }
       }
       for (int32_t id : ids) parts.erase(id);
+      if (!rejoin) {
+        // Leave before the unassignment completes, so that librdkafka does not rejoin.
+        rd_kafka_unsubscribe(rk);
+      }
       rd_kafka_assign(rk, nullptr);
     }
   }
@@ -524,13 +528,31 @@ Status KafkaSource::CommitMetadata(const std::map<int32_t, std::pair<int64_t, st
   }
   rd_kafka_resp_err_t err = rd_kafka_commit(s.consumer.rk, l, 0);
   std::string perr;
+  rd_kafka_resp_err_t first = err == RD_KAFKA_RESP_ERR__NO_OFFSET ? RD_KAFKA_RESP_ERR_NO_ERROR : err;
   for (int i = 0; i < l->cnt && perr.empty(); ++i)
-    if (l->elems[i].err) perr = fmt::format(" ({}: {})", l->elems[i].partition, rd_kafka_err2str(l->elems[i].err));
+    if (l->elems[i].err) {
+      perr = fmt::format(" ({}: {})", l->elems[i].partition, rd_kafka_err2str(l->elems[i].err));
+      if (!first) first = l->elems[i].err;
+    }
   rd_kafka_topic_partition_list_destroy(l);
-  if ((err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) || !perr.empty())
-    return Status::IOError(fmt::format("{}: committing offsets for group {}: {}{}", s.target.Describe(), s.ro.group,
-                                       rd_kafka_err2str(err), perr));
-  return Status::OK();
+  if (!first) return Status::OK();
+  std::string msg = fmt::format("{}: committing offsets for group {}: {}{}", s.target.Describe(), s.ro.group,
+                                rd_kafka_err2str(err), perr);
+  // Refusals that pass (a rebalance, the coordinator moving or loading, no answer in time)
+  // are Busy; the rest (authorization, metadata too large, unknown topic) will not pass.
+  switch (first) {
+    case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
+    case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID:
+      return Status::Busy(msg);
+    default:
+      return first < 0 ? Status::Busy(msg) : Status::IOError(msg);  // local errors: no answer, no coordinator yet
+  }
 }
 
 Status KafkaSource::FetchCommitted(std::map<int32_t, std::pair<int64_t, std::string>>* out) {

@@ -3,7 +3,8 @@
 # handed out twice without a failure, per-key order, the plan race of simultaneous starts,
 # a late joiner, kill -9 of one member at a random moment (5 runs), --status against the
 # workers' logs, a changed selection refused, --new-run. Time bounds come from the session
-# timeout, not sleeps.
+# timeout, not sleeps. evt replay --group (one member with --instance-id) copies the plan to
+# another topic. Commits refused for a while (the run goes on) and for good (exit 2).
 source "$(dirname "$0")/lib.sh"
 trap 'stop_sandbox; rm -rf "$TMP"' EXIT
 require python3 /usr/bin/python3 -c 'import json'
@@ -178,4 +179,57 @@ for i in 1 2 3 4 5; do
 done
 
 echo "records handed out again at a rebalance or after kill -9 (at least once): $(awk '{s+=$2} END {print s+0}' "$TMP/dups")"
+
+# ---- evt replay --group: two processes copy the plan to another topic ----
+stop_sandbox
+start_sandbox --topics t:8,d:8
+head -800 "$TMP/in.jsonl" | "$E" write "kafka://$B/t" 2>/dev/null
+replica() {
+  timeout $BOUND "$E" replay "kafka://$B/t" "kafka://$B/d" --group "$1" "${GX[@]}" "${@:3}" 2>"$TMP/$1.$2.err" &
+}
+replica rp a; A=$!
+replica rp b --instance-id evt-b; Bp=$!
+if wait_all $A $Bp; then pass; else fail "replay --group: $(tail -n 2 "$TMP"/rp.*.err)"; fi
+"$E" cat "kafka://$B/d" 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+got = {}
+n = 0
+for l in sys.stdin:
+    r = json.loads(l)
+    v = r["value"] if isinstance(r["value"], str) else json.dumps(r["value"], separators=(",", ":"))
+    got[(r["key"], json.loads(v)["n"])] = True
+    n += 1
+print("ok" if len(got) == 800 and n >= 800 else "%d distinct of %d records" % (len(got), n))' >"$TMP/rp.check"
+expect_eq ok "$(cat "$TMP/rp.check")" "replay --group: every record in the destination (at least once)"
+"$E" replay "kafka://$B/t" "kafka://$B/d" --group rp --status --json 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+print("done" if len(rows) == 8 and all(r["remaining"] == 0 for r in rows) else "not done: %r" % rows)' >"$TMP/rp.st"
+expect_eq done "$(cat "$TMP/rp.st")" "replay --group --status: done"
+
+# ---- commits refused by the coordinator ----
+# The first OffsetCommit (the plan, written from outside the group) goes through; the
+# members' commits after it are refused: for a while (REBALANCE_IN_PROGRESS: the run goes
+# on and finishes, its commits sent again), or for good (not authorized: exit 2 at once,
+# saying that the run's progress cannot be saved, not a run that works on and keeps nothing).
+stop_sandbox
+start_sandbox --topics t:4 --fault request-error=OffsetCommit:NO_ERROR:1 \
+  --fault request-error=OffsetCommit:REBALANCE_IN_PROGRESS:10
+head -200 "$TMP/in.jsonl" | "$E" write "kafka://$B/t" 2>/dev/null
+member a gr1 0.002; A=$!
+if wait_all $A; then pass; else fail "gr1: refused for a while: $(tail -n 2 "$TMP/gr1.a.err")"; fi
+expect_eq ok "$(check_log gr1 200 1)" "gr1: every record once"
+"$E" backfill "kafka://$B/t" --group gr1 --status --json 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+print("done" if rows and all(r["remaining"] == 0 for r in rows) else "not done: %r" % rows)' >"$TMP/gr1.st"
+expect_eq done "$(cat "$TMP/gr1.st")" "gr1: the commits refused for a while went through later"
+stop_sandbox
+start_sandbox --topics t:4 --fault request-error=OffsetCommit:NO_ERROR:1 \
+  --fault request-error=OffsetCommit:GROUP_AUTHORIZATION_FAILED:100000
+head -200 "$TMP/in.jsonl" | "$E" write "kafka://$B/t" 2>/dev/null
+member a gr2 0.002; A=$!
+rc=0; wait $A || rc=$?
+expect_eq 2 "$rc" "gr2: commits refused for good: exit 2"
+if grep -q "progress cannot be saved" "$TMP/gr2.a.err"; then pass; else fail "gr2: says why it stopped: $(tail -n 2 "$TMP/gr2.a.err")"; fi
 finish
