@@ -611,15 +611,21 @@ Result<std::vector<std::string>> SchemaRegistry::ReferencedSchemas(const SchemaE
   return unique;
 }
 
+Result<const SchemaEntry*> SchemaRegistry::ByIdOfType(int32_t id, SchemaType want, const char* name) {
+  auto e = ById(id);
+  if (!e.ok()) return e.status();
+  if (!*e) return Status::NotFound(fmt::format("schema id {} not found in {}", id, Describe()));
+  if ((*e)->type != want)
+    return Status::InvalidArgument(fmt::format("schema id {} is {}, not {}", id, SchemaTypeName((*e)->type), name));
+  return *e;
+}
+
 Result<std::shared_ptr<const avro::Schema>> SchemaRegistry::AvroById(int32_t id) {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   if (auto it = avro_.find(id); it != avro_.end()) return it->second;
   auto compile = [&]() -> Result<std::shared_ptr<const avro::Schema>> {
-    auto e = ById(id);
+    auto e = ByIdOfType(id, SchemaType::kAvro, "Avro");
     if (!e.ok()) return e.status();
-    if (!*e) return Status::NotFound(fmt::format("schema id {} not found in {}", id, Describe()));
-    if ((*e)->type != SchemaType::kAvro)
-      return Status::InvalidArgument(fmt::format("schema id {} is {}, not Avro", id, SchemaTypeName((*e)->type)));
     auto refs = ReferencedSchemas(**e);
     if (!refs.ok()) return refs.status().WithContext(fmt::format("schema id {}", id));
     auto s = avro::Schema::Parse((*e)->schema, *refs);
@@ -659,11 +665,8 @@ Result<std::shared_ptr<const protobuf::Schema>> SchemaRegistry::ProtobufById(int
   std::lock_guard<std::recursive_mutex> lock(mu_);
   if (auto it = protobuf_.find(id); it != protobuf_.end()) return it->second;
   auto compile = [&]() -> Result<std::shared_ptr<const protobuf::Schema>> {
-    auto e = ById(id);
+    auto e = ByIdOfType(id, SchemaType::kProtobuf, "Protobuf");
     if (!e.ok()) return e.status();
-    if (!*e) return Status::NotFound(fmt::format("schema id {} not found in {}", id, Describe()));
-    if ((*e)->type != SchemaType::kProtobuf)
-      return Status::InvalidArgument(fmt::format("schema id {} is {}, not Protobuf", id, SchemaTypeName((*e)->type)));
     auto imports = ProtobufImports(**e);
     if (!imports.ok()) return imports.status().WithContext(fmt::format("schema id {}", id));
     auto s = CompileProtobuf(**e, *imports);

@@ -114,6 +114,8 @@ class SchemaRegistry {
   const std::vector<std::unique_ptr<SchemaStore>>& stores() const { return stores_; }
 
  private:
+  // ById, with NotFound for an unknown id and InvalidArgument for a schema of another type.
+  Result<const SchemaEntry*> ByIdOfType(int32_t id, SchemaType want, const char* name);
   Status CollectReferences(const SchemaEntry& e, int depth, std::vector<std::string>* out);
   Status CollectImports(const SchemaEntry& e, int depth, std::vector<protobuf::ImportFile>* out);
   std::vector<std::unique_ptr<SchemaStore>> stores_;
