@@ -794,11 +794,11 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
     for (size_t i = 0; i < in.records.size() && !stop; ++i) {
       const Record& r = in.records[i];
       // Bound the records in flight: wait for completions.
-      while (jobs.size() >= max_in_flight && !stop) {
-        EVT_RETURN_IF_ERROR(handle(sh.done.Take(50)));
+      while (jobs.size() >= max_in_flight && !stop && result.ok()) {
+        result = handle(sh.done.Take(50));
         if (o.stop.requested()) break;
       }
-      if (o.stop.requested() || stop) break;
+      if (o.stop.requested() || stop || !result.ok()) break;
       auto job = std::make_unique<Job>();
       Job* j = job.get();
       j->topic = in.topic;
@@ -833,10 +833,15 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
       inboxes[static_cast<size_t>(w)]->Push(j);
       ++st->handed;
     }
-    EVT_RETURN_IF_ERROR(handle(sh.done.Take(0)));
+    // An error breaks out to the drain below, which joins the worker threads (a return
+    // from here would destroy them joinable: std::terminate).
+    if (!result.ok()) break;
+    result = handle(sh.done.Take(0));
+    if (!result.ok()) break;
     progress(false);
     if ((grouped || !o.checkpoint.empty()) && SteadyMs() - last_ck >= ck_interval) {
-      EVT_RETURN_IF_ERROR(checkpoint(false));
+      result = checkpoint(false);
+      if (!result.ok()) break;
       last_ck = SteadyMs();
     }
     if (o.stop.requested()) {

@@ -53,6 +53,12 @@ struct KafkaSource::Impl {
   ~Impl() {
     for (auto* m : held) rd_kafka_message_destroy(m);
     for (auto* m : ready) rd_kafka_message_destroy(m);
+    // The close below runs the rebalance callback once more (a revocation): it must find
+    // neither these messages (destroyed twice: a crash) nor the job's hooks, which may be
+    // gone already and have nothing left to commit.
+    held.clear();
+    ready.clear();
+    ro.hooks = nullptr;
     if (queue) rd_kafka_queue_destroy(queue);
     if (consumer.rk) rd_kafka_consumer_close(consumer.rk);
   }

@@ -83,7 +83,19 @@ struct Ran {
 // (root runs the permission rows as nobody: root reads any file).
 Ran RunIn(const std::string& d, const std::string& command, bool as_nobody = false) {
   std::string evt_dir = fs::path(EvtBinary()).parent_path();
-  std::string prefix = as_nobody && geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+  const bool drop = as_nobody && geteuid() == 0;
+  std::string prefix = drop ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+  if (drop) {
+    // nobody may not reach the build tree (a clone under /root, mode 0700): a copy of the
+    // binary next to the row's files.
+    evt_dir = d + "/.bin";
+    fs::create_directories(evt_dir);
+    fs::copy_file(EvtBinary(), evt_dir + "/evt", fs::copy_options::overwrite_existing);
+    fs::permissions(evt_dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                 fs::perms::others_read | fs::perms::others_exec);
+    fs::permissions(evt_dir + "/evt", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                          fs::perms::others_read | fs::perms::others_exec);
+  }
   std::string script = d + "/.cmd.sh";
   WriteFile(script, "set -o pipefail\n" + command + "\n");
   std::string cmd = "cd '" + d + "' && PATH='" + evt_dir + "':$PATH " + prefix + "bash .cmd.sh >.out 2>.err </dev/null";
