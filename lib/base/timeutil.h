@@ -41,5 +41,7 @@ void CivilFromDays(int64_t days, int64_t* y, unsigned* m, unsigned* d);
 
 // Wall-clock time (system clock) in ms since the epoch.
 int64_t NowMs();
+// Milliseconds on the steady clock, for deadlines and intervals: unlike NowMs it never jumps.
+int64_t SteadyMs();
 
 }  // namespace evt

@@ -49,11 +49,6 @@ Status ParseBackoff(const std::string& s, int64_t* min_ms, int64_t* max_ms) {
 
 namespace {
 
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // One record handed to a worker, with everything a dead letter needs.
 struct Job {
   uint64_t seq = 0;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "lib/base/timeutil.h"
 #include "lib/pipeline/checkpoint.h"
 
 namespace evt {
@@ -232,8 +233,7 @@ Status GroupRun::Commit(const std::map<int32_t, int64_t>& done_before) {
   }
   if (send.empty()) return Status::OK();
   Status s = source->CommitMetadata(send);
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now().time_since_epoch()).count();
+  const int64_t now = SteadyMs();
   if (!s.ok()) {
     // A refusal that will not pass (not authorized, metadata too large): the run's progress
     // cannot be saved, so it stops rather than work on with nothing kept.
@@ -276,8 +276,7 @@ Status GroupRun::CommitDone(const std::vector<int32_t>* only, const std::functio
 
 bool GroupRun::CompletionCheckDue() {
   if (!source->GroupJoined() || !source->AssignedDone()) return false;
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now().time_since_epoch()).count();
+  const int64_t now = SteadyMs();
   if (now - last_completion_check_ms_ < 500) return false;
   last_completion_check_ms_ = now;
   return true;

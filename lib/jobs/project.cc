@@ -18,6 +18,7 @@
 #include "formats/envelope/envelope.h"
 #include "lib/base/file.h"
 #include "lib/base/process.h"
+#include "lib/base/timeutil.h"
 #include "lib/filter/ast.h"
 #include "lib/filter/filter.h"
 #include "lib/pipeline/checkpoint.h"
@@ -550,11 +551,6 @@ void AppendCsvJson(std::string_view json, std::string* out) {
   if (json == "null") return;
   if (!json.empty() && json[0] == '"' && DecodeJsonString(json, &s)) return AppendCsvField(s, out);
   AppendCsvField(json, out);
-}
-
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
 }
 
 // ---------------------------------------------------------------- --pipe / --exec

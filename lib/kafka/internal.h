@@ -17,16 +17,12 @@
 #include <vector>
 
 #include "lib/base/status.h"
+#include "lib/base/timeutil.h"
 #include "lib/kafka/client.h"
 
 namespace evt::kafka::internal {
 
-// Milliseconds on the steady clock, for deadlines and progress timeouts: unlike the wall
-// clock (evt::NowMs in lib/base/timeutil.h) it never jumps.
-inline int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+using evt::SteadyMs;  // lib/base/timeutil.h
 
 // The metadata string of a partition list entry (a commit's, from rd_kafka_committed), and
 // setting it for rd_kafka_commit (copied; the list frees it with the entry).

@@ -91,10 +91,10 @@ Ran RunIn(const std::string& d, const std::string& command, bool as_nobody = fal
     evt_dir = d + "/.bin";
     fs::create_directories(evt_dir);
     fs::copy_file(EvtBinary(), evt_dir + "/evt", fs::copy_options::overwrite_existing);
-    fs::permissions(evt_dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                 fs::perms::others_read | fs::perms::others_exec);
-    fs::permissions(evt_dir + "/evt", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                          fs::perms::others_read | fs::perms::others_exec);
+    const fs::perms rwxr_xr_x = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                fs::perms::others_read | fs::perms::others_exec;
+    fs::permissions(evt_dir, rwxr_xr_x);
+    fs::permissions(evt_dir + "/evt", rwxr_xr_x);
   }
   std::string script = d + "/.cmd.sh";
   WriteFile(script, "set -o pipefail\n" + command + "\n");

@@ -93,6 +93,16 @@ wait_all() {
   for p in "$@"; do wait "$p" || rc=$?; done
   return $rc
 }
+# plan_done N SUBCOMMAND GROUP [DST]: "done" when --status shows N partitions of one plan,
+# each with nothing remaining; else what it showed.
+plan_done() {
+  local n=$1 cmd=$2 group=$3; shift 3
+  "$E" "$cmd" "kafka://$B/t" "$@" --group "$group" --status --json 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+ok = len(rows) == int(sys.argv[1]) and len({r["run"] for r in rows}) == 1 and all(r["remaining"] == 0 for r in rows)
+print("done" if ok else "not done: %r" % rows)' "$n"
+}
 
 # ---- three processes started at once (the plan race): one plan, every record once ----
 member a g1 0; A=$!
@@ -154,11 +164,7 @@ for _ in $(seq $((BOUND * 10))); do [ "$(wc -l <"$TMP/g2.log" 2>/dev/null || ech
 member c g2 0.002; C=$!
 if wait_all $A $Bp $C; then pass; else fail "g2 with a late member: not all exited 0"; tail -n 3 "$TMP"/g2.*.err >&2; fi
 expect_eq ok "$(check_log g2 2400 6 2>>"$TMP/dups")" "g2: records and order"
-"$E" backfill "kafka://$B/t" --group g2 --status --json 2>/dev/null | /usr/bin/python3 -c '
-import json, sys
-rows = [json.loads(l) for l in sys.stdin]
-print("ok" if len(rows) == 24 and len({r["run"] for r in rows}) == 1 and all(r["remaining"] == 0 for r in rows) else rows)' >"$TMP/g2.st"
-expect_eq ok "$(cat "$TMP/g2.st")" "g2: one plan, done"
+expect_eq done "$(plan_done 24 backfill g2)" "g2: one plan, done"
 
 # ---- kill -9 of one member at a random moment: the others finish the plan ----
 for i in 1 2 3 4 5; do
@@ -201,33 +207,26 @@ for l in sys.stdin:
     n += 1
 print("ok" if len(got) == 800 and n >= 800 else "%d distinct of %d records" % (len(got), n))' >"$TMP/rp.check"
 expect_eq ok "$(cat "$TMP/rp.check")" "replay --group: every record in the destination (at least once)"
-"$E" replay "kafka://$B/t" "kafka://$B/d" --group rp --status --json 2>/dev/null | /usr/bin/python3 -c '
-import json, sys
-rows = [json.loads(l) for l in sys.stdin]
-print("done" if len(rows) == 8 and all(r["remaining"] == 0 for r in rows) else "not done: %r" % rows)' >"$TMP/rp.st"
-expect_eq done "$(cat "$TMP/rp.st")" "replay --group --status: done"
+expect_eq done "$(plan_done 8 replay rp "kafka://$B/d")" "replay --group --status: done"
 
 # ---- commits refused by the coordinator ----
 # The first OffsetCommit (the plan, written from outside the group) goes through; the
 # members' commits after it are refused: for a while (REBALANCE_IN_PROGRESS: the run goes
 # on and finishes, its commits sent again), or for good (not authorized: exit 2 at once,
 # saying that the run's progress cannot be saved, not a run that works on and keeps nothing).
-stop_sandbox
-start_sandbox --topics t:4 --fault request-error=OffsetCommit:NO_ERROR:1 \
-  --fault request-error=OffsetCommit:REBALANCE_IN_PROGRESS:10
-head -200 "$TMP/in.jsonl" | "$E" write "kafka://$B/t" 2>/dev/null
+# refusing ERROR COUNT: a new sandbox (t:4, 200 records) whose OffsetCommits after the
+# first answer ERROR, COUNT times.
+refusing() {
+  stop_sandbox
+  start_sandbox --topics t:4 --fault request-error=OffsetCommit:NO_ERROR:1 --fault "request-error=OffsetCommit:$1:$2"
+  head -200 "$TMP/in.jsonl" | "$E" write "kafka://$B/t" 2>/dev/null
+}
+refusing REBALANCE_IN_PROGRESS 10
 member a gr1 0.002; A=$!
 if wait_all $A; then pass; else fail "gr1: refused for a while: $(tail -n 2 "$TMP/gr1.a.err")"; fi
 expect_eq ok "$(check_log gr1 200 1)" "gr1: every record once"
-"$E" backfill "kafka://$B/t" --group gr1 --status --json 2>/dev/null | /usr/bin/python3 -c '
-import json, sys
-rows = [json.loads(l) for l in sys.stdin]
-print("done" if rows and all(r["remaining"] == 0 for r in rows) else "not done: %r" % rows)' >"$TMP/gr1.st"
-expect_eq done "$(cat "$TMP/gr1.st")" "gr1: the commits refused for a while went through later"
-stop_sandbox
-start_sandbox --topics t:4 --fault request-error=OffsetCommit:NO_ERROR:1 \
-  --fault request-error=OffsetCommit:GROUP_AUTHORIZATION_FAILED:100000
-head -200 "$TMP/in.jsonl" | "$E" write "kafka://$B/t" 2>/dev/null
+expect_eq done "$(plan_done 4 backfill gr1)" "gr1: the commits refused for a while went through later"
+refusing GROUP_AUTHORIZATION_FAILED 100000
 member a gr2 0.002; A=$!
 rc=0; wait $A || rc=$?
 expect_eq 2 "$rc" "gr2: commits refused for good: exit 2"
