@@ -7,11 +7,14 @@
 # record handed to a worker to the exit of the last is printed too, since joining a new group
 # costs a fixed 3 s whatever the member count (the coordinator's
 # group.initial.rebalance.delay.ms: 3000 on Kafka by default, and on librdkafka's mock).
-# Usage: bench/group.sh [records, default 36000]
+# GROUP_STRATEGY sets partition.assignment.strategy (default: evt's, range,roundrobin, the
+# eager protocol; cooperative-sticky for the cooperative one).
+# Usage: bench/group.sh [records, default 72000: about 80 s of work for one process, so that
+# the fixed 3-s join is a small part of the run, as it is of any backfill worth spreading]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVT=${EVT:-build/evt}
-COUNT=${1:-36000}
+COUNT=${1:-72000}
 OUT=${BENCH_DIR:-bench/out}/group
 mkdir -p "$OUT"
 source bench/sandbox_common.sh
@@ -36,6 +39,7 @@ while True:
     sys.stdout.flush()
 PY
 X=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500)
+[ -z "${GROUP_STRATEGY:-}" ] || X+=(-X "partition.assignment.strategy=$GROUP_STRATEGY")
 # run GROUP N: N processes; prints records/s over the whole run and after the first record
 run() {
   local g=$1 n=$2 pids=() t0 t1 i
@@ -53,7 +57,7 @@ print('%.0f %.0f %.1f' % ($COUNT / ($t1 - $t0), $COUNT / ($t1 - first), first - 
 }
 read -r one one_w one_j < <(run bench1 1)
 read -r three three_w three_j < <(run bench3 3)
-echo "evt backfill --group, $COUNT records, 24 partitions, 1 ms per record:"
+echo "evt backfill --group, $COUNT records, 24 partitions, 1 ms per record, assignors ${GROUP_STRATEGY:-range,roundrobin}:"
 echo "  1 process:   $one records/s ($one_w records/s after the first record, ${one_j} s to join)"
 echo "  3 processes: $three records/s ($three_w records/s after the first record, ${three_j} s to join)"
 /usr/bin/python3 -c "print('  ratio: %.2fx (target >= 2.5x); after the first record: %.2fx' % ($three / $one, $three_w / $one_w))"

@@ -718,7 +718,7 @@ Status RunBackfill(const BackfillOptions& o, Reporter* reporter, BackfillStats* 
     o.progress->Update(p, final);
   };
 
-  // --group, eager rebalance: before partitions go, their records in flight finish
+  // --group, a rebalance: before partitions go, their records in flight finish
   // (--drain-timeout bounds the wait), their progress is committed, and if they come back
   // they are read again from the commit.
   Status revoke_error;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <thread>
 
@@ -110,6 +111,13 @@ Result<std::unique_ptr<GroupRun>> GroupRun::Prepare(const SelectionOptions& sel,
   g->sel_hash_ = sel_hash;
   g->topic_ = t.topic;
   g->reporter_ = reporter;
+  for (const auto& [k, v] : sel.kafka.props) {
+    int64_t ms = 0;
+    if (k == "max.poll.interval.ms" && std::from_chars(v.data(), v.data() + v.size(), ms).ec == std::errc() && ms > 0) {
+      g->refused_fail_ms_ = ms;
+      g->refused_warn_ms_ = ms / 10;
+    }
+  }
   auto c = kafka::GroupClient::Open(t.brokers, sel.kafka, sel.kafka_read.isolation);
   if (!c.ok()) return c.status();
   g->client_ = std::move(*c);
@@ -169,6 +177,7 @@ Result<std::unique_ptr<GroupRun>> GroupRun::ForJob(const SelectionOptions& sel, 
 }
 
 Status GroupRun::OnAssign(std::vector<kafka::GroupAssigned>* parts) {
+  hold_since_ms_ = -1;  // the rebalance is over
   if (first_assignment_ && write_at_join_) {
     std::map<int32_t, std::pair<int64_t, std::string>> send;
     for (const auto& [p, e] : plan_) send[p] = {e.start, EncodePlan(e)};
@@ -222,7 +231,11 @@ bool GroupRun::OnRevoke(const std::vector<int32_t>& parts) {
   return !done.ok() || !*done;
 }
 
-Status GroupRun::Commit(const std::map<int32_t, int64_t>& done_before) {
+Status GroupRun::Commit(const std::map<int32_t, int64_t>& done_before, bool revoking) {
+  if (!revoking && hold_since_ms_ >= 0) {
+    if (SteadyMs() - hold_since_ms_ < kCommitHoldMs) return Status::OK();
+    hold_since_ms_ = -1;
+  }
   std::map<int32_t, std::pair<int64_t, std::string>> send;
   for (const auto& [p, off] : done_before) {
     auto it = plan_.find(p);
@@ -242,15 +255,17 @@ Status GroupRun::Commit(const std::map<int32_t, int64_t>& done_before) {
     // mock refuses even the commit before revocation) or the coordinator moving: the next
     // commit sends it again; a partition that moved meanwhile is read again from the last
     // commit that went through (at least once). Refusals that go on are said, and stop the
-    // run after kCommitRefusedFailMs.
+    // run after refused_fail_ms_.
     if (refused_since_ms_ < 0) refused_since_ms_ = now;
+    hold_since_ms_ = now;
     const int64_t refused = now - refused_since_ms_;
-    if (refused >= kCommitRefusedFailMs)
-      return Status::IOError(fmt::format("commits refused for {} s: {}; the run's progress cannot be saved",
-                                         refused / 1000, s.message()));
-    if (refused >= kCommitRefusedWarnMs && now - last_refusal_warning_ms_ >= kCommitRefusedWarnMs && reporter_) {
-      reporter_->Notice(fmt::format("group {}: commits refused for {} s (the run stops after {} s): {}", group_,
-                                    refused / 1000, kCommitRefusedFailMs / 1000, s.message()));
+    if (refused >= refused_fail_ms_)
+      return Status::IOError(fmt::format("commits refused for {:.1f} s: {}; the run's progress cannot be saved",
+                                         refused / 1e3, s.message()));
+    if (refused >= refused_warn_ms_ && now - last_refusal_warning_ms_ >= refused_warn_ms_ && reporter_) {
+      reporter_->Notice(fmt::format("group {}: commits refused for {:.1f} s (the run stops after {:.1f} s, "
+                                    "max.poll.interval.ms): {}",
+                                    group_, refused / 1e3, refused_fail_ms_ / 1e3, s.message()));
       last_refusal_warning_ms_ = now;
     }
     return Status::OK();
@@ -271,13 +286,13 @@ Status GroupRun::CommitDone(const std::vector<int32_t>* only, const std::functio
     if (open >= 0) it->second = std::min(it->second, open);
     ++it;
   }
-  return Commit(upto);
+  return Commit(upto, only != nullptr);
 }
 
 bool GroupRun::CompletionCheckDue() {
   if (!source->GroupJoined() || !source->AssignedDone()) return false;
   const int64_t now = SteadyMs();
-  if (now - last_completion_check_ms_ < 500) return false;
+  if (now - last_completion_check_ms_ < kCompletionCheckMs) return false;
   last_completion_check_ms_ = now;
   return true;
 }

@@ -59,21 +59,28 @@ class GroupRun : public kafka::GroupHooks {
 
   // How often a job commits: a partition that moves is read again from its last commit.
   static constexpr int64_t kCommitIntervalMs = 200;
-  // Commits refused (a rebalance, the coordinator moving) for this long are warned about;
-  // for this long the run stops (exit 2): 5 minutes is librdkafka's max.poll.interval.ms,
-  // the longest a rebalance waits for a member.
-  static constexpr int64_t kCommitRefusedWarnMs = 30000;
-  static constexpr int64_t kCommitRefusedFailMs = 300000;
-
   // Commits, for assigned partitions, the offset before which everything is done
-  // (unchanged ones are not sent again).
-  Status Commit(const std::map<int32_t, int64_t>& done_before);
+  // (unchanged ones are not sent again). After a refusal that passes (a rebalance), the
+  // periodic commits (`revoking` false) wait for the next assignment, at most
+  // kCommitHoldMs: under the cooperative protocol a member keeps its partitions through a
+  // rebalance, and librdkafka takes a commit refused there as the assignment lost (every
+  // partition revoked and the group joined again), so commits that keep coming during a
+  // long rebalance would keep the group rebalancing. A revocation's commit is always sent.
+  static constexpr int64_t kCommitHoldMs = 1000;
+  Status Commit(const std::map<int32_t, int64_t>& done_before, bool revoking);
   // The same for what the source returned (only the partitions in `only` when given),
   // each lowered to `lowest_open(partition)` where that is >= 0: a record the job has not
   // finished.
   Status CommitDone(const std::vector<int32_t>* only, const std::function<int64_t(int32_t)>& lowest_open);
-  // True, at most every 500 ms, once this member was assigned and every partition it has
-  // reached its end: time to commit and ask RunComplete().
+  // How often a member whose partitions are all at their end asks whether the whole run is
+  // (one OffsetFetch, from outside the group). Often, so that the members see the end at
+  // nearly the same moment: under the cooperative protocol the first to leave starts a
+  // rebalance the others join, and one that closes with its JoinGroup held by the
+  // coordinator waits for that rebalance (librdkafka's mock holds it until the members
+  // that left time out: session.timeout.ms - 1 s).
+  static constexpr int64_t kCompletionCheckMs = 100;
+  // True, at most every kCompletionCheckMs, once this member was assigned and every
+  // partition it has reached its end: time to commit and ask RunComplete().
   bool CompletionCheckDue();
   // True once every partition of the plan is committed at its end (one OffsetFetch).
   Result<bool> RunComplete();
@@ -94,6 +101,11 @@ class GroupRun : public kafka::GroupHooks {
   bool write_at_join_ = false;  // --new-run while the group has members
   int64_t last_completion_check_ms_ = 0;
   int64_t refused_since_ms_ = -1, last_refusal_warning_ms_ = 0;  // commits refused since (steady ms)
+  int64_t hold_since_ms_ = -1;  // periodic commits held since (steady ms), until the next assignment
+  // Commits refused (a rebalance, the coordinator moving) for a tenth of
+  // max.poll.interval.ms (-X; librdkafka's default, 300000, gives 30 s) are warned about;
+  // for all of it (the longest a rebalance waits for a member) the run stops (exit 2).
+  int64_t refused_warn_ms_ = 30000, refused_fail_ms_ = 300000;
   Reporter* reporter_ = nullptr;
 };
 

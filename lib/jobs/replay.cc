@@ -169,7 +169,7 @@ Status RunReplay(const ReplayOptions& o, Reporter* reporter, ReplayStats* st) {
     o.progress->Update(p, final);
   };
 
-  // --group, eager rebalance: before partitions go, what was sent is acknowledged and
+  // --group, a rebalance: before partitions go, what was sent is acknowledged and
   // committed; if they come back they are read again from the commit.
   Status revoke_error;
   GroupRun::RevokeScope revoke_scope(group.get(), [&](const std::vector<int32_t>& parts) {

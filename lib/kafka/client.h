@@ -93,12 +93,14 @@ struct GroupAssigned {
 class GroupHooks {
  public:
   virtual ~GroupHooks() = default;
-  // Every assignment: fill start and end for each partition; an error stops the run.
+  // Every assignment (the whole set under the eager protocol, the partitions added under
+  // the cooperative one): fill start and end for each partition; an error stops the run.
   virtual Status OnAssign(std::vector<GroupAssigned>* parts) = 0;
-  // Before `parts` are released (eager rebalance): finish their records, commit. False when
-  // this member has nothing left to do (the whole run is done): the source then leaves the
-  // group (unsubscribes) instead of rejoining, since a close waits for a JoinGroup in
-  // flight and a coordinator may hold that until the members that left time out.
+  // Before `parts` are released (all of them in an eager rebalance, those that move in a
+  // cooperative one): finish their records, commit. False when this member has nothing
+  // left to do (the whole run is done): the source then leaves the group (unsubscribes)
+  // instead of rejoining, since a close waits for a JoinGroup in flight and a coordinator
+  // may hold that until the members that left time out.
   virtual bool OnRevoke(const std::vector<int32_t>& parts) = 0;
   KafkaSource* source = nullptr;  // set by KafkaSource::Open
 };

@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -19,6 +20,30 @@ namespace {
 
 const char* IsolationName(Isolation i) {
   return i == Isolation::kReadCommitted ? "read_committed" : "read_uncommitted";
+}
+
+// The group's rebalance protocol, chosen from the members' partition.assignment.strategy:
+// COOPERATIVE (cooperative-sticky) gives and takes back only the partitions that move,
+// EAGER (range, roundrobin) takes everything back and gives a whole new set.
+bool Cooperative(rd_kafka_t* rk) {
+  const char* p = rd_kafka_rebalance_protocol(rk);
+  return p && std::strcmp(p, "COOPERATIVE") == 0;
+}
+
+// Applies a rebalance: under the cooperative protocol `l` is added to (or taken from) the
+// assignment; under the eager one it becomes the assignment (nothing, on a revocation).
+Status ChangeAssignment(rd_kafka_t* rk, bool add, const rd_kafka_topic_partition_list_t* l) {
+  if (Cooperative(rk)) {
+    rd_kafka_error_t* e = add ? rd_kafka_incremental_assign(rk, l) : rd_kafka_incremental_unassign(rk, l);
+    if (!e) return Status::OK();
+    Status s = Status::IOError(fmt::format("{}: {}", add ? "incremental assign" : "incremental unassign",
+                                           rd_kafka_error_string(e)));
+    rd_kafka_error_destroy(e);
+    return s;
+  }
+  rd_kafka_resp_err_t err = rd_kafka_assign(rk, add ? l : nullptr);
+  if (err) return Status::IOError(fmt::format("{}: {}", add ? "assign" : "unassign", rd_kafka_err2str(err)));
+  return Status::OK();
 }
 
 }  // namespace
@@ -63,6 +88,14 @@ struct KafkaSource::Impl {
     if (consumer.rk) rd_kafka_consumer_close(consumer.rk);
   }
 
+  // The rebalance protocol is librdkafka's default, eager (range,roundrobin), for -G and
+  // --group alike; -X partition.assignment.strategy=cooperative-sticky gives the
+  // cooperative one, which the rebalance callbacks below handle too. Eager is the default
+  // for --group because it is the one whose failure handling can be shown here: on
+  // librdkafka 2.0.2's mock cluster a cooperative group that loses a member in the middle
+  // of a rebalance can go on rebalancing for minutes (the mock refuses commits and
+  // heartbeats while it waits session.timeout.ms - 1 s for each rejoin, and librdkafka
+  // takes such a refusal as the assignment lost and rejoins once more).
   std::vector<std::pair<std::string, std::string>> ConsumerDefaults(const std::string& group) const {
     return {{"group.id", group.empty() ? "evt" : group},
             {"enable.auto.commit", "false"},
@@ -175,19 +208,28 @@ struct KafkaSource::Impl {
         p.assigned = true;
         self->parts[p.id] = p;
       }
-      rd_kafka_assign(rk, l);
+      self->Apply(rk, true, l);
     } else {
       for (int i = 0; i < l->cnt; ++i) self->parts.erase(l->elems[i].partition);
-      rd_kafka_assign(rk, nullptr);
+      self->Apply(rk, false, l);
     }
   }
 
+  void Apply(rd_kafka_t* rk, bool add, const rd_kafka_topic_partition_list_t* l) {
+    Status s = ChangeAssignment(rk, add, l);
+    if (!s.ok() && rebalance_error.ok())
+      rebalance_error = Status::IOError(fmt::format("{}: {}", target.Describe(), s.message()));
+  }
+
   // The job decides the ranges (GroupHooks). Eager protocol: an assignment is the whole
-  // set; a revocation takes everything back after the job finished and committed it.
+  // set and a revocation takes everything back; cooperative: an assignment adds partitions
+  // and a revocation takes back only those that move. Either way the job finishes and
+  // commits the revoked partitions' records before they go.
   void OnHookedRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* l) {
+    const bool coop = Cooperative(rk);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       group_assigned = true;
-      rd_kafka_committed(rk, l, static_cast<int>(cfg.timeout_ms));
+      if (l->cnt) rd_kafka_committed(rk, l, static_cast<int>(cfg.timeout_ms));
       std::vector<int32_t> ids;
       for (int i = 0; i < l->cnt; ++i) ids.push_back(l->elems[i].partition);
       std::map<int32_t, std::pair<int64_t, int64_t>> marks;
@@ -206,11 +248,14 @@ struct KafkaSource::Impl {
       Status s = ws.ok() ? ro.hooks->OnAssign(&ga) : ws;
       if (!s.ok()) {
         if (rebalance_error.ok()) rebalance_error = s;
-        rd_kafka_assign(rk, nullptr);
+        if (!coop) rd_kafka_assign(rk, nullptr);
         return;
       }
-      parts.clear();
-      rd_kafka_topic_partition_list_t* todo = rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
+      if (!coop) parts.clear();
+      // Eager: only what is left to read is assigned. Cooperative: every partition given,
+      // since a later revocation names it; those already at their end are paused.
+      rd_kafka_topic_partition_list_t* give = rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
+      rd_kafka_topic_partition_list_t* idle = rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
       for (const GroupAssigned& a : ga) {
         Part p;
         p.id = a.partition;
@@ -222,18 +267,23 @@ struct KafkaSource::Impl {
         p.done = a.start >= a.end;
         p.assigned = true;
         parts[p.id] = p;
-        if (!p.done) rd_kafka_topic_partition_list_add(todo, target.topic.c_str(), p.id)->offset = p.start;
+        if (!p.done || coop) rd_kafka_topic_partition_list_add(give, target.topic.c_str(), p.id)->offset = p.start;
+        if (p.done && coop) rd_kafka_topic_partition_list_add(idle, target.topic.c_str(), p.id);
       }
-      rd_kafka_assign(rk, todo);
+      Apply(rk, true, give);
       // librdkafka keeps a partition paused when a rebalance gives it back to the same
-      // member: resume what is to be read.
-      if (todo->cnt) rd_kafka_resume_partitions(rk, todo);
-      rd_kafka_topic_partition_list_destroy(todo);
+      // member: resume what is to be read, pause what is not.
+      if (give->cnt) rd_kafka_resume_partitions(rk, give);
+      if (idle->cnt) rd_kafka_pause_partitions(rk, idle);
+      rd_kafka_topic_partition_list_destroy(give);
+      rd_kafka_topic_partition_list_destroy(idle);
     } else {
       std::vector<int32_t> ids;
       for (int i = 0; i < l->cnt; ++i) ids.push_back(l->elems[i].partition);
       // The job finishes and commits what it was handed (the commit stays before what
-      // is still in `ready`); what was not handed out is not handed out.
+      // is still in `ready`); what was not handed out is not handed out. (A lost
+      // assignment, the session having timed out, gets its commits refused: the next
+      // owner reads again from the last commit that went through.)
       bool rejoin = err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS || ro.hooks->OnRevoke(ids);
       for (auto it = ready.begin(); it != ready.end();) {
         if (std::find(ids.begin(), ids.end(), (*it)->partition) != ids.end()) {
@@ -248,7 +298,7 @@ struct KafkaSource::Impl {
         // Leave before the unassignment completes, so that librdkafka does not rejoin.
         rd_kafka_unsubscribe(rk);
       }
-      rd_kafka_assign(rk, nullptr);
+      Apply(rk, false, l);
     }
   }
 

@@ -212,6 +212,12 @@ expect_eq 100 "$(wc -l <"$TMP/g.first")" "-G with -n"
 "$E" cat "kafka://$B/orders" -G g2 -X session.timeout.ms=6000 >"$TMP/g.rest"
 expect_eq 2003 "$(cat "$TMP/g.first" "$TMP/g.rest" | norm | sort -u | wc -l)" "the group resumes after what was written"
 expect_eq 2003 "$(cat "$TMP/g.first" "$TMP/g.rest" | wc -l)" "no record twice across group runs"
+# The same with the cooperative protocol (incremental assign and unassign).
+GC=(-X session.timeout.ms=6000 -X partition.assignment.strategy=cooperative-sticky)
+"$E" cat "kafka://$B/orders" -G g2c -n 100 "${GC[@]}" >"$TMP/gc.first" 2>"$TMP/gc.err" || fail "-G cooperative: $(cat "$TMP/gc.err")"
+"$E" cat "kafka://$B/orders" -G g2c "${GC[@]}" >"$TMP/gc.rest" 2>>"$TMP/gc.err" || fail "-G cooperative: $(cat "$TMP/gc.err")"
+expect_eq 2003 "$(cat "$TMP/gc.first" "$TMP/gc.rest" | norm | sort -u | wc -l)" "-G cooperative: the group resumes after what was written"
+expect_eq 2003 "$(cat "$TMP/gc.first" "$TMP/gc.rest" | wc -l)" "-G cooperative: no record twice across group runs"
 # committed_at_end GROUP: kafka-python sees GROUP's commits at the end offsets of orders.
 committed_at_end() {
   "$PY" - "$B" "$1" <<'EOF'
