@@ -382,6 +382,10 @@ class Runner {
   uint64_t line_base_ = 0;
 };
 
+// How much of a mapped input is read past before its pages are dropped (bounds the RSS the
+// mapping adds).
+constexpr size_t kReleaseStep = 32u << 20;
+
 Status RunMapped(Runner* r, const FilterRunOptions& o, MappedFile& mf) {
   std::string_view d = mf.data();
   size_t pos = 0;
@@ -399,10 +403,12 @@ Status RunMapped(Runner* r, const FilterRunOptions& o, MappedFile& mf) {
     c->capacity = d.size() - pos;
     EVT_RETURN_IF_ERROR(r->Add(std::move(c)));
     pos = end;
-    // Pages of chunks already written are not needed again: keep RSS flat.
+    // Pages of chunks already written are not needed again: keep RSS flat. In steps of
+    // kReleaseStep: each release unmaps pages and interrupts the other threads' CPUs to
+    // flush their TLBs, which per 1 MiB chunk cost about 4% of the run's CPU.
     const char* keep = r->OldestPending();
     size_t upto = keep ? static_cast<size_t>(keep - d.data()) : pos;
-    if (upto > released) {
+    if (upto >= released + kReleaseStep) {
       mf.Release(released, upto - released);
       released = upto;
     }
