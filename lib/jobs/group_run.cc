@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <thread>
 
@@ -111,12 +110,9 @@ Result<std::unique_ptr<GroupRun>> GroupRun::Prepare(const SelectionOptions& sel,
   g->sel_hash_ = sel_hash;
   g->topic_ = t.topic;
   g->reporter_ = reporter;
-  for (const auto& [k, v] : sel.kafka.props) {
-    int64_t ms = 0;
-    if (k == "max.poll.interval.ms" && std::from_chars(v.data(), v.data() + v.size(), ms).ec == std::errc() && ms > 0) {
-      g->refused_fail_ms_ = ms;
-      g->refused_warn_ms_ = ms / 10;
-    }
+  if (int64_t ms = sel.kafka.IntProp("max.poll.interval.ms", 300000); ms > 0) {
+    g->refused_fail_ms_ = ms;
+    g->refused_warn_ms_ = ms / 10;
   }
   auto c = kafka::GroupClient::Open(t.brokers, sel.kafka, sel.kafka_read.isolation);
   if (!c.ok()) return c.status();

@@ -34,6 +34,8 @@ Result<std::vector<int32_t>> ParsePartitionList(const std::string& s);
 struct KafkaConfig {
   std::vector<std::pair<std::string, std::string>> props;  // -X and --config, in order
   int64_t timeout_ms = 30000;                               // connecting and each request
+  // The integer value of property `name` (the last one given that is an integer), else `dflt`.
+  int64_t IntProp(const std::string& name, int64_t dflt) const;
 };
 // Adds "prop=value" (from -X) and the lines of a librdkafka properties file.
 Status AddProperty(const std::string& kv, KafkaConfig* cfg);

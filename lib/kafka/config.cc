@@ -27,6 +27,13 @@ bool ParseInt(const std::string& s, int64_t* v) {
 
 }  // namespace internal
 
+int64_t KafkaConfig::IntProp(const std::string& name, int64_t dflt) const {
+  int64_t v = dflt;
+  for (const auto& [k, val] : props)
+    if (k == name) internal::ParseInt(val, &v);
+  return v;
+}
+
 using internal::ParseInt;
 
 namespace {

@@ -302,12 +302,7 @@ struct KafkaSource::Impl {
     }
   }
 
-  int64_t SessionTimeoutMs() const {
-    int64_t v = 45000;
-    for (const auto& [k, val] : cfg.props)
-      if (k == "session.timeout.ms") ParseInt(val, &v);
-    return v;
-  }
+  int64_t SessionTimeoutMs() const { return cfg.IntProp("session.timeout.ms", 45000); }
 
   bool AllDone() const {
     if (ro.follow) return false;
