@@ -2,9 +2,10 @@
 # evt lag of one group over 1,024 partitions (64 topics x 16) against the same over one
 # 16-partition topic, each on its own sandbox, every partition lagging (20 records, the
 # group committed 10 of them, so the first unconsumed record of each is fetched for its
-# time lag). Prints the medians, their ratio (target: 64x the partitions within 2.5x the
-# time), the Kafka requests evt sent (counted from -X debug=protocol), and `kcat -L` on the
-# same clusters for scale.
+# time lag); the two commands alternate, so that a slower spell of the machine falls on
+# both. Prints the medians, their ratio (target: 64x the partitions within 2.5x the time),
+# the Kafka requests evt sent (counted from -X debug=protocol), and `kcat -L` on the same
+# clusters for scale.
 # Usage: bench/lag.sh [runs, default 5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,23 +60,21 @@ EOF
 }
 
 now() { date +%s.%N; }
-# time_runs NAME: median wall time of RUNS runs of `evt lag -G g` on that sandbox; checks the result.
-time_runs() {
-  local b=$1 want=$2 i t0 t1 times=()
-  for i in $(seq "$RUNS"); do
-    t0=$(now)
-    "$EVT" lag -b "$b" -G g --json >"$OUT/lag.json"
-    t1=$(now)
-    times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b - a}')")
-    "$PY" -c 'import sys, json
+# one_run ADDR PARTITIONS: the wall time of one `evt lag -G g` on that sandbox; checks the result.
+one_run() {
+  local t0 t1
+  t0=$(now)
+  "$EVT" lag -b "$1" -G g --json >"$OUT/lag.json"
+  t1=$(now)
+  "$PY" -c 'import sys, json
 rows = [json.loads(l) for l in open(sys.argv[1])]
 parts = [r for r in rows if r["kind"] == "partition"]
 assert len(parts) == int(sys.argv[2]), len(parts)
 assert all(r["lag"] == 10 and r["time_lag_ms"] is not None for r in parts), "not every partition lags with a time lag"' \
-      "$OUT/lag.json" "$want"
-  done
-  printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
+    "$OUT/lag.json" "$2"
+  awk -v a="$t0" -v b="$t1" 'BEGIN{print b - a}'
 }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 # requests NAME: Kafka requests of one run, by type, from librdkafka's protocol debug log.
 requests() {
   "$EVT" lag -b "$1" -G g --json -X debug=protocol 2>"$OUT/debug.log" >/dev/null
@@ -94,8 +93,14 @@ kcat_l() {
 echo "setting up: 64 topics x 16 partitions, and 1 topic x 16 partitions" >&2
 setup many 64 16
 setup one 1 16
-t_many=$(time_runs "$B_many" 1024)
-t_one=$(time_runs "$B_one" 16)
+# The two alternate, so that a slower spell of the machine falls on both.
+T_MANY=() T_ONE=()
+for _ in $(seq "$RUNS"); do
+  T_MANY+=("$(one_run "$B_many" 1024)")
+  T_ONE+=("$(one_run "$B_one" 16)")
+done
+t_many=$(median "${T_MANY[@]}")
+t_one=$(median "${T_ONE[@]}")
 r_many=$(requests "$B_many")
 r_one=$(requests "$B_one")
 k_many=$(kcat_l "$B_many")

@@ -26,15 +26,16 @@ namespace {
 // wakes it: over 1,024 partitions one consumer spent 2.8x the CPU of 512. With readers
 // of 256 side by side, bench/lag.sh's 1,024 partitions took about a third less time.
 constexpr size_t kPartitionsPerReader = 256;
-// The partitions of one ListOffsets call (Ends; see SplitByTopic).
-constexpr size_t kPartitionsPerListOffsets = 256;
+// The partitions of one ListOffsets call (Ends) or OffsetFetch call (CommittedDetail); see
+// SplitByTopic.
+constexpr size_t kPartitionsPerCall = 256;
 
 // A librdkafka client and the error state its callbacks write to (at a stable address).
 // It never joins a group, so it is destroyed without a consumer close.
 struct Client {
   ErrorState errors;
   rd_kafka_t* rk = nullptr;
-  bool has_metadata = false;  // an extra reader: asked for the cluster's metadata once
+  std::set<std::string> known;  // a reader: the topics whose leaders it knows (see FirstRecords)
   ~Client() {
     if (rk) rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   }
@@ -77,7 +78,8 @@ struct GroupClient::Impl {
   ~Impl() {
     std::vector<std::unique_ptr<Client>> all;
     if (meta) all.push_back(std::move(meta));
-    if (reader) all.push_back(std::move(reader));
+    if (prober) all.push_back(std::move(prober));
+    if (own_reader) all.push_back(std::move(own_reader));
     for (auto& c : more_readers) all.push_back(std::move(c));
     for (auto& [name, c] : groups) all.push_back(std::move(c));
     std::vector<std::thread> threads;
@@ -88,11 +90,20 @@ struct GroupClient::Impl {
   std::string brokers;
   KafkaConfig cfg;
   Isolation isolation = Isolation::kReadCommitted;
-  std::unique_ptr<Client> meta;    // read_uncommitted: metadata, earliest and high watermarks, groups
-  std::unique_ptr<Client> reader;  // the isolation asked for: last stable offsets, first records
+  // read_uncommitted, in no group: metadata, earliest and high watermarks, groups. Without a
+  // group.id it has no coordinator to look up: a FindCoordinator the group machinery sent
+  // beside a ListOffsets made the mock broker's answer wait 40 ms for the client's delayed
+  // ACK (see Ends), on most runs of bench/lag.sh's 16 partitions.
+  std::unique_ptr<Client> meta;
+  std::unique_ptr<Client> prober;  // read_uncommitted, assigns partitions to search by time (OffsetsForTimes)
+  // The isolation asked for: last stable offsets, first records. The first group's client
+  // when there is one (a connection less to open and close), else `own_reader`.
+  Client* reader = nullptr;
+  std::unique_ptr<Client> own_reader;
   std::vector<std::unique_ptr<Client>> more_readers;  // the same, for first records past the reader's share
   std::map<std::string, std::unique_ptr<Client>> groups;  // group.id = the group: OffsetFetch
 
+  // A consumer in `group` (empty: none; it cannot be assigned partitions then).
   Result<std::unique_ptr<Client>> NewConsumer(const std::string& group, Isolation iso) {
     auto c = std::make_unique<Client>();
     std::vector<std::pair<std::string, std::string>> defaults = {
@@ -105,8 +116,11 @@ struct GroupClient::Impl {
         {"isolation.level", IsolationName(iso)},
         // The broker answers a fetch of partitions at their end after at most this: short,
         // since the first fetch often holds a single partition (librdkafka starts fetching
-        // as soon as one of those assigned is ready) and the others wait for its answer.
-        {"fetch.wait.max.ms", "10"},
+        // as soon as one of those assigned is ready), its next fetch finds it at its end, and
+        // the others wait for that answer. At 10 ms, bench/lag.sh's 1,024 partitions waited
+        // for two or three such answers one after the other (15 ms more than at 1 ms). Not 0:
+        // a partition left unanswered would be fetched in a busy loop until --timeout.
+        {"fetch.wait.max.ms", "1"},
         {"fetch.error.backoff.ms", "100"},
         // One record per partition is wanted: keep what each fetch returns small, however
         // many partitions are assigned (the broker still returns at least one batch).
@@ -116,23 +130,26 @@ struct GroupClient::Impl {
     };
     auto conf = MakeConf(brokers, cfg, defaults, &c->errors);
     if (!conf.ok()) return conf.status();
-    // The group asked about, whatever -X says: OffsetFetch answers for the client's group.id.
+    // The group asked about, whatever -X says: OffsetFetch answers for the client's group.id
+    // (an empty one makes no group).
     char errstr[256];
     rd_kafka_conf_set(*conf, "group.id", group.c_str(), errstr, sizeof(errstr));
     auto rk = NewClient(RD_KAFKA_CONSUMER, *conf);
     if (!rk.ok()) return rk.status();
     c->rk = *rk;
-    rd_kafka_poll_set_consumer(c->rk);
+    if (!group.empty()) rd_kafka_poll_set_consumer(c->rk);
     return c;
   }
 
   Result<Client*> Reader() {
     if (!reader) {
+      if (!groups.empty()) return reader = groups.begin()->second.get();
       auto c = NewConsumer("evt-lag", isolation);
       if (!c.ok()) return c.status();
-      reader = std::move(*c);
+      own_reader = std::move(*c);
+      reader = own_reader.get();
     }
-    return reader.get();
+    return reader;
   }
 
   // Reader number i for first records (0: `reader`), created on first use.
@@ -168,12 +185,9 @@ Result<std::unique_ptr<GroupClient>> GroupClient::Open(const std::string& broker
   g->impl_->brokers = brokers;
   g->impl_->cfg = cfg;
   g->impl_->isolation = isolation;
-  auto meta = g->impl_->NewConsumer("evt-lag", Isolation::kReadUncommitted);
+  auto meta = g->impl_->NewConsumer("", Isolation::kReadUncommitted);
   if (!meta.ok()) return meta.status();
   g->impl_->meta = std::move(*meta);
-  // The reader connects while the first questions are asked.
-  auto reader = g->impl_->Reader();
-  if (!reader.ok()) return reader.status();
   return g;
 }
 
@@ -202,26 +216,33 @@ Status GroupClient::CommittedDetail(const std::string& group, const std::vector<
   if (parts.empty()) return Status::OK();
   auto c = impl_->Group(group);
   if (!c.ok()) return c.status();
-  // One OffsetFetch for all of them: several requests in flight on one connection can each
-  // wait 40 ms for the mock broker's Nagle (see Ends).
-  rd_kafka_topic_partition_list_t* l = ListOf(parts, RD_KAFKA_OFFSET_INVALID);
-  rd_kafka_resp_err_t err = rd_kafka_committed((*c)->rk, l, static_cast<int>(impl_->cfg.timeout_ms));
-  if (err) {
+  // OffsetFetch calls of up to kPartitionsPerCall partitions (SplitByTopic: librdkafka
+  // matches each answer to its request by a linear search; one call over 1,024 partitions
+  // spent 14 ms there), one after the other: several requests in flight on one connection
+  // can each wait 40 ms for the mock broker's Nagle (see Ends). All within one --timeout.
+  const int64_t deadline = SteadyMs() + impl_->cfg.timeout_ms;
+  for (const auto& share : SplitByTopic(parts, kPartitionsPerCall)) {
+    const int64_t left = deadline - SteadyMs();
+    rd_kafka_topic_partition_list_t* l = ListOf(share, RD_KAFKA_OFFSET_INVALID);
+    rd_kafka_resp_err_t err =
+        left <= 0 ? RD_KAFKA_RESP_ERR__TIMED_OUT : rd_kafka_committed((*c)->rk, l, static_cast<int>(left));
+    if (err) {
+      rd_kafka_topic_partition_list_destroy(l);
+      // A local error (no answer in time, no connection) is the cluster's; an error the
+      // broker answered with (authorization, coordinator) is the group's.
+      if (err < 0)
+        return Status::IOError(fmt::format(
+            "group {}: {}", group, impl_->NoAnswer("no committed offsets (OffsetFetch)", err, &(*c)->errors)));
+      return Status::NotFound(fmt::format("OffsetFetch: {}", rd_kafka_err2str(err)));
+    }
+    for (int i = 0; i < l->cnt; ++i) {
+      const auto& e = l->elems[i];
+      CommittedInfo& ci = (*out)[{e.topic, e.partition}];
+      ci.offset = !e.err && e.offset >= 0 ? e.offset : -1;
+      if (ci.offset >= 0) ci.metadata = internal::CommitMetadataOf(e);
+    }
     rd_kafka_topic_partition_list_destroy(l);
-    // A local error (no answer in time, no connection) is the cluster's; an error the broker
-    // answered with (authorization, coordinator) is the group's.
-    if (err < 0)
-      return Status::IOError(fmt::format("group {}: {}", group,
-                                         impl_->NoAnswer("no committed offsets (OffsetFetch)", err, &(*c)->errors)));
-    return Status::NotFound(fmt::format("OffsetFetch: {}", rd_kafka_err2str(err)));
   }
-  for (int i = 0; i < l->cnt; ++i) {
-    const auto& e = l->elems[i];
-    CommittedInfo& ci = (*out)[{e.topic, e.partition}];
-    ci.offset = !e.err && e.offset >= 0 ? e.offset : -1;
-    if (ci.offset >= 0) ci.metadata = internal::CommitMetadataOf(e);
-  }
-  rd_kafka_topic_partition_list_destroy(l);
   return Status::OK();
 }
 
@@ -299,7 +320,12 @@ Status GroupClient::OffsetsForTimes(const std::map<TopicPartition, TimeQuery>& w
     }
     // Nothing found (no record at or after the time, or a broker that cannot answer time
     // lookups, like the mock): search on the client side; `end` when no record is that late.
-    Probe probe{impl_->meta->rk, tp.first, impl_->cfg.timeout_ms, &impl_->meta->errors};
+    if (!impl_->prober) {
+      auto c = impl_->NewConsumer("evt-lag", Isolation::kReadUncommitted);
+      if (!c.ok()) return c.status();
+      impl_->prober = std::move(*c);
+    }
+    Probe probe{impl_->prober->rk, tp.first, impl_->cfg.timeout_ms, &impl_->prober->errors};
     int64_t at = q.end;
     EVT_RETURN_IF_ERROR(probe.SearchTime(tp.second, q.low, q.end, q.time, &at));
     (*out)[tp] = at;
@@ -320,7 +346,7 @@ Status GroupClient::Ends(const std::vector<TopicPartition>& parts, std::map<Topi
   // requests in flight on one connection: the mock broker does not set TCP_NODELAY, so its
   // second answer waits for the ACK of the first, which the client delays by 40 ms (seen
   // on most runs of bench/lag.sh when the requests went out together). Each request covers
-  // at most kPartitionsPerListOffsets partitions (SplitByTopic).
+  // at most kPartitionsPerCall partitions (SplitByTopic).
   struct Ask {
     Client* c;
     int64_t which;
@@ -340,7 +366,7 @@ Status GroupClient::Ends(const std::vector<TopicPartition>& parts, std::map<Topi
       {impl_->meta.get(), RD_KAFKA_OFFSET_END, "no high watermarks (ListOffsets)", &PartitionEnds::high}};
   if (reader) kinds.push_back({reader, RD_KAFKA_OFFSET_END, "no last stable offsets (ListOffsets)", &PartitionEnds::lso});
   std::vector<Ask> asks;
-  const auto shares = SplitByTopic(parts, kPartitionsPerListOffsets);
+  const auto shares = SplitByTopic(parts, kPartitionsPerCall);
   for (const auto& k : kinds)
     for (const auto& share : shares) asks.push_back({k.c, k.which, k.what, k.field, ListOf(share, k.which)});
   // All of them within one --timeout.
@@ -374,6 +400,8 @@ Status GroupClient::Ends(const std::vector<TopicPartition>& parts, std::map<Topi
     rd_kafka_topic_partition_list_destroy(a.l);
   }
   EVT_RETURN_IF_ERROR(result);
+  if (reader)  // its ListOffsets asked for the leaders of these topics
+    for (const auto& tp : parts) reader->known.insert(tp.first);
   // Partitions the batch could not answer: asked one by one (brokers that answer ListOffsets
   // for some partitions only), all of them within one --timeout; still unknown, they keep
   // their error.
@@ -541,16 +569,20 @@ Status GroupClient::FirstRecords(const std::map<TopicPartition, std::pair<int64_
   std::vector<std::map<TopicPartition, FirstRecord>> got(shares.size());
   std::vector<Status> status(shares.size());
   auto run = [&](size_t i) {
-    // A fresh extra reader knows no topic yet: left to itself, it may ask for their
-    // metadata only at its next 1 s topic scan (seen as 1 s stalls in bench/lag.sh), so it
-    // asks for the metadata first (one request; the first reader has it from ListOffsets).
-    if (i > 0 && !readers[i]->has_metadata) {
+    // A reader that does not know a topic yet, left to itself, may ask for its metadata only
+    // at its next 1 s topic scan (seen as 1 s stalls in bench/lag.sh), so it asks for the
+    // cluster's metadata first: one request (not a topic handle per topic: each sends its
+    // own metadata request at once, and a run of them waited 40 ms at the mock broker).
+    Client* c = readers[i];
+    bool unknown = false;
+    for (const auto& [tp, range] : shares[i]) unknown |= !c->known.count(tp.first);
+    if (unknown) {
       Meta md;
-      status[i] = FetchMetadata(readers[i]->rk, impl_->brokers, "", impl_->cfg.timeout_ms, &readers[i]->errors, &md);
+      status[i] = FetchMetadata(c->rk, impl_->brokers, "", impl_->cfg.timeout_ms, &c->errors, &md);
       if (!status[i].ok()) return;
-      readers[i]->has_metadata = true;
+      for (const auto& t : md.topics) c->known.insert(t.name);
     }
-    status[i] = FirstRecordsOn(readers[i], impl_->brokers, impl_->cfg.timeout_ms, shares[i], &got[i]);
+    status[i] = FirstRecordsOn(c, impl_->brokers, impl_->cfg.timeout_ms, shares[i], &got[i]);
   };
   std::vector<std::thread> threads;
   for (size_t i = 1; i < shares.size(); ++i) threads.emplace_back(run, i);
