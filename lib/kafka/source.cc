@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "lib/base/term.h"
 #include "lib/kafka/internal.h"
@@ -44,6 +45,30 @@ Status ChangeAssignment(rd_kafka_t* rk, bool add, const rd_kafka_topic_partition
   rd_kafka_resp_err_t err = rd_kafka_assign(rk, add ? l : nullptr);
   if (err) return Status::IOError(fmt::format("{}: {}", add ? "assign" : "unassign", rd_kafka_err2str(err)));
   return Status::OK();
+}
+
+// librdkafka before 2.3.0 (Debian 12 has 2.0.2) aborts the process when it destroys a
+// cooperative-sticky consumer that received the group's JoinGroup answer but never an
+// assignment: rd_kafka_cgrp_destroy_final hands the sticky assignor its state without
+// checking for NULL (`Assertion 'assignor_state' failed`, librdkafka #4312, fixed by #4381).
+// It happened to a member that joined while the others were finishing (group_cooperative.sh).
+// Such a handle, closed already (it has left the group, its commits are made), is kept
+// instead of destroyed: a few idle threads until the process exits, reachable from here.
+// The strategy is read from the configuration (asking the group thread for the protocol
+// in use could wait forever once the consumer is closed).
+bool AssignorStateMayBeNull(rd_kafka_t* rk, bool ever_assigned) {
+  if (rd_kafka_version() >= 0x020300ff || ever_assigned) return false;
+  char buf[256];
+  size_t size = sizeof buf;
+  if (rd_kafka_conf_get(rd_kafka_conf(rk), "partition.assignment.strategy", buf, &size) != RD_KAFKA_CONF_OK)
+    return true;  // unknown: keeping it is the safe side
+  return std::strstr(buf, "cooperative-sticky") != nullptr;
+}
+void KeepUndestroyed(rd_kafka_t* rk) {
+  static std::mutex mu;
+  static std::vector<rd_kafka_t*>* kept = new std::vector<rd_kafka_t*>;
+  std::lock_guard<std::mutex> lock(mu);
+  kept->push_back(rk);
 }
 
 }  // namespace
@@ -85,7 +110,13 @@ struct KafkaSource::Impl {
     ready.clear();
     ro.hooks = nullptr;
     if (queue) rd_kafka_queue_destroy(queue);
-    if (consumer.rk) rd_kafka_consumer_close(consumer.rk);
+    if (consumer.rk) {
+      rd_kafka_consumer_close(consumer.rk);
+      if (AssignorStateMayBeNull(consumer.rk, group_assigned)) {
+        KeepUndestroyed(consumer.rk);
+        consumer.rk = nullptr;
+      }
+    }
   }
 
   // The rebalance protocol is librdkafka's default, eager (range,roundrobin), for -G and

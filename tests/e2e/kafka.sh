@@ -293,4 +293,18 @@ wait $W
 expect_eq 2 "$("$E" inspect "kafka://$B/slow" --json | jq '[.partitions[].high] | add')" "then the next"
 stop_sandbox
 
+# A cooperative-sticky consumer stopped after the group's JoinGroup answer and before any
+# assignment (every SyncGroup refused): librdkafka 2.0.2 aborts when it destroys such a
+# consumer (librdkafka #4312), evt keeps the closed handle instead, so Ctrl-C exits 130.
+start_sandbox --topics t:2 --fault request-error=SyncGroup:REBALANCE_IN_PROGRESS:100000
+"$E" cat "kafka://$B/t" -G gnosync -X partition.assignment.strategy=cooperative-sticky >/dev/null 2>"$TMP/nosync.err" &
+P=$!
+sleep 5  # past the mock's 3 s initial join delay: joined, then refused a SyncGroup or more
+kill -INT $P
+got=0
+wait $P || got=$?
+expect_eq 130 "$got" "-G cooperative, stopped before any assignment: Ctrl-C exits 130 (no librdkafka abort)"
+if grep -q "assignor_state" "$TMP/nosync.err"; then fail "librdkafka aborted: $(cat "$TMP/nosync.err")"; else pass; fi
+stop_sandbox
+
 finish
