@@ -131,7 +131,7 @@ std::string Envelope(const std::string& topic_json, const std::string& partition
 
 struct Check {
   std::function<void(const std::string& d)> build;
-  std::function<void(const std::string& d, const Ran& r)> after;  // optional invariant
+  std::function<void(const std::string& d, const Ran& r)> after = nullptr;  // optional invariant
   bool as_nobody = false;
 };
 
