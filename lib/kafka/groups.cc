@@ -95,7 +95,7 @@ struct GroupClient::Impl {
   // beside a ListOffsets made the mock broker's answer wait 40 ms for the client's delayed
   // ACK (see Ends), on most runs of bench/lag.sh's 16 partitions.
   std::unique_ptr<Client> meta;
-  std::unique_ptr<Client> prober;  // read_uncommitted, assigns partitions to search by time (OffsetsForTimes)
+  std::unique_ptr<Client> prober;  // read_uncommitted, assigns partitions to search by time (Prober)
   // The isolation asked for: last stable offsets, first records. The first group's client
   // when there is one (a connection less to open and close), else `own_reader`.
   Client* reader = nullptr;
@@ -150,6 +150,15 @@ struct GroupClient::Impl {
       reader = own_reader.get();
     }
     return reader;
+  }
+
+  Result<Client*> Prober() {
+    if (!prober) {
+      auto c = NewConsumer("evt-lag", Isolation::kReadUncommitted);
+      if (!c.ok()) return c.status();
+      prober = std::move(*c);
+    }
+    return prober.get();
   }
 
   // Reader number i for first records (0: `reader`), created on first use.
@@ -320,12 +329,9 @@ Status GroupClient::OffsetsForTimes(const std::map<TopicPartition, TimeQuery>& w
     }
     // Nothing found (no record at or after the time, or a broker that cannot answer time
     // lookups, like the mock): search on the client side; `end` when no record is that late.
-    if (!impl_->prober) {
-      auto c = impl_->NewConsumer("evt-lag", Isolation::kReadUncommitted);
-      if (!c.ok()) return c.status();
-      impl_->prober = std::move(*c);
-    }
-    Probe probe{impl_->prober->rk, tp.first, impl_->cfg.timeout_ms, &impl_->prober->errors};
+    auto prober = impl_->Prober();
+    if (!prober.ok()) return prober.status();
+    Probe probe{(*prober)->rk, tp.first, impl_->cfg.timeout_ms, &(*prober)->errors};
     int64_t at = q.end;
     EVT_RETURN_IF_ERROR(probe.SearchTime(tp.second, q.low, q.end, q.time, &at));
     (*out)[tp] = at;
