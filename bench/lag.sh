@@ -87,7 +87,7 @@ kcat_l() {
     t0=$(now); kcat -L -b "$1" >/dev/null; t1=$(now)
     times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b - a}')")
   done
-  printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
+  median "${times[@]}"
 }
 
 echo "setting up: 64 topics x 16 partitions, and 1 topic x 16 partitions" >&2
