@@ -228,6 +228,9 @@ bool GroupRun::OnRevoke(const std::vector<int32_t>& parts) {
 }
 
 Status GroupRun::Commit(const std::map<int32_t, int64_t>& done_before, bool revoking) {
+  // A member rejoining sends no periodic commit (kafka::KafkaSource::Rebalancing says why);
+  // the next one after the assignment carries it.
+  if (!revoking && source->Rebalancing()) return Status::OK();
   if (!revoking && hold_since_ms_ >= 0) {
     if (SteadyMs() - hold_since_ms_ < kCommitHoldMs) return Status::OK();
     hold_since_ms_ = -1;

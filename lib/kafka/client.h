@@ -139,6 +139,9 @@ class KafkaSource : public Source {
   // partition reached its end.
   bool GroupJoined() const;
   bool AssignedDone() const;
+  // Under the cooperative protocol (without -X debug): true while this member rejoins the
+  // group, when a commit would wait behind its JoinGroup and come back refused.
+  bool Rebalancing() const;
   // Per assigned partition, the offset before which every record was returned by Next()
   // (or skipped as outside the range): what may be committed once they are done.
   std::map<int32_t, int64_t> Returned() const;

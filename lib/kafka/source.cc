@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -94,6 +95,9 @@ struct KafkaSource::Impl {
   std::vector<int32_t> all_ids;  // every partition of the topic
   bool group_assigned = false;  // -G: an assignment arrived
   Status rebalance_error;
+  // Cooperative protocol with GroupHooks: true from the moment librdkafka rejoins the group
+  // (its cgrp debug log says so, from its own thread) until the next assignment callback.
+  std::atomic<bool> rejoining{false};
 
   std::vector<rd_kafka_message_t*> held;     // backing the batch last returned
   std::deque<rd_kafka_message_t*> ready;     // consumed, not yet returned
@@ -146,8 +150,37 @@ struct KafkaSource::Impl {
     if (with_group) {
       errors.owner = this;  // the handle's opaque is &errors
       rd_kafka_conf_set_rebalance_cb(*conf, &Impl::OnRebalance);
+      if (ro.hooks && WatchesRejoins()) {
+        char errstr[256];
+        if (rd_kafka_conf_set(*conf, "debug", "cgrp", errstr, sizeof errstr) == RD_KAFKA_CONF_OK)
+          rd_kafka_conf_set_log_cb(*conf, &Impl::OnLog);
+      }
     }
     return NewClient(RD_KAFKA_CONSUMER, *conf);
+  }
+
+  // A member under the cooperative protocol keeps its partitions through a rebalance, and
+  // a commit it sends then waits behind its JoinGroup on the coordinator's connection (a
+  // broker answers one request of a connection at a time), to be answered "illegal
+  // generation" once the join completes; librdkafka 2.0.2 takes that as the assignment
+  // lost, drops its generation, and rejoins during the others' SyncGroup, which starts the
+  // whole rebalance again (seen as minutes of refused commits and records read again with
+  // 3 members on the mock cluster). librdkafka has no call that tells a rejoin in progress
+  // (statistics come at most once a second), so its cgrp debug log is watched: the
+  // periodic commits wait while Rebalancing(). Not when the user asks for -X debug (their
+  // log goes to stderr as they asked; the commits are not held).
+  bool WatchesRejoins() const {
+    bool coop = false;
+    for (const auto& [k, v] : cfg.props) {
+      if (k == "debug") return false;
+      if (k == "partition.assignment.strategy") coop = v.find("cooperative-sticky") != std::string::npos;
+    }
+    return coop;
+  }
+  static void OnLog(const rd_kafka_t* rk, int, const char* fac, const char*) {
+    if (std::strcmp(fac, "REJOIN") != 0 && std::strcmp(fac, "REBALANCE") != 0) return;
+    auto* st = static_cast<ErrorState*>(rd_kafka_opaque(rk));
+    if (st && st->owner) static_cast<Impl*>(st->owner)->rejoining.store(true, std::memory_order_relaxed);
   }
 
   // Resolves --from/--until for one partition from its watermarks (p->low, p->high).
@@ -260,6 +293,7 @@ struct KafkaSource::Impl {
     const bool coop = Cooperative(rk);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       group_assigned = true;
+      rejoining.store(false, std::memory_order_relaxed);
       if (l->cnt) rd_kafka_committed(rk, l, static_cast<int>(cfg.timeout_ms));
       std::vector<int32_t> ids;
       for (int i = 0; i < l->cnt; ++i) ids.push_back(l->elems[i].partition);
@@ -579,6 +613,7 @@ Status KafkaSource::Next(RecordBatch* out, bool* eof) {
 }
 
 bool KafkaSource::GroupJoined() const { return impl_->group_assigned; }
+bool KafkaSource::Rebalancing() const { return impl_->rejoining.load(std::memory_order_relaxed); }
 
 bool KafkaSource::AssignedDone() const {
   for (const auto& [id, p] : impl_->parts)
