@@ -56,6 +56,25 @@ finish() {
   echo "$PASSES passed, $FAILS failed"
   [ "$FAILS" -eq 0 ]
 }
+# serve_dir DIR: DIR's files over HTTP on 127.0.0.1 (a free port; a schema registry's
+# answers laid out as files), by python's http.server: sets URL, and HTTP (its pid) for the
+# script's EXIT trap.
+serve_dir() {
+  cat >"$TMP/serve.py" <<'PYEOF'
+import functools, http.server, sys
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+h = functools.partial(Quiet, directory=sys.argv[1])
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
+open(sys.argv[2], "w").write(str(s.server_address[1]))
+s.serve_forever()
+PYEOF
+  rm -f "$TMP/port"
+  /usr/bin/python3 "$TMP/serve.py" "$1" "$TMP/port" &
+  HTTP=$!
+  for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.1; done
+  URL="http://127.0.0.1:$(cat "$TMP/port")"
+}
 # The sandbox (evt sandbox ARGS..., a mock Kafka cluster) for a script: start_sandbox sets B
 # (its address) and SB (its pid); stop_sandbox ends it. Scripts that start one add
 # stop_sandbox to their EXIT trap.

@@ -102,20 +102,8 @@ expect_exit 0 "$E" replay "$TMP/data/plain-0" "$TMP/replayed.jsonl" --schema "$T
 expect_eq "8" "$(jq -s 'map(select(.value.id)) | length' "$TMP/replayed.jsonl")" "replay --schema .proto writes decoded values"
 
 # ---- the registry's REST API: references resolved by subject/version
-cat >"$TMP/serve.py" <<'PYEOF'
-import functools, http.server, sys
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *a): pass
-h = functools.partial(Quiet, directory=sys.argv[1])
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
-open(sys.argv[2], "w").write(str(s.server_address[1]))
-s.serve_forever()
-PYEOF
-"$PY" "$TMP/serve.py" "$TMP/registry" "$TMP/port" &
-HTTP=$!
+serve_dir "$TMP/registry"
 trap 'kill $HTTP 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.1; done
-URL="http://127.0.0.1:$(cat "$TMP/port")"
 expect_exit 0 "$E" cat "$TMP/data/orders-0" --schemas "$URL"
 compare "$TMP/out" "registry URL"
 expect_exit 0 "$E" schema list "$URL" --json

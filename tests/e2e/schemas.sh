@@ -95,19 +95,8 @@ expect_exit 2 "$E" cat "$TMP/data/plain-0" --decode avro
 expect_contains "$TMP/err" "needs --schemas"
 
 # ---- the registry's REST API (static answers on 127.0.0.1)
-cat >"$TMP/serve.py" <<'PYEOF'
-import functools, http.server, sys
-h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
-h.log_message = lambda *a: None
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
-open(sys.argv[2], "w").write(str(s.server_address[1]))
-s.serve_forever()
-PYEOF
-"$PY" "$TMP/serve.py" "$TMP/registry" "$TMP/port" &
-HTTP=$!
+serve_dir "$TMP/registry"
 trap 'kill $HTTP 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.1; done
-URL="http://127.0.0.1:$(cat "$TMP/port")"
 expect_exit 0 "$E" cat "$TMP/data/orders-0" --schemas "$URL"
 head -n "$BAD" "$TMP/out" | jq -c -S '{offset, value}' >"$TMP/got.jsonl"
 if cmp -s "$TMP/got.jsonl" "$TMP/want.jsonl"; then pass; else fail "registry URL: values differ"; fi
