@@ -168,6 +168,18 @@ namespace {
 // checked.
 using RecordCheck = std::function<Status(int32_t id, std::string_view payload, std::string* why)>;
 
+// The registry's entry for writer schema `id` when it is of `type`: NotFound where the
+// registry has no such id (its values are not readable), Unsupported for another type
+// (its values are not checked).
+Result<const SchemaEntry*> WriterEntry(SchemaRegistry* reg, int32_t id, SchemaType type) {
+  auto e = reg->ById(id);
+  if (!e.ok()) return e.status();
+  if (!*e) return Status::NotFound(fmt::format("schema id {} not found in {}", id, reg->Describe()));
+  if ((*e)->type != type)
+    return Status::Unsupported(fmt::format("schema id {} is {}", id, SchemaTypeName((*e)->type)));
+  return *e;
+}
+
 Result<RecordCheck> AvroCheck(const SchemaCheckOptions& opts) {
   auto reader = avro::Schema::Parse(opts.reader.schema);
   if (!reader.ok()) return Status::InvalidArgument(fmt::format("the reader schema: {}", reader.status().message()));
@@ -179,11 +191,7 @@ Result<RecordCheck> AvroCheck(const SchemaCheckOptions& opts) {
     auto it = writers->find(id);
     if (it == writers->end()) {
       auto make = [&]() -> Result<std::shared_ptr<const avro::Schema>> {
-        auto e = reg->ById(id);
-        if (!e.ok()) return e.status();
-        if (!*e) return Status::NotFound(fmt::format("schema id {} not found in {}", id, reg->Describe()));
-        if ((*e)->type != SchemaType::kAvro)
-          return Status::Unsupported(fmt::format("schema id {} is {}", id, SchemaTypeName((*e)->type)));
+        EVT_RETURN_IF_ERROR(WriterEntry(reg, id, SchemaType::kAvro).status());
         return reg->AvroById(id);
       };
       it = writers->emplace(id, make()).first;
@@ -230,11 +238,8 @@ Result<RecordCheck> ProtobufCheck(const SchemaCheckOptions& opts) {
     auto it = writers->find(id);
     if (it == writers->end()) {
       Writer w;
-      auto e = reg->ById(id);
-      if (!e.ok()) w.status = e.status();
-      else if (!*e) w.status = Status::NotFound(fmt::format("schema id {} not found in {}", id, reg->Describe()));
-      else if ((*e)->type != SchemaType::kProtobuf)
-        w.status = Status::Unsupported(fmt::format("schema id {} is {}", id, SchemaTypeName((*e)->type)));
+      auto e = WriterEntry(reg, id, SchemaType::kProtobuf);
+      w.status = e.status();
       if (w.status.ok()) {
         auto s = reg->ProtobufById(id);
         if (!s.ok()) w.status = s.status();
@@ -314,25 +319,18 @@ Result<RecordCheck> JsonCheck(const SchemaCheckOptions& opts) {
   EVT_RETURN_IF_ERROR(NamedReferences(opts.schemas.get(), opts.reader, 0, &refs));
   auto reader = jsonschema::Schema::Parse(opts.reader.schema, refs);
   if (!reader.ok()) return Status::InvalidArgument(fmt::format("the reader schema: {}", reader.status().message()));
-  auto types = std::make_shared<std::map<int32_t, Result<SchemaType>>>();
+  // Per writer id: OK for a JSON Schema, else why its values are not read or not checked.
+  auto writers = std::make_shared<std::map<int32_t, Status>>();
   std::shared_ptr<const jsonschema::Schema> rd = *reader;
   SchemaRegistry* reg = opts.schemas.get();
-  return RecordCheck([types, rd, reg](int32_t id, std::string_view payload, std::string* why) -> Status {
-    auto it = types->find(id);
-    if (it == types->end()) {
-      auto e = reg->ById(id);
-      Result<SchemaType> t = !e.ok() ? Result<SchemaType>(e.status())
-                             : !*e   ? Result<SchemaType>(Status::NotFound(
-                                           fmt::format("schema id {} not found in {}", id, reg->Describe())))
-                                     : Result<SchemaType>((*e)->type);
-      it = types->emplace(id, std::move(t)).first;
-    }
+  return RecordCheck([writers, rd, reg](int32_t id, std::string_view payload, std::string* why) -> Status {
+    auto it = writers->find(id);
+    if (it == writers->end()) it = writers->emplace(id, WriterEntry(reg, id, SchemaType::kJson).status()).first;
+    if (it->second.code() == Code::kUnsupported) return it->second;
     if (!it->second.ok()) {
-      *why = it->second.status().message();
+      *why = it->second.message();
       return Status::OK();
     }
-    if (*it->second != SchemaType::kJson)
-      return Status::Unsupported(fmt::format("schema id {} is {}", id, SchemaTypeName(*it->second)));
     rd->Validate(payload, why);
     return Status::OK();
   });
