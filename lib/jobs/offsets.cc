@@ -393,7 +393,10 @@ namespace {
 std::string MembersJson(const OffsetsReport& r) {
   if (!r.members_known) return fmt::format("\"members\":null,\"members_note\":{}", JsonStr(r.members_note));
   std::string o = "\"members\":[";
-  for (size_t i = 0; i < r.members.size(); ++i) o += (i ? "," : "") + JsonStr(r.members[i]);
+  for (size_t i = 0; i < r.members.size(); ++i) {
+    if (i) o += ',';
+    o += JsonStr(r.members[i]);
+  }
   return o + "],\"state\":" + JsonStr(r.state);
 }
 }  // namespace
