@@ -21,8 +21,8 @@ struct Incompatibility {
 struct SchemaText {
   std::string_view text;
   std::string name = "schema.proto";
-  std::vector<ImportFile> imports;
-  ImportResolver resolver;
+  std::vector<ImportFile> imports{};
+  ImportResolver resolver{};
 };
 
 // The incompatible differences from `original` to `update` (empty: compatible as far as
