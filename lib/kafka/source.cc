@@ -57,13 +57,17 @@ Status ChangeAssignment(rd_kafka_t* rk, bool add, const rd_kafka_topic_partition
 // instead of destroyed: a few idle threads until the process exits, reachable from here.
 // The strategy is read from the configuration (asking the group thread for the protocol
 // in use could wait forever once the consumer is closed).
-bool AssignorStateMayBeNull(rd_kafka_t* rk, bool ever_assigned) {
-  if (rd_kafka_version() >= 0x020300ff || ever_assigned) return false;
+// Whether the configured partition.assignment.strategy is cooperative-sticky (`unknown`
+// where the configuration does not say).
+bool CooperativeConfigured(const rd_kafka_conf_t* conf, bool unknown) {
   char buf[256];
   size_t size = sizeof buf;
-  if (rd_kafka_conf_get(rd_kafka_conf(rk), "partition.assignment.strategy", buf, &size) != RD_KAFKA_CONF_OK)
-    return true;  // unknown: keeping it is the safe side
+  if (rd_kafka_conf_get(conf, "partition.assignment.strategy", buf, &size) != RD_KAFKA_CONF_OK) return unknown;
   return std::strstr(buf, "cooperative-sticky") != nullptr;
+}
+bool AssignorStateMayBeNull(rd_kafka_t* rk, bool ever_assigned) {
+  if (rd_kafka_version() >= 0x020300ff || ever_assigned) return false;
+  return CooperativeConfigured(rd_kafka_conf(rk), true);  // unknown: keeping it is the safe side
 }
 void KeepUndestroyed(rd_kafka_t* rk) {
   static std::mutex mu;
@@ -150,7 +154,7 @@ struct KafkaSource::Impl {
     if (with_group) {
       errors.owner = this;  // the handle's opaque is &errors
       rd_kafka_conf_set_rebalance_cb(*conf, &Impl::OnRebalance);
-      if (ro.hooks && WatchesRejoins()) {
+      if (ro.hooks && WatchesRejoins(*conf)) {
         char errstr[256];
         if (rd_kafka_conf_set(*conf, "debug", "cgrp", errstr, sizeof errstr) == RD_KAFKA_CONF_OK)
           rd_kafka_conf_set_log_cb(*conf, &Impl::OnLog);
@@ -169,13 +173,10 @@ struct KafkaSource::Impl {
   // (statistics come at most once a second), so its cgrp debug log is watched: the
   // periodic commits wait while Rebalancing(). Not when the user asks for -X debug (their
   // log goes to stderr as they asked; the commits are not held).
-  bool WatchesRejoins() const {
-    bool coop = false;
-    for (const auto& [k, v] : cfg.props) {
+  bool WatchesRejoins(const rd_kafka_conf_t* conf) const {
+    for (const auto& [k, v] : cfg.props)
       if (k == "debug") return false;
-      if (k == "partition.assignment.strategy") coop = v.find("cooperative-sticky") != std::string::npos;
-    }
-    return coop;
+    return CooperativeConfigured(conf, false);
   }
   static void OnLog(const rd_kafka_t* rk, int, const char* fac, const char*) {
     if (std::strcmp(fac, "REJOIN") != 0 && std::strcmp(fac, "REBALANCE") != 0) return;

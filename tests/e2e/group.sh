@@ -16,9 +16,8 @@ E=$EVT
 SESSION_MS=6000
 GX=(-X session.timeout.ms=$SESSION_MS -X heartbeat.interval.ms=500)
 [ -z "${GROUP_STRATEGY:-}" ] || GX+=(-X "partition.assignment.strategy=$GROUP_STRATEGY")
-# Bound on a run: a few session timeouts (joins and the dead member's expiry) plus the work;
-# GROUP_BOUND (seconds) overrides it (group_cooperative.sh, which says why).
-BOUND=${GROUP_BOUND:-$((SESSION_MS * 8 / 1000 + 30))}
+# Bound on a run: a few session timeouts (joins and the dead member's expiry) plus the work.
+BOUND=$((SESSION_MS * 8 / 1000 + 30))
 
 start_sandbox --topics t:24
 [ -n "$B" ] || { fail "sandbox did not start"; finish; exit 1; }
